@@ -1,0 +1,564 @@
+"""The `inbox-agent` command: every command a person or a script needs.
+
+Imports of heavy modules (openai, pystray, the mail server) happen inside the commands that need
+them, so `inbox-agent --help` is fast and works without a display. `handle_error` is the one place
+that turns a domain error into a sentence and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from inbox_agent import __version__, clock, config, paths
+from inbox_agent.errors import SafetyStop, UserError
+
+log = logging.getLogger("inbox_agent")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _context(args: argparse.Namespace) -> tuple[config.Settings, config.Account]:
+    settings = config.load_settings()
+    return settings, config.pick_account(
+        config.load_accounts(settings), getattr(args, "account", None)
+    )
+
+
+def _engine(args: argparse.Namespace, actor: str = "cli") -> Any:
+    from inbox_agent.engine import Engine
+    from inbox_agent.store import Store
+
+    settings, account = _context(args)
+    return Engine(account, settings, Store(paths.database_file()), actor=actor)
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from inbox_agent import secrets
+
+    def ask(value: str | None, prompt: str, default: str = "") -> str:
+        if value:
+            return value
+        if not sys.stdin.isatty():
+            if default:
+                return default
+            raise UserError(
+                f"{prompt} is needed", "pass it as a flag (see `inbox-agent init --help`)"
+            )
+        answer = input(f"{prompt}{f' [{default}]' if default else ''}: ").strip()
+        return answer or default
+
+    email = ask(args.email, "Email address")
+    name = args.name or email.split("@")[0].replace("+", "-")
+    domain = email.rpartition("@")[2]
+    imap_host = ask(args.imap_host, "IMAP server", f"imap.{domain}")
+    smtp_host = ask(args.smtp_host, "SMTP server", f"smtp.{domain}")
+    security = args.security
+    imap_server = config.ServerConfig(
+        imap_host,
+        args.imap_port or (993 if security == "tls" else 143),
+        security,
+        args.username or email,
+    )
+    smtp_server = config.ServerConfig(
+        smtp_host,
+        args.smtp_port or (465 if security == "tls" else 587),
+        security,
+        args.username or email,
+    )
+    path = paths.accounts_dir() / f"{name}.toml"
+    if path.exists() and not args.force:
+        raise UserError(
+            f"{path} already exists", "pass --force to overwrite it, or choose another --name"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = config.render_account(
+        email=email,
+        display_name=args.display_name or "",
+        imap=imap_server,
+        smtp=smtp_server,
+        autonomy=args.autonomy,
+    )
+    path.write_text(text, encoding="utf-8")
+    config.load_account(path, config.load_settings())  # what we wrote must read back
+    if args.password_stdin:
+        secrets.set_secret(name, "imap", sys.stdin.readline().rstrip("\n"))
+    elif sys.stdin.isatty():
+        secrets.set_secret(
+            name, "imap", getpass.getpass(f"IMAP password for {email} (stored in the keyring): ")
+        )
+    print(f"wrote {path}")
+    print(f"next: `inbox-agent check --account {name}`")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import aiosmtplib
+
+    from inbox_agent import imap, secrets
+
+    settings, account = _context(args)
+    password = secrets.require_secret(account.name, "imap")
+    with imap.session(account, password) as client:
+        folders = imap.discover_folders(client, account)
+        print(
+            f"IMAP {account.imap.host}:{account.imap.port} ok; capabilities: {' '.join(imap.capabilities(client))}"
+        )
+        print(
+            f"  folders: inbox={folders.inbox} sent={folders.sent} drafts={folders.drafts} others={list(folders.others)}"
+        )
+    smtp = account.smtp
+
+    async def smtp_login() -> None:
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            use_tls=smtp.security == "tls",
+            start_tls=smtp.security == "starttls",
+            timeout=30,
+        )
+        await client.connect()
+        await client.login(smtp.username, secrets.require_secret(account.name, "smtp"))
+        await client.quit()
+
+    try:
+        asyncio.run(smtp_login())
+    except aiosmtplib.SMTPException as exc:
+        raise UserError(
+            f"SMTP {smtp.host}:{smtp.port} failed: {exc}",
+            f"check [smtp] in {account.path} and `inbox-agent secret set {account.name} smtp`",
+        ) from None
+    print(f"SMTP {smtp.host}:{smtp.port} ok (logged in, nothing sent)")
+    if settings.llm.enabled:
+        import openai
+
+        key = secrets.get_secret(account.name, "llm") or "not-needed"
+        try:
+            models = openai.OpenAI(
+                base_url=settings.llm.base_url,
+                api_key=key,
+                timeout=settings.llm.timeout_s,
+                max_retries=0,
+            ).models.list()
+        except openai.OpenAIError as exc:
+            raise UserError(
+                f"LLM endpoint {settings.llm.base_url} failed: {exc}",
+                f"check [llm] in {settings.path}, or remove it to use offline drafts",
+            ) from None
+        names = [m.id for m in models.data]
+        if names and settings.llm.model not in names:
+            print(
+                f"LLM {settings.llm.base_url} ok, but model {settings.llm.model!r} is not listed ({', '.join(names[:5])})"
+            )
+        else:
+            print(f"LLM {settings.llm.base_url} ok (model {settings.llm.model})")
+    else:
+        print("LLM: none configured; nudges are written by the offline drafter")
+    return 0
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    from inbox_agent import secrets
+
+    value = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else getpass.getpass(f"{args.kind} secret for {args.name}: ")
+    )
+    if not value:
+        raise UserError(
+            "no secret was given", "type it at the prompt, or pipe it on standard input"
+        )
+    secrets.set_secret(args.name, args.kind, value)
+    print(f"stored the {args.kind} secret for {args.name} in the keyring ({secrets.SERVICE})")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    with engine.session() as client:
+        new = engine.sync(client)
+    print(f"{engine.account.name}: {new} new messages")
+    return 0
+
+
+def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
+    from inbox_agent.tracker import judge, last_human
+
+    now = as_of or clock.now()
+    user = engine.user_addresses()
+    by_anchor: dict[str, dict[str, Any]] = {}
+    for seq in engine.sequences():
+        by_anchor[seq["anchor_message_id"]] = seq
+    rows = []
+    for thread in engine.threads(as_of):
+        verdict = judge(thread, user, now, engine.account.cadence.cadence.gap_before(1))
+        seq = (
+            None
+            if as_of
+            else next((by_anchor[m] for m in reversed(thread.message_ids) if m in by_anchor), None)
+        )
+        last = last_human(thread) or thread.messages[-1]
+        rows.append(
+            {
+                "thread_id": thread.key,
+                "account": engine.account.name,
+                "subject": thread.subject,
+                "message_ids": list(thread.message_ids),
+                "last_message_id": thread.messages[-1].message_id,
+                "last_from_user": last.from_addr in user,
+                "awaiting": verdict.awaiting,
+                "reason": verdict.reason,
+                "state": seq["state"] if seq else ("awaiting" if verdict.awaiting else "untracked"),
+                "sequence_id": seq["id"] if seq else None,
+                "touches_sent": seq["touches_sent"] if seq else 0,
+                "next_due_at": (
+                    seq["next_due_at"]
+                    if seq
+                    else (verdict.due_at.isoformat() if verdict.due_at else None)
+                ),
+                "participants": list(thread.participants(user)),
+            }
+        )
+    return rows
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    as_of = clock.parse_instant(args.as_of) if args.as_of else None
+    rows = _thread_rows(engine, as_of)
+    if args.awaiting:
+        rows = [r for r in rows if r["awaiting"]]
+    elif not args.all:
+        rows = [r for r in rows if r["awaiting"] or r["sequence_id"] is not None]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no threads to show (try --all)")
+    for r in rows:
+        seq = f"#{r['sequence_id']}" if r["sequence_id"] else "  -"
+        print(
+            f"{seq:>5} {r['state']:<18} {r['subject'][:50]:<50} {', '.join(r['participants'][:2])}"
+        )
+        print(f"      {r['reason']}")
+    return 0
+
+
+def _tick_all(args: argparse.Namespace) -> int:
+    from inbox_agent.engine import Engine
+    from inbox_agent.store import Store
+
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account:
+        accounts = [config.pick_account(accounts, args.account)]
+    if not accounts:
+        config.pick_account(accounts, None)
+    store = Store(paths.database_file())
+    failures = 0
+    for account in accounts:
+        try:
+            report = Engine(account, settings, store).tick()
+        except UserError as exc:
+            failures += 1
+            print(f"{account.name}: {exc}", file=sys.stderr)
+            continue
+        print(f"{account.name}: {report.summary()}")
+    return 3 if failures else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.once:
+        return _tick_all(args)
+    from inbox_agent.daemon import run_forever
+
+    return run_forever(args.account, tray=not args.no_tray)
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    rows = [
+        {
+            "id": d["id"],
+            "sequence_id": d["sequence_id"],
+            "touch": d["touch"],
+            "subject": d["subject"],
+            "to": d["recipients"],
+            "drafter": d["drafter"],
+            "created_at": d["created_at"],
+            "body": d["body"],
+        }
+        for d in engine.queue()
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("nothing waits for your approval")
+    for r in rows:
+        print(f"{r['id']:>4}  {r['subject']}  → {', '.join(r['to'])}  (touch {r['touch']})")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    _engine(args).approve(args.id)
+    print(f"sent draft {args.id}")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    _engine(args).reject(args.id)
+    print(f"rejected draft {args.id}; it was removed from Drafts unless you had edited it")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    _engine(args).undo(args.id)
+    print(f"undone: draft {args.id} will not be sent")
+    return 0
+
+
+def cmd_dismiss(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    target = args.thread
+    seq_id = (
+        int(target)
+        if target.isdigit()
+        else next(
+            (
+                s["id"]
+                for s in engine.sequences()
+                if target in (s["thread_key"], s["anchor_message_id"])
+            ),
+            -1,
+        )
+    )
+    engine.dismiss(seq_id)
+    print(f"dismissed thread {target}; no more nudges on it")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from inbox_agent import audit
+    from inbox_agent.store import Store
+
+    store = Store(paths.database_file())
+    if args.verify:
+        problems = audit.verify(store)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        count = len(store.audit_rows())
+        print(f"audit log: {count} rows, {'BROKEN' if problems else 'intact'}")
+        return 5 if problems else 0
+    rows = store.audit_rows(getattr(args, "account", None), args.thread, args.since)
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        change = (
+            f"{r['state_before']}→{r['state_after']}"
+            if r["state_before"] or r["state_after"]
+            else ""
+        )
+        print(
+            f"{r['at'][:19]} {r['actor']:<6} {r['action']:<14} #{r['sequence_id'] or '-'} {change:<28} {r['reason']}"
+        )
+    return 0
+
+
+def cmd_voice(args: argparse.Namespace) -> int:
+    raise UserError(
+        "style profiles are not learned yet in this version",
+        "nudges use a plain greeting and sign-off until the voice profile ships",
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from inbox_agent.demo import run_demo
+
+    return run_demo(keep_running=args.keep_running)
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    print(f"{settings.path}: {'ok' if settings.path.exists() else 'not present (defaults)'}")
+    for account in accounts:
+        print(f"{account.path}: ok ({account.email}, {account.autonomy.default})")
+    if not accounts:
+        print(f"no account files in {paths.accounts_dir()}")
+    return 0
+
+
+# -- wiring ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inbox-agent",
+        description="Notices the threads you started that went quiet, and drafts a nudge in your voice.",
+    )
+    parser.add_argument("--version", action="version", version=f"inbox-agent {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens, to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        name: str, handler: Handler, help_text: str, account: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if account:
+            p.add_argument(
+                "--account", metavar="NAME", help="the account to use, when there are several"
+            )
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command(
+        "init",
+        cmd_init,
+        "create an account file (asks at a terminal; takes flags in scripts)",
+        account=False,
+    )
+    p.add_argument(
+        "--name",
+        help="account name (the file is accounts/NAME.toml); default: the email's local part",
+    )
+    p.add_argument("--email")
+    p.add_argument("--display-name")
+    p.add_argument("--username", help="login name, when it is not the email address")
+    p.add_argument("--imap-host")
+    p.add_argument("--imap-port", type=int)
+    p.add_argument("--smtp-host")
+    p.add_argument("--smtp-port", type=int)
+    p.add_argument("--security", choices=config.SECURITY_MODES, default="tls")
+    p.add_argument("--autonomy", choices=config.AUTONOMY_LEVELS, default="manual")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the IMAP password from standard input"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing account file")
+    command(
+        "check",
+        cmd_check,
+        "log in to IMAP and SMTP (sending nothing), list folders, test the LLM endpoint",
+    )
+    p = command(
+        "secret", cmd_secret, "store a password or API key in the OS keyring", account=False
+    )
+    secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True)
+    s = secret_sub.add_parser(
+        "set",
+        help="store a secret (read from standard input when it is not a terminal)",
+        description="store a secret (read from standard input when it is not a terminal)",
+    )
+    s.add_argument("name", help="account name, or 'llm' for the LLM API key")
+    s.add_argument("kind", nargs="?", default="imap", choices=("imap", "smtp", "llm"))
+    s.set_defaults(handler=cmd_secret)
+    p = command("sync", cmd_sync, "fetch new message headers from IMAP into the local store")
+    p.add_argument("--once", action="store_true", help="sync once and exit (the default)")
+    p = command("threads", cmd_threads, "list tracked threads and whether each awaits a reply")
+    p.add_argument("--awaiting", action="store_true", help="only threads that await a reply now")
+    p.add_argument("--all", action="store_true", help="every thread, tracked or not")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--as-of",
+        metavar="ISO8601",
+        help="answer as if the clock read this time, using only mail dated before it",
+    )
+    p = command("run", cmd_run, "run the daemon: sync, draft nudges, send what is approved")
+    p.add_argument("--once", action="store_true", help="run one cycle and exit")
+    p.add_argument(
+        "--no-tray", action="store_true", help="run without the tray icon (servers, tests)"
+    )
+    p = command("queue", cmd_queue, "list nudges waiting for your approval (Copilot)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    for name, handler, text in (
+        ("approve", cmd_approve, "send a queued nudge (refused if anyone replied meanwhile)"),
+        ("reject", cmd_reject, "drop a queued nudge and skip that touch"),
+        ("undo", cmd_undo, "cancel a scheduled Autopilot send inside its undo window"),
+    ):
+        p = command(name, handler, text)
+        p.add_argument("id", type=int, help="the draft id shown by `inbox-agent queue`")
+    p = command("dismiss", cmd_dismiss, "stop following up a thread for good")
+    p.add_argument("thread", help="sequence number or thread id from `inbox-agent threads`")
+    p = command("audit", cmd_audit, "show the audit log, or verify its hash chain")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the hash chain; exit 5 if a row was edited, deleted or reordered",
+    )
+    p.add_argument("--since", metavar="ISO8601", help="only rows at or after this time")
+    p.add_argument("--thread", type=int, metavar="ID", help="only rows about this sequence")
+    p = command("voice", cmd_voice, "show the style profile learned from your sent mail")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(
+        "demo",
+        cmd_demo,
+        "run against an embedded mail server with a sample mailbox (no account needed)",
+        account=False,
+    )
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="keep the servers up so a mail client can look at the drafts",
+    )
+    p = command("config", cmd_config_validate, "check the config files", account=False)
+    config_sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    v = config_sub.add_parser(
+        "validate",
+        help="read every config file and report the first problem",
+        description="read every config file and report the first problem",
+    )
+    v.set_defaults(handler=cmd_config_validate)
+    return parser
+
+
+def handle_error(exc: BaseException) -> int:
+    """The one place that turns an error into a message and an exit code."""
+    if isinstance(exc, UserError):
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, SafetyStop):
+        print(f"refused: {exc}", file=sys.stderr)
+        return SafetyStop.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    log.exception("unexpected error")
+    print(f"error: {exc.__class__.__name__}: {exc} (run with -v for details)", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (UserError, SafetyStop, KeyboardInterrupt) as exc:
+        return handle_error(exc)
+    except Exception as exc:  # the last line of defence; details go to the log
+        return handle_error(exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

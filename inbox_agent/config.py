@@ -1,0 +1,358 @@
+"""Config files: `inbox-agent.toml` (global) and one `accounts/<name>.toml` per account.
+
+Every error names the file, the key and the fix. Secrets never live here: passwords and API keys
+are in the OS keyring (see `secrets.py`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inbox_agent import paths
+from inbox_agent.cadence import Cadence, Gap, parse_gap
+from inbox_agent.errors import ConfigError, UserError
+
+AUTONOMY_LEVELS = ("manual", "copilot", "autopilot")
+SECURITY_MODES = ("tls", "starttls", "none")
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+DEFAULT_GAPS = ("3bd", "5bd", "7bd")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+
+
+@dataclass(frozen=True)
+class AutonomyConfig:
+    default: str = "manual"
+    contacts: Mapping[str, str] = field(default_factory=dict)
+    domains: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CadenceConfig:
+    touches: int = 3
+    gaps: tuple[Gap, ...] = tuple(parse_gap(g) for g in DEFAULT_GAPS)
+    lookback: Gap = Gap(14, "d")
+
+    @property
+    def cadence(self) -> Cadence:
+        return Cadence(self.touches, self.gaps)
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    path: Path
+    email: str
+    display_name: str
+    aliases: tuple[str, ...]
+    imap: ServerConfig
+    smtp: ServerConfig
+    autonomy: AutonomyConfig
+    cadence: CadenceConfig
+    folders: tuple[str, ...] = ()
+    smtp_saves_sent: bool = False
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Every address that is the user: the account's email and its aliases, lower-cased."""
+        return frozenset(a.lower() for a in (self.email, *self.aliases))
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    base_url: str = ""
+    model: str = ""
+    timeout_s: float = 30.0
+    max_prompt_tokens: int = 3000
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The global file: the LLM endpoint, the poll interval, and cadence defaults for accounts."""
+
+    path: Path
+    llm: LlmConfig = LlmConfig()
+    poll_interval: Gap = Gap(5, "m")
+    cadence: CadenceConfig = CadenceConfig()
+
+
+class _Table:
+    """A TOML table that knows its file and key path, so every complaint can name both."""
+
+    def __init__(self, path: Path, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.path, self.data, self.prefix = path, data, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem, fix)
+
+    def table(self, name: str, required: bool = False) -> _Table:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(
+                    name, "this section is missing", f"add a [{self.key(name)}] section"
+                )
+            value = {}
+        if not isinstance(value, dict):
+            raise self.fail(name, "must be a table", f"write it as [{self.key(name)}]")
+        return _Table(self.path, value, f"{self.key(name)}.")
+
+    def text(self, name: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str:
+        value = self.data.get(name, default)
+        if value is None:
+            raise self.fail(name, "is missing", f'add {name} = "..."')
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be a string, not {value!r}", f'write {name} = "..."')
+        if choices and value not in choices:
+            raise self.fail(name, f"is {value!r}", f"use one of: {', '.join(choices)}")
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.data.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(name, f"is {value!r}", f"use a whole number from {low} to {high}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(name, f"is {value!r}", "use true or false")
+        return value
+
+    def gap(self, name: str, default: Gap) -> Gap:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        return self._parse_gap(name, value)
+
+    def _parse_gap(self, name: str, value: object) -> Gap:
+        try:
+            return parse_gap(str(value))
+        except ValueError:
+            raise self.fail(
+                name, f"{value!r} is not a duration", 'write e.g. "90s", "4h", "3d" or "2bd"'
+            ) from None
+
+    def str_list(self, name: str) -> tuple[str, ...]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, "must be a list of strings", f'write {name} = ["..."]')
+        return tuple(value)
+
+    def mapping(self, name: str, choices: tuple[str, ...]) -> dict[str, str]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, "must be a table", f'write {name} = {{ "x@y.com" = "copilot" }}')
+        for k, v in value.items():
+            if v not in choices:
+                raise ConfigError(
+                    self.path,
+                    f"{self.key(name)}.{k}",
+                    f"is {v!r}",
+                    f"use one of: {', '.join(choices)}",
+                )
+        return {str(k).lower(): str(v) for k, v in value.items()}
+
+    def unknown_keys(self, known: set[str]) -> None:
+        for name in self.data:
+            if name not in known:
+                raise self.fail(
+                    name,
+                    "is not a known key",
+                    "remove it or check the spelling against config.example.toml",
+                )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            path,
+            "",
+            "file not found",
+            "run `inbox-agent init` or create it from config.example.toml",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            path, "", f"not valid TOML ({exc})", "fix the syntax at that line"
+        ) from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server(table: _Table, email: str, default_port: dict[str, int]) -> ServerConfig:
+    host = table.text("host")
+    security = table.text("security", "tls", SECURITY_MODES)
+    if security == "none" and not _is_loopback(host):
+        raise table.fail(
+            "security",
+            f'"none" would send your password in clear text to {host}',
+            'use "tls" or "starttls"; "none" is only allowed for 127.0.0.1 and localhost',
+        )
+    port = table.integer("port", default_port[security], 1, 65535)
+    return ServerConfig(host, port, security, table.text("username", email))
+
+
+def _cadence(table: _Table, base: CadenceConfig) -> CadenceConfig:
+    touches = table.integer("touches", base.touches, 1, 7)
+    raw_gaps = table.data.get("gaps")
+    gaps = base.gaps
+    if raw_gaps is not None:
+        if not isinstance(raw_gaps, list) or not raw_gaps:
+            raise table.fail(
+                "gaps", "must be a non-empty list", 'write gaps = ["3bd", "5bd", "7bd"]'
+            )
+        gaps = tuple(table._parse_gap("gaps", g) for g in raw_gaps)
+    table.unknown_keys({"touches", "gaps", "lookback"})
+    return CadenceConfig(touches, gaps, table.gap("lookback", base.lookback))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the global file; a missing file means every default."""
+    path = path or paths.global_config_file()
+    if not path.exists():
+        return Settings(path)
+    root = _Table(path, read_toml(path))
+    root.unknown_keys({"llm", "daemon", "cadence"})
+    llm = root.table("llm")
+    llm.unknown_keys({"base_url", "model", "timeout", "max_prompt_tokens"})
+    timeout = llm.gap("timeout", Gap(30, "s"))
+    if timeout.unit not in ("s", "m"):
+        raise llm.fail("timeout", f"{timeout} is too long", 'use seconds or minutes, e.g. "30s"')
+    seconds = timeout.amount * (60 if timeout.unit == "m" else 1)
+    llm_config = LlmConfig(
+        llm.text("base_url", ""),
+        llm.text("model", ""),
+        float(seconds),
+        llm.integer("max_prompt_tokens", 3000, 500, 200_000),
+    )
+    daemon = root.table("daemon")
+    daemon.unknown_keys({"poll_interval"})
+    return Settings(
+        path,
+        llm_config,
+        daemon.gap("poll_interval", Gap(5, "m")),
+        _cadence(root.table("cadence"), CadenceConfig()),
+    )
+
+
+def load_account(path: Path, settings: Settings) -> Account:
+    name = path.stem
+    if not _ACCOUNT_NAME.match(name):
+        raise ConfigError(
+            path,
+            "",
+            f"{name!r} is not a usable account name",
+            "rename the file to letters, digits, '.', '-' or '_'",
+        )
+    root = _Table(path, read_toml(path))
+    root.unknown_keys(
+        {"email", "display_name", "aliases", "folders", "imap", "smtp", "autonomy", "cadence"}
+    )
+    email = root.text("email")
+    if not _EMAIL.match(email):
+        raise root.fail(
+            "email", f"{email!r} is not an email address", 'write email = "you@example.com"'
+        )
+    imap_table, smtp_table = root.table("imap", required=True), root.table("smtp", required=True)
+    imap_table.unknown_keys({"host", "port", "security", "username"})
+    smtp_table.unknown_keys({"host", "port", "security", "username", "saves_sent"})
+    autonomy = root.table("autonomy")
+    autonomy.unknown_keys({"default", "contacts", "domains"})
+    return Account(
+        name=name,
+        path=path,
+        email=email.lower(),
+        display_name=root.text("display_name", ""),
+        aliases=tuple(a.lower() for a in root.str_list("aliases")),
+        imap=_server(imap_table, email, {"tls": 993, "starttls": 143, "none": 143}),
+        smtp=_server(smtp_table, email, {"tls": 465, "starttls": 587, "none": 587}),
+        autonomy=AutonomyConfig(
+            autonomy.text("default", "manual", AUTONOMY_LEVELS),
+            autonomy.mapping("contacts", AUTONOMY_LEVELS),
+            autonomy.mapping("domains", AUTONOMY_LEVELS),
+        ),
+        cadence=_cadence(root.table("cadence"), settings.cadence),
+        folders=root.str_list("folders"),
+        smtp_saves_sent=smtp_table.flag("saves_sent", False),
+    )
+
+
+def load_accounts(settings: Settings) -> list[Account]:
+    directory = paths.accounts_dir()
+    return [load_account(p, settings) for p in sorted(directory.glob("*.toml"))]
+
+
+def pick_account(accounts: list[Account], name: str | None) -> Account:
+    """The account `--account` names, or the only one there is."""
+    if not accounts:
+        raise UserError(
+            f"no account is configured in {paths.accounts_dir()}",
+            "run `inbox-agent init` or copy config.example.toml to accounts/<name>.toml",
+        )
+    if name is None:
+        if len(accounts) > 1:
+            names = ", ".join(a.name for a in accounts)
+            raise UserError(
+                f"there are several accounts ({names})", "say which with --account NAME"
+            )
+        return accounts[0]
+    for account in accounts:
+        if account.name == name:
+            return account
+    raise UserError(
+        f"no account named {name!r}", f"use one of: {', '.join(a.name for a in accounts)}"
+    )
+
+
+def render_account(
+    *,
+    email: str,
+    display_name: str,
+    imap: ServerConfig,
+    smtp: ServerConfig,
+    autonomy: str = "manual",
+    smtp_saves_sent: bool = False,
+) -> str:
+    """The TOML text of a new account file (used by `init` and the demo)."""
+    return (
+        f'email = "{email}"\ndisplay_name = "{display_name}"\naliases = []\n\n'
+        f'[imap]\nhost = "{imap.host}"\nport = {imap.port}\nsecurity = "{imap.security}"\nusername = "{imap.username}"\n\n'
+        f'[smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\nsecurity = "{smtp.security}"\nusername = "{smtp.username}"\n'
+        f"saves_sent = {'true' if smtp_saves_sent else 'false'}\n\n"
+        f'[autonomy]\ndefault = "{autonomy}"\n\n'
+        f'[cadence]\ntouches = 3\ngaps = ["3bd", "5bd", "7bd"]\nlookback = "14d"\n'
+    )

@@ -1,0 +1,791 @@
+"""One account's cycle: sync the mailbox, plan, and carry out the plan; and the user's commands.
+
+This is the I/O edge around the pure middle (`tracker`, `sequence`, `gate`, `compose`). Each state
+change is written in one transaction together with its audit row. A send is bracketed by an
+outbox row committed as `sending` before SMTP and as `sent` after it, and is preceded by a fresh
+re-sync of every watched folder: a reply that landed before submission cancels the send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from imapclient import IMAPClient
+
+from inbox_agent import audit, clock, compose, gate, imap, secrets
+from inbox_agent.config import Account, Settings
+from inbox_agent.drafter import Drafter, DraftRequest, first_name, make_drafter, trim_thread
+from inbox_agent.errors import NotFound, SafetyStop
+from inbox_agent.headers import Header
+from inbox_agent.sender import SendFailure, submit
+from inbox_agent.sequence import ACTIVE, Due, End, Observe, Pause, Sequence, Start, Touched, plan
+from inbox_agent.store import Store
+from inbox_agent.tracker import Thread, build_threads
+
+log = logging.getLogger(__name__)
+
+UNDO_WINDOW = timedelta(minutes=10)
+OPEN_DRAFT_STATES = ("saved", "queued", "scheduled")
+
+
+def normalized_sha256(raw: bytes) -> str:
+    """A hash that survives the line-ending rewrites servers make to stored messages."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+
+
+@dataclass
+class TickReport:
+    new_messages: int = 0
+    started: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        c = self.counts
+        parts = [f"{self.new_messages} new messages synced", f"{self.started} quiet threads found"]
+        parts.append(f"{c['saved'] + c['queued'] + c['scheduled']} nudges saved to Drafts")
+        if c["queued"]:
+            parts.append(f"{c['queued']} queued for approval")
+        if c["scheduled"]:
+            parts.append(f"{c['scheduled']} scheduled to send")
+        for state in ("sent", "replied", "bounced", "paused", "exhausted", "cancelled"):
+            if c[state]:
+                parts.append(f"{c[state]} {state}")
+        return ", ".join(parts)
+
+
+class Engine:
+    """Works on one account. Opens an IMAP session per unit of work and closes it after."""
+
+    def __init__(
+        self,
+        account: Account,
+        settings: Settings,
+        store: Store,
+        drafter: Drafter | None = None,
+        actor: str = "daemon",
+    ) -> None:
+        self.account, self.settings, self.store, self.actor = account, settings, store, actor
+        self._drafter = drafter
+        self._folders: imap.Folders | None = None
+
+    @property
+    def drafter(self) -> Drafter:
+        if self._drafter is None:
+            key = (
+                secrets.get_secret(self.account.name, "llm") if self.settings.llm.enabled else None
+            )
+            self._drafter = make_drafter(self.settings.llm, key)
+        return self._drafter
+
+    @contextmanager
+    def session(self) -> Iterator[IMAPClient]:
+        with imap.session(
+            self.account, secrets.require_secret(self.account.name, "imap")
+        ) as client:
+            if self._folders is None:
+                self._folders = imap.discover_folders(client, self.account)
+            yield client
+
+    @property
+    def folders(self) -> imap.Folders:
+        assert self._folders is not None, "open a session first"
+        return self._folders
+
+    # -- reading the mailbox ---------------------------------------------------------------------
+    def sync(self, client: IMAPClient) -> int:
+        stamp = clock.now().isoformat()
+        return sum(
+            imap.sync_folder(client, self.store, self.account.name, name, role, stamp).new
+            for name, role in self.folders.watched()
+        )
+
+    def user_addresses(self) -> frozenset[str]:
+        """The account's addresses, plus every From address seen in its Sent folder."""
+        sent = self._folders.sent if self._folders else None
+        seen = {
+            m.header.from_addr
+            for m in self.store.messages(self.account.name)
+            if m.folder == sent and m.header.from_addr
+        }
+        return self.account.addresses | frozenset(seen)
+
+    def threads(self, as_of: datetime | None = None) -> list[Thread]:
+        headers: list[Header] = []
+        for m in self.store.messages(self.account.name):
+            if "\\Draft" in m.flags:
+                continue
+            if as_of is not None and (m.header.date is None or m.header.date > as_of):
+                continue
+            headers.append(m.header)
+        return build_threads(headers)
+
+    def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return self.store.sequences(self.account.name, states)
+
+    # -- the cycle -------------------------------------------------------------------------------
+    def tick(self) -> TickReport:
+        report = TickReport()
+        with self.session() as client:
+            self._recover_sending(client)
+            report.new_messages = self.sync(client)
+            self._act(client, report)
+            self._flush_outbox(client, report)
+        return report
+
+    def _plan(self, threads: list[Thread], sequences: list[dict[str, Any]]) -> list[Any]:
+        cadence = self.account.cadence
+        return plan(
+            threads,
+            [Sequence.from_row(r) for r in sequences],
+            user=self.user_addresses(),
+            now=clock.now(),
+            cadence=cadence.cadence,
+            lookback=cadence.lookback,
+            our_ids=frozenset(self.store.our_message_ids(self.account.name)),
+        )
+
+    def _act(self, client: IMAPClient, report: TickReport) -> None:
+        for action in self._plan(self.threads(), self.sequences()):
+            try:
+                self._execute(client, action, report)
+            except (SendFailure, OSError) as exc:
+                log.error("%s: %s failed: %s", self.account.name, type(action).__name__, exc)
+
+    def _execute(self, client: IMAPClient, action: Any, report: TickReport) -> None:
+        now = clock.now().isoformat()
+        name = self.account.name
+        if isinstance(action, Start):
+            thread = action.thread
+            with self.store.tx():
+                seq_id = self.store.add_sequence(
+                    {
+                        "account": name,
+                        "anchor_message_id": action.anchor_message_id,
+                        "thread_key": thread.key,
+                        "subject": thread.subject,
+                        "state": "waiting",
+                        "touches_sent": 0,
+                        "last_touch_at": action.last_touch_at.isoformat(),
+                        "next_due_at": action.next_due_at.isoformat(),
+                        "seen_ids": list(thread.message_ids),
+                        "participants": list(thread.participants(self.user_addresses())),
+                        "reason": action.reason,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                audit.record(
+                    self.store,
+                    actor=self.actor,
+                    action="track",
+                    account=name,
+                    sequence_id=seq_id,
+                    message_id=action.anchor_message_id,
+                    after="waiting",
+                    reason=action.reason,
+                )
+            report.started += 1
+        elif isinstance(action, End):
+            self._end(client, action.sequence_id, action.state, action.reason, action.message_id)
+            report.counts[action.state] += 1
+        elif isinstance(action, Pause):
+            seq = self._sequence(action.sequence_id)
+            with self.store.tx():
+                self.store.update_sequence(
+                    seq["id"],
+                    {
+                        "next_due_at": action.until.isoformat(),
+                        "updated_at": now,
+                        "seen_ids": [*seq["seen_ids"], action.message_id],
+                        "reason": action.reason,
+                    },
+                )
+                audit.record(
+                    self.store,
+                    actor=self.actor,
+                    action="pause",
+                    account=name,
+                    sequence_id=seq["id"],
+                    message_id=action.message_id,
+                    before=seq["state"],
+                    after=seq["state"],
+                    reason=action.reason,
+                )
+            report.counts["paused"] += 1
+        elif isinstance(action, Touched):
+            seq = self._sequence(action.sequence_id)
+            self._discard_open_drafts(client, seq["id"], "you wrote on the thread yourself")
+            with self.store.tx():
+                self.store.update_sequence(
+                    seq["id"],
+                    {
+                        "touches_sent": seq["touches_sent"] + 1,
+                        "last_touch_at": action.at.isoformat(),
+                        "state": "waiting",
+                        "next_due_at": action.next_due_at.isoformat(),
+                        "seen_ids": [*seq["seen_ids"], action.message_id],
+                        "updated_at": now,
+                        "reason": "you wrote on the thread by hand",
+                    },
+                )
+                audit.record(
+                    self.store,
+                    actor="user",
+                    action="touch_by_hand",
+                    account=name,
+                    sequence_id=seq["id"],
+                    message_id=action.message_id,
+                    before=seq["state"],
+                    after="waiting",
+                    reason="a message you sent yourself counts as a touch; the clock restarts from it",
+                )
+        elif isinstance(action, Observe):
+            with self.store.tx():
+                self.store.update_sequence(
+                    action.sequence_id, {"seen_ids": sorted(action.seen_ids), "updated_at": now}
+                )
+        elif isinstance(action, Due):
+            state = self._draft_nudge(client, action)
+            if state:
+                report.counts[state] += 1
+
+    def _sequence(self, sequence_id: int) -> dict[str, Any]:
+        seq = self.store.sequence(sequence_id)
+        if seq is None:
+            raise NotFound(
+                f"no thread with id {sequence_id}", "list them with `inbox-agent threads`"
+            )
+        return seq
+
+    # -- drafting --------------------------------------------------------------------------------
+    def _draft_nudge(self, client: IMAPClient, action: Due) -> str | None:
+        seq = next(
+            (
+                s
+                for s in self.sequences(ACTIVE)
+                if s["anchor_message_id"] == action.anchor_message_id
+            ),
+            None,
+        )
+        if seq is None or seq["state"] != "waiting":
+            return None
+        anchor = next(m for m in action.thread.messages if m.message_id == action.anchor_message_id)
+        user = self.user_addresses()
+        rcpt = compose.recipients(anchor, user)
+        if not rcpt.all:
+            return None
+        cadence = self.account.cadence.cadence
+        request = DraftRequest(
+            touch=action.touch,
+            touches=cadence.touches,
+            kind=cadence.touch_kind(action.touch),
+            subject=anchor.subject,
+            user_name=self.account.display_name or self.account.email,
+            recipient_name=self._name_of(action.thread, rcpt.to[0]),
+            thread_text=self._thread_text(client, action.thread),
+        )
+        draft = self.drafter.draft(request)
+        decision = gate.decide(self.account.autonomy, rcpt.all)
+        when = clock.now()
+        agent_id = compose.new_agent_id()
+        msg = compose.build(
+            anchor=anchor,
+            user=user,
+            from_addr=self.account.email,
+            from_name=self.account.display_name,
+            body=draft.body,
+            when=when,
+            agent_id=agent_id,
+        )
+        raw = msg.as_bytes(policy=policy.SMTP)
+        uid = imap.append(client, self.folders.drafts, raw, [b"\\Draft", b"\\Seen"], when)
+        draft_state, seq_state = (
+            gate.DRAFT_STATE[decision.level],
+            gate.SEQUENCE_STATE[decision.level],
+        )
+        now = when.isoformat()
+        with self.store.tx():
+            draft_id = self.store.add_draft(
+                {
+                    "account": self.account.name,
+                    "sequence_id": seq["id"],
+                    "touch": action.touch,
+                    "message_id": str(msg["Message-ID"]),
+                    "agent_id": agent_id,
+                    "folder": self.folders.drafts,
+                    "uidvalidity": None,
+                    "uid": uid,
+                    "subject": str(msg["Subject"]),
+                    "body": draft.body,
+                    "raw_sha256": normalized_sha256(raw),
+                    "recipients": list(rcpt.all),
+                    "autonomy": decision.level,
+                    "drafter": draft.drafter,
+                    "state": draft_state,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if decision.level == "autopilot":
+                self.store.add_outbox(
+                    {
+                        "account": self.account.name,
+                        "draft_id": draft_id,
+                        "sequence_id": seq["id"],
+                        "message_id": str(msg["Message-ID"]),
+                        "state": "pending",
+                        "not_before": (when + UNDO_WINDOW).isoformat(),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            self.store.update_sequence(seq["id"], {"state": seq_state, "updated_at": now})
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="draft",
+                account=self.account.name,
+                sequence_id=seq["id"],
+                draft_id=draft_id,
+                message_id=str(msg["Message-ID"]),
+                before="waiting",
+                after=seq_state,
+                reason=f"touch {action.touch} of {cadence.touches}; {decision.level} ({decision.scope}); "
+                f"written by {draft.drafter}",
+            )
+        return draft_state
+
+    def _name_of(self, thread: Thread, address: str) -> str:
+        for m in thread.messages:
+            if m.from_addr == address and m.from_name:
+                return first_name(m.from_name)
+        return first_name("", address)
+
+    def _thread_text(self, client: IMAPClient, thread: Thread) -> str:
+        """The thread's messages as quoted data, oldest first, within the prompt budget."""
+        from inbox_agent.body import text_of  # mail-parser is only needed when drafting
+
+        parts: list[str] = []
+        for m in thread.messages[-6:]:
+            text = ""
+            for folder in (self.folders.sent, self.folders.inbox):
+                uids = imap.find(client, folder, m.message_id)
+                fetched = imap.fetch_raw(client, folder, uids[0]) if uids else None
+                if fetched:
+                    text = text_of(fetched[0])
+                    break
+            stamp = f"{m.date:%Y-%m-%d %H:%M}" if m.date else "undated"
+            parts.append(
+                f"From: {m.from_name or m.from_addr} <{m.from_addr}>, {stamp}\nSubject: {m.subject}\n\n{text.strip()}"
+            )
+        return trim_thread(parts, self.settings.llm.max_prompt_tokens)
+
+    # -- endings and drafts ------------------------------------------------------------------------
+    def _end(
+        self,
+        client: IMAPClient,
+        sequence_id: int,
+        state: str,
+        reason: str,
+        message_id: str = "",
+        actor: str | None = None,
+    ) -> None:
+        seq = self._sequence(sequence_id)
+        self._discard_open_drafts(client, sequence_id, reason)
+        now = clock.now().isoformat()
+        with self.store.tx():
+            self.store.update_sequence(
+                sequence_id,
+                {
+                    "state": state,
+                    "next_due_at": None,
+                    "reason": reason,
+                    "updated_at": now,
+                    "seen_ids": sorted({*seq["seen_ids"], *([message_id] if message_id else [])}),
+                },
+            )
+            audit.record(
+                self.store,
+                actor=actor or self.actor,
+                action="end",
+                account=self.account.name,
+                sequence_id=sequence_id,
+                message_id=message_id,
+                before=seq["state"],
+                after=state,
+                reason=reason,
+            )
+
+    def _discard_open_drafts(self, client: IMAPClient, sequence_id: int, reason: str) -> None:
+        for draft in self.store.drafts(self.account.name, OPEN_DRAFT_STATES):
+            if draft["sequence_id"] == sequence_id:
+                self._remove_draft(client, draft, "cancelled", reason)
+
+    def _locate_draft(
+        self, client: IMAPClient, draft: dict[str, Any]
+    ) -> tuple[int, bytes, tuple[bytes, ...]] | None:
+        uids = [draft["uid"]] if draft["uid"] else []
+        uids += [
+            u for u in imap.find(client, draft["folder"], draft["message_id"]) if u not in uids
+        ]
+        for uid in uids:
+            fetched = imap.fetch_raw(client, draft["folder"], uid)
+            if fetched:
+                return uid, fetched[0], fetched[1]
+        return None
+
+    def _remove_draft(
+        self, client: IMAPClient, draft: dict[str, Any], new_state: str, reason: str
+    ) -> None:
+        """Delete our draft from Drafts, unless the user changed it: then it is theirs to keep."""
+        found = self._locate_draft(client, draft)
+        action, note = "draft_removed", reason
+        if found is None:
+            new_state, note = "gone", f"{reason}; the draft was already gone from {draft['folder']}"
+        elif normalized_sha256(found[1]) != draft["raw_sha256"] or b"\\Draft" not in found[2]:
+            action, note = (
+                "draft_kept",
+                f"{reason}; you edited the draft, so it stays in {draft['folder']}",
+            )
+        else:
+            imap.delete(client, draft["folder"], found[0])
+        now = clock.now().isoformat()
+        with self.store.tx():
+            self.store.update_draft(draft["id"], {"state": new_state, "updated_at": now})
+            for row in self.store.outbox(self.account.name, ("pending",)):
+                if row["draft_id"] == draft["id"]:
+                    self.store.update_outbox(
+                        row["id"], {"state": "cancelled", "updated_at": now, "last_error": reason}
+                    )
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action=action,
+                account=self.account.name,
+                sequence_id=draft["sequence_id"],
+                draft_id=draft["id"],
+                message_id=draft["message_id"],
+                before=draft["state"],
+                after=new_state,
+                reason=note,
+            )
+
+    # -- sending ---------------------------------------------------------------------------------
+    def _presend_check(self, client: IMAPClient, sequence_id: int) -> str:
+        """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
+        self.sync(client)
+        seq = self._sequence(sequence_id)
+        if seq["state"] not in ACTIVE:
+            return f"the thread is {seq['state']}"
+        for action in self._plan(self.threads(), [seq]):
+            if isinstance(action, End | Pause | Touched):
+                report = TickReport()
+                self._execute(client, action, report)
+                return (
+                    action.reason
+                    if not isinstance(action, Touched)
+                    else "you wrote on the thread yourself"
+                )
+        return ""
+
+    def _send_draft(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+        """Pre-send check, outbox `sending`, SMTP, outbox `sent`: in that order, each committed."""
+        reason = self._presend_check(client, draft["sequence_id"])
+        if reason:
+            raise SafetyStop(f"not sent: {reason}")
+        found = self._locate_draft(client, draft)
+        now = clock.now()
+        if found is None:
+            self._skip_touch(
+                draft, "the draft was deleted in your mail client; this touch is skipped"
+            )
+            raise SafetyStop(
+                "not sent: the draft is gone from Drafts (deleted in your mail client?)"
+            )
+        edited = message_from_bytes(found[1], policy=policy.default)
+        body = _plain_body(edited) or draft["body"]
+        seq = self._sequence(draft["sequence_id"])
+        anchor = self._anchor(seq)
+        msg = compose.build(
+            anchor=anchor,
+            user=self.user_addresses(),
+            from_addr=self.account.email,
+            from_name=self.account.display_name,
+            body=body,
+            when=now,
+            agent_id=draft["agent_id"],
+            message_id=draft["message_id"],
+        )
+        outbox = next(
+            (o for o in self.store.outbox(self.account.name) if o["draft_id"] == draft["id"]), None
+        )
+        with self.store.tx():
+            if outbox is None:
+                outbox_id = self.store.add_outbox(
+                    {
+                        "account": self.account.name,
+                        "draft_id": draft["id"],
+                        "sequence_id": seq["id"],
+                        "message_id": draft["message_id"],
+                        "state": "sending",
+                        "not_before": now.isoformat(),
+                        "attempts": 1,
+                        "created_at": now.isoformat(),
+                        "updated_at": now.isoformat(),
+                    }
+                )
+            else:
+                outbox_id = outbox["id"]
+                self.store.update_outbox(
+                    outbox_id,
+                    {
+                        "state": "sending",
+                        "attempts": outbox["attempts"] + 1,
+                        "updated_at": now.isoformat(),
+                    },
+                )
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="sending",
+                account=self.account.name,
+                sequence_id=seq["id"],
+                draft_id=draft["id"],
+                message_id=draft["message_id"],
+                before=seq["state"],
+                after=seq["state"],
+                reason=f"to {', '.join(draft['recipients'])}",
+            )
+        try:
+            submit(self.account, secrets.require_secret(self.account.name, "smtp"), msg)
+        except SendFailure as exc:
+            with self.store.tx():
+                self.store.update_outbox(
+                    outbox_id,
+                    {
+                        "state": "failed" if exc.permanent else "pending",
+                        "last_error": str(exc),
+                        "updated_at": clock.now().isoformat(),
+                    },
+                )
+                audit.record(
+                    self.store,
+                    actor=self.actor,
+                    action="send_failed",
+                    account=self.account.name,
+                    sequence_id=seq["id"],
+                    draft_id=draft["id"],
+                    message_id=draft["message_id"],
+                    reason=str(exc),
+                )
+            raise
+        self._mark_sent(seq, draft, outbox_id, now)
+        if not self.account.smtp_saves_sent:
+            imap.append(
+                client, self.folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
+            )
+        if normalized_sha256(found[1]) == draft["raw_sha256"]:
+            imap.delete(client, draft["folder"], found[0])
+
+    def _mark_sent(
+        self, seq: dict[str, Any], draft: dict[str, Any], outbox_id: int, at: datetime
+    ) -> None:
+        touches = seq["touches_sent"] + 1
+        due = self.account.cadence.cadence.next_due(at, touches) or self.account.cadence.gaps[
+            -1
+        ].after(at)
+        stamp = clock.now().isoformat()
+        with self.store.tx():
+            self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
+            self.store.update_draft(draft["id"], {"state": "sent", "updated_at": stamp})
+            self.store.update_sequence(
+                seq["id"],
+                {
+                    "state": "waiting",
+                    "touches_sent": touches,
+                    "last_touch_at": at.isoformat(),
+                    "next_due_at": due.isoformat(),
+                    "seen_ids": sorted({*seq["seen_ids"], draft["message_id"]}),
+                    "updated_at": stamp,
+                },
+            )
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="sent",
+                account=self.account.name,
+                sequence_id=seq["id"],
+                draft_id=draft["id"],
+                message_id=draft["message_id"],
+                before=seq["state"],
+                after="waiting",
+                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}",
+            )
+
+    def _skip_touch(self, draft: dict[str, Any], reason: str) -> None:
+        seq = self._sequence(draft["sequence_id"])
+        now = clock.now()
+        touches = seq["touches_sent"] + 1
+        due = self.account.cadence.cadence.next_due(now, touches) or self.account.cadence.gaps[
+            -1
+        ].after(now)
+        with self.store.tx():
+            self.store.update_draft(draft["id"], {"state": "gone", "updated_at": now.isoformat()})
+            self.store.update_sequence(
+                seq["id"],
+                {
+                    "state": "waiting",
+                    "touches_sent": touches,
+                    "next_due_at": due.isoformat(),
+                    "updated_at": now.isoformat(),
+                },
+            )
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="skip",
+                account=self.account.name,
+                sequence_id=seq["id"],
+                draft_id=draft["id"],
+                message_id=draft["message_id"],
+                before=seq["state"],
+                after="waiting",
+                reason=reason,
+            )
+
+    def _anchor(self, seq: dict[str, Any]) -> Header:
+        found = self.store.messages_with_ids(self.account.name, [seq["anchor_message_id"]])
+        if not found:
+            raise SafetyStop("not sent: the original message is no longer in the mailbox")
+        return found[0].header
+
+    def _recover_sending(self, client: IMAPClient) -> None:
+        """A row left `sending` by a crash: look for it in Sent. Never send it again blindly."""
+        for row in self.store.outbox(self.account.name, ("sending",)):
+            draft = self.store.draft(row["draft_id"])
+            seq = self.store.sequence(row["sequence_id"])
+            if draft is None or seq is None:
+                continue
+            if imap.find(client, self.folders.sent, row["message_id"]):
+                self._mark_sent(seq, draft, row["id"], datetime.fromisoformat(row["updated_at"]))
+            else:
+                with self.store.tx():
+                    self.store.update_outbox(
+                        row["id"],
+                        {
+                            "state": "unknown",
+                            "updated_at": clock.now().isoformat(),
+                            "last_error": "interrupted during SMTP and not found in Sent",
+                        },
+                    )
+                    audit.record(
+                        self.store,
+                        actor=self.actor,
+                        action="send_unknown",
+                        account=self.account.name,
+                        sequence_id=seq["id"],
+                        draft_id=draft["id"],
+                        message_id=row["message_id"],
+                        reason="interrupted during SMTP and not in Sent: not re-sent; check your Sent folder",
+                    )
+
+    def _flush_outbox(self, client: IMAPClient, report: TickReport) -> None:
+        now = clock.now()
+        for row in self.store.outbox(self.account.name, ("pending",)):
+            if datetime.fromisoformat(row["not_before"]) > now:
+                continue
+            draft = self.store.draft(row["draft_id"])
+            if draft is None:
+                continue
+            try:
+                self._send_draft(client, draft)
+                report.counts["sent"] += 1
+            except SafetyStop as stop:
+                log.info("%s: %s", self.account.name, stop)
+                report.counts["cancelled"] += 1
+            except SendFailure as exc:
+                log.error("%s: send failed: %s", self.account.name, exc)
+
+    # -- the user's commands -----------------------------------------------------------------------
+    def queue(self) -> list[dict[str, Any]]:
+        return self.store.drafts(self.account.name, ("queued",))
+
+    def _open_draft(self, draft_id: int, states: tuple[str, ...]) -> dict[str, Any]:
+        draft = self.store.draft(draft_id)
+        if draft is None or draft["account"] != self.account.name:
+            raise NotFound(f"no draft with id {draft_id}", "list them with `inbox-agent queue`")
+        if draft["state"] not in states:
+            raise NotFound(
+                f"draft {draft_id} is {draft['state']}, not waiting for you",
+                "see `inbox-agent queue`",
+            )
+        return draft
+
+    def approve(self, draft_id: int) -> None:
+        draft = self._open_draft(draft_id, ("queued", "saved"))
+        with self.session() as client:
+            self._send_draft(client, draft)
+
+    def reject(self, draft_id: int, reason: str = "rejected by you") -> None:
+        draft = self._open_draft(draft_id, ("queued", "saved", "scheduled"))
+        with self.session() as client:
+            self._remove_draft(client, draft, "rejected", reason)
+            self._skip_touch_after_reject(draft, reason)
+
+    def _skip_touch_after_reject(self, draft: dict[str, Any], reason: str) -> None:
+        seq = self._sequence(draft["sequence_id"])
+        if seq["state"] not in ACTIVE:
+            return
+        now = clock.now()
+        due = self.account.cadence.cadence.next_due(
+            now, seq["touches_sent"] + 1
+        ) or self.account.cadence.gaps[-1].after(now)
+        with self.store.tx():
+            self.store.update_sequence(
+                seq["id"],
+                {
+                    "state": "waiting",
+                    "touches_sent": seq["touches_sent"] + 1,
+                    "next_due_at": due.isoformat(),
+                    "updated_at": now.isoformat(),
+                },
+            )
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="skip",
+                account=self.account.name,
+                sequence_id=seq["id"],
+                draft_id=draft["id"],
+                before=seq["state"],
+                after="waiting",
+                reason=f"{reason}; this touch is skipped",
+            )
+
+    def undo(self, draft_id: int) -> None:
+        self.reject(draft_id, "send undone by you")
+
+    def dismiss(self, sequence_id: int) -> None:
+        seq = self._sequence(sequence_id)
+        if seq["account"] != self.account.name or seq["state"] not in ACTIVE:
+            raise NotFound(
+                f"thread {sequence_id} is not being followed up", "see `inbox-agent threads`"
+            )
+        with self.session() as client:
+            self._end(client, sequence_id, "dismissed", "dismissed by you")
+
+
+def _plain_body(msg: Any) -> str:
+    if not isinstance(msg, EmailMessage):
+        return ""
+    part = msg.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""

@@ -1,0 +1,250 @@
+"""One account's IMAP session: login, special folders, incremental header sync, drafts.
+
+Everything that touches the IMAP socket is here. Sync is headers-only and UID-incremental: STATUS
+first, and only when UIDNEXT or UIDVALIDITY moved does it SELECT and fetch the new UIDs' headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from inbox_agent import headers
+from inbox_agent.config import Account
+from inbox_agent.errors import MailServerError
+from inbox_agent.store import Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+_HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(headers.FIELDS) + ")]"
+_HEADER_KEY = b"BODY[HEADER.FIELDS (" + " ".join(headers.FIELDS).encode() + b")]"
+_FALLBACK_NAMES = {
+    "sent": (
+        "Sent",
+        "Sent Items",
+        "Sent Messages",
+        "Sent Mail",
+        "[Gmail]/Sent Mail",
+        "INBOX.Sent",
+        "INBOX/Sent",
+    ),
+    "drafts": ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts"),
+    "archive": ("Archive", "Archives", "INBOX.Archive", "INBOX/Archive"),
+}
+_SPECIAL_USE = {"sent": b"\\Sent", "drafts": b"\\Drafts", "archive": b"\\Archive"}
+
+
+@dataclass(frozen=True)
+class Folders:
+    """The folders this account's mail lives in, by role."""
+
+    inbox: str
+    sent: str
+    drafts: str
+    others: tuple[str, ...]
+
+    def watched(self) -> list[tuple[str, str]]:
+        """(name, role) of every folder where a reply or the user's own mail can land."""
+        out = [(self.inbox, "inbox"), (self.sent, "sent")]
+        out += [
+            (name, "other")
+            for name in self.others
+            if name not in (self.inbox, self.sent, self.drafts)
+        ]
+        return out
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    folder: str
+    new: int
+    resynced: bool
+
+
+def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClient:
+    """Open and log in; every failure becomes a MailServerError that says what to do."""
+    server = account.imap
+    context = ssl.create_default_context()
+    try:
+        client = IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.security == "tls",
+            ssl_context=context,
+            timeout=timeout,
+        )
+        if server.security == "starttls":
+            client.starttls(context)
+    except (OSError, IMAPClientError) as exc:
+        raise MailServerError(
+            f"cannot reach the IMAP server {server.host}:{server.port} ({exc})",
+            f"check [imap] host, port and security in {account.path}",
+        ) from None
+    try:
+        client.login(server.username, password)
+    except LoginError:
+        client.shutdown()
+        raise MailServerError(
+            f"{server.host} rejected the login for {server.username}",
+            f"check [imap] username in {account.path} and store the right password with "
+            f"`inbox-agent secret set {account.name} imap`",
+        ) from None
+    return client
+
+
+@contextmanager
+def session(account: Account, password: str) -> Iterator[IMAPClient]:
+    client = connect(account, password)
+    try:
+        yield client
+    finally:
+        with suppress(OSError, IMAPClientError):
+            client.logout()
+
+
+def discover_folders(client: IMAPClient, account: Account) -> Folders:
+    """SPECIAL-USE flags first, then the usual names; the config's `folders` are watched too."""
+    listing = client.list_folders()
+    names = [name for _flags, _delim, name in listing]
+    found: dict[str, str] = {}
+    for flags, _delim, name in listing:
+        for role, flag in _SPECIAL_USE.items():
+            if flag in flags and role not in found:
+                found[role] = name
+    lowered = {n.lower(): n for n in names}
+    for role, candidates in _FALLBACK_NAMES.items():
+        if role not in found:
+            for candidate in candidates:
+                if candidate.lower() in lowered:
+                    found[role] = lowered[candidate.lower()]
+                    break
+    missing = [role for role in ("sent", "drafts") if role not in found]
+    if missing:
+        raise MailServerError(
+            f"cannot find the {' and '.join(missing)} folder on {account.imap.host} (folders: {', '.join(names)})",
+            f"create it in your mail client, or name it in `folders` in {account.path}",
+        )
+    others = tuple(
+        dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])
+    )
+    return Folders("INBOX", found["sent"], found["drafts"], others)
+
+
+def _status(client: IMAPClient, folder: str) -> dict[bytes, Any]:
+    result: dict[bytes, Any] = client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
+    return result
+
+
+def sync_folder(
+    client: IMAPClient, store: Store, account: str, folder: str, role: str, synced_at: str
+) -> SyncReport:
+    """Fetch the headers of every message that arrived in `folder` since the last sync."""
+    status = _status(client, folder)
+    uidvalidity, uidnext = int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"])
+    known = store.folder_state(account, folder)
+    resynced = known is not None and known["uidvalidity"] != uidvalidity
+    if known is not None and not resynced and known["uidnext"] == uidnext:
+        with store.tx():
+            store.save_folder_state(account, folder, role, uidvalidity, uidnext, None, synced_at)
+        return SyncReport(folder, 0, False)
+    start = 1 if known is None or resynced else int(known["uidnext"])
+    client.select_folder(folder, readonly=True)
+    uids = sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
+    added = 0
+    if resynced:
+        log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
+        with store.tx():
+            store.drop_folder_messages(account, folder)
+    for offset in range(0, len(uids), BATCH):
+        batch = uids[offset : offset + BATCH]
+        fetched = client.fetch(batch, [_HEADER_ITEM, "INTERNALDATE", "FLAGS", "RFC822.SIZE"])
+        items = []
+        for uid, data in fetched.items():
+            item = _to_item(folder, uid, data)
+            if item is not None:
+                items.append(item)
+        with store.tx():
+            added += store.add_messages(account, folder, uidvalidity, items)
+            # progress is committed per batch: a dropped connection costs only the rest of this poll
+            next_uid = max(batch) + 1 if offset + BATCH < len(uids) else uidnext
+            store.save_folder_state(account, folder, role, uidvalidity, next_uid, None, synced_at)
+    if not uids:
+        with store.tx():
+            store.save_folder_state(account, folder, role, uidvalidity, uidnext, None, synced_at)
+    return SyncReport(folder, added, resynced)
+
+
+def _to_item(
+    folder: str, uid: int, data: dict[bytes, Any]
+) -> tuple[int, headers.Header, list[str], int] | None:
+    try:
+        block = data.get(_HEADER_KEY) or next(
+            (v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b""
+        )
+        internal = data.get(b"INTERNALDATE")
+        fallback = (
+            internal.astimezone(UTC) if isinstance(internal, datetime) and internal.tzinfo else None
+        )
+        header = headers.parse(block or b"", fallback)
+        flags = [f.decode() if isinstance(f, bytes) else str(f) for f in data.get(b"FLAGS", ())]
+        return uid, header, flags, int(data.get(b"RFC822.SIZE", 0))
+    except Exception:  # one broken message costs only itself
+        log.exception("%s UID %s: could not read its headers; skipped", folder, uid)
+        return None
+
+
+# -- drafts and single messages ------------------------------------------------------------------
+
+
+def append(
+    client: IMAPClient, folder: str, raw: bytes, flags: Sequence[bytes], when: datetime
+) -> int | None:
+    """APPEND and return the new UID when the server says it (UIDPLUS)."""
+    response = client.append(folder, raw, flags=list(flags), msg_time=when)
+    text = response.decode(errors="replace") if isinstance(response, bytes) else str(response)
+    if "APPENDUID" in text:
+        try:
+            return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
+        except (IndexError, ValueError):
+            return None
+    return None
+
+
+def find(client: IMAPClient, folder: str, message_id: str) -> list[int]:
+    client.select_folder(folder, readonly=True)
+    return sorted(client.search(["HEADER", "Message-ID", message_id]))
+
+
+def fetch_raw(client: IMAPClient, folder: str, uid: int) -> tuple[bytes, tuple[bytes, ...]] | None:
+    """The whole message and its flags, or None when the UID is gone."""
+    client.select_folder(folder, readonly=True)
+    data = client.fetch([uid], ["BODY.PEEK[]", "FLAGS"]).get(uid)
+    if not data or b"BODY[]" not in data:
+        return None
+    return bytes(data[b"BODY[]"]), tuple(data.get(b"FLAGS", ()))
+
+
+def delete(client: IMAPClient, folder: str, uid: int) -> None:
+    client.select_folder(folder)
+    client.add_flags([uid], [b"\\Deleted"], silent=True)
+    # without UIDPLUS a plain EXPUNGE would also remove messages the user marked deleted
+    if b"UIDPLUS" in client.capabilities():
+        client.uid_expunge([uid])
+
+
+def capabilities(client: IMAPClient) -> list[str]:
+    return sorted(c.decode() for c in client.capabilities())
+
+
+def is_network_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError | socket.timeout | IMAPClientError)

@@ -1,0 +1,389 @@
+"""The SQLite store: schema, migrations and every SQL statement in the program.
+
+Writes that change state happen inside `Store.tx()` (BEGIN IMMEDIATE … COMMIT), and the audit row
+for that change is written in the same transaction. sqlite-utils builds the schema and serves
+reads; writes inside a transaction use plain SQL, because sqlite-utils' own write helpers commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from inbox_agent.headers import Header
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (
+    account TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+    uidvalidity INTEGER, uidnext INTEGER, highestmodseq INTEGER, synced_at TEXT,
+    PRIMARY KEY (account, name)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL, message_id TEXT NOT NULL,
+    in_reply_to TEXT NOT NULL, refs TEXT NOT NULL, subject TEXT NOT NULL,
+    from_addr TEXT NOT NULL, from_name TEXT NOT NULL, to_addrs TEXT NOT NULL,
+    cc_addrs TEXT NOT NULL, reply_to TEXT NOT NULL, date TEXT, kind TEXT NOT NULL,
+    agent_id TEXT NOT NULL, flags TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_by_id ON messages (account, message_id);
+CREATE TABLE IF NOT EXISTS sequences (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, anchor_message_id TEXT NOT NULL,
+    thread_key TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,
+    touches_sent INTEGER NOT NULL DEFAULT 0, last_touch_at TEXT NOT NULL, next_due_at TEXT,
+    seen_ids TEXT NOT NULL, participants TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    UNIQUE (account, anchor_message_id)
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, sequence_id INTEGER NOT NULL,
+    touch INTEGER NOT NULL, message_id TEXT NOT NULL, agent_id TEXT NOT NULL,
+    folder TEXT NOT NULL, uidvalidity INTEGER, uid INTEGER, subject TEXT NOT NULL,
+    body TEXT NOT NULL, raw_sha256 TEXT NOT NULL, recipients TEXT NOT NULL,
+    autonomy TEXT NOT NULL, drafter TEXT NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, draft_id INTEGER NOT NULL,
+    sequence_id INTEGER NOT NULL, message_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,
+    not_before TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    account TEXT NOT NULL, sequence_id INTEGER, draft_id INTEGER, message_id TEXT NOT NULL,
+    state_before TEXT NOT NULL, state_after TEXT NOT NULL, reason TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+"""
+
+_JSON_COLUMNS = {
+    "in_reply_to",
+    "refs",
+    "to_addrs",
+    "cc_addrs",
+    "reply_to",
+    "flags",
+    "seen_ids",
+    "participants",
+    "recipients",
+}
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: json.loads(v) if k in _JSON_COLUMNS and isinstance(v, str) else v for k, v in row.items()
+    }
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as the store keeps it: its header facts and where it lives."""
+
+    folder: str
+    uid: int
+    header: Header
+    flags: tuple[str, ...]
+
+
+class Store:
+    """One SQLite file for all accounts. Callers serialise access (the daemon runs one cycle at a time)."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(
+            str(path), isolation_level=None, timeout=30, check_same_thread=False
+        )
+        self.db = sqlite_utils.Database(self.conn)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        self._depth = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database was written by a newer inbox-agent (schema {version}); upgrade inbox-agent"
+            )
+        if version < 1:
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def tx(self) -> Iterator[None]:
+        """One exclusive write transaction; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
+        columns = ", ".join(encoded)
+        marks = ", ".join("?" for _ in encoded)
+        cursor = self.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(encoded.values())
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
+        assignments = ", ".join(f"{k} = ?" for k in encoded)
+        self.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = ?", [*encoded.values(), row_id]
+        )
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+    # -- folders -------------------------------------------------------------------------------
+    def folder_state(self, account: str, name: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM folders WHERE account = ? AND name = ?", (account, name))
+        return rows[0] if rows else None
+
+    def save_folder_state(
+        self,
+        account: str,
+        name: str,
+        role: str,
+        uidvalidity: int,
+        uidnext: int,
+        highestmodseq: int | None,
+        synced_at: str,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, name) DO UPDATE SET "
+            "role = excluded.role, uidvalidity = excluded.uidvalidity, uidnext = excluded.uidnext, "
+            "highestmodseq = excluded.highestmodseq, synced_at = excluded.synced_at",
+            (account, name, role, uidvalidity, uidnext, highestmodseq, synced_at),
+        )
+
+    def last_sync(self, account: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT MAX(synced_at) FROM folders WHERE account = ?", (account,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def has_synced(self, account: str) -> bool:
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM folders WHERE account = ? AND synced_at IS NOT NULL LIMIT 1",
+                (account,),
+            ).fetchone()
+            is not None
+        )
+
+    # -- messages ------------------------------------------------------------------------------
+    def add_messages(
+        self,
+        account: str,
+        folder: str,
+        uidvalidity: int,
+        items: Iterable[tuple[int, Header, Sequence[str], int]],
+    ) -> int:
+        rows = [
+            (
+                account,
+                folder,
+                uidvalidity,
+                uid,
+                h.message_id,
+                json.dumps(h.in_reply_to),
+                json.dumps(h.references),
+                h.subject,
+                h.from_addr,
+                h.from_name,
+                json.dumps(h.to),
+                json.dumps(h.cc),
+                json.dumps(h.reply_to),
+                h.date.isoformat() if h.date else None,
+                h.kind,
+                h.agent_id,
+                json.dumps(list(flags)),
+                size,
+            )
+            for uid, h, flags, size in items
+        ]
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, in_reply_to, refs, "
+            "subject, from_addr, from_name, to_addrs, cc_addrs, reply_to, date, kind, agent_id, flags, size) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return self.conn.total_changes - before
+
+    def drop_folder_messages(self, account: str, folder: str) -> None:
+        self.conn.execute(
+            "DELETE FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+
+    def forget_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
+        self.conn.executemany(
+            "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ?",
+            [(account, folder, uid) for uid in uids],
+        )
+
+    def messages(self, account: str) -> list[StoredMessage]:
+        return [
+            _to_message(r)
+            for r in self._rows("SELECT * FROM messages WHERE account = ? ORDER BY id", (account,))
+        ]
+
+    def messages_with_ids(self, account: str, message_ids: Iterable[str]) -> list[StoredMessage]:
+        ids = list(message_ids)
+        out: list[StoredMessage] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            out += [
+                _to_message(r)
+                for r in self._rows(
+                    f"SELECT * FROM messages WHERE account = ? AND message_id IN ({marks})",
+                    (account, *chunk),
+                )
+            ]
+        return out
+
+    # -- sequences, drafts, outbox -------------------------------------------------------------
+    def sequences(self, account: str, states: Sequence[str] = ()) -> list[dict[str, Any]]:
+        if states:
+            marks = ", ".join("?" for _ in states)
+            return self._rows(
+                f"SELECT * FROM sequences WHERE account = ? AND state IN ({marks}) ORDER BY id",
+                (account, *states),
+            )
+        return self._rows("SELECT * FROM sequences WHERE account = ? ORDER BY id", (account,))
+
+    def sequence(self, sequence_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM sequences WHERE id = ?", (sequence_id,))
+        return rows[0] if rows else None
+
+    def add_sequence(self, values: dict[str, Any]) -> int:
+        return self._insert("sequences", values)
+
+    def update_sequence(self, sequence_id: int, values: dict[str, Any]) -> None:
+        self._update("sequences", sequence_id, values)
+
+    def drafts(
+        self, account: str | None = None, states: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM drafts WHERE 1 = 1", []
+        if account:
+            sql += " AND account = ?"
+            params.append(account)
+        if states:
+            sql += f" AND state IN ({', '.join('?' for _ in states)})"
+            params += list(states)
+        return self._rows(sql + " ORDER BY id", params)
+
+    def draft(self, draft_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM drafts WHERE id = ?", (draft_id,))
+        return rows[0] if rows else None
+
+    def add_draft(self, values: dict[str, Any]) -> int:
+        return self._insert("drafts", values)
+
+    def update_draft(self, draft_id: int, values: dict[str, Any]) -> None:
+        self._update("drafts", draft_id, values)
+
+    def outbox(
+        self, account: str | None = None, states: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM outbox WHERE 1 = 1", []
+        if account:
+            sql += " AND account = ?"
+            params.append(account)
+        if states:
+            sql += f" AND state IN ({', '.join('?' for _ in states)})"
+            params += list(states)
+        return self._rows(sql + " ORDER BY id", params)
+
+    def add_outbox(self, values: dict[str, Any]) -> int:
+        return self._insert("outbox", values)
+
+    def update_outbox(self, outbox_id: int, values: dict[str, Any]) -> None:
+        self._update("outbox", outbox_id, values)
+
+    def our_message_ids(self, account: str) -> set[str]:
+        """Message-IDs of every draft and send we made: their copies in Sent are our touches."""
+        rows = self.conn.execute(
+            "SELECT message_id FROM drafts WHERE account = ? UNION SELECT message_id FROM outbox WHERE account = ?",
+            (account, account),
+        )
+        return {r[0] for r in rows}
+
+    # -- audit ---------------------------------------------------------------------------------
+    def last_audit_hash(self) -> str:
+        row = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else ""
+
+    def add_audit(self, values: dict[str, Any]) -> int:
+        return self._insert("audit", values)
+
+    def audit_rows(
+        self, account: str | None = None, sequence_id: int | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM audit WHERE 1 = 1", list[Any]()
+        if account:
+            sql += " AND account = ?"
+            params.append(account)
+        if sequence_id is not None:
+            sql += " AND sequence_id = ?"
+            params.append(sequence_id)
+        if since:
+            sql += " AND at >= ?"
+            params.append(since)
+        return self._rows(sql + " ORDER BY id", params)
+
+
+def _to_message(row: dict[str, Any]) -> StoredMessage:
+    header = Header(
+        message_id=row["message_id"],
+        in_reply_to=tuple(row["in_reply_to"]),
+        references=tuple(row["refs"]),
+        subject=row["subject"],
+        from_addr=row["from_addr"],
+        from_name=row["from_name"],
+        to=tuple(row["to_addrs"]),
+        cc=tuple(row["cc_addrs"]),
+        reply_to=tuple(row["reply_to"]),
+        date=datetime.fromisoformat(row["date"]) if row["date"] else None,
+        kind=row["kind"],
+        agent_id=row["agent_id"],
+    )
+    return StoredMessage(row["folder"], row["uid"], header, tuple(row["flags"]))
