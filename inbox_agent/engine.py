@@ -50,15 +50,23 @@ class TickReport:
 
     def summary(self) -> str:
         c = self.counts
-        parts = [f"{self.new_messages} new messages synced", f"{self.started} quiet threads found"]
+        parts = [
+            f"{self.new_messages} new messages synced",
+            f"{self.started} threads newly tracked",
+        ]
+        parts.append(f"{c['due']} quiet long enough for a nudge")
         parts.append(f"{c['saved'] + c['queued'] + c['scheduled']} nudges saved to Drafts")
-        if c["queued"]:
-            parts.append(f"{c['queued']} queued for approval")
-        if c["scheduled"]:
-            parts.append(f"{c['scheduled']} scheduled to send")
-        for state in ("sent", "replied", "bounced", "paused", "exhausted", "cancelled"):
-            if c[state]:
-                parts.append(f"{c[state]} {state}")
+        labels = {
+            "queued": "queued for approval",
+            "scheduled": "scheduled to send",
+            "sent": "sent",
+            "paused": "paused by an out-of-office",
+            "replied": "ended by a reply",
+            "bounced": "ended by a bounce",
+            "exhausted": "ended after the last touch",
+            "cancelled": "sends cancelled",
+        }
+        parts += [f"{c[key]} {label}" for key, label in labels.items() if c[key]]
         return ", ".join(parts)
 
 
@@ -194,6 +202,8 @@ class Engine:
                     reason=action.reason,
                 )
             report.started += 1
+            if action.paused:
+                report.counts["paused"] += 1
         elif isinstance(action, End):
             self._end(client, action.sequence_id, action.state, action.reason, action.message_id)
             report.counts[action.state] += 1
@@ -254,6 +264,7 @@ class Engine:
                     action.sequence_id, {"seen_ids": sorted(action.seen_ids), "updated_at": now}
                 )
         elif isinstance(action, Due):
+            report.counts["due"] += 1
             state = self._draft_nudge(client, action)
             if state:
                 report.counts[state] += 1

@@ -52,6 +52,7 @@ class Start:
     last_touch_at: datetime
     next_due_at: datetime
     reason: str
+    paused: bool = False  # an auto-reply already answered the anchor
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ def _maybe_start(
     for auto in (m for m in later if m.kind == "auto_reply"):
         due = max(due, cadence.gap_before(1).after(auto.date or last.date))
         reason = f"auto-reply from {auto.from_addr}; paused one cadence step"
-    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason)]
+    paused = any(m.kind == "auto_reply" for m in later)
+    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, paused)]
     if due <= now:
         actions.append(Due(last.message_id, 1, thread))
     return actions
