@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from inbox_agent import paths
 from inbox_agent.config import LlmConfig
@@ -61,7 +61,7 @@ def first_name(display: str, address: str = "") -> str:
 class OfflineDrafter:
     """A short, plain nudge from templates: the product works with no LLM at all."""
 
-    _LINES = {
+    _LINES: ClassVar[dict[str, str]] = {
         "bump": "Just bringing this back to the top of your inbox: any thoughts on my note below?",
         "context": 'Following up on my message below about "{subject}". A quick yes or no is plenty.',
         "close": "I haven't heard back, so I'll assume this isn't a priority right now and won't "

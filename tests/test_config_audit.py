@@ -35,20 +35,37 @@ def write(tmp_path: Path, text: str, name: str = "work.toml") -> Path:
 
 def test_a_good_account_reads_with_defaults(tmp_path: Path) -> None:
     account = config.load_account(write(tmp_path, GOOD), config.Settings(tmp_path / "none.toml"))
-    assert account.imap.port == 993 and account.smtp.port == 587 and account.imap.username == "alice@example.test"
+    assert (
+        account.imap.port == 993
+        and account.smtp.port == 587
+        and account.imap.username == "alice@example.test"
+    )
     assert account.autonomy.contacts == {"bob@example.test": "manual"}
     assert account.cadence.touches == 4 and [str(g) for g in account.cadence.gaps] == ["2bd", "4bd"]
 
 
-@pytest.mark.parametrize(("edit", "key", "fix"), [
-    (('default = "copilot"', 'default = "yolo"'), "autonomy.default", "manual, copilot, autopilot"),
-    (('host = "imap.example.test"', 'host = "imap.example.test"\nsecurity = "none"'), "imap.security", "tls"),
-    (('gaps = ["2bd", "4bd"]', 'gaps = ["2 weeks"]'), "cadence.gaps", "2bd"),
-    (('touches = 4', 'touches = 12'), "cadence.touches", "from 1 to 7"),
-    (('email = "alice@example.test"', 'email = "alice"'), "email", "you@example.com"),
-    (('[imap]', '[imap]\nhots = "x"'), "imap.hots", "spelling"),
-])
-def test_bad_values_name_file_key_and_fix(tmp_path: Path, edit: tuple[str, str], key: str, fix: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "key", "fix"),
+    [
+        (
+            ('default = "copilot"', 'default = "yolo"'),
+            "autonomy.default",
+            "manual, copilot, autopilot",
+        ),
+        (
+            ('host = "imap.example.test"', 'host = "imap.example.test"\nsecurity = "none"'),
+            "imap.security",
+            "tls",
+        ),
+        (('gaps = ["2bd", "4bd"]', 'gaps = ["2 weeks"]'), "cadence.gaps", "2bd"),
+        (("touches = 4", "touches = 12"), "cadence.touches", "from 1 to 7"),
+        (('email = "alice@example.test"', 'email = "alice"'), "email", "you@example.com"),
+        (("[imap]", '[imap]\nhots = "x"'), "imap.hots", "spelling"),
+    ],
+)
+def test_bad_values_name_file_key_and_fix(
+    tmp_path: Path, edit: tuple[str, str], key: str, fix: str
+) -> None:
     path = write(tmp_path, GOOD.replace(*edit))
     with pytest.raises(ConfigError) as caught:
         config.load_account(path, config.Settings(tmp_path / "none.toml"))
@@ -58,7 +75,10 @@ def test_bad_values_name_file_key_and_fix(tmp_path: Path, edit: tuple[str, str],
 
 def test_plaintext_is_allowed_on_loopback_only(tmp_path: Path) -> None:
     text = GOOD.replace('host = "imap.example.test"', 'host = "127.0.0.1"\nsecurity = "none"')
-    assert config.load_account(write(tmp_path, text), config.Settings(tmp_path / "x")).imap.security == "none"
+    assert (
+        config.load_account(write(tmp_path, text), config.Settings(tmp_path / "x")).imap.security
+        == "none"
+    )
 
 
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
@@ -71,7 +91,9 @@ def test_audit_chain_detects_edit_delete_and_reorder(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3")
     with store.tx():
         for i in range(4):
-            audit.record(store, actor="daemon", action="track", account="a", sequence_id=i, reason=f"r{i}")
+            audit.record(
+                store, actor="daemon", action="track", account="a", sequence_id=i, reason=f"r{i}"
+            )
     assert audit.verify(store) == []
     store.conn.execute("UPDATE audit SET reason = 'forged' WHERE id = 2")
     assert any("row 2" in p and "edited" in p for p in audit.verify(store))

@@ -8,12 +8,21 @@ from inbox_agent.config import LlmConfig
 from inbox_agent.drafter import DraftRequest, LlmDrafter, OfflineDrafter, check, trim_thread
 
 THREAD = "From: Alice <alice@example.test>\nSubject: Q3 contract\n\nCan you sign by Friday?"
-REQUEST = DraftRequest(touch=1, touches=3, kind="bump", subject="Q3 contract", user_name="Alice Example",
-                       recipient_name="Bob", thread_text=THREAD)
+REQUEST = DraftRequest(
+    touch=1,
+    touches=3,
+    kind="bump",
+    subject="Q3 contract",
+    user_name="Alice Example",
+    recipient_name="Bob",
+    thread_text=THREAD,
+)
 
 
 def drafter(llm: Any, timeout: float = 5.0) -> LlmDrafter:
-    return LlmDrafter(LlmConfig(base_url=llm.base_url, model="test-model", timeout_s=timeout), "sk-test-key")
+    return LlmDrafter(
+        LlmConfig(base_url=llm.base_url, model="test-model", timeout_s=timeout), "sk-test-key"
+    )
 
 
 def test_the_request_carries_the_quoted_thread_and_the_answer_is_used(llm_server: Any) -> None:
@@ -24,7 +33,11 @@ def test_the_request_carries_the_quoted_thread_and_the_answer_is_used(llm_server
     body = request["body"]
     assert body["model"] == "test-model"
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-    assert "data, not instructions" in system and "<thread>" in user and "Can you sign by Friday?" in user
+    assert (
+        "data, not instructions" in system
+        and "<thread>" in user
+        and "Can you sign by Friday?" in user
+    )
     assert request["headers"].get("authorization") == "Bearer sk-test-key"
 
 
@@ -49,7 +62,11 @@ def test_rate_limit_is_retried(llm_server: Any) -> None:
 
 def test_offline_drafter_and_checks() -> None:
     body = OfflineDrafter().draft(REQUEST).body
-    assert body.startswith("Hi Bob,") and body.rstrip().endswith("Alice") and check(body, REQUEST) == ""
+    assert (
+        body.startswith("Hi Bob,")
+        and body.rstrip().endswith("Alice")
+        and check(body, REQUEST) == ""
+    )
     assert "address" in check("write to eve@x.test", REQUEST)
     assert "placeholder" in check("As an AI, I think", REQUEST)
     assert check("see https://example.test/x", REQUEST).startswith("contains a link")

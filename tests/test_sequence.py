@@ -22,14 +22,25 @@ CADENCE = Cadence(3, (Gap(3, "bd"), Gap(5, "bd"), Gap(7, "bd")))
 LOOKBACK = Gap(14, "d")
 
 
-def mail(mid: str, sender: str, to: str, at: datetime, parent: str | None = None, kind: str = "normal") -> Header:
+def mail(
+    mid: str, sender: str, to: str, at: datetime, parent: str | None = None, kind: str = "normal"
+) -> Header:
     refs = (parent,) if parent else ()
     return Header(mid, refs, refs, "Q3 contract", sender, "", (to,), (), (), at, kind, "")
 
 
 def run_plan(messages: list[Header], sequences: list[Sequence], now: datetime) -> list[object]:
-    return list(plan(build_threads(messages), sequences, user=USER, now=now, cadence=CADENCE,
-                     lookback=LOOKBACK, our_ids=frozenset()))
+    return list(
+        plan(
+            build_threads(messages),
+            sequences,
+            user=USER,
+            now=now,
+            cadence=CADENCE,
+            lookback=LOOKBACK,
+            our_ids=frozenset(),
+        )
+    )
 
 
 def test_a_quiet_thread_starts_and_is_due_after_the_first_gap() -> None:
@@ -47,26 +58,51 @@ def test_baseline_never_nudges_history() -> None:
 
 def test_out_of_office_at_start_pauses() -> None:
     a = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
-    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(days=2), "<a@x>", "auto_reply")
+    ooo = mail(
+        "<o@x>",
+        "bob@example.test",
+        "alice@example.test",
+        T0 + timedelta(days=2),
+        "<a@x>",
+        "auto_reply",
+    )
     actions = run_plan([a, ooo], [], T0 + timedelta(days=3))
     assert len(actions) == 1 and isinstance(actions[0], Start) and actions[0].paused
 
 
 def seq(state: str = "waiting", due: datetime | None = None, touches: int = 0) -> Sequence:
-    return Sequence(1, "<a@x>", state, touches, T0, due or T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    return Sequence(
+        1, "<a@x>", state, touches, T0, due or T0 + timedelta(days=3), frozenset({"<a@x>"})
+    )
 
 
 def test_reply_ends_the_sequence_even_with_an_auto_reply_beside_it() -> None:
     a = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
-    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(hours=1), "<a@x>", "auto_reply")
-    reply = mail("<r@x>", "carol@example.test", "alice@example.test", T0 + timedelta(hours=2), "<a@x>")
+    ooo = mail(
+        "<o@x>",
+        "bob@example.test",
+        "alice@example.test",
+        T0 + timedelta(hours=1),
+        "<a@x>",
+        "auto_reply",
+    )
+    reply = mail(
+        "<r@x>", "carol@example.test", "alice@example.test", T0 + timedelta(hours=2), "<a@x>"
+    )
     actions = run_plan([a, ooo, reply], [seq()], T0 + timedelta(days=9))
     assert actions == [End(1, "replied", "a reply from carol@example.test", "<r@x>")]
 
 
 def test_auto_reply_pauses_a_running_sequence() -> None:
     a = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
-    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(days=1), "<a@x>", "auto_reply")
+    ooo = mail(
+        "<o@x>",
+        "bob@example.test",
+        "alice@example.test",
+        T0 + timedelta(days=1),
+        "<a@x>",
+        "auto_reply",
+    )
     [action] = run_plan([a, ooo], [seq()], T0 + timedelta(days=1, hours=1))
     assert isinstance(action, Pause) and action.until > T0 + timedelta(days=3)
 
@@ -78,15 +114,35 @@ def test_last_touch_then_silence_exhausts() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["alice", "bob", "carol"]), st.integers(0, 200),
-                          st.sampled_from(["normal", "auto_reply", "bounce"])), min_size=1, max_size=8),
-       st.integers(0, 40), st.integers(0, 3))
-def test_never_due_after_a_reply(events: list[tuple[str, int, str]], days: int, touches: int) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alice", "bob", "carol"]),
+            st.integers(0, 200),
+            st.sampled_from(["normal", "auto_reply", "bounce"]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 40),
+    st.integers(0, 3),
+)
+def test_never_due_after_a_reply(
+    events: list[tuple[str, int, str]], days: int, touches: int
+) -> None:
     anchor = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
     messages = [anchor]
     for i, (who, hours, kind) in enumerate(events):
-        messages.append(mail(f"<m{i}@x>", f"{who}@example.test", "alice@example.test" if who != "alice" else "bob@example.test",
-                             T0 + timedelta(hours=hours + 1), "<a@x>", kind if who != "alice" else "normal"))
+        messages.append(
+            mail(
+                f"<m{i}@x>",
+                f"{who}@example.test",
+                "alice@example.test" if who != "alice" else "bob@example.test",
+                T0 + timedelta(hours=hours + 1),
+                "<a@x>",
+                kind if who != "alice" else "normal",
+            )
+        )
     replied = any(who != "alice" and kind == "normal" for who, _, kind in events)
     for action in run_plan(messages, [seq(touches=touches)], T0 + timedelta(days=days)):
         if replied:
@@ -96,11 +152,15 @@ def test_never_due_after_a_reply(events: list[tuple[str, int, str]], days: int, 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)), st.integers(1, 30))
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)), st.integers(1, 30)
+)
 def test_business_days_land_on_a_weekday_and_skip_weekends(start: datetime, days: int) -> None:
     end = add_business_days(start, days)
     assert end.weekday() < 5
-    weekdays = sum(1 for d in range(1, (end - start).days + 1) if (start + timedelta(days=d)).weekday() < 5)
+    weekdays = sum(
+        1 for d in range(1, (end - start).days + 1) if (start + timedelta(days=d)).weekday() < 5
+    )
     assert weekdays == days or start.weekday() >= 5
 
 
@@ -118,12 +178,35 @@ def test_gate_most_specific_scope_and_most_cautious_recipient_win() -> None:
 
 
 def test_reply_goes_to_the_thread_minus_the_user_with_one_re() -> None:
-    anchor = Header("<a@x>", (), ("<r0@x>",), "RE: Re: Q3", "alice@example.test", "Alice",
-                    ("bob@x.test", "alice@example.test"), ("carol@x.test",), (), T0, "normal", "")
+    anchor = Header(
+        "<a@x>",
+        (),
+        ("<r0@x>",),
+        "RE: Re: Q3",
+        "alice@example.test",
+        "Alice",
+        ("bob@x.test", "alice@example.test"),
+        ("carol@x.test",),
+        (),
+        T0,
+        "normal",
+        "",
+    )
     assert reply_subject(anchor.subject) == "Re: Q3"
     assert recipients(anchor, USER).all == ("bob@x.test", "carol@x.test")
-    msg = build(anchor=anchor, user=USER, from_addr="alice@example.test", from_name="Alice", body="Hi Bob,\n\nAny news?",
-                when=T0, agent_id="abc")
+    msg = build(
+        anchor=anchor,
+        user=USER,
+        from_addr="alice@example.test",
+        from_name="Alice",
+        body="Hi Bob,\n\nAny news?",
+        when=T0,
+        agent_id="abc",
+    )
     assert msg["In-Reply-To"] == "<a@x>" and msg["References"] == "<r0@x> <a@x>"
-    assert msg["To"] == "bob@x.test" and msg["Cc"] == "carol@x.test" and msg["X-Inbox-Agent-Id"] == "abc"
+    assert (
+        msg["To"] == "bob@x.test"
+        and msg["Cc"] == "carol@x.test"
+        and msg["X-Inbox-Agent-Id"] == "abc"
+    )
     assert msg["Message-ID"].endswith("@example.test>")

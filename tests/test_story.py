@@ -20,7 +20,9 @@ from inbox_agent import cli, clock, paths, secrets
 from inbox_agent.cadence import add_business_days
 
 
-def write_account(user: Any, imap_port: int, smtp_port: int, autonomy: str = "copilot", name: str = "main") -> None:
+def write_account(
+    user: Any, imap_port: int, smtp_port: int, autonomy: str = "copilot", name: str = "main"
+) -> None:
     path = paths.accounts_dir() / f"{name}.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -54,10 +56,17 @@ def drafts_of(world: Any, user: Any) -> list[tuple[bytes, tuple[bytes, ...]]]:
     return [(bytes(d[b"BODY[]"]), tuple(d[b"FLAGS"])) for d in data.values()]
 
 
-def test_the_story(mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None) -> None:
+def test_the_story(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(alice, [bob.address], "Q3 contract", "Hi Bob,\n\nCan you sign the Q3 contract by Friday?\n\nAlice")
+    original = mail_world.send(
+        alice,
+        [bob.address],
+        "Q3 contract",
+        "Hi Bob,\n\nCan you sign the Q3 contract by Friday?\n\nAlice",
+    )
 
     code, out, err = run(capsys, "run", "--once")
     assert code == 0, err
@@ -78,13 +87,21 @@ def test_the_story(mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixt
     assert code == 0, err
     [delivered] = mail_world.find(bob, "INBOX", draft["Message-ID"])
     sent = message_from_bytes(mail_world.fetch_raw(bob, "INBOX", delivered))
-    assert sent["In-Reply-To"] == original and sent["X-Inbox-Agent-Id"] is None  # our marker stays home
+    assert (
+        sent["In-Reply-To"] == original and sent["X-Inbox-Agent-Id"] is None
+    )  # our marker stays home
     assert drafts_of(mail_world, alice) == []  # the sent draft left Drafts
     assert mail_world.find(alice, "Sent", draft["Message-ID"])  # and a copy is in Sent
 
-    mail_world.reply(bob, to_message_id=draft["Message-ID"], subject="Re: Q3 contract", to=[alice.address],
-                     references=[original, draft["Message-ID"]], body="Signed, sorry for the delay.",
-                     date=clock.now())
+    mail_world.reply(
+        bob,
+        to_message_id=draft["Message-ID"],
+        subject="Re: Q3 contract",
+        to=[alice.address],
+        references=[original, draft["Message-ID"]],
+        body="Signed, sorry for the delay.",
+        date=clock.now(),
+    )
     clock.advance(add_business_days(clock.now(), 8) - clock.now())
     code, out, err = run(capsys, "run", "--once")
     assert code == 0, err
@@ -97,16 +114,23 @@ def test_the_story(mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixt
     assert code == 0 and "intact" in out
 
 
-def test_reply_between_draft_and_approve_wins(mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str],
-                                              later: None) -> None:
+def test_reply_between_draft_and_approve_wins(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     write_account(alice, mail_world.imap_port, mail_world.smtp_port)
     original = mail_world.send(alice, [bob.address], "Offsite venue", "Which venue should I book?")
     assert run(capsys, "run", "--once")[0] == 0
     [queued] = json.loads(run(capsys, "queue", "--json")[1])
 
-    mail_world.reply(bob, to_message_id=original, subject="Re: Offsite venue", to=[alice.address],
-                     references=[original], body="The one by the lake.")
+    mail_world.reply(
+        bob,
+        to_message_id=original,
+        subject="Re: Offsite venue",
+        to=[alice.address],
+        references=[original],
+        body="The one by the lake.",
+    )
     code, _, err = run(capsys, "approve", str(queued["id"]))
     assert code == 4 and "a reply from " + bob.address in err
     assert drafts_of(mail_world, alice) == []
@@ -119,8 +143,9 @@ def test_reply_between_draft_and_approve_wins(mail_world: Any, agent_home: Path,
     assert any(r["action"] == "draft_removed" for r in rows)
 
 
-def test_threads_json_contract_and_exit_codes(mail_world: Any, agent_home: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_threads_json_contract_and_exit_codes(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     write_account(alice, mail_world.imap_port, mail_world.smtp_port)
     first = mail_world.send(alice, [bob.address], "Lunch?", "Thursday?")
@@ -128,13 +153,27 @@ def test_threads_json_contract_and_exit_codes(mail_world: Any, agent_home: Path,
     code, out, _ = run(capsys, "threads", "--json", "--all")
     assert code == 0
     [row] = json.loads(out)
-    for key in ("thread_id", "account", "subject", "message_ids", "last_message_id", "last_from_user", "awaiting",
-                "state", "touches_sent", "next_due_at", "participants", "reason"):
+    for key in (
+        "thread_id",
+        "account",
+        "subject",
+        "message_ids",
+        "last_message_id",
+        "last_from_user",
+        "awaiting",
+        "state",
+        "touches_sent",
+        "next_due_at",
+        "participants",
+        "reason",
+    ):
         assert key in row
     assert row["message_ids"] == [first] and row["last_from_user"] and not row["awaiting"]
     assert row["participants"] == [bob.address]
     future = add_business_days(datetime.now(UTC), 5).isoformat()
-    assert json.loads(run(capsys, "threads", "--json", "--awaiting", "--as-of", future)[1])[0]["awaiting"]
+    assert json.loads(run(capsys, "threads", "--json", "--awaiting", "--as-of", future)[1])[0][
+        "awaiting"
+    ]
     past = "2001-01-01T00:00:00Z"
     assert json.loads(run(capsys, "threads", "--json", "--all", "--as-of", past)[1]) == []
 

@@ -16,8 +16,15 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 GAP = Gap(3, "bd")
 
 
-def mail(mid: str, sender: str, to: str, at: datetime, parent: str | None = None, kind: str = "normal",
-         subject: str = "Q3 contract") -> Header:
+def mail(
+    mid: str,
+    sender: str,
+    to: str,
+    at: datetime,
+    parent: str | None = None,
+    kind: str = "normal",
+    subject: str = "Q3 contract",
+) -> Header:
     refs = (parent,) if parent else ()
     return Header(mid, refs, refs, subject, sender, "", (to,), (), (), at, kind, "")
 
@@ -43,7 +50,9 @@ def test_missing_parent_still_joins_siblings() -> None:
 def test_awaiting_only_after_the_first_gap() -> None:
     thread = build_threads([mail("<a@x>", "alice@example.test", "bob@example.test", T0)])[0]
     assert not judge(thread, USER, T0 + timedelta(days=2), GAP).awaiting
-    verdict = judge(thread, USER, T0 + timedelta(days=3), GAP)  # Thursday: three business days later
+    verdict = judge(
+        thread, USER, T0 + timedelta(days=3), GAP
+    )  # Thursday: three business days later
     assert verdict.awaiting and "bob@example.test" in verdict.reason
 
 
@@ -56,7 +65,14 @@ def test_weekend_does_not_count() -> None:
 
 def test_auto_reply_is_not_the_last_word_but_a_reply_is() -> None:
     a = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
-    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(minutes=1), "<a@x>", kind="auto_reply")
+    ooo = mail(
+        "<o@x>",
+        "bob@example.test",
+        "alice@example.test",
+        T0 + timedelta(minutes=1),
+        "<a@x>",
+        kind="auto_reply",
+    )
     later = T0 + timedelta(days=10)
     assert judge(build_threads([a, ooo])[0], USER, later, GAP).awaiting
     reply = mail("<r@x>", "bob@example.test", "alice@example.test", T0 + timedelta(days=1), "<a@x>")
@@ -72,18 +88,26 @@ def test_mail_to_yourself_and_to_noreply_is_not_awaiting() -> None:
 
 
 def test_header_parsing_survives_junk() -> None:
-    header = parse(b"From: =?utf-8?q?broken\r\nSubject: \xff\xfe odd\r\nReferences: <a@x> junk <b@x>\r\n\r\n")
+    header = parse(
+        b"From: =?utf-8?q?broken\r\nSubject: \xff\xfe odd\r\nReferences: <a@x> junk <b@x>\r\n\r\n"
+    )
     assert header.message_id.startswith("<synthetic-")
     assert header.references == ("<a@x>", "<b@x>")
     assert header.date is None
 
 
 def test_header_parsing_reads_the_fields_we_use() -> None:
-    raw = (b"Message-ID: <m1@example.test>\r\nFrom: \"Stone, Bob\" <Bob@Example.test>\r\n"
-           b"To: alice@example.test\r\nCc: Carol <carol@example.test>\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
-           b"Date: Mon, 02 Nov 2026 09:00:00 +0100\r\nAuto-Submitted: auto-replied\r\n\r\n")
+    raw = (
+        b'Message-ID: <m1@example.test>\r\nFrom: "Stone, Bob" <Bob@Example.test>\r\n'
+        b"To: alice@example.test\r\nCc: Carol <carol@example.test>\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+        b"Date: Mon, 02 Nov 2026 09:00:00 +0100\r\nAuto-Submitted: auto-replied\r\n\r\n"
+    )
     h = parse(raw)
-    assert (h.message_id, h.from_addr, h.from_name) == ("<m1@example.test>", "bob@example.test", "Stone, Bob")
+    assert (h.message_id, h.from_addr, h.from_name) == (
+        "<m1@example.test>",
+        "bob@example.test",
+        "Stone, Bob",
+    )
     assert h.cc == ("carol@example.test",) and h.subject == "Grüße" and h.kind == "auto_reply"
     assert h.date == datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -98,7 +122,11 @@ def mailboxes(draw: st.DrawFn) -> list[Header]:
     count = draw(st.integers(1, 12))
     out: list[Header] = []
     for i in range(count):
-        parent = draw(st.one_of(st.none(), st.sampled_from([m.message_id for m in out]))) if out else None
+        parent = (
+            draw(st.one_of(st.none(), st.sampled_from([m.message_id for m in out])))
+            if out
+            else None
+        )
         sender = draw(st.sampled_from(PEOPLE))
         to = draw(st.sampled_from([p for p in PEOPLE if p != sender]))
         kind = draw(st.sampled_from(["normal", "normal", "normal", "auto_reply"]))
@@ -111,12 +139,16 @@ def mailboxes(draw: st.DrawFn) -> list[Header]:
 def test_sync_order_never_changes_threads(messages: list[Header], rnd: object) -> None:
     shuffled = list(messages)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
-    assert {t.message_ids for t in build_threads(messages)} == {t.message_ids for t in build_threads(shuffled)}
+    assert {t.message_ids for t in build_threads(messages)} == {
+        t.message_ids for t in build_threads(shuffled)
+    }
 
 
 @settings(max_examples=200, deadline=None)
 @given(mailboxes(), st.integers(0, 30))
-def test_an_inbound_reply_after_the_last_outbound_ends_waiting(messages: list[Header], days: int) -> None:
+def test_an_inbound_reply_after_the_last_outbound_ends_waiting(
+    messages: list[Header], days: int
+) -> None:
     now = T0 + timedelta(days=days)
     for thread in build_threads(messages):
         humans = [m for m in thread.messages if m.kind == "normal"]
