@@ -1,0 +1,104 @@
+"""`inbox-agent demo` leaves real drafts in a real IMAP server; every command is documented."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from inbox_agent.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> None:
+    env = dict(os.environ, INBOX_AGENT_HOME=str(tmp_path), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "inbox_agent", "demo", "--keep-running"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output = ""
+    try:
+        deadline = time.monotonic() + 60
+        while "Press Ctrl-C" not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                output += chunk.decode(errors="replace")
+        assert "2 nudges saved to Drafts" in output and "1 queued for approval" in output, output
+        match = re.search(r"host (\S+)\s+port (\d+)\s+user (\S+)\s+password (\S+)", output)
+        assert match, output
+        host, port, user, password = match.groups()
+        with IMAPClient(host, port=int(port), ssl=False, timeout=10) as client:
+            client.login(user, password)
+            client.select_folder("Drafts", readonly=True)
+            uids = client.search(["ALL"])
+            fetched = client.fetch(
+                uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT IN-REPLY-TO)]", "FLAGS"]
+            )
+        assert len(uids) == 2
+        for data in fetched.values():
+            assert b"\\Draft" in data[b"FLAGS"]
+            block = next(v for k, v in data.items() if k.startswith(b"BODY[HEADER"))  # pymap quotes the names
+            assert b"In-Reply-To: <" in block
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _commands() -> list[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sorted(sub.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help_and_is_in_the_readme(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([command, "--help"])
+    assert done.value.code == 0
+    assert len(capsys.readouterr().out) > 80
+    assert f"inbox-agent {command}" in (ROOT / "README.md").read_text()
+
+
+def test_help_is_fast_and_needs_no_display() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "inbox_agent", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0 and "demo" in done.stdout
+    assert time.monotonic() - started < 5
+    probe = "import sys, inbox_agent.cli; print(sorted(m for m in ('openai', 'pystray', 'pymap') if m in sys.modules))"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=30
+        ).stdout.strip()
+        == "[]"
+    )
+
+
+def test_the_example_config_reads_as_a_settings_file() -> None:
+    from inbox_agent.config import load_settings
+
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.llm.enabled and settings.cadence.touches == 3
