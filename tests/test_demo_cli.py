@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> None:
     env = dict(os.environ, INBOX_AGENT_HOME=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "inbox_agent", "demo", "--keep-running"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inbox_agent", "demo", "--keep-running"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert proc.stdout is not None
     output = ""
     try:
@@ -47,7 +52,9 @@ def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> Non
         assert len(uids) == 2
         for data in fetched.values():
             assert b"\\Draft" in data[b"FLAGS"]
-            block = next(v for k, v in data.items() if k.startswith(b"BODY[HEADER"))  # pymap quotes the names
+            block = next(
+                v for k, v in data.items() if k.startswith(b"BODY[HEADER")
+            )  # pymap quotes the names
             assert b"In-Reply-To: <" in block
     finally:
         proc.terminate()
