@@ -1,12 +1,17 @@
-"""Start a private, throw-away Dovecot 2.3 (Debian 12) on 127.0.0.1 for tests.
+"""A private, throw-away Dovecot 2.3 (Debian 12) on 127.0.0.1 for tests.
 
-Needs the Debian packages dovecot-core, dovecot-imapd, dovecot-lmtpd.
-Works as root and as an ordinary user.  Dovecot refuses mail access with
-uid 0 ("userdb returned 0 as uid"), so when the caller is root the whole
-instance runs as an unprivileged account (default: nobody:nogroup).
+Owns: the instance directory (its own mkdtemp under /tmp), the config, the process, users
+(one passwd-file each) and `doveadm` on the instance. Needs the Debian packages dovecot-core,
+dovecot-imapd and dovecot-lmtpd (scripts/test installs them). It never reads /etc/dovecot.
+
+Works as root and as an ordinary user. Dovecot refuses mail access with uid 0 ("userdb returned
+0 as uid", only at the first mailbox command), so when the caller is root the whole instance
+runs as nobody:nogroup and its directory is chowned to that account.
 """
+
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import grp
 import os
@@ -18,25 +23,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
-def dovecot_version() -> str:
-    """The installed Dovecot version, e.g. "2.3.19.1"; the config template below is for 2.3 only."""
-    out = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True, check=True, timeout=10).stdout
-    return out.split()[0]
-
-
-def check_version() -> None:
-    version = dovecot_version()
-    if not version.startswith("2.3."):
-        raise RuntimeError(
-            f"Dovecot {version} is installed, but the test config template is for Dovecot 2.3 (Debian 12). "
-            "Dovecot 2.4 (Debian 13) renamed most settings; port CONF_TEMPLATE in tests/infra/dovecot.py."
-        )
-
-CONF_TEMPLATE = """\
+CONF_TEMPLATE_2_3 = """\
 # Private test instance -- never reads /etc/dovecot
 base_dir = {root}/run
 state_dir = {root}/state
@@ -136,33 +126,73 @@ service old-stats {{
 }}
 """
 
-
-_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # load here: the child may not read /root/... after setuid
+# Loaded in the parent: after the switch to `nobody` the child may not be able to read the
+# interpreter's files (e.g. under /root/.pyenv), so preexec_fn must not import anything.
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+_PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
     """preexec_fn (runs after the uid switch): SIGTERM the Dovecot master if the test process dies."""
-    PR_SET_PDEATHSIG = 1
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def dovecot_binary() -> str:
+    """Path of the `dovecot` executable, or a RuntimeError that says how to install it."""
+    found = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
+    if not found:
+        raise RuntimeError(
+            "dovecot is not installed; run scripts/test (it installs the Debian packages) or "
+            "apt-get install dovecot-core dovecot-imapd dovecot-lmtpd"
+        )
+    return found
+
+
+def dovecot_version() -> str:
+    """The installed Dovecot version, e.g. "2.3.19.1"."""
+    out = subprocess.run(
+        [dovecot_binary(), "--version"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout
+    return out.split()[0]
+
+
+def check_version() -> None:
+    """Fail clearly when the installed Dovecot is not the 2.3 the template is written for."""
+    version = dovecot_version()
+    if not version.startswith("2.3."):
+        raise RuntimeError(
+            f"Dovecot {version} is installed, but the test config template in "
+            "tests/infra/dovecot.py is for Dovecot 2.3 (Debian 12, bookworm). Dovecot 2.4 "
+            "(Debian 13) needs dovecot_config_version, auth_allow_cleartext, mail_driver/"
+            "mail_path and a new passdb/userdb syntax: port CONF_TEMPLATE_2_3 first."
+        )
 
 
 def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 class DovecotServer:
-    def __init__(self, users: dict[str, str], root: str | os.PathLike | None = None,
-                 fsync: bool = False, tls_cert: str | None = None, tls_key: str | None = None,
-                 run_as_if_root: tuple[str, str] = ("nobody", "nogroup")):
-        # root must be reachable by the run-as account: pytest's tmp_path lives under
-        # /tmp/pytest-of-root (mode 0700), which 'nobody' cannot enter -> use /tmp directly.
+    """One private Dovecot instance: IMAP (and IMAPS with a cert) plus LMTP on loopback."""
+
+    def __init__(
+        self,
+        users: dict[str, str] | None = None,
+        root: str | os.PathLike[str] | None = None,
+        fsync: bool = False,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        run_as_if_root: tuple[str, str] = ("nobody", "nogroup"),
+    ) -> None:
+        # Not pytest's tmp_path: /tmp/pytest-of-root is 0700 and `nobody` cannot enter it.
         self._own_root = root is None
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="dovecot-test-"))
-        self.users = dict(users)
+        # The live user table; the SMTP relay is handed this same dict so both see new users.
+        self.users: dict[str, str] = dict(users or {})
         self.fsync = fsync
         self.tls_cert, self.tls_key = tls_cert, tls_key
         if os.geteuid() == 0:
@@ -170,10 +200,11 @@ class DovecotServer:
         else:
             self.run_user = pwd.getpwuid(os.getuid()).pw_name
             self.run_group = grp.getgrgid(os.getgid()).gr_name
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.imap_port = self.imaps_port = self.lmtp_port = 0
+        self.startup_seconds = 0.0
 
-    # -- paths -------------------------------------------------------------
+    # -- paths -------------------------------------------------------------------------------
     @property
     def conf(self) -> Path:
         return self.root / "dovecot.conf"
@@ -189,29 +220,50 @@ class DovecotServer:
     def maildir(self, user: str) -> Path:
         return self.root / "mail" / user / "Maildir"
 
-    # -- lifecycle -----------------------------------------------------------
-    def write_passwd(self) -> None:
-        d = self.root / "users"
-        d.mkdir(exist_ok=True)
-        for u, pw in self.users.items():
-            (d / u).write_text(f"{u}:{{PLAIN}}{pw}::::::\n")
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
+    # -- users -------------------------------------------------------------------------------
     def add_user(self, user: str, password: str) -> None:
+        """Create (or re-password) a user; visible to IMAP, LMTP and the SMTP relay at once."""
+        if not user or "/" in user or ":" in user or user != user.lower():
+            raise ValueError(f"user name must be lower-case without '/' or ':': {user!r}")
         self.users[user] = password
-        self.write_passwd()
-        self._chown()
+        if self.imap_port:  # before start(), start() writes every user's file
+            self._write_user(user)
 
-    def _chown(self) -> None:
+    def _write_user(self, user: str) -> None:
+        path = self.root / "users" / user
+        path.write_text(f"{user}:{{PLAIN}}{self.users[user]}::::::\n")
+        self._chown_one(path)
+
+    # -- ownership ---------------------------------------------------------------------------
+    def _ids(self) -> tuple[int, int]:
+        return pwd.getpwnam(self.run_user).pw_uid, grp.getgrnam(self.run_group).gr_gid
+
+    def _chown_one(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            os.lchown(path, *self._ids())
+
+    def chown_tree(self) -> None:
+        """Give the whole instance dir to the run user (after writing Maildir files directly)."""
         if os.geteuid() != 0:
             return
-        uid = pwd.getpwnam(self.run_user).pw_uid
-        gid = grp.getgrnam(self.run_group).gr_gid
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        uid, gid = self._ids()
+        for dirpath, _dirnames, filenames in os.walk(self.root):
             os.chown(dirpath, uid, gid)
             for name in filenames:
                 os.lchown(os.path.join(dirpath, name), uid, gid)
 
-    def start(self, timeout: float = 15.0) -> "DovecotServer":
+    def _run_as(self) -> dict[str, Any]:
+        if os.geteuid() == 0:
+            return {"user": self.run_user, "group": self.run_group, "extra_groups": []}
+        return {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout: float = 15.0) -> DovecotServer:
+        """Write the config on fresh free ports and start; returns when IMAP and LMTP greet."""
         check_version()
         for d in ("run", "state", "log", "mail", "users"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
@@ -219,45 +271,66 @@ class DovecotServer:
         self.imap_port, self.lmtp_port = free_port(), free_port()
         self.imaps_port = free_port() if self.tls_cert else 0
         ssl_lines = ""
-        if self.tls_cert:
-            # copy so the run-as account can read them (a root-owned 0600 key is not readable)
+        if self.tls_cert and self.tls_key:
+            # copied so the run user can read them (a root-owned 0600 key is not readable)
             (self.root / "tls").mkdir(exist_ok=True)
             shutil.copy(self.tls_cert, self.root / "tls" / "cert.pem")
             shutil.copy(self.tls_key, self.root / "tls" / "key.pem")
-            ssl_lines = f"ssl_cert = <{self.root}/tls/cert.pem\nssl_key = <{self.root}/tls/key.pem\n"
-        self.conf.write_text(CONF_TEMPLATE.format(
-            root=self.root, instance=f"dovecot-test-{self.imap_port}",
-            ssl="yes" if self.tls_cert else "no", ssl_lines=ssl_lines,
-            fsync="optimized" if self.fsync else "never",
-            user=self.run_user, group=self.run_group,
-            imap_port=self.imap_port, imaps_port=self.imaps_port, lmtp_port=self.lmtp_port))
-        self.write_passwd()
-        self._chown()
-        kw = {}
-        if os.geteuid() == 0:
-            kw = dict(user=self.run_user, group=self.run_group, extra_groups=[])
+            ssl_lines = (
+                f"ssl_cert = <{self.root}/tls/cert.pem\nssl_key = <{self.root}/tls/key.pem\n"
+            )
+        self.conf.write_text(
+            CONF_TEMPLATE_2_3.format(
+                root=self.root,
+                instance=f"dovecot-test-{self.imap_port}",
+                ssl="yes" if self.tls_cert else "no",
+                ssl_lines=ssl_lines,
+                fsync="optimized" if self.fsync else "never",
+                user=self.run_user,
+                group=self.run_group,
+                imap_port=self.imap_port,
+                imaps_port=self.imaps_port,
+                lmtp_port=self.lmtp_port,
+            )
+        )
+        for user in self.users:
+            self._write_user(user)
+        self.chown_tree()
+        self._launch(timeout)
+        return self
+
+    def _launch(self, timeout: float) -> None:
         t0 = time.monotonic()
-        # -F: stay in the foreground, so self.proc.pid is the master's pid
-        with open(self.root / "log" / "master.out", "wb") as out:  # early errors land here
-            self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)],
-                                         stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True,
-                                         preexec_fn=_die_with_parent, **kw)
+        # -F keeps the master in the foreground, so proc.pid is the master; its own session
+        # makes its process group ours to kill and nobody else's.
+        with open(self.root / "log" / "master.out", "ab") as out:  # early errors land here
+            self.proc = subprocess.Popen(
+                [dovecot_binary(), "-F", "-c", str(self.conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+                **self._run_as(),
+            )
         try:
+            # The IMAP greeting, not a bare connect: imap-login holds it until auth is ready.
             self._wait_banner(("127.0.0.1", self.imap_port), b"* OK", t0 + timeout)
             self._wait_banner(("127.0.0.1", self.lmtp_port), b"220 ", t0 + timeout)
         except Exception:
-            self.stop()
+            self.kill()
             raise
         self.startup_seconds = time.monotonic() - t0
-        return self
 
-    def _wait_banner(self, addr, prefix: bytes, deadline: float) -> None:
-        last = None
+    def _wait_banner(self, addr: tuple[str, int], prefix: bytes, deadline: float) -> None:
+        last: OSError | None = None
         while time.monotonic() < deadline:
+            assert self.proc is not None
             if self.proc.poll() is not None:
                 out = (self.root / "log" / "master.out").read_text(errors="replace")
-                raise RuntimeError(f"dovecot exited {self.proc.returncode}: {out}\n{self._log_tail()}")
+                raise RuntimeError(
+                    f"dovecot exited {self.proc.returncode}: {out}\n{self._log_tail()}"
+                )
             try:
                 with socket.create_connection(addr, timeout=2) as s:
                     if s.recv(200).startswith(prefix):
@@ -267,41 +340,74 @@ class DovecotServer:
             time.sleep(0.02)
         raise TimeoutError(f"dovecot not ready on {addr}: {last}\n{self._log_tail()}")
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the master (it ends its children; takes ~1.1 s); SIGKILL after `timeout`."""
+        if not self.running:
+            return
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the master and every child at once: a crash, for fault tests."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group of our own new session only
+        self.proc.wait(10)
+
+    def restart(self, timeout: float = 15.0) -> None:
+        """Stop (if running) and start again on the same ports, config and mail."""
+        if not self.imap_port:
+            raise RuntimeError("restart() before start()")
+        self.stop()
+        self._launch(timeout)
+
+    def cleanup(self) -> None:
+        """Stop and delete the instance directory (only if this object created it)."""
+        self.stop()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- inspection --------------------------------------------------------------------------
     def _log_tail(self, n: int = 3000) -> str:
         try:
             return self.log.read_text(errors="replace")[-n:]
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if not self.proc or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # master stops its children and exits
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # our own session only
-            self.proc.wait()
-
-    def cleanup(self) -> None:
-        """Stop and delete the instance directory (only if we created it)."""
-        self.stop()
-        if self._own_root:
-            shutil.rmtree(self.root, ignore_errors=True)
-
     def errors_in_log(self) -> list[str]:
-        return [l for l in self._log_tail(10**9).splitlines() if ": Error:" in l or ": Fatal:" in l or ": Panic:" in l]
+        """Error, Fatal and Panic lines of the instance log."""
+        markers = (": Error:", ": Fatal:", ": Panic:")
+        return [
+            line for line in self._log_tail(10**9).splitlines() if any(m in line for m in markers)
+        ]
 
-    def doveadm(self, *args: str) -> str:
-        """Run doveadm against this instance, as its run user (root is refused)."""
-        kw: dict = {}
-        if os.geteuid() == 0:
-            kw = dict(user=self.run_user, group=self.run_group, extra_groups=[])
-        return subprocess.run(["doveadm", "-c", str(self.conf), *args], capture_output=True, text=True,
-                              check=True, timeout=30, **kw).stdout
+    def doveadm(self, *args: str, check: bool = True) -> str:
+        """Run `doveadm -c <conf> ARGS` as the run user (as root it cannot drop privileges)."""
+        result = subprocess.run(
+            ["doveadm", "-c", str(self.conf), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            **self._run_as(),
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"doveadm {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}"
+            )
+        return str(result.stdout)
 
-    def __enter__(self):
+    def __enter__(self) -> DovecotServer:
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()

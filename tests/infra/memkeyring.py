@@ -1,4 +1,9 @@
-"""An in-process keyring for tests: PYTHON_KEYRING_BACKEND=tests.infra.memkeyring.MemoryKeyring."""
+"""An in-process keyring backend for tests, so no test ever touches a real keyring.
+
+Select it with `PYTHON_KEYRING_BACKEND=tests.infra.memkeyring.MemoryKeyring` (read when keyring
+is first used in a process) or `keyring.set_keyring(MemoryKeyring())` (works at any time).
+All instances share one class-level store; `MemoryKeyring.clear()` empties it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ from keyring.errors import PasswordDeleteError
 class MemoryKeyring(KeyringBackend):
     priority = 1
     store: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def __init__(self) -> None:  # typed, so strict callers may construct it
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.store.clear()
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.store.get((service, username))
