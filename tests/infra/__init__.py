@@ -1,0 +1,1 @@
+"""Test infrastructure: real mail servers, a fake LLM and a memory keyring on loopback."""
