@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,8 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from inbox_agent import audit, clock, compose, gate, imap, secrets
+from inbox_agent import audit, classify, clock, compose, gate, imap, secrets
+from inbox_agent.classify import BodyFacts
 from inbox_agent.config import Account, Settings
 from inbox_agent.drafter import Drafter, DraftRequest, first_name, make_drafter, trim_thread
 from inbox_agent.errors import NotFound, SafetyStop
@@ -29,7 +32,7 @@ from inbox_agent.headers import Header
 from inbox_agent.sender import SendFailure, submit
 from inbox_agent.sequence import ACTIVE, Due, End, Observe, Pause, Sequence, Start, Touched, plan
 from inbox_agent.store import Store
-from inbox_agent.tracker import Thread, build_threads
+from inbox_agent.tracker import Thread, ThreadIndex, build_threads, last_human
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,9 @@ class Engine:
         self.account, self.settings, self.store, self.actor = account, settings, store, actor
         self._drafter = drafter
         self._folders: imap.Folders | None = None
+        self._index: ThreadIndex | None = None
+        self._index_rowid = 0
+        self._index_generation = -1
 
     @property
     def drafter(self) -> Drafter:
@@ -111,33 +117,109 @@ class Engine:
     # -- reading the mailbox ---------------------------------------------------------------------
     def sync(self, client: IMAPClient) -> int:
         stamp = clock.now().isoformat()
-        return sum(
-            imap.sync_folder(client, self.store, self.account.name, name, role, stamp).new
+        first = not self.store.has_synced(self.account.name)
+        progress = _progress_bar if first and sys.stderr.isatty() else None
+        new = sum(
+            imap.sync_folder(client, self.store, self.account.name, name, role, stamp, progress).new
             for name, role in self.folders.watched()
         )
+        if progress is not None:
+            sys.stderr.write("\n")
+        return new
 
     def user_addresses(self) -> frozenset[str]:
         """The account's addresses, plus every From address seen in its Sent folder."""
-        sent = self._folders.sent if self._folders else None
-        seen = {
-            m.header.from_addr
-            for m in self.store.messages(self.account.name)
-            if m.folder == sent and m.header.from_addr
-        }
+        seen = (
+            self.store.senders_in(self.account.name, self._folders.sent) if self._folders else set()
+        )
         return self.account.addresses | frozenset(seen)
 
+    def facts(self) -> dict[str, BodyFacts]:
+        return {
+            mid: BodyFacts.from_json(data)
+            for mid, data in self.store.facts(self.account.name).items()
+        }
+
+    def index(self) -> ThreadIndex:
+        """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
+        generation = self.store.generation
+        if self._index is None or generation != self._index_generation:
+            self._index, self._index_rowid, self._index_generation = ThreadIndex(), 0, generation
+            for mid, data in self.store.facts(self.account.name).items():
+                if data.get("bounced_message_id"):
+                    self._index.link(mid, data["bounced_message_id"])
+        for rowid, m in self.store.messages_since(self.account.name, self._index_rowid):
+            self._index_rowid = max(self._index_rowid, rowid)
+            if "\\Draft" not in m.flags:
+                self._index.add(m.header)
+        return self._index
+
     def threads(self, as_of: datetime | None = None) -> list[Thread]:
+        if as_of is None:
+            return self.index().threads()
         headers: list[Header] = []
         for m in self.store.messages(self.account.name):
-            if "\\Draft" in m.flags:
-                continue
-            if as_of is not None and (m.header.date is None or m.header.date > as_of):
+            if "\\Draft" in m.flags or m.header.date is None or m.header.date > as_of:
                 continue
             headers.append(m.header)
-        return build_threads(headers)
+        links = {
+            mid: f.bounced_message_id for mid, f in self.facts().items() if f.bounced_message_id
+        }
+        return build_threads(headers, links)
 
     def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         return self.store.sequences(self.account.name, states)
+
+    def read_bodies(self, client: IMAPClient, limit: int = 100) -> int:
+        """Read the bodies that classification needs and not more: inbound mail on followed
+        threads, bounces, and the user's own last message on threads that may start a sequence."""
+        known = self.store.facts(self.account.name)
+        user, now = self.user_addresses(), clock.now()
+        lookback = self.account.cadence.lookback
+        followed = {
+            mid for s in self.sequences(ACTIVE) for mid in (s["anchor_message_id"], *s["seen_ids"])
+        }
+        wanted: dict[str, tuple[Header, bool]] = {}
+        for thread in self.index().threads():
+            recent = [m for m in thread.messages if m.date is None or lookback.after(m.date) >= now]
+            if any(mid in followed for mid in thread.message_ids):
+                for m in recent:
+                    if m.from_addr not in user and m.message_id not in known:
+                        wanted[m.message_id] = (m, False)
+                continue
+            for m in recent:
+                if m.kind == "bounce" and m.message_id not in known:
+                    wanted[m.message_id] = (m, False)
+            last = last_human(thread)
+            if (
+                last is not None
+                and last in recent
+                and last.from_addr in user
+                and last.message_id not in known
+            ):
+                wanted[last.message_id] = (last, True)
+        if not wanted:
+            return 0
+        newest = sorted(wanted.values(), key=lambda item: item[0].date or now, reverse=True)[:limit]
+        places = self.store.locate(self.account.name, [h.message_id for h, _ in newest])
+        by_folder: dict[str, dict[int, tuple[Header, bool]]] = {}
+        for h, from_user in newest:
+            if h.message_id in places:
+                folder, uid, _size = places[h.message_id]
+                by_folder.setdefault(folder, {})[uid] = (h, from_user)
+        stamp = now.isoformat()
+        read = 0
+        for folder, members in by_folder.items():
+            bodies = imap.fetch_bodies(client, folder, sorted(members))
+            with self.store.tx():
+                for uid, raw in bodies.items():
+                    h, from_user = members[uid]
+                    found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
+                    self.store.save_facts(self.account.name, h.message_id, found.to_json(), stamp)
+                    if found.bounced_message_id:
+                        self.index().link(h.message_id, found.bounced_message_id)
+                    read += 1
+        return read
 
     # -- the cycle -------------------------------------------------------------------------------
     def tick(self) -> TickReport:
@@ -145,6 +227,7 @@ class Engine:
         with self.session() as client:
             self._recover_sending(client)
             report.new_messages = self.sync(client)
+            self.read_bodies(client)
             self._act(client, report)
             self._flush_outbox(client, report)
         return report
@@ -159,6 +242,8 @@ class Engine:
             cadence=cadence.cadence,
             lookback=cadence.lookback,
             our_ids=frozenset(self.store.our_message_ids(self.account.name)),
+            facts=self.facts(),
+            opted_out=frozenset(self.store.opt_outs(self.account.name)),
         )
 
     def _act(self, client: IMAPClient, report: TickReport) -> None:
@@ -424,6 +509,11 @@ class Engine:
                     "seen_ids": sorted({*seq["seen_ids"], *([message_id] if message_id else [])}),
                 },
             )
+            if state == "opted_out" and message_id:
+                for sender in self.store.messages_with_ids(self.account.name, [message_id])[:1]:
+                    self.store.add_opt_out(
+                        self.account.name, sender.header.from_addr, message_id, now
+                    )
             audit.record(
                 self.store,
                 actor=actor or self.actor,
@@ -494,6 +584,7 @@ class Engine:
     def _presend_check(self, client: IMAPClient, sequence_id: int) -> str:
         """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
         self.sync(client)
+        self.read_bodies(client)
         seq = self._sequence(sequence_id)
         if seq["state"] not in ACTIVE:
             return f"the thread is {seq['state']}"
@@ -800,3 +891,18 @@ def _plain_body(msg: Any) -> str:
         return ""
     part = msg.get_body(preferencelist=("plain",))
     return str(part.get_content()) if part is not None else ""
+
+
+_started: dict[str, float] = {}
+
+
+def _progress_bar(folder: str, done: int, total: int) -> None:
+    """A one-line progress bar with an ETA, for the first sync of a big mailbox on a terminal."""
+    start = _started.setdefault(folder, time.monotonic())
+    elapsed = time.monotonic() - start
+    eta = elapsed / done * (total - done) if done else 0.0
+    filled = int(30 * done / total) if total else 30
+    sys.stderr.write(
+        f"\r{folder[:20]:<20} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} ETA {eta:4.0f}s"
+    )
+    sys.stderr.flush()

@@ -66,6 +66,7 @@ class Header:
     date: datetime | None
     kind: str  # "normal", "auto_reply", "bounce" or "list"
     agent_id: str  # our X-Inbox-Agent-Id, or ""
+    thread_hint: str = ""  # the server's own thread id (Gmail's X-GM-THRID), when it has one
 
 
 def _text(value: object) -> str:

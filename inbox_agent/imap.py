@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,47 +140,98 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
     return Folders("INBOX", found["sent"], found["drafts"], others)
 
 
-def _status(client: IMAPClient, folder: str) -> dict[bytes, Any]:
-    result: dict[bytes, Any] = client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
+def _status(client: IMAPClient, folder: str, condstore: bool) -> dict[bytes, Any]:
+    items = [b"MESSAGES", b"UIDVALIDITY", b"UIDNEXT", *([b"HIGHESTMODSEQ"] if condstore else [])]
+    result: dict[bytes, Any] = client.folder_status(folder, items)
     return result
 
 
+Progress = Callable[[str, int, int], None]
+
+
 def sync_folder(
-    client: IMAPClient, store: Store, account: str, folder: str, role: str, synced_at: str
+    client: IMAPClient,
+    store: Store,
+    account: str,
+    folder: str,
+    role: str,
+    synced_at: str,
+    progress: Progress | None = None,
 ) -> SyncReport:
-    """Fetch the headers of every message that arrived in `folder` since the last sync."""
-    status = _status(client, folder)
+    """Fetch the headers of every message that arrived in `folder` since the last sync.
+
+    A poll with nothing new is one STATUS round trip. New mail costs a SELECT, a UID SEARCH and
+    one FETCH per batch; each batch is committed on its own, so a dropped connection costs only
+    the rest of this poll. Expunged or moved-away messages are noticed by their count.
+    """
+    caps = client.capabilities()
+    condstore = b"CONDSTORE" in caps
+    status = _status(client, folder, condstore)
     uidvalidity, uidnext = int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"])
+    count = int(status.get(b"MESSAGES", 0))
+    modseq = int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None
     known = store.folder_state(account, folder)
     resynced = known is not None and known["uidvalidity"] != uidvalidity
-    if known is not None and not resynced and known["uidnext"] == uidnext:
+    known_count = store.count_messages(account, folder, uidvalidity)
+    if known is not None and not resynced and count == 0 and known_count > 20:
+        # vdirsyncer's lesson: a folder that suddenly looks empty is more likely a server
+        # hiccup than a user who deleted everything; keep what we know until it comes back
+        log.error(
+            "%s: the server reports it empty, but %d messages were known; not syncing it",
+            folder,
+            known_count,
+        )
+        return SyncReport(folder, 0, False)
+    unchanged = (
+        known is not None
+        and not resynced
+        and known["uidnext"] == uidnext
+        and known_count == count
+        and (modseq is None or known["highestmodseq"] in (None, modseq))
+    )
+    if unchanged:
         with store.tx():
-            store.save_folder_state(account, folder, role, uidvalidity, uidnext, None, synced_at)
+            store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
         return SyncReport(folder, 0, False)
     start = 1 if known is None or resynced else int(known["uidnext"])
     client.select_folder(folder, readonly=True)
-    uids = sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
-    added = 0
     if resynced:
         log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
         with store.tx():
             store.drop_folder_messages(account, folder)
+        known_count = 0
+    uids = (
+        sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
+        if uidnext > start
+        else []
+    )
+    items_wanted = [_HEADER_ITEM, "INTERNALDATE", "FLAGS", "RFC822.SIZE"]
+    if b"X-GM-EXT-1" in caps:
+        items_wanted.append("X-GM-THRID")
+    added = 0
     for offset in range(0, len(uids), BATCH):
         batch = uids[offset : offset + BATCH]
-        fetched = client.fetch(batch, [_HEADER_ITEM, "INTERNALDATE", "FLAGS", "RFC822.SIZE"])
-        items = []
-        for uid, data in fetched.items():
-            item = _to_item(folder, uid, data)
-            if item is not None:
-                items.append(item)
+        fetched = client.fetch(batch, items_wanted)
+        items = [
+            item
+            for uid, data in fetched.items()
+            if (item := _to_item(folder, uid, data)) is not None
+        ]
         with store.tx():
             added += store.add_messages(account, folder, uidvalidity, items)
-            # progress is committed per batch: a dropped connection costs only the rest of this poll
             next_uid = max(batch) + 1 if offset + BATCH < len(uids) else uidnext
             store.save_folder_state(account, folder, role, uidvalidity, next_uid, None, synced_at)
-    if not uids:
-        with store.tx():
-            store.save_folder_state(account, folder, role, uidvalidity, uidnext, None, synced_at)
+        if progress is not None:
+            progress(folder, offset + len(batch), len(uids))
+    if count < known_count + len(uids):
+        present = set(client.search(["ALL"]))
+        gone = store.folder_uids(account, folder) - present
+        if gone:
+            log.info("%s: %d messages were expunged or moved away", folder, len(gone))
+            with store.tx():
+                store.forget_uids(account, folder, gone)
+    with store.tx():
+        store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
     return SyncReport(folder, added, resynced)
 
 
@@ -196,11 +247,30 @@ def _to_item(
             internal.astimezone(UTC) if isinstance(internal, datetime) and internal.tzinfo else None
         )
         header = headers.parse(block or b"", fallback)
+        if data.get(b"X-GM-THRID"):
+            header = replace(header, thread_hint=str(data[b"X-GM-THRID"]))
         flags = [f.decode() if isinstance(f, bytes) else str(f) for f in data.get(b"FLAGS", ())]
         return uid, header, flags, int(data.get(b"RFC822.SIZE", 0))
     except Exception:  # one broken message costs only itself
         log.exception("%s UID %s: could not read its headers; skipped", folder, uid)
         return None
+
+
+def fetch_bodies(
+    client: IMAPClient, folder: str, uids: Sequence[int], max_bytes: int = 262_144
+) -> dict[int, bytes]:
+    """The first `max_bytes` of each message (enough to classify it); missing UIDs are left out."""
+    if not uids:
+        return {}
+    client.select_folder(folder, readonly=True)
+    item = f"BODY.PEEK[]<0.{max_bytes}>"
+    out: dict[int, bytes] = {}
+    for offset in range(0, len(uids), 100):
+        for uid, data in client.fetch(list(uids[offset : offset + 100]), [item]).items():
+            raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
+            if isinstance(raw, bytes):
+                out[uid] = raw
+    return out
 
 
 # -- drafts and single messages ------------------------------------------------------------------

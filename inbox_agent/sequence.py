@@ -8,11 +8,13 @@ endings exhausted, replied, bounced, opted_out, dismissed. An auto-reply pauses;
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.classify import MAX_PAUSE, BodyFacts
+from inbox_agent.headers import Header
 from inbox_agent.tracker import Thread, judge, last_human
 
 ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
@@ -99,6 +101,25 @@ class Due:
 Action = Start | End | Pause | Touched | Observe | Due
 
 
+@dataclass(frozen=True)
+class Context:
+    """Everything besides threads and sequences that planning reads."""
+
+    user: frozenset[str]
+    now: datetime
+    cadence: Cadence
+    lookback: Gap
+    our_ids: frozenset[str] = frozenset()
+    facts: Mapping[str, BodyFacts] = field(default_factory=dict)
+    opted_out: frozenset[str] = frozenset()
+
+    def fact(self, message_id: str) -> BodyFacts:
+        return self.facts.get(message_id, _NO_FACTS)
+
+
+_NO_FACTS = BodyFacts()
+
+
 def plan(
     threads: Iterable[Thread],
     sequences: Iterable[Sequence],
@@ -107,9 +128,12 @@ def plan(
     now: datetime,
     cadence: Cadence,
     lookback: Gap,
-    our_ids: frozenset[str],
+    our_ids: frozenset[str] = frozenset(),
+    facts: Mapping[str, BodyFacts] | None = None,
+    opted_out: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """Everything that should happen now. Never returns a Due for a thread with a reply."""
+    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out)
     by_id: dict[str, list[Sequence]] = {}
     anchors: set[str] = set()
     for seq in sequences:
@@ -121,63 +145,83 @@ def plan(
         mine = {s.id: s for mid in thread.message_ids for s in by_id.get(mid, [])}
         active = [s for s in mine.values() if s.state in ACTIVE]
         for seq in active:
-            actions += _advance(seq, thread, user, now, cadence, our_ids)
+            actions += _advance(seq, thread, ctx)
         if active:
             continue
-        actions += _maybe_start(thread, anchors, user, now, cadence, lookback)
+        actions += _maybe_start(thread, anchors, ctx)
     return actions
 
 
-def _advance(
-    seq: Sequence,
-    thread: Thread,
-    user: frozenset[str],
-    now: datetime,
-    cadence: Cadence,
-    our_ids: frozenset[str],
-) -> list[Action]:
-    new = [
-        m
-        for m in thread.messages
-        if m.message_id not in seq.seen_ids and m.message_id != seq.anchor_message_id
-    ]
-    inbound = [m for m in new if m.from_addr not in user]
-    for kind, state in (("normal", "replied"), ("list", "replied"), ("bounce", "bounced")):
-        hit = next((m for m in inbound if m.kind == kind), None)
-        if hit:
-            what = "a reply" if state == "replied" else "a bounce"
-            return [
-                End(
-                    seq.id,
-                    state,
-                    f"{what} from {hit.from_addr or 'unknown sender'}",
-                    hit.message_id,
-                )
-            ]
-    auto = next((m for m in inbound if m.kind == "auto_reply"), None)
-    if auto:
-        until = cadence.gap_before(min(seq.touches_sent + 1, cadence.touches)).after(
-            auto.date or now
+def _step(ctx: Context, seq: Sequence) -> Gap:
+    return ctx.cadence.gap_before(min(seq.touches_sent + 1, ctx.cadence.touches))
+
+
+def _pause_until(ctx: Context, seq: Sequence, auto: Header) -> tuple[datetime, str]:
+    """An out-of-office pauses until its stated return date (at most 30 days), else one step."""
+    sent = auto.date or ctx.now
+    back = ctx.fact(auto.message_id).return_at
+    if back:
+        until = min(datetime.fromisoformat(back), sent + MAX_PAUSE)
+        return (
+            until,
+            f"out-of-office from {auto.from_addr}; paused until they are back ({until:%Y-%m-%d})",
         )
+    return _step(ctx, seq).after(sent), f"auto-reply from {auto.from_addr}; paused one cadence step"
+
+
+def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+    known = seq.seen_ids | {seq.anchor_message_id}
+    new = [m for m in thread.messages if m.message_id not in known]
+    inbound = [m for m in new if m.from_addr not in ctx.user]
+    autos = [m for m in inbound if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
+    people = [m for m in inbound if m.kind in ("normal", "list") and m not in autos]
+    stop = next((m for m in people if ctx.fact(m.message_id).opt_out), None)
+    if stop:
+        phrase = ctx.fact(stop.message_id).opt_out
         return [
-            Pause(
-                seq.id,
-                until,
-                f"auto-reply from {auto.from_addr}; paused one cadence step",
-                auto.message_id,
+            End(
+                seq.id, "opted_out", f'{stop.from_addr} asked to stop ("{phrase}")', stop.message_id
             )
         ]
-    by_hand = [m for m in new if m.from_addr in user and m.message_id not in our_ids and m.date]
+    if people:
+        first = people[0]
+        return [
+            End(
+                seq.id,
+                "replied",
+                f"a reply from {first.from_addr or 'unknown sender'}",
+                first.message_id,
+            )
+        ]
+    bounces = [m for m in inbound if m.kind == "bounce"]
+    hard = next((m for m in bounces if ctx.fact(m.message_id).bounce_status[:1] != "4"), None)
+    soft_seen = [m for m in thread.messages if m.kind == "bounce" and m.from_addr not in ctx.user]
+    if hard or len(soft_seen) >= 2:
+        culprit = hard or bounces[-1]
+        status = ctx.fact(culprit.message_id).bounce_status or "no status"
+        who = culprit.from_addr or "the mail server"
+        return [End(seq.id, "bounced", f"a bounce ({status}) from {who}", culprit.message_id)]
+    if bounces:
+        soft = bounces[-1]
+        status = ctx.fact(soft.message_id).bounce_status
+        reason = f"a soft bounce ({status}); trying once more at the next step"
+        return [Pause(seq.id, _step(ctx, seq).after(soft.date or ctx.now), reason, soft.message_id)]
+    if autos:
+        until, reason = _pause_until(ctx, seq, autos[-1])
+        return [Pause(seq.id, until, reason, autos[-1].message_id)]
+    by_hand = [
+        m for m in new if m.from_addr in ctx.user and m.message_id not in ctx.our_ids and m.date
+    ]
     if by_hand:
         latest = by_hand[-1]
         assert latest.date is not None
-        due = cadence.gap_before(min(seq.touches_sent + 2, cadence.touches)).after(latest.date)
-        return [Touched(seq.id, latest.message_id, latest.date, due)]
+        gap = ctx.cadence.gap_before(min(seq.touches_sent + 2, ctx.cadence.touches))
+        return [Touched(seq.id, latest.message_id, latest.date, gap.after(latest.date))]
     actions: list[Action] = []
     if new:
         actions.append(Observe(seq.id, seq.seen_ids | {m.message_id for m in new}))
-    if seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= now:
-        if seq.touches_sent >= cadence.touches:
+    if seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= ctx.now:
+        if seq.touches_sent >= ctx.cadence.touches:
             actions.append(
                 End(seq.id, "exhausted", f"no answer after {seq.touches_sent} nudges", "")
             )
@@ -186,29 +230,26 @@ def _advance(
     return actions
 
 
-def _maybe_start(
-    thread: Thread,
-    anchors: set[str],
-    user: frozenset[str],
-    now: datetime,
-    cadence: Cadence,
-    lookback: Gap,
-) -> list[Action]:
-    verdict = judge(thread, user, now, cadence.gap_before(1))
+def _maybe_start(thread: Thread, anchors: set[str], ctx: Context) -> list[Action]:
     last = last_human(thread)
+    no_answer = ctx.fact(last.message_id).no_answer_expected if last else ""
+    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence.gap_before(1), no_answer)
     if not verdict.candidate or last is None or last.date is None or last.message_id in anchors:
         return []
-    if lookback.after(last.date) < now:
+    if ctx.lookback.after(last.date) < ctx.now:
         return []  # history: the baseline never nudges about messages older than the lookback
-    due, reason = cadence.gap_before(1).after(last.date), verdict.reason
+    if ctx.opted_out & {*last.to, *last.cc}:
+        return []  # someone on it asked never to be followed up again
+    due, reason = ctx.cadence.gap_before(1).after(last.date), verdict.reason
     later = thread.messages[thread.messages.index(last) + 1 :]
     if any(m.kind == "bounce" for m in later):
         return []  # it never reached them; there is nobody to nudge
-    for auto in (m for m in later if m.kind == "auto_reply"):
-        due = max(due, cadence.gap_before(1).after(auto.date or last.date))
-        reason = f"auto-reply from {auto.from_addr}; paused one cadence step"
-    paused = any(m.kind == "auto_reply" for m in later)
-    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, paused)]
-    if due <= now:
+    autos = [m for m in later if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
+    for auto in autos:
+        probe = Sequence(0, last.message_id, "waiting", 0, last.date, due, frozenset())
+        until, reason = _pause_until(ctx, probe, auto)
+        due = max(due, until)
+    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(autos))]
+    if due <= ctx.now:
         actions.append(Due(last.message_id, 1, thread))
     return actions

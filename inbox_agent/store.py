@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS messages (
     from_addr TEXT NOT NULL, from_name TEXT NOT NULL, to_addrs TEXT NOT NULL,
     cc_addrs TEXT NOT NULL, reply_to TEXT NOT NULL, date TEXT, kind TEXT NOT NULL,
     agent_id TEXT NOT NULL, flags TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
+    thrid TEXT NOT NULL DEFAULT '',
     UNIQUE (account, folder, uidvalidity, uid)
 );
 CREATE INDEX IF NOT EXISTS messages_by_id ON messages (account, message_id);
@@ -61,6 +62,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     not_before TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS facts (
+    account TEXT NOT NULL, message_id TEXT NOT NULL, facts TEXT NOT NULL, read_at TEXT NOT NULL,
+    PRIMARY KEY (account, message_id)
+);
+CREATE TABLE IF NOT EXISTS opt_outs (
+    account TEXT NOT NULL, address TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (account, address)
+);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     account TEXT NOT NULL, sequence_id INTEGER, draft_id INTEGER, message_id TEXT NOT NULL,
@@ -79,6 +88,7 @@ _JSON_COLUMNS = {
     "seen_ids",
     "participants",
     "recipients",
+    "facts",
 }
 
 
@@ -112,6 +122,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._depth = 0
+        self.generation = 0  # bumped whenever messages are forgotten; thread indexes rebuild then
 
     def close(self) -> None:
         self.conn.close()
@@ -235,24 +246,94 @@ class Store:
                 h.agent_id,
                 json.dumps(list(flags)),
                 size,
+                h.thread_hint,
             )
             for uid, h, flags, size in items
         ]
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, in_reply_to, refs, "
-            "subject, from_addr, from_name, to_addrs, cc_addrs, reply_to, date, kind, agent_id, flags, size) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "subject, from_addr, from_name, to_addrs, cc_addrs, reply_to, date, kind, agent_id, flags, size, thrid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         return self.conn.total_changes - before
 
+    def count_messages(self, account: str, folder: str, uidvalidity: int) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ?",
+            (account, folder, uidvalidity),
+        ).fetchone()
+        return int(row[0])
+
+    def folder_uids(self, account: str, folder: str) -> set[int]:
+        rows = self.conn.execute(
+            "SELECT uid FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+        return {int(r[0]) for r in rows}
+
+    def locate(self, account: str, message_ids: Iterable[str]) -> dict[str, tuple[str, int, int]]:
+        """Where each message lives: Message-ID -> (folder, uid, size), one copy each."""
+        out: dict[str, tuple[str, int, int]] = {}
+        ids = list(message_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(
+                f"SELECT message_id, folder, uid, size FROM messages WHERE account = ? AND message_id IN ({marks})",
+                (account, *chunk),
+            )
+            for mid, folder, uid, size in rows:
+                out.setdefault(mid, (folder, int(uid), int(size)))
+        return out
+
+    # -- what bodies said ----------------------------------------------------------------------
+    def facts(self, account: str) -> dict[str, dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT message_id, facts FROM facts WHERE account = ?", (account,)
+        )
+        return {mid: json.loads(data) for mid, data in rows}
+
+    def save_facts(
+        self, account: str, message_id: str, facts: dict[str, Any], read_at: str
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
+            (account, message_id, json.dumps(facts), read_at),
+        )
+
+    def opt_outs(self, account: str) -> set[str]:
+        return {
+            r[0]
+            for r in self.conn.execute("SELECT address FROM opt_outs WHERE account = ?", (account,))
+        }
+
+    def add_opt_out(self, account: str, address: str, message_id: str, at: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO opt_outs VALUES (?, ?, ?, ?)", (account, address, message_id, at)
+        )
+
+    def messages_since(self, account: str, rowid: int) -> list[tuple[int, StoredMessage]]:
+        rows = self._rows(
+            "SELECT * FROM messages WHERE account = ? AND id > ? ORDER BY id", (account, rowid)
+        )
+        return [(int(r["id"]), _to_message(r)) for r in rows]
+
+    def senders_in(self, account: str, folder: str) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT from_addr FROM messages WHERE account = ? AND folder = ? AND from_addr != ''",
+            (account, folder),
+        )
+        return {r[0] for r in rows}
+
     def drop_folder_messages(self, account: str, folder: str) -> None:
+        self.generation += 1
         self.conn.execute(
             "DELETE FROM messages WHERE account = ? AND folder = ?", (account, folder)
         )
 
     def forget_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
+        self.generation += 1
         self.conn.executemany(
             "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ?",
             [(account, folder, uid) for uid in uids],
@@ -385,5 +466,6 @@ def _to_message(row: dict[str, Any]) -> StoredMessage:
         date=datetime.fromisoformat(row["date"]) if row["date"] else None,
         kind=row["kind"],
         agent_id=row["agent_id"],
+        thread_hint=row["thrid"],
     )
     return StoredMessage(row["folder"], row["uid"], header, tuple(row["flags"]))

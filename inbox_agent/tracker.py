@@ -2,14 +2,17 @@
 
 Pure: messages in, threads and judgements out; the caller passes the time. Messages are linked
 with a union-find over every Message-ID they mention, so the order in which they were synced never
-changes the threads. Copies of one message (INBOX and Sent, say) count once.
+changes the threads. Copies of one message (INBOX and Sent, say) count once. Mail without
+threading headers (Outlook/Exchange-era, the Enron corpus) falls back to the normalised subject,
+participant overlap and a time window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from inbox_agent.cadence import Gap
 from inbox_agent.headers import Header, is_noreply
@@ -52,43 +55,142 @@ def _key(h: Header) -> tuple[datetime, str]:
     return (h.date or _EPOCH, h.message_id)
 
 
-def build_threads(messages: Iterable[Header]) -> list[Thread]:
-    """Group messages into threads. Drafts must be left out by the caller."""
-    unique: dict[str, Header] = {}
-    for h in messages:
-        unique.setdefault(h.message_id, h)
-    parent: dict[str, str] = {}
+_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|antwort|wg|fwd?|tr|rv|r|ref|回复|答复|转发)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+SUBJECT_WINDOW = timedelta(days=30)
 
-    def find(x: str) -> str:
+
+def normalize_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes and counters, lower-cased and squeezed."""
+    text = _PREFIX.sub("", subject.strip())
+    return " ".join(text.lower().split())
+
+
+def _is_headerless_reply(h: Header) -> bool:
+    return not h.in_reply_to and not h.references and bool(_PREFIX.match(h.subject))
+
+
+def _people(h: Header) -> set[str]:
+    return {h.from_addr, *h.to, *h.cc} - {""}
+
+
+def _subject_link(reply: Header, other: Header) -> bool:
+    """A reply with no threading headers belongs with an earlier message of the same subject,
+    between the same people, within the window. A bare subject match ("Hello") is not enough."""
+    if not _is_headerless_reply(reply) or reply.date is None or other.date is None:
+        return False
+    if not timedelta(0) <= reply.date - other.date <= SUBJECT_WINDOW:
+        return False
+    return reply.from_addr in _people(other) - {other.from_addr} or other.from_addr in _people(
+        reply
+    ) - {reply.from_addr}
+
+
+class ThreadIndex:
+    """Threads kept up to date one message at a time (union-find over Message-IDs).
+
+    Links: References and In-Reply-To, the server's thread id, explicit links (a bounce to the
+    message that bounced) and, for mail with no threading headers, the subject rule above. Every
+    link is symmetric, so the threads never depend on the order messages arrive in.
+    """
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[Header]] = {}
+        self._headers: dict[str, Header] = {}
+        self._by_hint: dict[str, str] = {}
+        self._by_subject: dict[str, list[Header]] = {}
+        self._headerless: dict[str, list[Header]] = {}
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+    def _find(self, x: str) -> str:
         root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
+        while self._parent.get(root, root) != root:
+            root = self._parent[root]
+        while self._parent.get(x, x) != root:
+            self._parent[x], x = root, self._parent[x]
         return root
 
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            # the smaller id becomes the root, so the result does not depend on input order
-            low, high = sorted((ra, rb))
-            parent[high] = low
+    def _union(self, a: str, b: str) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if len(self._members.get(ra, ())) < len(self._members.get(rb, ())):
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        moved = self._members.pop(rb, [])
+        if moved:
+            self._members.setdefault(ra, []).extend(moved)
 
-    for h in unique.values():
-        parent.setdefault(h.message_id, h.message_id)
+    def add(self, h: Header, link_to: str = "") -> None:
+        """Add one message; copies of a Message-ID already known are ignored."""
+        mid = h.message_id
+        if mid in self._headers:
+            return
+        self._headers[mid] = h
+        self._parent.setdefault(mid, mid)
+        self._members.setdefault(self._find(mid), []).append(h)
         for other in (*h.references, *h.in_reply_to):
-            parent.setdefault(other, other)
-            union(h.message_id, other)
-    groups: dict[str, list[Header]] = {}
-    for h in unique.values():
-        groups.setdefault(find(h.message_id), []).append(h)
-    threads = []
-    for members in groups.values():
-        members.sort(key=_key)
-        subject = next((m.subject for m in members if m.subject), "")
-        threads.append(Thread(members[0].message_id, subject, tuple(members)))
-    threads.sort(key=lambda t: _key(t.messages[-1]))
-    return threads
+            self._parent.setdefault(other, other)
+            self._union(mid, other)
+        if h.thread_hint:
+            self._union(mid, self._by_hint.setdefault(h.thread_hint, mid))
+        if link_to:
+            self._parent.setdefault(link_to, link_to)
+            self._union(mid, link_to)
+        subject = normalize_subject(h.subject)
+        if not subject:
+            return
+        candidates = (
+            self._by_subject.get(subject, [])
+            if _is_headerless_reply(h)
+            else self._headerless.get(subject, [])
+        )
+        for peer in candidates:
+            if _subject_link(h, peer) or _subject_link(peer, h):
+                self._union(mid, peer.message_id)
+        self._by_subject.setdefault(subject, []).append(h)
+        if _is_headerless_reply(h):
+            self._headerless.setdefault(subject, []).append(h)
+
+    def link(self, message_id: str, other: str) -> None:
+        """Join two messages' threads (a bounce and the message that bounced)."""
+        self._parent.setdefault(message_id, message_id)
+        self._parent.setdefault(other, other)
+        self._union(message_id, other)
+
+    def thread_of(self, message_id: str) -> Thread | None:
+        if message_id not in self._parent:
+            return None
+        return _thread(self._members.get(self._find(message_id), []))
+
+    def threads(self) -> list[Thread]:
+        out = [_thread(members) for members in self._members.values() if members]
+        out.sort(key=lambda t: _key(t.messages[-1]))
+        return out
+
+
+def _thread(members: list[Header]) -> Thread:
+    ordered = sorted(members, key=_key)
+    subject = next((m.subject for m in ordered if m.subject), "")
+    return Thread(ordered[0].message_id, subject, tuple(ordered))
+
+
+def build_threads(
+    messages: Iterable[Header], links: Mapping[str, str] | None = None
+) -> list[Thread]:
+    """Group messages into threads. Drafts must be left out by the caller."""
+    index = ThreadIndex()
+    for h in messages:
+        index.add(h)
+    for mid, other in (links or {}).items():
+        if mid in index._headers:
+            index.link(mid, other)
+    return index.threads()
 
 
 def last_human(thread: Thread) -> Header | None:
@@ -99,8 +201,17 @@ def last_human(thread: Thread) -> Header | None:
     return None
 
 
-def judge(thread: Thread, user: frozenset[str], now: datetime, first_gap: Gap) -> Judgement:
-    """Does this thread await a reply at `now`? Decided from mailbox facts alone."""
+def judge(
+    thread: Thread,
+    user: frozenset[str],
+    now: datetime,
+    first_gap: Gap,
+    no_answer_expected: str = "",
+) -> Judgement:
+    """Does this thread await a reply at `now`? Decided from mailbox facts alone.
+
+    `no_answer_expected` is what the body of the user's last message said about itself
+    (a thank-you, a calendar response, an FYI), when it has been read."""
     last = last_human(thread)
     if last is None:
         return Judgement(False, False, False, "no message written by a person", None)
@@ -108,6 +219,14 @@ def judge(thread: Thread, user: frozenset[str], now: datetime, first_gap: Gap) -
     if not from_user:
         return Judgement(
             False, False, False, f"the last word is {last.from_addr or 'unknown'}'s", None
+        )
+    if no_answer_expected:
+        return Judgement(
+            False,
+            False,
+            True,
+            f"your last message is {no_answer_expected}: no answer expected",
+            None,
         )
     if any(m.kind == "list" for m in thread.messages):
         return Judgement(False, False, True, "mailing-list thread", None)
