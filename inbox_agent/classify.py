@@ -31,7 +31,7 @@ _OOO = re.compile(
 _RETURN = re.compile(
     r"(?:until|till|back (?:on|in the office on|at work on)?|return(?:ing)? (?:on)?|returns? on|"
     r"bis (?:zum|einschließlich|inkl\.?)?|ab dem|wieder (?:am|ab)|jusqu'(?:au|à)|de retour le|retour le|"
-    r"hasta el|regreso el|vanaf|tot en met|tot|fino al|rientro il|até)\s+([^\n.;!?]{3,40})",
+    r"hasta el|regreso el|vanaf|tot en met|tot|fino al|rientro il|até)\s+([^\n;!?]{3,40})",
     re.IGNORECASE,
 )
 _OPT_OUT = re.compile(
