@@ -66,6 +66,7 @@ class TickReport:
             "paused": "paused by an out-of-office",
             "replied": "ended by a reply",
             "bounced": "ended by a bounce",
+            "opted_out": "ended by an opt-out",
             "exhausted": "ended after the last touch",
             "cancelled": "sends cancelled",
         }
@@ -191,13 +192,13 @@ class Engine:
                 if m.kind == "bounce" and m.message_id not in known:
                     wanted[m.message_id] = (m, False)
             last = last_human(thread)
-            if (
-                last is not None
-                and last in recent
-                and last.from_addr in user
-                and last.message_id not in known
-            ):
+            if last is None or last not in recent or last.from_addr not in user:
+                continue
+            if last.message_id not in known:
                 wanted[last.message_id] = (last, True)
+            for m in thread.messages[thread.messages.index(last) + 1 :]:
+                if m.kind == "auto_reply" and m.message_id not in known:
+                    wanted[m.message_id] = (m, False)  # its return date decides when to start
         if not wanted:
             return 0
         newest = sorted(wanted.values(), key=lambda item: item[0].date or now, reverse=True)[:limit]

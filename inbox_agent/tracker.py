@@ -51,8 +51,9 @@ class Judgement:
     due_at: datetime | None
 
 
-def _key(h: Header) -> tuple[datetime, str]:
-    return (h.date or _EPOCH, h.message_id)
+def _key(h: Header) -> tuple[datetime, int, str]:
+    # Date headers have whole seconds: within one second, a reply sorts after what it answers
+    return (h.date or _EPOCH, len(h.references) + len(h.in_reply_to), h.message_id)
 
 
 _PREFIX = re.compile(

@@ -1,0 +1,219 @@
+"""Sync and tracking on a real Dovecot: baseline, out-of-office, bounces, opt-outs, moved mail,
+UIDVALIDITY resets, and a server killed mid-sync. No duplicates and no missed reply."""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_agent import clock, config, imap, paths
+from inbox_agent.cadence import add_business_days
+from inbox_agent.engine import Engine
+from inbox_agent.store import Store
+from tests.infra.dovecot import DovecotServer
+from tests.infra.mail import MailUser
+from tests.infra.mailgen import generate, write_maildir
+from tests.test_story import write_account
+
+
+def engine_for(user: MailUser, imap_port: int, smtp_port: int, autonomy: str = "copilot") -> Engine:
+    write_account(user, imap_port, smtp_port, autonomy)
+    settings = config.load_settings()
+    account = config.load_account(paths.accounts_dir() / "main.toml", settings)
+    return Engine(account, settings, Store(paths.database_file()))
+
+
+def state_of(engine: Engine, message_id: str) -> dict[str, Any]:
+    [seq] = [s for s in engine.sequences() if s["anchor_message_id"] == message_id]
+    return seq
+
+
+@pytest.fixture
+def four_days_later() -> Iterator[None]:
+    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    yield
+    clock.set_now(None)
+
+
+def test_first_sync_is_a_baseline(mail_world: Any, agent_home: Path) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    old = datetime.now(UTC) - timedelta(days=60)
+    mail_world.send(alice, [bob.address], "Ancient history", "Any news?", date=old)
+    fresh = mail_world.send(alice, [bob.address], "This week", "Can we talk?")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    report = engine.tick()
+    assert report.started == 1 and report.counts["due"] == 1
+    assert [s["anchor_message_id"] for s in engine.sequences()] == [fresh]
+
+
+def test_out_of_office_pauses_until_the_return_date(
+    mail_world: Any, agent_home: Path, four_days_later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    original = mail_world.send(
+        alice,
+        [bob.address],
+        "Contract",
+        "Please sign.",
+        date=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    back = (datetime.now(UTC) + timedelta(days=12)).strftime("%A, %B %d, %Y")
+    mail_world.reply(
+        bob,
+        to_message_id=original,
+        body=f"I am out of the office until {back}.",
+        subject="Automatic reply: Contract",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    report = engine.tick()
+    assert report.counts["paused"] == 1 and report.counts["due"] == 0
+    seq = state_of(engine, original)
+    assert seq["state"] == "waiting" and "until they are back" in seq["reason"]
+    assert (
+        datetime.fromisoformat(seq["next_due_at"]).date()
+        == (datetime.now(UTC) + timedelta(days=12)).date()
+    )
+
+
+def test_hard_bounce_without_threading_headers_ends_the_sequence(
+    mail_world: Any, agent_home: Path, four_days_later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    original = mail_world.send(
+        alice, [bob.address], "Proposal", "Thoughts?", date=datetime.now(UTC) - timedelta(days=1)
+    )
+    clock.set_now(datetime.now(UTC))
+    engine.tick()  # tracked, not due yet
+    dsn = (
+        f"From: Mail Delivery System <MAILER-DAEMON@{alice.address.split('@')[1]}>\r\nTo: {alice.address}\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn{random_secrets.token_hex(4)}@example.test>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; gone@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original}\r\nSubject: Proposal\r\n--B--\r\n"
+    )
+    with mail_world.imap_client(alice) as client:
+        client.append("INBOX", dsn.encode())
+    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    report = engine.tick()
+    assert report.counts["bounced"] == 1 and report.counts["due"] == 0
+    assert state_of(engine, original)["state"] == "bounced"
+
+
+def test_opt_out_ends_for_good(mail_world: Any, agent_home: Path, four_days_later: None) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    original = mail_world.send(
+        alice, [bob.address], "Partnership", "Shall we?", date=datetime.now(UTC) - timedelta(days=1)
+    )
+    clock.set_now(datetime.now(UTC))
+    engine.tick()
+    mail_world.reply(bob, to_message_id=original, body="Not interested, please stop emailing me.")
+    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    assert engine.tick().counts["opted_out"] == 1
+    assert state_of(engine, original)["state"] == "opted_out"
+    again = mail_world.send(
+        alice, [bob.address], "One more idea", "What about this?", date=datetime.now(UTC)
+    )
+    clock.set_now(add_business_days(datetime.now(UTC), 6))
+    engine.tick()
+    assert not [s for s in engine.sequences() if s["anchor_message_id"] == again]
+
+
+def test_a_reply_moved_to_archive_is_not_missed(
+    mail_world: Any, agent_home: Path, four_days_later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    original = mail_world.send(
+        alice, [bob.address], "Numbers", "Send them?", date=datetime.now(UTC) - timedelta(days=1)
+    )
+    answer = mail_world.reply(bob, to_message_id=original, body="Attached.")
+    with mail_world.imap_client(
+        alice
+    ) as client:  # the user files the answer away before we ever sync
+        client.select_folder("INBOX")
+        client.move(client.search(["HEADER", "Message-ID", answer]), "Archive")
+    engine.tick()
+    assert not engine.sequences()  # the archived answer counts: nothing to follow up
+    with engine.session() as client:
+        assert engine.sync(client) == 0  # and a second poll finds nothing new
+
+
+def test_uidvalidity_reset_resyncs_without_duplicates(mail_world: Any, agent_home: Path) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    first = mail_world.send(alice, [bob.address], "Plan", "Here is the plan.")
+    answer = mail_world.reply(bob, to_message_id=first, body="Looks good.")
+    with mail_world.imap_client(alice) as client:
+        client.select_folder("INBOX")
+        client.copy(client.search(["ALL"]), "Archive")
+    with engine.session() as client:
+        engine.sync(client)
+    before = engine.store.folder_state("main", "Archive")
+    raw = mail_world.fetch_raw(alice, "INBOX", mail_world.find(alice, "INBOX", answer)[0])
+    with mail_world.imap_client(alice) as client:  # recreate the folder: a new UIDVALIDITY
+        client.delete_folder("Archive")
+        client.create_folder("Archive")
+        client.append("Archive", raw)
+    with engine.session() as client:
+        engine.sync(client)
+    after = engine.store.folder_state("main", "Archive")
+    assert (
+        before is not None and after is not None and before["uidvalidity"] != after["uidvalidity"]
+    )
+    archived = [m for m in engine.store.messages("main") if m.folder == "Archive"]
+    assert len(archived) == 1
+    [thread] = [t for t in engine.threads() if first in t.message_ids]
+    assert thread.message_ids == (first, answer)
+
+
+@pytest.fixture(scope="module")
+def crashy() -> Iterator[DovecotServer]:
+    """A Dovecot of our own, so killing it does not disturb the other tests."""
+    server = DovecotServer({})
+    server.start()
+    yield server
+    server.cleanup()
+
+
+def test_server_killed_mid_sync_costs_one_poll(
+    crashy: DovecotServer, agent_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login = f"carol{random_secrets.token_hex(3)}"
+    crashy.add_user(login, "pw-" + login)
+    user = MailUser(login, "pw-" + login, "Carol Example")
+    messages = generate(2500, login, seed=3)
+    write_maildir(crashy.maildir(login), messages)
+    crashy.chown_tree()
+    engine = engine_for(user, crashy.imap_port, 9)
+    monkeypatch.setattr(imap, "BATCH", 500)
+    killed: list[int] = []
+
+    def kill_after_first_batch(folder: str, done: int, total: int) -> None:
+        if not killed:
+            killed.append(done)
+            crashy.kill()
+
+    with pytest.raises(Exception), engine.session() as client:  # noqa: B017 - any connection error
+        stamp = clock.now().isoformat()
+        for name, role in engine.folders.watched():
+            imap.sync_folder(
+                client, engine.store, "main", name, role, stamp, kill_after_first_batch
+            )
+    assert killed == [500]
+    crashy.restart()
+    with engine.session() as client:
+        engine.sync(client)
+    stored = engine.store.messages("main")
+    assert len(stored) == len(messages)
+    assert len({(m.folder, m.uid) for m in stored}) == len(messages)
+    assert {m.header.message_id for m in stored} == {g.message_id for g in messages}
