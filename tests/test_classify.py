@@ -207,8 +207,11 @@ def test_every_enron_message_parses() -> None:
             raw = path.read_bytes()
             header = headers.parse(raw)
             assert header.message_id
-            if count % 10 == 0:  # bodies through the slower full parser: a tenth keeps the suite fast
-                read(raw, header.kind, header.date or SENT, header.subject, from_user=count % 20 == 0)
+            # bodies go through the slower full parser: a tenth keeps the suite fast
+            if count % 10 == 0:
+                read(
+                    raw, header.kind, header.date or SENT, header.subject, from_user=count % 20 == 0
+                )
             count += 1
     assert count > 10000
 
