@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
-from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -73,15 +72,66 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     raw = str(value)
+    if "=?" not in raw:
+        return raw
     try:
         return str(make_header(decode_header(raw)))
     except Exception:  # an undecodable encoded-word costs only its own decoding
         return raw
 
 
-def _addresses(msg: Message, name: str) -> tuple[str, ...]:
-    values = [_text(v) for v in msg.get_all(name, [])]
-    return tuple(addr.lower() for _, addr in getaddresses(values) if "@" in addr)
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+_END = re.compile(rb"\r?\n\r?\n")
+
+
+class Fields:
+    """A header block as a case-insensitive multi-map. A hand parser: sync reads every header
+    block in the mailbox, and this is several times faster than `email.parser` for the job."""
+
+    def __init__(self, block: bytes) -> None:
+        end = _END.search(block)
+        head = _FOLD.sub(b" ", block[: end.start()] if end else block)
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            text = head.decode("latin-1")  # 8-bit junk: keep every byte, decode none wrongly
+        self._data: dict[str, list[str]] = {}
+        for line in text.split("\n"):
+            name, sep, value = line.partition(":")
+            if sep and name and " " not in name.strip():
+                self._data.setdefault(name.strip().lower(), []).append(value.strip())
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._data.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> list[str]:
+        return self._data.get(name.lower(), [])
+
+
+def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for value in values:
+        value = _text(value)
+        if '"' in value or "(" in value or ";" in value or "\\" in value:
+            out += getaddresses([value])  # quoted names, comments, groups: the full grammar
+            continue
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            lt = part.find("<")
+            if lt < 0:
+                out.append(("", part))
+                continue
+            gt = part.find(">", lt)
+            out.append((part[:lt].strip(), part[lt + 1 : gt if gt > 0 else None].strip()))
+    return out
+
+
+def _addresses(fields: Fields, name: str) -> tuple[str, ...]:
+    pairs = _address_pairs(fields.get_all(name))
+    return tuple(dict.fromkeys(addr.lower() for _, addr in pairs if "@" in addr))
 
 
 def _ids(value: object) -> tuple[str, ...]:
@@ -98,7 +148,7 @@ def _date(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def classify(msg: Message, from_addr: str) -> str:
+def classify(msg: Fields, from_addr: str) -> str:
     """`auto_reply`, `bounce`, `list` or `normal`, from headers alone (RFC 3834, RFC 3464)."""
     content_type = str(msg.get("Content-Type", "")).lower()
     if "multipart/report" in content_type and "delivery-status" in content_type:
@@ -124,25 +174,25 @@ def is_noreply(address: str) -> bool:
 
 def parse(block: bytes, fallback_date: datetime | None = None) -> Header:
     """Parse a raw header block (or a whole message; the body is ignored)."""
-    msg = _PARSER.parsebytes(block)
-    ids = _ids(msg.get("Message-ID"))
+    fields = Fields(block)
+    ids = _ids(fields.get("Message-ID"))
     message_id = (
         ids[0] if ids else "<synthetic-" + hashlib.sha256(block).hexdigest()[:24] + "@inbox-agent>"
     )
-    senders = getaddresses([_text(v) for v in msg.get_all("From", [])])
+    senders = _address_pairs(fields.get_all("From"))
     from_name, from_addr = senders[0] if senders else ("", "")
     from_addr = from_addr.lower()
     return Header(
         message_id=message_id,
-        in_reply_to=_ids(msg.get("In-Reply-To")),
-        references=_ids(" ".join(str(v) for v in msg.get_all("References", []))),
-        subject=_text(msg.get("Subject")).strip(),
+        in_reply_to=_ids(fields.get("In-Reply-To")),
+        references=_ids(" ".join(fields.get_all("References"))),
+        subject=_text(fields.get("Subject")).strip(),
         from_addr=from_addr,
-        from_name=from_name,
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        reply_to=_addresses(msg, "Reply-To"),
-        date=_date(msg.get("Date")) or fallback_date,
-        kind=classify(msg, from_addr),
-        agent_id=str(msg.get(AGENT_HEADER, "")).strip(),
+        from_name=from_name.strip('"'),
+        to=_addresses(fields, "To"),
+        cc=_addresses(fields, "Cc"),
+        reply_to=_addresses(fields, "Reply-To"),
+        date=_date(fields.get("Date")) or fallback_date,
+        kind=classify(fields, from_addr),
+        agent_id=str(fields.get(AGENT_HEADER, "")).strip(),
     )

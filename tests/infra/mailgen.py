@@ -6,6 +6,7 @@ first SELECT (far faster than APPEND). Deterministic for a given seed.
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import socket
@@ -74,6 +75,7 @@ def generate(
     end: datetime | None = None,
     sent_share: float = 0.3,
     headerless_share: float = 0.1,
+    rich: bool = True,
 ) -> list[Generated]:
     """About `n` messages for `user`@example.test, oldest first, the newest ending at `end`."""
     rnd = random.Random(seed)
@@ -113,13 +115,44 @@ def generate(
                 lines.append("Auto-Submitted: auto-replied")
             if not mine and i == 0 and rnd.random() < 0.05:
                 lines.append(f"List-Id: <news.{DOMAIN}>")
-            lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
-            body = "\n".join(f"Line {k} about {topic}." for k in range(rnd.randint(3, 30)))
-            raw = ("\n".join(lines) + "\n\n" + body + "\n").encode()
+            text = "\n".join(f"Line {k} about {topic}." for k in range(rnd.randint(3, 30)))
+            if i:  # replies quote what they answer, as most clients do
+                text += "\n\nOn an earlier day someone wrote:\n" + "\n".join(
+                    f"> quoted line {k}" for k in range(rnd.randint(5, 60))
+                )
+            raw = _body(rnd, lines, text, rich)
             out.append(Generated("Sent" if mine else "INBOX", raw, mid, mine))
             refs.append(mid)
             when += timedelta(hours=rnd.randint(1, 96))
     return out
+
+
+def _body(rnd: random.Random, lines: list[str], text: str, rich: bool) -> bytes:
+    """Plain text; or, like most real mail, text+HTML alternatives and now and then an attachment."""
+    if not rich or rnd.random() < 0.4:
+        lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+        return ("\n".join(lines) + "\n\n" + text + "\n").encode()
+    html = (
+        "<html><body>"
+        + "".join(f'<p style="font-family:Calibri">{t}</p>' for t in text.splitlines())
+        + "</body></html>"
+    )
+    parts = [
+        f"--alt\nContent-Type: text/plain; charset=utf-8\n\n{text}\n",
+        f"--alt\nContent-Type: text/html; charset=utf-8\n\n{html}\n",
+        "--alt--\n",
+    ]
+    alternative = "Content-Type: multipart/alternative; boundary=alt\n\n" + "".join(parts)
+    if rnd.random() < 0.08:
+        blob = base64.encodebytes(rnd.randbytes(rnd.randint(20_000, 200_000))).decode()
+        mixed = (
+            f"--mix\n{alternative}\n--mix\nContent-Type: application/pdf; name=report.pdf\n"
+            f"Content-Transfer-Encoding: base64\n\n{blob}\n--mix--\n"
+        )
+        lines += ["MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=mix"]
+        return ("\n".join(lines) + "\n\n" + mixed).encode()
+    lines += ["MIME-Version: 1.0"]
+    return ("\n".join(lines) + "\n" + alternative).encode()
 
 
 def write_maildir(maildir: Path, messages: list[Generated]) -> None:
