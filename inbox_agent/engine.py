@@ -141,10 +141,10 @@ class Engine:
             for mid, data in self.store.facts(self.account.name).items()
         }
 
-    def index(self) -> ThreadIndex:
+    def index(self, rebuild: bool = False) -> ThreadIndex:
         """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
         generation = self.store.generation
-        if self._index is None or generation != self._index_generation:
+        if rebuild or self._index is None or generation != self._index_generation:
             self._index, self._index_rowid, self._index_generation = ThreadIndex(), 0, generation
             for mid, data in self.store.facts(self.account.name).items():
                 if data.get("bounced_message_id"):

@@ -326,6 +326,15 @@ class Store:
         )
         return {r[0] for r in rows}
 
+    def display_name(self, account: str, address: str) -> str:
+        """The newest display name `address` used in a From header, or "" when none is known."""
+        row = self.conn.execute(
+            "SELECT from_name FROM messages WHERE account = ? AND from_addr = ? AND from_name != '' "
+            "ORDER BY id DESC LIMIT 1",
+            (account, address.lower()),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
     def drop_folder_messages(self, account: str, folder: str) -> None:
         self.generation += 1
         self.conn.execute(
