@@ -1,30 +1,79 @@
 """The words of a nudge: an OpenAI-compatible model, or an offline template when there is none.
 
 The `Drafter` seam takes a `DraftRequest` and returns body text only. Subject, recipients and
-threading are set by `compose.py`. Every model answer passes `check()`; a failing answer is retried
-once, then the offline drafter writes the nudge instead.
+threading are set by `compose.py`; the greeting, sign-off and signature come from the user's
+style profile (`voice.Brief`) and are put around the model's text here, so a model can change
+none of them. Every model answer is cleaned and passes `guard.check()`; a failing answer is
+retried once with the reason, then the offline drafter writes the nudge and the draft says that
+it should not go out on Autopilot.
+
+The openai client retries 429 and 5xx itself (`max_retries`), waiting what `Retry-After` asks
+when that is at most two minutes and giving up at once when it asks for more; with the default
+timeout of 30 s, one draft costs at most 2 × (3 × 30 s + 2 × 120 s) before the offline drafter
+takes over, and usually a fraction of a second.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
-from inbox_agent import paths
+from inbox_agent import guard, language, paths
 from inbox_agent.config import LlmConfig
+from inbox_agent.letter import first_name, formality, name_tokens, split, words
+from inbox_agent.voice import Brief, Profile, brief, pick_examples, plain_brief
+
+__all__ = [
+    "Draft",
+    "DraftRequest",
+    "Drafter",
+    "LlmDrafter",
+    "OfflineDrafter",
+    "Quoted",
+    "build_prompt",
+    "compose_body",
+    "estimate_tokens",
+    "first_name",
+    "fit_thread",
+    "make_drafter",
+    "prepare",
+    "prompt_template",
+    "steering_in",
+    "thread_language",
+]
 
 log = logging.getLogger(__name__)
 
 _REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_PLACEHOLDER = re.compile(
-    r"\[[A-Z][A-Za-z ]*\]|\{\{|<insert|\bas an ai\b|language model", re.IGNORECASE
-)
+_EXAMPLE_CHARS = 700
+_TAGLIKE = re.compile(r"<(\s*/?\s*)(thread|message|example|system|instructions?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """One message of the thread, as quoted data for the prompt."""
+
+    author: str  # "Bob Stone <bob@example.com>"
+    from_user: bool
+    date: str  # "2024-03-02 10:00", or ""
+    subject: str
+    text: str  # the new text of the message, quotes cut
+
+    def render(self, text: str | None = None) -> str:
+        who = " (the user)" if self.from_user else ""
+        body = _defang(self.text if text is None else text)
+        head = f'<message from="{_defang(self.author)}{who}" date="{self.date}">'
+        return f"{head}\nSubject: {_defang(self.subject)}\n\n{body.strip()}\n</message>"
+
+
+def _defang(text: str) -> str:
+    """Quoted mail cannot open or close our tags: `</thread>` in a message stays text."""
+    return _TAGLIKE.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
 
 
 @dataclass(frozen=True)
@@ -35,50 +84,202 @@ class DraftRequest:
     subject: str
     user_name: str
     recipient_name: str
-    thread_text: str  # the quoted thread, oldest first, already trimmed to the budget
-    greeting: str = "Hi"
-    signoff: str = "Best"
+    thread: tuple[Quoted, ...] = ()  # oldest first
+    voice: Brief | None = None  # None: a plain greeting and sign-off
+    examples: tuple[str, ...] = ()  # the user's own past messages, for their voice
+    language: str = ""  # the thread's language, "" when unknown
+    earlier_nudges: tuple[str, ...] = ()  # bodies of nudges already drafted on this thread
+    budget_tokens: int = 3000
+
+    @property
+    def brief(self) -> Brief:
+        return self.voice or plain_brief(self.user_name, self.recipient_name)
+
+    @property
+    def known_text(self) -> str:
+        """What a draft may quote from: the thread and the user's own signature."""
+        return "\n".join([*(f"{q.author}\n{q.text}" for q in self.thread), self.brief.signature])
 
 
 @dataclass(frozen=True)
 class Draft:
     body: str
     drafter: str  # which drafter wrote it: "offline" or "llm:<model>"
+    rejected: tuple[str, ...] = ()  # why model answers were not used
+    note: str = ""  # why the offline drafter wrote it, when a model was configured
+    downgrade: str = ""  # why this draft must not go out on Autopilot; "" when it may
 
 
 class Drafter(Protocol):
     def draft(self, request: DraftRequest) -> Draft: ...
 
 
-def first_name(display: str, address: str = "") -> str:
-    name = display.strip().strip('"')
-    if "," in name:  # "Stone, Bob"
-        name = name.split(",", 1)[1].strip()
-    word = name.split()[0] if name.split() else address.split("@")[0].split(".")[0]
-    return word[:1].upper() + word[1:] if word else ""
+def compose_body(core: str, brief: Brief) -> str:
+    """The user's greeting, the core, the user's sign-off and signature, as they write them."""
+    greeting, signoff, core = brief.greeting, brief.signoff, core.strip()
+    if greeting.endswith(" …"):
+        core, greeting = f"{greeting[:-2].rstrip()} {core}", ""
+    if signoff.startswith("… "):
+        core, signoff = f"{core}  {signoff[2:]}", ""
+    text = "\n\n".join(p for p in (greeting, core, signoff) if p)
+    if brief.signature:
+        text += ("\n" if signoff else "\n\n") + brief.signature
+    return text.rstrip() + "\n"
+
+
+def core_of(body: str, brief: Brief, recipient_name: str = "") -> str:
+    """A model's answer without the greeting, sign-off or signature it was told not to write."""
+    text = body.strip()
+    text = re.sub(r"^```\w*\n|\n?```$", "", text).strip()
+    text = re.sub(r"^(subject|betreff|objet|asunto)\s*:.*\n+", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"^(body|text)\s*:\s*\n?", "", text, flags=re.IGNORECASE)
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1]
+    for line in brief.signature.split("\n"):
+        if line.strip() and text.rstrip().endswith(line.strip()):
+            text = text.rstrip()[: -len(line.strip())]
+    parts = split(text, brief.names, name_tokens(recipient_name))
+    return parts.core
 
 
 class OfflineDrafter:
-    """A short, plain nudge from templates: the product works with no LLM at all."""
+    """A short, plain nudge in the thread's language: the product works with no LLM at all."""
 
-    _LINES: ClassVar[dict[str, str]] = {
-        "bump": "Just bringing this back to the top of your inbox: any thoughts on my note below?",
-        "context": 'Following up on my message below about "{subject}". A quick yes or no is plenty.',
-        "close": "I haven't heard back, so I'll assume this isn't a priority right now and won't "
-        "follow up again. If it becomes one, just reply here.",
+    _LINES: ClassVar[dict[str, dict[str, tuple[str, ...]]]] = {
+        "en": {
+            "bump": (
+                "Just bringing this back to the top of your inbox: any thoughts on my note below?",
+                "Checking in on my note below: did you get a chance to look at it?",
+            ),
+            "context": (
+                'Following up on my message below about "{subject}". A quick yes or no is plenty.',
+                'Circling back on "{subject}" (my note below). Even a one-line answer would help.',
+            ),
+            "close": (
+                "I haven't heard back, so I'll assume this isn't a priority right now and won't "
+                "follow up again. If it becomes one, just reply here.",
+            ),
+        },
+        "de": {
+            "bump": (
+                "Ich wollte kurz an meine Nachricht unten erinnern. Gibt es dazu schon Neuigkeiten?",
+            ),
+            "context": (
+                "Ich komme noch einmal auf meine Nachricht zu „{subject}“ zurück. "
+                "Ein kurzes Ja oder Nein genügt.",
+            ),
+            "close": (
+                "Da ich nichts gehört habe, gehe ich davon aus, dass das Thema gerade keine "
+                "Priorität hat, und melde mich dazu nicht mehr. Falls doch, einfach hier antworten.",
+            ),
+        },
+        "fr": {
+            "bump": (
+                "Je me permets de remonter mon message ci-dessous. Avez-vous eu l'occasion d'y "
+                "jeter un œil ?",
+            ),
+            "context": (
+                "Je reviens vers vous au sujet de « {subject} » (mon message ci-dessous). "
+                "Un simple oui ou non suffit.",
+            ),
+            "close": (
+                "Sans nouvelles de votre part, je suppose que ce n'est pas une priorité pour le "
+                "moment et je ne relancerai plus. Si cela change, il suffit de répondre ici.",
+            ),
+        },
+        "es": {
+            "bump": (
+                "Retomo mi mensaje de abajo por si se había quedado perdido. ¿Alguna novedad?",
+            ),
+            "context": ("Vuelvo sobre mi mensaje acerca de «{subject}». Con un sí o un no basta.",),
+            "close": (
+                "Como no he tenido respuesta, entiendo que ahora no es una prioridad y no volveré "
+                "a escribir sobre esto. Si cambia, basta con responder a este mensaje.",
+            ),
+        },
+        "it": {
+            "bump": (
+                "Riprendo il mio messaggio qui sotto nel caso fosse sfuggito. Ci sono novità?",
+            ),
+            "context": ("Torno sul mio messaggio riguardo a «{subject}». Basta un sì o un no.",),
+            "close": (
+                "Non avendo ricevuto risposta, immagino che al momento non sia una priorità e non "
+                "scriverò più a riguardo. Se le cose cambiano, basta rispondere a questo messaggio.",
+            ),
+        },
+        "nl": {
+            "bump": (
+                "Ik wilde mijn bericht hieronder nog even onder de aandacht brengen. Is er al nieuws?",
+            ),
+            "context": (
+                "Ik kom nog even terug op mijn bericht over '{subject}'. Een kort ja of nee is genoeg.",
+            ),
+            "close": (
+                "Omdat ik niets meer heb gehoord, ga ik ervan uit dat dit nu geen prioriteit heeft "
+                "en stuur ik hier geen herinnering meer over. Reageer gerust als dat verandert.",
+            ),
+        },
+        "pt": {
+            "bump": (
+                "Retomo a minha mensagem abaixo, caso tenha passado despercebida. Alguma novidade?",
+            ),
+            "context": (
+                'Volto à minha mensagem sobre "{subject}". Um simples sim ou não já ajuda.',
+            ),
+            "close": (
+                "Como não tive resposta, imagino que isto não seja uma prioridade agora e não "
+                "voltarei a escrever sobre o assunto. Se mudar, basta responder a esta mensagem.",
+            ),
+        },
+        "sv": {
+            "bump": ("Jag ville bara lyfta mitt meddelande nedan igen. Finns det något nytt?",),
+            "context": (
+                'Jag återkommer om mitt meddelande om "{subject}". Ett kort ja eller nej räcker.',
+            ),
+            "close": (
+                "Eftersom jag inte har hört något utgår jag från att det inte är prioriterat just "
+                "nu och skriver inte mer om det. Om det ändras är det bara att svara här.",
+            ),
+        },
+        "da": {
+            "bump": ("Jeg ville bare lige minde om min besked nedenfor. Er der noget nyt?",),
+            "context": (
+                'Jeg vender tilbage til min besked om "{subject}". Et kort ja eller nej er nok.',
+            ),
+            "close": (
+                "Da jeg ikke har hørt noget, går jeg ud fra, at det ikke har prioritet lige nu, og "
+                "jeg skriver ikke mere om det. Hvis det ændrer sig, så svar bare her.",
+            ),
+        },
     }
 
+    def core(self, request: DraftRequest) -> str:
+        lang = request.language if request.language in self._LINES else "en"
+        lines = self._LINES[lang]
+        kind = request.kind if request.kind in lines else "bump"
+        subject = re.sub(r"^((re|aw|fwd?|wg|tr)\s*:\s*)+", "", request.subject, flags=re.I)
+        own = self._own_phrase(request, lang) if kind == "bump" else ""
+        if own:
+            return own
+        variants = lines[kind]
+        return variants[(request.touch - 1) % len(variants)].format(subject=subject or "this")
+
+    @staticmethod
+    def _own_phrase(request: DraftRequest, lang: str) -> str:
+        """The user's own way of following up, when it is generic enough to reuse anywhere."""
+        for phrase in request.brief.followups:
+            if (
+                words(phrase) <= 14
+                and not re.search(r"\d|@|http", phrase)
+                and not re.search(r"\s[A-Z]", phrase.replace(" I ", " i "))
+                and phrase.rstrip()[-1:] in ".?!"
+                and language.detect(phrase) in ("", lang)
+            ):
+                return phrase
+        return ""
+
     def draft(self, request: DraftRequest) -> Draft:
-        subject = re.sub(r"^(re|fwd?):\s*", "", request.subject, flags=re.IGNORECASE) or "this"
-        line = self._LINES.get(request.kind, self._LINES["bump"]).format(subject=subject)
-        greeting = (
-            f"{request.greeting} {request.recipient_name},"
-            if request.recipient_name
-            else f"{request.greeting},"
-        )
-        sign = first_name(request.user_name)
-        body = f"{greeting}\n\n{line}\n\n{request.signoff},\n{sign}".rstrip(",\n") + "\n"
-        return Draft(body, "offline")
+        return Draft(compose_body(self.core(request), request.brief), "offline")
 
 
 def prompt_template(name: str) -> Template:
@@ -92,37 +293,126 @@ def prompt_template(name: str) -> Template:
     )
 
 
-def check(body: str, request: DraftRequest, max_words: int = 160) -> str:
-    """Why a model's answer cannot be used, or "" when it can."""
-    text = body.strip()
-    if not text:
-        return "empty answer"
-    known = request.thread_text.lower()
-    for match in _EMAIL.finditer(text):
-        if match.group(0).lower() not in known:
-            return f"mentions an address that is not in the thread ({match.group(0)})"
-    for match in _URL.finditer(text):
-        if match.group(0).lower() not in known:
-            return "contains a link that is not in the thread"
-    if _PLACEHOLDER.search(text):
-        return "contains a placeholder or talks about itself as an AI"
-    if len(text.split()) > max_words:
-        return f"too long ({len(text.split())} words)"
-    return ""
+def estimate_tokens(text: str) -> int:
+    """About four bytes of UTF-8 a token: exact enough for a budget, and errs on the safe side
+    for languages with accents or other scripts."""
+    return len(text.encode("utf-8")) // 4 + 1
+
+
+def _middle_cut(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    half = max(chars // 2, 1)
+    return text[:half].rstrip() + "\n[…]\n" + text[-half:].lstrip()
+
+
+def fit_thread(thread: Sequence[Quoted], budget_tokens: int) -> str:
+    """The thread as quoted data within the budget. Messages are dropped from the middle first;
+    the first message and the user's last one stay, cut in their own middle if they must."""
+    if not thread:
+        return ""
+    last_own = max((i for i, q in enumerate(thread) if q.from_user), default=len(thread) - 1)
+    keep = {0, last_own}
+    kept = list(range(len(thread)))
+
+    def render(indices: list[int], cap: int | None = None) -> str:
+        out: list[str] = []
+        for n, i in enumerate(indices):
+            if n and i - indices[n - 1] > 1:
+                out.append(f"[… {i - indices[n - 1] - 1} message(s) left out …]")
+            text = thread[i].text if cap is None else _middle_cut(thread[i].text, cap)
+            out.append(thread[i].render(text))
+        return "\n\n".join(out)
+
+    while estimate_tokens(render(kept)) > budget_tokens:
+        droppable = [i for i in kept if i not in keep]
+        if not droppable:
+            break
+        middle = (len(thread) - 1) / 2
+        kept.remove(min(droppable, key=lambda i: (abs(i - middle), i)))
+    cap = max(len(thread[i].text) for i in kept)
+    text = render(kept)
+    while estimate_tokens(text) > budget_tokens and cap > 40:
+        cap = int(cap * 0.8)
+        text = render(kept, cap)
+    return text
+
+
+def _style(request: DraftRequest) -> str:
+    brief = request.brief
+    lines = [
+        f"- Formality: {brief.formality}.",
+        f"- Their greeting ({brief.greeting.rstrip(' …') or 'none'}) and sign-off "
+        f"({' '.join(brief.signoff.lstrip('… ').split()) or 'none'}) are added around your text.",
+        "- Emoji: they use them now and then." if brief.emoji else "- No emoji.",
+    ]
+    if brief.followups:
+        quoted = "; ".join(f'"{p}"' for p in brief.followups[:3])
+        lines.append(f"- When they followed up by hand before, they wrote: {quoted}")
+    lines.append(f"- ({brief.basis})")
+    return "\n".join(lines)
+
+
+def build_prompt(request: DraftRequest, retry_reason: str = "") -> tuple[str, str]:
+    """(system, user) messages within `request.budget_tokens`: examples get up to a third of
+    what the templates leave, and the thread gets the rest."""
+    brief = request.brief
+    values: dict[str, Any] = {
+        "user_name": request.user_name,
+        "user_first": first_name(request.user_name) or request.user_name,
+        "touch": request.touch,
+        "touches": request.touches,
+        "recipient_name": request.recipient_name or "them",
+        "language": language.name(request.language)
+        if request.language
+        else "the thread's language",
+        "target_words": brief.target,
+        "max_words": brief.high,
+        "style": _style(request),
+        "greeting": brief.greeting.rstrip(" …"),
+        "signoff": " ".join(brief.signoff.lstrip("… ").split()),
+        "examples": "",
+        "thread": "",
+    }
+    system_t, user_t = prompt_template("system"), prompt_template(request.kind)
+    retry = (
+        f"\n\nYour previous answer could not be used: {retry_reason}. Write it again."
+        if retry_reason
+        else ""
+    )
+    fixed = estimate_tokens(system_t.safe_substitute(values) + user_t.safe_substitute(values))
+    room = max(request.budget_tokens - fixed - estimate_tokens(retry), 100)
+    blocks: list[str] = []
+    for example in request.examples:
+        block = f"<example>\n{_defang(_middle_cut(example.strip(), _EXAMPLE_CHARS))}\n</example>"
+        if estimate_tokens("\n".join([*blocks, block])) > room // 3:
+            break
+        blocks.append(block)
+    if blocks:
+        values["examples"] = (
+            f"Messages {request.user_name} wrote before, for their voice only (not their "
+            "content):\n" + "\n".join(blocks)
+        )
+    values["thread"] = fit_thread(request.thread, room - estimate_tokens(values["examples"]))
+    return system_t.safe_substitute(values), user_t.safe_substitute(values) + retry
 
 
 class LlmDrafter:
     """Any OpenAI-compatible endpoint (OpenAI, Ollama, LM Studio, vLLM) through the openai client."""
 
     def __init__(
-        self, config: LlmConfig, api_key: str | None, fallback: Drafter | None = None
+        self,
+        config: LlmConfig,
+        api_key: str | None,
+        fallback: Drafter | None = None,
+        max_retries: int = 2,
     ) -> None:
         self.config = config
-        self.api_key = (
-            api_key or "not-needed"
-        )  # local servers accept any key; the client insists on one
+        # local servers accept any key; the client insists on one
+        self.api_key = api_key or "not-needed"
         self.fallback = fallback or OfflineDrafter()
-        self._client: object | None = None
+        self.max_retries = max_retries
+        self._client: Any = None
 
     def _complete(self, system: str, user: str) -> str:
         import openai  # heavy; only the daemon needs it
@@ -131,62 +421,109 @@ class LlmDrafter:
             self._client = openai.OpenAI(
                 base_url=self.config.base_url,
                 api_key=self.api_key,
-                timeout=self.config.timeout_s,
-                max_retries=2,
+                timeout=openai.Timeout(
+                    self.config.timeout_s, connect=min(10.0, self.config.timeout_s)
+                ),
+                max_retries=self.max_retries,
             )
-        assert isinstance(self._client, openai.OpenAI)
         response = self._client.chat.completions.create(
             model=self.config.model,
             temperature=0.4,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
         )
-        return (response.choices[0].message.content or "").strip() if response.choices else ""
+        choices = getattr(response, "choices", None)
+        if not choices:
+            return ""
+        return str(choices[0].message.content or "").strip()
 
     def draft(self, request: DraftRequest) -> Draft:
         import openai
 
-        values = {
-            "user_name": request.user_name,
-            "touch": request.touch,
-            "touches": request.touches,
-            "recipient_name": request.recipient_name or "them",
-            "greeting": request.greeting,
-            "signoff": request.signoff,
-            "thread": request.thread_text,
-            "max_words": 120,
-        }
-        system = prompt_template("system").safe_substitute(values)
-        user = prompt_template(request.kind).safe_substitute(values)
-        for attempt in (1, 2):
+        rejected: list[str] = []
+        for _attempt in (1, 2):
+            system, user = build_prompt(request, rejected[-1] if rejected else "")
             try:
-                body = self._complete(system, user)
-            except openai.OpenAIError as exc:
+                answer = self._complete(system, user)
+            except openai.OpenAIError as exc:  # after the client's own retries
                 log.warning(
-                    "LLM endpoint %s failed (%s); using the offline drafter",
+                    "LLM endpoint %s failed (%s); the offline drafter writes this nudge",
                     self.config.base_url,
                     exc,
                 )
-                break
-            problem = check(body, request)
+                offline = self.fallback.draft(request)
+                note = f"the LLM endpoint failed ({type(exc).__name__})"
+                return Draft(offline.body, offline.drafter, tuple(rejected), note)
+            except ValueError:  # a body that is not the JSON it should be
+                log.warning("LLM endpoint %s sent a malformed answer", self.config.base_url)
+                rejected.append("the endpoint's answer was not valid JSON")
+                continue
+            core = core_of(answer, request.brief, request.recipient_name)
+            problem = guard.check(core, request)
             if not problem:
-                return Draft(body.strip() + "\n", f"llm:{self.config.model}")
-            log.warning("LLM draft rejected (attempt %d): %s", attempt, problem)
-        return self.fallback.draft(request)
+                body = compose_body(core, request.brief)
+                return Draft(body, f"llm:{self.config.model}", tuple(rejected))
+            log.warning("LLM draft rejected: %s", problem)
+            rejected.append(problem)
+        offline = self.fallback.draft(request)
+        reason = f"the model's drafts failed the checks twice ({'; '.join(rejected)})"
+        return Draft(offline.body, offline.drafter, tuple(rejected), reason, reason)
 
 
 def make_drafter(config: LlmConfig, api_key: str | None) -> Drafter:
     return LlmDrafter(config, api_key) if config.enabled else OfflineDrafter()
 
 
-def trim_thread(parts: list[str], budget_tokens: int) -> str:
-    """Join quoted messages; over budget, drop from the middle, keeping the first and the last."""
-    budget_chars = budget_tokens * 4  # about four characters a token for English text
-    kept = list(parts)
-    while len(kept) > 2 and sum(len(p) for p in kept) > budget_chars:
-        del kept[len(kept) // 2]
-    text = "\n\n".join(kept)
-    return (
-        text
-        if len(text) <= budget_chars
-        else text[: budget_chars // 2] + "\n[…]\n" + text[-budget_chars // 2 :]
+def thread_language(thread: Sequence[Quoted]) -> str:
+    """The language of the user's own last message, else of the whole thread; "" unknown."""
+    own = [q.text for q in thread if q.from_user and q.text.strip()]
+    return (language.detect(own[-1]) if own else "") or language.detect(
+        "\n".join(q.text for q in thread)
+    )
+
+
+def steering_in(thread: Sequence[Quoted]) -> str:
+    """The first phrase in an inbound message of the thread that tries to steer the agent."""
+    for quoted in thread:
+        if not quoted.from_user:
+            phrase = guard.steering(f"{quoted.subject}\n{quoted.text}")
+            if phrase:
+                return phrase
+    return ""
+
+
+def prepare(
+    *,
+    touch: int,
+    touches: int,
+    kind: str,
+    subject: str,
+    user_name: str,
+    to: Sequence[str],
+    recipient_name: str,
+    thread: Sequence[Quoted],
+    profile: Profile | None,
+    earlier_nudges: Sequence[str] = (),
+    budget_tokens: int = 3000,
+    exclude: Sequence[str] = (),
+) -> DraftRequest:
+    """A request with the user's voice for these recipients and examples of their own mail
+    (never one of the messages in `exclude`, the thread's own)."""
+    lang = thread_language(thread) or (profile.language if profile else "")
+    own = [q.text for q in thread if q.from_user and q.text.strip()]
+    aim = formality(own[-1]) if own else None
+    examples = pick_examples(profile, to, exclude=exclude, target_formality=aim)
+    quoted_texts = {" ".join(q.text.split()) for q in thread}
+    return DraftRequest(
+        touch=touch,
+        touches=touches,
+        kind=kind,
+        subject=subject,
+        user_name=user_name,
+        recipient_name=recipient_name,
+        thread=tuple(thread),
+        voice=brief(profile, to, recipient_name, user_name, lang),
+        examples=tuple(s.text for s in examples if " ".join(s.core.split()) not in quoted_texts),
+        language=lang,
+        earlier_nudges=tuple(earlier_nudges),
+        budget_tokens=budget_tokens,
     )

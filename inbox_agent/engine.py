@@ -26,7 +26,7 @@ from imapclient import IMAPClient
 from inbox_agent import audit, classify, clock, compose, gate, imap, secrets
 from inbox_agent.classify import BodyFacts
 from inbox_agent.config import Account, Settings
-from inbox_agent.drafter import Drafter, DraftRequest, first_name, make_drafter, trim_thread
+from inbox_agent.drafter import Drafter, Quoted, first_name, make_drafter, prepare, steering_in
 from inbox_agent.errors import NotFound, SafetyStop
 from inbox_agent.headers import Header
 from inbox_agent.sender import SendFailure, submit
@@ -381,17 +381,34 @@ class Engine:
         if not rcpt.all:
             return None
         cadence = self.account.cadence.cadence
-        request = DraftRequest(
+        quoted = self._thread_text(client, action.thread)
+        request = prepare(
             touch=action.touch,
             touches=cadence.touches,
             kind=cadence.touch_kind(action.touch),
             subject=anchor.subject,
             user_name=self.account.display_name or self.account.email,
+            to=rcpt.to,
             recipient_name=self._name_of(action.thread, rcpt.to[0]),
-            thread_text=self._thread_text(client, action.thread),
+            thread=quoted,
+            profile=self.voice_profile(client),
+            earlier_nudges=[
+                d["body"]
+                for d in self.store.drafts(self.account.name)
+                if d["sequence_id"] == seq["id"]
+            ],
+            budget_tokens=self.settings.llm.max_prompt_tokens,
+            exclude=action.thread.message_ids,
         )
         draft = self.drafter.draft(request)
         decision = gate.decide(self.account.autonomy, rcpt.all)
+        downgrade = (
+            self._downgrade(seq["id"], quoted, draft.downgrade)
+            if decision.level == "autopilot"
+            else ""
+        )
+        if downgrade:
+            decision = gate.Decision("copilot", f"{decision.scope}, kept off Autopilot")
         when = clock.now()
         agent_id = compose.new_agent_id()
         msg = compose.build(
@@ -446,6 +463,19 @@ class Engine:
                     }
                 )
             self.store.update_sequence(seq["id"], {"state": seq_state, "updated_at": now})
+            if downgrade:
+                audit.record(
+                    self.store,
+                    actor=self.actor,
+                    action="downgrade",
+                    account=self.account.name,
+                    sequence_id=seq["id"],
+                    draft_id=draft_id,
+                    message_id=str(msg["Message-ID"]),
+                    before="autopilot",
+                    after="copilot",
+                    reason=f"{downgrade}; this nudge waits for your approval",
+                )
             audit.record(
                 self.store,
                 actor=self.actor,
@@ -467,24 +497,59 @@ class Engine:
                 return first_name(m.from_name)
         return first_name("", address)
 
-    def _thread_text(self, client: IMAPClient, thread: Thread) -> str:
-        """The thread's messages as quoted data, oldest first, within the prompt budget."""
+    def _thread_text(self, client: IMAPClient, thread: Thread) -> tuple[Quoted, ...]:
+        """The thread's messages as quoted data, oldest first: the first one and the newest seven."""
         from inbox_agent.body import text_of  # mail-parser is only needed when drafting
 
-        parts: list[str] = []
-        for m in thread.messages[-6:]:
-            text = ""
-            for folder in (self.folders.sent, self.folders.inbox):
-                uids = imap.find(client, folder, m.message_id)
-                fetched = imap.fetch_raw(client, folder, uids[0]) if uids else None
-                if fetched:
-                    text = text_of(fetched[0])
-                    break
-            stamp = f"{m.date:%Y-%m-%d %H:%M}" if m.date else "undated"
-            parts.append(
-                f"From: {m.from_name or m.from_addr} <{m.from_addr}>, {stamp}\nSubject: {m.subject}\n\n{text.strip()}"
+        chosen = list(thread.messages)
+        chosen = chosen if len(chosen) <= 8 else [chosen[0], *chosen[-7:]]
+        places = self.store.locate(self.account.name, [m.message_id for m in chosen])
+        by_folder: dict[str, dict[int, str]] = {}
+        for mid, (folder, uid, _size) in places.items():
+            by_folder.setdefault(folder, {})[uid] = mid
+        texts: dict[str, str] = {}
+        for folder, members in by_folder.items():
+            for uid, raw in imap.fetch_bodies(client, folder, sorted(members)).items():
+                texts[members[uid]] = text_of(raw)
+        user = self.user_addresses()
+        return tuple(
+            Quoted(
+                author=f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr,
+                from_user=m.from_addr in user,
+                date=f"{m.date:%Y-%m-%d %H:%M}" if m.date else "",
+                subject=m.subject,
+                text=texts.get(m.message_id, ""),
             )
-        return trim_thread(parts, self.settings.llm.max_prompt_tokens)
+            for m in chosen
+        )
+
+    def voice_profile(self, client: IMAPClient, refresh: bool = False) -> Any:
+        """The style profile (`voice.Profile`), learned again from Sent when a day old."""
+        from inbox_agent import voicefile
+
+        return voicefile.current(
+            client,
+            self.store,
+            self.account,
+            self.folders.sent,
+            self.user_addresses(),
+            self.threads(),
+            clock.now(),
+            refresh,
+        )
+
+    def _downgrade(self, sequence_id: int, thread: tuple[Quoted, ...], drafter_reason: str) -> str:
+        """Why this thread's nudge must not go out on Autopilot, or "" when it may."""
+        phrase = steering_in(thread)
+        if phrase:
+            return f'an inbound message on the thread tries to steer the agent ("{phrase}")'
+        if drafter_reason:
+            return drafter_reason
+        earlier = [
+            r for r in self.store.audit_rows(sequence_id=sequence_id) if r["action"] == "downgrade"
+        ]
+        first = earlier[0]["reason"].split("; this nudge waits")[0] if earlier else ""
+        return f"this thread was taken off Autopilot before: {first}" if first else ""
 
     # -- endings and drafts ------------------------------------------------------------------------
     def _end(
