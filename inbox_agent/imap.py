@@ -388,6 +388,7 @@ def idle(client: IMAPClient, seconds: float, slice_seconds: float = 60.0) -> boo
     minutes. Keepalives ("* OK Still here") are not changes. Shutting the socket down from
     another thread ends the wait at once with an error.
     """
+    read_timeout = client.socket().gettimeout()  # idle_check leaves the socket without one
     client.idle()
     changed = False
     try:
@@ -401,6 +402,7 @@ def idle(client: IMAPClient, seconds: float, slice_seconds: float = 60.0) -> boo
                 changed = True
                 break
     finally:
+        client.socket().settimeout(read_timeout)
         _text, pending = client.idle_done()
     return changed or any(_is_change(r) for r in pending)
 
