@@ -49,7 +49,7 @@ _NOREPLY = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Header:
     """The facts of one message that the tracker needs, taken from its header block."""
 

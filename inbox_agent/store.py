@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,12 +80,6 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 _JSON_COLUMNS = {
-    "in_reply_to",
-    "refs",
-    "to_addrs",
-    "cc_addrs",
-    "reply_to",
-    "flags",
     "seen_ids",
     "participants",
     "recipients",
@@ -98,7 +93,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """A message as the store keeps it: its header facts and where it lives."""
 
@@ -233,18 +228,18 @@ class Store:
                 uidvalidity,
                 uid,
                 h.message_id,
-                json.dumps(h.in_reply_to),
-                json.dumps(h.references),
+                _join(h.in_reply_to),
+                _join(h.references),
                 h.subject,
                 h.from_addr,
                 h.from_name,
-                json.dumps(h.to),
-                json.dumps(h.cc),
-                json.dumps(h.reply_to),
+                _join(h.to),
+                _join(h.cc),
+                _join(h.reply_to),
                 h.date.isoformat() if h.date else None,
                 h.kind,
                 h.agent_id,
-                json.dumps(list(flags)),
+                _join(flags),
                 size,
                 h.thread_hint,
             )
@@ -313,11 +308,15 @@ class Store:
             "INSERT OR IGNORE INTO opt_outs VALUES (?, ?, ?, ?)", (account, address, message_id, at)
         )
 
-    def messages_since(self, account: str, rowid: int) -> list[tuple[int, StoredMessage]]:
-        rows = self._rows(
-            "SELECT * FROM messages WHERE account = ? AND id > ? ORDER BY id", (account, rowid)
+    def messages_since(self, account: str, rowid: int) -> Iterator[tuple[int, StoredMessage]]:
+        """Messages added after `rowid`, streamed: a big mailbox is never held twice in memory."""
+        cursor = self.conn.execute(
+            f"SELECT id, {_MESSAGE_COLUMNS} FROM messages WHERE account = ? AND id > ? ORDER BY id",
+            (account, rowid),
         )
-        return [(int(r["id"]), _to_message(r)) for r in rows]
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                yield int(row[0]), _message_from_tuple(row[1:])
 
     def senders_in(self, account: str, folder: str) -> set[str]:
         rows = self.conn.execute(
@@ -349,10 +348,7 @@ class Store:
         )
 
     def messages(self, account: str) -> list[StoredMessage]:
-        return [
-            _to_message(r)
-            for r in self._rows("SELECT * FROM messages WHERE account = ? ORDER BY id", (account,))
-        ]
+        return [m for _, m in self.messages_since(account, 0)]
 
     def messages_with_ids(self, account: str, message_ids: Iterable[str]) -> list[StoredMessage]:
         ids = list(message_ids)
@@ -360,13 +356,11 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            out += [
-                _to_message(r)
-                for r in self._rows(
-                    f"SELECT * FROM messages WHERE account = ? AND message_id IN ({marks})",
-                    (account, *chunk),
-                )
-            ]
+            rows = self.conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account = ? AND message_id IN ({marks})",
+                (account, *chunk),
+            )
+            out += [_message_from_tuple(row) for row in rows]
         return out
 
     # -- sequences, drafts, outbox -------------------------------------------------------------
@@ -461,20 +455,55 @@ class Store:
         return self._rows(sql + " ORDER BY id", params)
 
 
-def _to_message(row: dict[str, Any]) -> StoredMessage:
+_MESSAGE_COLUMNS = (
+    "folder, uid, message_id, in_reply_to, refs, subject, from_addr, from_name, to_addrs, cc_addrs, "
+    "reply_to, date, kind, agent_id, thrid, flags"
+)
+_intern = sys.intern
+
+
+def _join(values: Iterable[str]) -> str:
+    # Message-IDs, addresses and flags never hold a space: a joined string reads back far
+    # faster than JSON, and sync and the thread index read every row
+    return " ".join(values)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(_intern(v) for v in text.split()) if text else ()
+
+
+def _message_from_tuple(row: Sequence[Any]) -> StoredMessage:
+    (
+        folder,
+        uid,
+        mid,
+        irt,
+        refs,
+        subject,
+        from_addr,
+        from_name,
+        to,
+        cc,
+        reply_to,
+        date,
+        kind,
+        agent_id,
+        thrid,
+        flags,
+    ) = row
     header = Header(
-        message_id=row["message_id"],
-        in_reply_to=tuple(row["in_reply_to"]),
-        references=tuple(row["refs"]),
-        subject=row["subject"],
-        from_addr=row["from_addr"],
-        from_name=row["from_name"],
-        to=tuple(row["to_addrs"]),
-        cc=tuple(row["cc_addrs"]),
-        reply_to=tuple(row["reply_to"]),
-        date=datetime.fromisoformat(row["date"]) if row["date"] else None,
-        kind=row["kind"],
-        agent_id=row["agent_id"],
-        thread_hint=row["thrid"],
+        message_id=mid,
+        in_reply_to=tuple(irt.split()),
+        references=tuple(refs.split()),
+        subject=subject,
+        from_addr=_intern(from_addr),
+        from_name=from_name,
+        to=_split(to),
+        cc=_split(cc),
+        reply_to=_split(reply_to),
+        date=datetime.fromisoformat(date) if date else None,
+        kind=_intern(kind),
+        agent_id=agent_id,
+        thread_hint=thrid,
     )
-    return StoredMessage(row["folder"], row["uid"], header, tuple(row["flags"]))
+    return StoredMessage(_intern(folder), int(uid), header, _split(flags))

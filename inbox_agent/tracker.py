@@ -9,6 +9,7 @@ participant overlap and a time window.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from inbox_agent.headers import Header, is_noreply
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Thread:
     key: str  # the Message-ID of its oldest message
     subject: str
@@ -40,7 +41,7 @@ class Thread:
         return tuple(seen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judgement:
     """Whether a thread awaits a reply, and the one-line reason a person can check."""
 
@@ -63,6 +64,7 @@ _PREFIX = re.compile(
 SUBJECT_WINDOW = timedelta(days=30)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_subject(subject: str) -> str:
     """The subject without reply/forward prefixes and counters, lower-cased and squeezed."""
     text = _PREFIX.sub("", subject.strip())

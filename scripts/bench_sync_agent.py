@@ -16,7 +16,7 @@ import keyring
 from inbox_agent import clock, config, paths, secrets
 from inbox_agent.engine import Engine
 from inbox_agent.store import Store
-from inbox_agent.tracker import ThreadIndex, judge
+from inbox_agent.tracker import judge
 from tests.infra.memkeyring import MemoryKeyring
 
 
@@ -59,11 +59,8 @@ def main() -> None:
         noop_ms = (time.perf_counter() - started) * 1000
         imaplib.IMAP4._command = original  # type: ignore[method-assign]
         folders = len(engine.folders.watched())
-    stored = [m.header for m in engine.store.messages("bench") if "\\Draft" not in m.flags]
     started = time.perf_counter()
-    index = ThreadIndex()
-    for header in stored:
-        index.add(header)
+    index = engine.index(rebuild=True)  # what the daemon does at start: stream the store in
     threads = index.threads()
     full_s = time.perf_counter() - started
     newest = threads[-1].messages[-1]

@@ -107,6 +107,10 @@ def main() -> None:
                 raise SystemExit(f"the agent run failed:\n{done.stderr}")
         agent = json.loads(done.stdout.strip().splitlines()[-1])
         print(done.stderr, file=sys.stderr, end="")
+        # once more, now that Dovecot's caches are as warm for it as they were for us
+        again_n, again_s = bare(server.imap_port, user, password)
+        print(f"(a) bare imapclient, second pass: {again_n} in {again_s:.2f}s", file=sys.stderr)
+        bare_s = min(bare_s, again_s)
     finally:
         server.cleanup()
     bare_rate, naive_rate = bare_n / bare_s, naive_n / naive_s
