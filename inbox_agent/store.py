@@ -469,7 +469,7 @@ def _join(values: Iterable[str]) -> str:
 
 
 def _split(text: str) -> tuple[str, ...]:
-    return tuple(_intern(v) for v in text.split()) if text else ()
+    return tuple(map(_intern, text.split())) if text else ()
 
 
 def _message_from_tuple(row: Sequence[Any]) -> StoredMessage:

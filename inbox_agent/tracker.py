@@ -106,6 +106,7 @@ class ThreadIndex:
         self._by_hint: dict[str, str] = {}
         self._by_subject: dict[str, list[Header]] = {}
         self._headerless: dict[str, list[Header]] = {}
+        self._cache: list[Thread] | None = None
 
     def __len__(self) -> int:
         return len(self._headers)
@@ -119,6 +120,7 @@ class ThreadIndex:
         return root
 
     def _union(self, a: str, b: str) -> None:
+        self._cache = None
         ra, rb = self._find(a), self._find(b)
         if ra == rb:
             return
@@ -134,6 +136,7 @@ class ThreadIndex:
         mid = h.message_id
         if mid in self._headers:
             return
+        self._cache = None
         self._headers[mid] = h
         self._parent.setdefault(mid, mid)
         self._members.setdefault(self._find(mid), []).append(h)
@@ -172,9 +175,10 @@ class ThreadIndex:
         return _thread(self._members.get(self._find(message_id), []))
 
     def threads(self) -> list[Thread]:
-        out = [_thread(members) for members in self._members.values() if members]
-        out.sort(key=lambda t: _key(t.messages[-1]))
-        return out
+        if self._cache is None:  # a tick asks several times; the answer changes only on add/link
+            self._cache = [_thread(members) for members in self._members.values() if members]
+            self._cache.sort(key=lambda t: _key(t.messages[-1]))
+        return list(self._cache)
 
 
 def _thread(members: list[Header]) -> Thread:
