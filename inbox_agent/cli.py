@@ -205,9 +205,16 @@ def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
     by_anchor: dict[str, dict[str, Any]] = {}
     for seq in engine.sequences():
         by_anchor[seq["anchor_message_id"]] = seq
+    facts = engine.facts()
     rows = []
     for thread in engine.threads(as_of):
-        verdict = judge(thread, user, now, engine.account.cadence.cadence.gap_before(1))
+        last_word = last_human(thread)
+        quiet = (
+            facts[last_word.message_id].no_answer_expected
+            if last_word and last_word.message_id in facts
+            else ""
+        )
+        verdict = judge(thread, user, now, engine.account.cadence.cadence.gap_before(1), quiet)
         seq = (
             None
             if as_of

@@ -44,7 +44,12 @@ _FALLBACK_NAMES = {
     "drafts": ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts"),
     "archive": ("Archive", "Archives", "INBOX.Archive", "INBOX/Archive"),
 }
-_SPECIAL_USE = {"sent": b"\\Sent", "drafts": b"\\Drafts", "archive": b"\\Archive"}
+_SPECIAL_USE = {
+    "sent": b"\\Sent",
+    "drafts": b"\\Drafts",
+    "archive": b"\\Archive",
+    "all": b"\\All",
+}
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,15 @@ class Folders:
     sent: str
     drafts: str
     others: tuple[str, ...]
+    all_mail: str = ""  # Gmail's All Mail: every message once, whatever its labels
 
     def watched(self) -> list[tuple[str, str]]:
-        """(name, role) of every folder where a reply or the user's own mail can land."""
+        """(name, role) of every folder where a reply or the user's own mail can land.
+
+        On Gmail that is All Mail alone: INBOX, Sent and every label are views of it, and
+        syncing them too would read each message once per label."""
+        if self.all_mail:
+            return [(self.all_mail, "all")]
         out = [(self.inbox, "inbox"), (self.sent, "sent")]
         out += [
             (name, "other")
@@ -140,7 +151,8 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
     others = tuple(
         dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])
     )
-    return Folders("INBOX", found["sent"], found["drafts"], others)
+    gmail = b"X-GM-EXT-1" in client.capabilities() and "all" in found
+    return Folders("INBOX", found["sent"], found["drafts"], others, found["all"] if gmail else "")
 
 
 def _status(client: IMAPClient, folder: str, condstore: bool) -> dict[bytes, Any]:
