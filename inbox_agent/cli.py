@@ -361,6 +361,25 @@ def cmd_dismiss(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_autonomy(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.autonomy_command == "set":
+        try:
+            engine.set_autonomy(args.scope, args.level)
+        except ValueError as exc:
+            raise UserError(str(exc), "see `inbox-agent autonomy --help`") from None
+        print(f"{args.scope}: {args.level}")
+        return 0
+    rows = [{"scope": scope, "level": level} for scope, level in engine.rules().listing()]
+    if getattr(args, "json", False):
+        _print_json(rows)
+        return 0
+    print(f"{engine.account.name}: the most specific scope wins (thread > contact > domain > folder > default)")
+    for row in rows:
+        print(f"  {row['scope']:<40} {row['level']}")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from inbox_agent import audit
     from inbox_agent.store import Store
@@ -501,6 +520,18 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = command(name, handler, text)
         p.add_argument("id", type=int, help="the draft id shown by `inbox-agent queue`")
+    p = command("autonomy", cmd_autonomy, "show which autonomy level applies where, or set one")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(autonomy_command="show")
+    autonomy_sub = p.add_subparsers(dest="autonomy_command", metavar="ACTION")
+    a = autonomy_sub.add_parser(
+        "set",
+        help="set a level for a scope: thread:ID, contact:ADDRESS, domain:NAME, folder:NAME or default",
+        description="set a level for a scope: thread:ID, contact:ADDRESS, domain:NAME, folder:NAME or default",
+    )
+    a.add_argument("scope", help="thread:ID, contact:ADDRESS, domain:NAME, folder:NAME or default")
+    a.add_argument("level", choices=config.AUTONOMY_LEVELS)
+    a.set_defaults(handler=cmd_autonomy)
     p = command("dismiss", cmd_dismiss, "stop following up a thread for good")
     p.add_argument("thread", help="sequence number or thread id from `inbox-agent threads`")
     p = command("audit", cmd_audit, "show the audit log, or verify its hash chain")

@@ -13,6 +13,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from html import escape
 
 from inbox_agent.headers import AGENT_HEADER, Header
 
@@ -59,6 +60,7 @@ def build(
     when: datetime,
     agent_id: str,
     message_id: str | None = None,
+    html: bool = False,
 ) -> EmailMessage:
     """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id."""
     rcpt = recipients(anchor, user)
@@ -78,6 +80,13 @@ def build(
     msg["References"] = " ".join(dict.fromkeys(refs))
     msg[AGENT_HEADER] = agent_id
     msg.set_content(body.rstrip() + "\n", charset="utf-8")
+    if html:  # the original was HTML: a plain part for every client, an HTML part to match
+        paragraphs = "".join(
+            f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.strip().split("\n\n")
+        )
+        msg.add_alternative(
+            f"<html><body>{paragraphs}</body></html>", subtype="html", charset="utf-8"
+        )
     return msg
 
 

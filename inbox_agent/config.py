@@ -9,14 +9,17 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inbox_agent import paths
 from inbox_agent.cadence import Cadence, Gap, parse_gap
 from inbox_agent.errors import ConfigError, UserError
+from inbox_agent.window import SendPolicy
 
 AUTONOMY_LEVELS = ("manual", "copilot", "autopilot")
 SECURITY_MODES = ("tls", "starttls", "none")
@@ -38,6 +41,52 @@ class AutonomyConfig:
     default: str = "manual"
     contacts: Mapping[str, str] = field(default_factory=dict)
     domains: Mapping[str, str] = field(default_factory=dict)
+    folders: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendingConfig:
+    """When Autopilot may send: `[sending]` in the account file."""
+
+    window: tuple[time, time] = (time(9, 0), time(17, 0))
+    timezone: str = ""  # IANA name; "" means this computer's zone
+    holidays: str = ""  # a country (and subdivision) code for the `holidays` library: "US", "DE-BY"
+    undo: Gap = Gap(10, "m")
+    spacing: Gap = Gap(2, "m")
+    max_per_hour: int = 10
+    max_per_day: int = 50
+
+    def policy(self) -> SendPolicy:
+        zone: tzinfo = (
+            ZoneInfo(self.timezone)
+            if self.timezone
+            else (datetime.now().astimezone().tzinfo or UTC)
+        )
+        return SendPolicy(
+            start=self.window[0],
+            end=self.window[1],
+            zone=zone,
+            is_holiday=_holiday_checker(self.holidays),
+            undo=_span(self.undo),
+            spacing=_span(self.spacing),
+            per_hour=self.max_per_hour,
+            per_day=self.max_per_day,
+        )
+
+
+def _span(gap: Gap) -> timedelta:
+    start = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday: business days count as days here
+    return gap.after(start) - start
+
+
+def _holiday_checker(code: str) -> Callable[[date], bool]:
+    if not code:
+        return lambda _day: False
+    import holidays  # only accounts that name a country need it
+
+    country, _, subdivision = code.partition("-")
+    calendar = holidays.country_holidays(country, subdiv=subdivision or None)
+    return lambda day: day in calendar
 
 
 @dataclass(frozen=True)
@@ -64,6 +113,7 @@ class Account:
     cadence: CadenceConfig
     folders: tuple[str, ...] = ()
     smtp_saves_sent: bool = False
+    sending: SendingConfig = SendingConfig()
 
     @property
     def addresses(self) -> frozenset[str]:
@@ -163,7 +213,7 @@ class _Table:
             raise self.fail(name, "must be a list of strings", f'write {name} = ["..."]')
         return tuple(value)
 
-    def mapping(self, name: str, choices: tuple[str, ...]) -> dict[str, str]:
+    def mapping(self, name: str, choices: tuple[str, ...], lower: bool = True) -> dict[str, str]:
         value = self.data.get(name, {})
         if not isinstance(value, dict):
             raise self.fail(name, "must be a table", f'write {name} = {{ "x@y.com" = "copilot" }}')
@@ -175,7 +225,7 @@ class _Table:
                     f"is {v!r}",
                     f"use one of: {', '.join(choices)}",
                 )
-        return {str(k).lower(): str(v) for k, v in value.items()}
+        return {(str(k).lower() if lower else str(k)): str(v) for k, v in value.items()}
 
     def unknown_keys(self, known: set[str]) -> None:
         for name in self.data:
@@ -280,7 +330,17 @@ def load_account(path: Path, settings: Settings) -> Account:
         )
     root = _Table(path, read_toml(path))
     root.unknown_keys(
-        {"email", "display_name", "aliases", "folders", "imap", "smtp", "autonomy", "cadence"}
+        {
+            "email",
+            "display_name",
+            "aliases",
+            "folders",
+            "imap",
+            "smtp",
+            "autonomy",
+            "cadence",
+            "sending",
+        }
     )
     email = root.text("email")
     if not _EMAIL.match(email):
@@ -291,7 +351,7 @@ def load_account(path: Path, settings: Settings) -> Account:
     imap_table.unknown_keys({"host", "port", "security", "username"})
     smtp_table.unknown_keys({"host", "port", "security", "username", "saves_sent"})
     autonomy = root.table("autonomy")
-    autonomy.unknown_keys({"default", "contacts", "domains"})
+    autonomy.unknown_keys({"default", "contacts", "domains", "folders"})
     return Account(
         name=name,
         path=path,
@@ -304,10 +364,58 @@ def load_account(path: Path, settings: Settings) -> Account:
             autonomy.text("default", "manual", AUTONOMY_LEVELS),
             autonomy.mapping("contacts", AUTONOMY_LEVELS),
             autonomy.mapping("domains", AUTONOMY_LEVELS),
+            autonomy.mapping("folders", AUTONOMY_LEVELS, lower=False),
         ),
         cadence=_cadence(root.table("cadence"), settings.cadence),
         folders=root.str_list("folders"),
         smtp_saves_sent=smtp_table.flag("saves_sent", False),
+        sending=_sending(root.table("sending")),
+    )
+
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _sending(table: _Table) -> SendingConfig:
+    table.unknown_keys(
+        {"window", "timezone", "holidays", "undo", "spacing", "max_per_hour", "max_per_day"}
+    )
+    base = SendingConfig()
+    window = base.window
+    raw = table.text("window", "09:00-17:00")
+    match = _WINDOW.match(raw)
+    if not match or not (0 <= int(match.group(1)) < 24 and 0 <= int(match.group(3)) <= 24):
+        raise table.fail("window", f"{raw!r} is not a time range", 'write window = "09:00-17:00"')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    window = (time(h1, m1), time(min(h2, 23), m2 if h2 < 24 else 59))
+    if window[0] >= window[1]:
+        raise table.fail("window", f"{raw!r} ends before it starts", 'write window = "09:00-17:00"')
+    zone = table.text("timezone", "")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise table.fail(
+                "timezone", f"{zone!r} is not a time zone", 'use an IANA name like "Europe/Berlin"'
+            ) from None
+    holidays = table.text("holidays", "")
+    if holidays:
+        try:
+            _holiday_checker(holidays)
+        except (NotImplementedError, KeyError, ValueError):
+            raise table.fail(
+                "holidays",
+                f"{holidays!r} is not a known country or region",
+                'use a code like "US", "GB" or "DE-BY"',
+            ) from None
+    return SendingConfig(
+        window=window,
+        timezone=zone,
+        holidays=holidays,
+        undo=table.gap("undo", base.undo),
+        spacing=table.gap("spacing", base.spacing),
+        max_per_hour=table.integer("max_per_hour", 10, 1, 1000),
+        max_per_day=table.integer("max_per_day", 50, 1, 10_000),
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -27,16 +27,17 @@ from inbox_agent import audit, classify, clock, compose, gate, imap, secrets
 from inbox_agent.classify import BodyFacts
 from inbox_agent.config import Account, Settings
 from inbox_agent.drafter import Drafter, Quoted, first_name, make_drafter, prepare, steering_in
-from inbox_agent.errors import NotFound, SafetyStop
-from inbox_agent.headers import Header
-from inbox_agent.sender import SendFailure, submit
+from inbox_agent.errors import NotFound
+from inbox_agent.headers import AGENT_HEADER, Header
+from inbox_agent.outbox import Outbox
+from inbox_agent.sender import SendFailure
 from inbox_agent.sequence import ACTIVE, Due, End, Observe, Pause, Sequence, Start, Touched, plan
 from inbox_agent.store import Store
 from inbox_agent.tracker import Thread, ThreadIndex, build_threads, last_human
 
 log = logging.getLogger(__name__)
 
-UNDO_WINDOW = timedelta(minutes=10)
+UNDO_WINDOW = timedelta(minutes=10)  # the default; accounts set [sending] undo
 OPEN_DRAFT_STATES = ("saved", "queued", "scheduled")
 
 
@@ -91,6 +92,10 @@ class Engine:
         self._index: ThreadIndex | None = None
         self._index_rowid = 0
         self._index_generation = -1
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self)
 
     @property
     def drafter(self) -> Drafter:
@@ -226,14 +231,14 @@ class Engine:
     def tick(self) -> TickReport:
         report = TickReport()
         with self.session() as client:
-            self._recover_sending(client)
+            self.outbox.recover(client)
             report.new_messages = self.sync(client)
             self.read_bodies(client)
             self._act(client, report)
-            self._flush_outbox(client, report)
+            self.outbox.flush(client, report)
         return report
 
-    def _plan(self, threads: list[Thread], sequences: list[dict[str, Any]]) -> list[Any]:
+    def plan_for(self, threads: list[Thread], sequences: list[dict[str, Any]]) -> list[Any]:
         cadence = self.account.cadence
         return plan(
             threads,
@@ -248,11 +253,15 @@ class Engine:
         )
 
     def _act(self, client: IMAPClient, report: TickReport) -> None:
-        for action in self._plan(self.threads(), self.sequences()):
+        for action in self.plan_for(self.threads(), self.sequences()):
             try:
                 self._execute(client, action, report)
             except (SendFailure, OSError) as exc:
                 log.error("%s: %s failed: %s", self.account.name, type(action).__name__, exc)
+
+    def execute(self, client: IMAPClient, action: Any) -> None:
+        """Carry out one planned action outside a tick (the pre-send check does)."""
+        self._execute(client, action, TickReport())
 
     def _execute(self, client: IMAPClient, action: Any, report: TickReport) -> None:
         now = clock.now().isoformat()
@@ -294,7 +303,7 @@ class Engine:
             self._end(client, action.sequence_id, action.state, action.reason, action.message_id)
             report.counts[action.state] += 1
         elif isinstance(action, Pause):
-            seq = self._sequence(action.sequence_id)
+            seq = self.sequence_row(action.sequence_id)
             with self.store.tx():
                 self.store.update_sequence(
                     seq["id"],
@@ -318,7 +327,7 @@ class Engine:
                 )
             report.counts["paused"] += 1
         elif isinstance(action, Touched):
-            seq = self._sequence(action.sequence_id)
+            seq = self.sequence_row(action.sequence_id)
             self._discard_open_drafts(client, seq["id"], "you wrote on the thread yourself")
             with self.store.tx():
                 self.store.update_sequence(
@@ -355,7 +364,7 @@ class Engine:
             if state:
                 report.counts[state] += 1
 
-    def _sequence(self, sequence_id: int) -> dict[str, Any]:
+    def sequence_row(self, sequence_id: int) -> dict[str, Any]:
         seq = self.store.sequence(sequence_id)
         if seq is None:
             raise NotFound(
@@ -401,7 +410,12 @@ class Engine:
             exclude=action.thread.message_ids,
         )
         draft = self.drafter.draft(request)
-        decision = gate.decide(self.account.autonomy, rcpt.all)
+        decision = gate.decide(
+            self.rules(),
+            rcpt.all,
+            threads=(str(seq["id"]), action.thread.key),
+            folders=self._folders_of(action.thread),
+        )
         downgrade = (
             self._downgrade(seq["id"], quoted, draft.downgrade)
             if decision.level == "autopilot"
@@ -419,6 +433,7 @@ class Engine:
             body=draft.body,
             when=when,
             agent_id=agent_id,
+            html=self._is_html(client, anchor),
         )
         raw = msg.as_bytes(policy=policy.SMTP)
         uid = imap.append(client, self.folders.drafts, raw, [b"\\Draft", b"\\Seen"], when)
@@ -444,6 +459,7 @@ class Engine:
                     "recipients": list(rcpt.all),
                     "autonomy": decision.level,
                     "drafter": draft.drafter,
+                    "html": int(msg.is_multipart()),
                     "state": draft_state,
                     "created_at": now,
                     "updated_at": now,
@@ -457,7 +473,9 @@ class Engine:
                         "sequence_id": seq["id"],
                         "message_id": str(msg["Message-ID"]),
                         "state": "pending",
-                        "not_before": (when + UNDO_WINDOW).isoformat(),
+                        "not_before": self.outbox.send_time(
+                            seq, list(action.thread.messages), rcpt.to[0]
+                        ).isoformat(),
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -490,6 +508,18 @@ class Engine:
                 f"written by {draft.drafter}",
             )
         return draft_state
+
+    def _folders_of(self, thread: Thread) -> tuple[str, ...]:
+        places = self.store.locate(self.account.name, thread.message_ids)
+        return tuple(dict.fromkeys(folder for folder, _uid, _size in places.values()))
+
+    def _is_html(self, client: IMAPClient, anchor: Header) -> bool:
+        """Was the user's own message HTML? Then the nudge carries an HTML part too."""
+        place = self.store.locate(self.account.name, [anchor.message_id]).get(anchor.message_id)
+        if place is None:
+            return False
+        head = imap.fetch_bodies(client, place[0], [place[1]], max_bytes=4096).get(place[1], b"")
+        return b"text/html" in head.lower()
 
     def _name_of(self, thread: Thread, address: str) -> str:
         for m in thread.messages:
@@ -561,7 +591,7 @@ class Engine:
         message_id: str = "",
         actor: str | None = None,
     ) -> None:
-        seq = self._sequence(sequence_id)
+        seq = self.sequence_row(sequence_id)
         self._discard_open_drafts(client, sequence_id, reason)
         now = clock.now().isoformat()
         with self.store.tx():
@@ -595,26 +625,41 @@ class Engine:
     def _discard_open_drafts(self, client: IMAPClient, sequence_id: int, reason: str) -> None:
         for draft in self.store.drafts(self.account.name, OPEN_DRAFT_STATES):
             if draft["sequence_id"] == sequence_id:
-                self._remove_draft(client, draft, "cancelled", reason)
+                self.remove_draft(client, draft, "cancelled", reason)
 
-    def _locate_draft(
+    def locate_draft(
         self, client: IMAPClient, draft: dict[str, Any]
     ) -> tuple[int, bytes, tuple[bytes, ...]] | None:
+        """Our draft in Drafts: by UID, Message-ID or our header; else the user's replacement of
+        it (mail clients save an edited draft as a new message replying to the same original)."""
+        folder = draft["folder"]
         uids = [draft["uid"]] if draft["uid"] else []
-        uids += [
-            u for u in imap.find(client, draft["folder"], draft["message_id"]) if u not in uids
-        ]
-        for uid in uids:
-            fetched = imap.fetch_raw(client, draft["folder"], uid)
-            if fetched:
+        uids += imap.find(client, folder, draft["message_id"])
+        uids += imap.find_header(client, folder, AGENT_HEADER, draft["agent_id"])
+        seq = self.store.sequence(draft["sequence_id"])
+        if seq is not None:
+            uids += sorted(
+                imap.find_header(client, folder, "In-Reply-To", seq["anchor_message_id"]),
+                reverse=True,
+            )
+        for uid in dict.fromkeys(uids):
+            fetched = imap.fetch_raw(client, folder, uid)
+            if fetched and (
+                uid == draft["uid"]
+                or b"\\Draft" in fetched[1]
+                or draft["message_id"].encode() in fetched[0]
+            ):
                 return uid, fetched[0], fetched[1]
         return None
 
-    def _remove_draft(
+    def draft_unchanged(self, raw: bytes, draft: dict[str, Any]) -> bool:
+        return normalized_sha256(raw) == str(draft["raw_sha256"])
+
+    def remove_draft(
         self, client: IMAPClient, draft: dict[str, Any], new_state: str, reason: str
     ) -> None:
         """Delete our draft from Drafts, unless the user changed it: then it is theirs to keep."""
-        found = self._locate_draft(client, draft)
+        found = self.locate_draft(client, draft)
         action, note = "draft_removed", reason
         if found is None:
             new_state, note = "gone", f"{reason}; the draft was already gone from {draft['folder']}"
@@ -646,243 +691,6 @@ class Engine:
                 reason=note,
             )
 
-    # -- sending ---------------------------------------------------------------------------------
-    def _presend_check(self, client: IMAPClient, sequence_id: int) -> str:
-        """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
-        self.sync(client)
-        self.read_bodies(client)
-        seq = self._sequence(sequence_id)
-        if seq["state"] not in ACTIVE:
-            return f"the thread is {seq['state']}"
-        for action in self._plan(self.threads(), [seq]):
-            if isinstance(action, End | Pause | Touched):
-                report = TickReport()
-                self._execute(client, action, report)
-                return (
-                    action.reason
-                    if not isinstance(action, Touched)
-                    else "you wrote on the thread yourself"
-                )
-        return ""
-
-    def _send_draft(self, client: IMAPClient, draft: dict[str, Any]) -> None:
-        """Pre-send check, outbox `sending`, SMTP, outbox `sent`: in that order, each committed."""
-        reason = self._presend_check(client, draft["sequence_id"])
-        if reason:
-            raise SafetyStop(f"not sent: {reason}")
-        found = self._locate_draft(client, draft)
-        now = clock.now()
-        if found is None:
-            self._skip_touch(
-                draft, "the draft was deleted in your mail client; this touch is skipped"
-            )
-            raise SafetyStop(
-                "not sent: the draft is gone from Drafts (deleted in your mail client?)"
-            )
-        edited = message_from_bytes(found[1], policy=policy.default)
-        body = _plain_body(edited) or draft["body"]
-        seq = self._sequence(draft["sequence_id"])
-        anchor = self._anchor(seq)
-        msg = compose.build(
-            anchor=anchor,
-            user=self.user_addresses(),
-            from_addr=self.account.email,
-            from_name=self.account.display_name,
-            body=body,
-            when=now,
-            agent_id=draft["agent_id"],
-            message_id=draft["message_id"],
-        )
-        outbox = next(
-            (o for o in self.store.outbox(self.account.name) if o["draft_id"] == draft["id"]), None
-        )
-        with self.store.tx():
-            if outbox is None:
-                outbox_id = self.store.add_outbox(
-                    {
-                        "account": self.account.name,
-                        "draft_id": draft["id"],
-                        "sequence_id": seq["id"],
-                        "message_id": draft["message_id"],
-                        "state": "sending",
-                        "not_before": now.isoformat(),
-                        "attempts": 1,
-                        "created_at": now.isoformat(),
-                        "updated_at": now.isoformat(),
-                    }
-                )
-            else:
-                outbox_id = outbox["id"]
-                self.store.update_outbox(
-                    outbox_id,
-                    {
-                        "state": "sending",
-                        "attempts": outbox["attempts"] + 1,
-                        "updated_at": now.isoformat(),
-                    },
-                )
-            audit.record(
-                self.store,
-                actor=self.actor,
-                action="sending",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
-                before=seq["state"],
-                after=seq["state"],
-                reason=f"to {', '.join(draft['recipients'])}",
-            )
-        try:
-            submit(self.account, secrets.require_secret(self.account.name, "smtp"), msg)
-        except SendFailure as exc:
-            with self.store.tx():
-                self.store.update_outbox(
-                    outbox_id,
-                    {
-                        "state": "failed" if exc.permanent else "pending",
-                        "last_error": str(exc),
-                        "updated_at": clock.now().isoformat(),
-                    },
-                )
-                audit.record(
-                    self.store,
-                    actor=self.actor,
-                    action="send_failed",
-                    account=self.account.name,
-                    sequence_id=seq["id"],
-                    draft_id=draft["id"],
-                    message_id=draft["message_id"],
-                    reason=str(exc),
-                )
-            raise
-        self._mark_sent(seq, draft, outbox_id, now)
-        if not self.account.smtp_saves_sent:
-            imap.append(
-                client, self.folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
-            )
-        if normalized_sha256(found[1]) == draft["raw_sha256"]:
-            imap.delete(client, draft["folder"], found[0])
-
-    def _mark_sent(
-        self, seq: dict[str, Any], draft: dict[str, Any], outbox_id: int, at: datetime
-    ) -> None:
-        touches = seq["touches_sent"] + 1
-        due = self.account.cadence.cadence.next_due(at, touches) or self.account.cadence.gaps[
-            -1
-        ].after(at)
-        stamp = clock.now().isoformat()
-        with self.store.tx():
-            self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
-            self.store.update_draft(draft["id"], {"state": "sent", "updated_at": stamp})
-            self.store.update_sequence(
-                seq["id"],
-                {
-                    "state": "waiting",
-                    "touches_sent": touches,
-                    "last_touch_at": at.isoformat(),
-                    "next_due_at": due.isoformat(),
-                    "seen_ids": sorted({*seq["seen_ids"], draft["message_id"]}),
-                    "updated_at": stamp,
-                },
-            )
-            audit.record(
-                self.store,
-                actor=self.actor,
-                action="sent",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
-                before=seq["state"],
-                after="waiting",
-                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}",
-            )
-
-    def _skip_touch(self, draft: dict[str, Any], reason: str) -> None:
-        seq = self._sequence(draft["sequence_id"])
-        now = clock.now()
-        touches = seq["touches_sent"] + 1
-        due = self.account.cadence.cadence.next_due(now, touches) or self.account.cadence.gaps[
-            -1
-        ].after(now)
-        with self.store.tx():
-            self.store.update_draft(draft["id"], {"state": "gone", "updated_at": now.isoformat()})
-            self.store.update_sequence(
-                seq["id"],
-                {
-                    "state": "waiting",
-                    "touches_sent": touches,
-                    "next_due_at": due.isoformat(),
-                    "updated_at": now.isoformat(),
-                },
-            )
-            audit.record(
-                self.store,
-                actor=self.actor,
-                action="skip",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
-                before=seq["state"],
-                after="waiting",
-                reason=reason,
-            )
-
-    def _anchor(self, seq: dict[str, Any]) -> Header:
-        found = self.store.messages_with_ids(self.account.name, [seq["anchor_message_id"]])
-        if not found:
-            raise SafetyStop("not sent: the original message is no longer in the mailbox")
-        return found[0].header
-
-    def _recover_sending(self, client: IMAPClient) -> None:
-        """A row left `sending` by a crash: look for it in Sent. Never send it again blindly."""
-        for row in self.store.outbox(self.account.name, ("sending",)):
-            draft = self.store.draft(row["draft_id"])
-            seq = self.store.sequence(row["sequence_id"])
-            if draft is None or seq is None:
-                continue
-            if imap.find(client, self.folders.sent, row["message_id"]):
-                self._mark_sent(seq, draft, row["id"], datetime.fromisoformat(row["updated_at"]))
-            else:
-                with self.store.tx():
-                    self.store.update_outbox(
-                        row["id"],
-                        {
-                            "state": "unknown",
-                            "updated_at": clock.now().isoformat(),
-                            "last_error": "interrupted during SMTP and not found in Sent",
-                        },
-                    )
-                    audit.record(
-                        self.store,
-                        actor=self.actor,
-                        action="send_unknown",
-                        account=self.account.name,
-                        sequence_id=seq["id"],
-                        draft_id=draft["id"],
-                        message_id=row["message_id"],
-                        reason="interrupted during SMTP and not in Sent: not re-sent; check your Sent folder",
-                    )
-
-    def _flush_outbox(self, client: IMAPClient, report: TickReport) -> None:
-        now = clock.now()
-        for row in self.store.outbox(self.account.name, ("pending",)):
-            if datetime.fromisoformat(row["not_before"]) > now:
-                continue
-            draft = self.store.draft(row["draft_id"])
-            if draft is None:
-                continue
-            try:
-                self._send_draft(client, draft)
-                report.counts["sent"] += 1
-            except SafetyStop as stop:
-                log.info("%s: %s", self.account.name, stop)
-                report.counts["cancelled"] += 1
-            except SendFailure as exc:
-                log.error("%s: send failed: %s", self.account.name, exc)
-
     # -- the user's commands -----------------------------------------------------------------------
     def queue(self) -> list[dict[str, Any]]:
         return self.store.drafts(self.account.name, ("queued",))
@@ -901,55 +709,59 @@ class Engine:
     def approve(self, draft_id: int) -> None:
         draft = self._open_draft(draft_id, ("queued", "saved"))
         with self.session() as client:
-            self._send_draft(client, draft)
+            self.outbox.send(client, draft)
 
     def reject(self, draft_id: int, reason: str = "rejected by you") -> None:
         draft = self._open_draft(draft_id, ("queued", "saved", "scheduled"))
         with self.session() as client:
-            self._remove_draft(client, draft, "rejected", reason)
-            self._skip_touch_after_reject(draft, reason)
-
-    def _skip_touch_after_reject(self, draft: dict[str, Any], reason: str) -> None:
-        seq = self._sequence(draft["sequence_id"])
-        if seq["state"] not in ACTIVE:
-            return
-        now = clock.now()
-        due = self.account.cadence.cadence.next_due(
-            now, seq["touches_sent"] + 1
-        ) or self.account.cadence.gaps[-1].after(now)
-        with self.store.tx():
-            self.store.update_sequence(
-                seq["id"],
-                {
-                    "state": "waiting",
-                    "touches_sent": seq["touches_sent"] + 1,
-                    "next_due_at": due.isoformat(),
-                    "updated_at": now.isoformat(),
-                },
-            )
-            audit.record(
-                self.store,
-                actor=self.actor,
-                action="skip",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                before=seq["state"],
-                after="waiting",
-                reason=f"{reason}; this touch is skipped",
+            self.remove_draft(client, draft, "rejected", reason)
+            self.outbox.skip_touch(
+                self.store.draft(draft_id) or draft, f"{reason}; this touch is skipped", "rejected"
             )
 
     def undo(self, draft_id: int) -> None:
+        self._open_draft(draft_id, ("scheduled",))
+        row = next(
+            (o for o in self.store.outbox(self.account.name) if o["draft_id"] == draft_id), None
+        )
+        if row is None or row["state"] != "pending":
+            raise NotFound(
+                f"draft {draft_id} is no longer waiting to be sent",
+                "see `inbox-agent audit --thread`",
+            )
         self.reject(draft_id, "send undone by you")
 
     def dismiss(self, sequence_id: int) -> None:
-        seq = self._sequence(sequence_id)
+        seq = self.sequence_row(sequence_id)
         if seq["account"] != self.account.name or seq["state"] not in ACTIVE:
             raise NotFound(
                 f"thread {sequence_id} is not being followed up", "see `inbox-agent threads`"
             )
         with self.session() as client:
             self._end(client, sequence_id, "dismissed", "dismissed by you")
+
+    def rules(self) -> gate.Rules:
+        return gate.Rules.merge(
+            self.account.autonomy, self.store.autonomy_overrides(self.account.name)
+        )
+
+    def set_autonomy(self, scope: str, level: str) -> None:
+        kind, value = gate.parse_scope(scope)
+        gate.check_level(level)
+        canonical = "default" if kind == "default" else f"{kind}:{value}"
+        before = dict(self.rules().listing()).get(canonical, "")
+        with self.store.tx():
+            self.store.set_autonomy(self.account.name, canonical, level, clock.now().isoformat())
+            audit.record(
+                self.store,
+                actor=self.actor,
+                action="autonomy",
+                account=self.account.name,
+                sequence_id=int(value) if kind == "thread" and value.isdigit() else None,
+                before=before,
+                after=level,
+                reason=f"{canonical} set to {level}",
+            )
 
 
 def _plain_body(msg: Any) -> str:

@@ -372,6 +372,13 @@ def find(client: IMAPClient, folder: str, message_id: str) -> list[int]:
     return sorted(client.search(["HEADER", "Message-ID", message_id]))
 
 
+def find_header(client: IMAPClient, folder: str, name: str, value: str) -> list[int]:
+    if not value:
+        return []
+    client.select_folder(folder, readonly=True)
+    return sorted(client.search(["HEADER", name, value]))
+
+
 def fetch_raw(client: IMAPClient, folder: str, uid: int) -> tuple[bytes, tuple[bytes, ...]] | None:
     """The whole message and its flags, or None when the UID is gone."""
     client.select_folder(folder, readonly=True)
@@ -425,6 +432,9 @@ def _is_change(response: Any) -> bool:
 
 def capabilities(client: IMAPClient) -> list[str]:
     return sorted(c.decode() for c in client.capabilities())
+
+
+__all__ = ["IMAPClientError"]
 
 
 def is_network_error(exc: BaseException) -> bool:

@@ -1,7 +1,12 @@
 """SMTP submission with aiosmtplib, and what an SMTP failure means for the send.
 
-Only `submit()` talks SMTP. The pre-send re-sync and the outbox states live in `engine.py`, which
+Only `submit()` talks SMTP. The pre-send re-sync and the outbox states live in `outbox.py`, which
 calls this between committing `sending` and committing `sent`.
+
+The envelope can carry one more recipient than the headers: the user's own address, as a
+delivery receipt. Its copy lands in the user's INBOX in the same SMTP transaction as the real
+delivery, so after a crash the outbox can tell "submitted" from "never submitted" without ever
+sending twice. Recipients never see it (it is not in To or Cc).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 import aiosmtplib
 
@@ -27,7 +33,17 @@ class SendFailure(Exception):
         return self.message
 
 
-def submit(account: Account, password: str, msg: EmailMessage, timeout: float = 60.0) -> None:
+def envelope(msg: EmailMessage, receipt_to: str = "") -> list[str]:
+    """Who the SMTP transaction delivers to: the headers' To and Cc, plus the receipt address."""
+    addresses = [
+        addr for _, addr in getaddresses([*msg.get_all("To", []), *msg.get_all("Cc", [])]) if addr
+    ]
+    return list(dict.fromkeys([*addresses, *([receipt_to] if receipt_to else [])]))
+
+
+def submit(
+    account: Account, password: str, msg: EmailMessage, timeout: float = 60.0, receipt_to: str = ""
+) -> None:
     """Submit `msg` (without our marker header) to the account's SMTP server."""
     server = account.smtp
     outgoing = for_submission(msg)
@@ -35,6 +51,7 @@ def submit(account: Account, password: str, msg: EmailMessage, timeout: float = 
         asyncio.run(
             aiosmtplib.send(
                 outgoing,
+                recipients=envelope(outgoing, receipt_to),
                 hostname=server.host,
                 port=server.port,
                 username=server.username,

@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS drafts (
     touch INTEGER NOT NULL, message_id TEXT NOT NULL, agent_id TEXT NOT NULL,
     folder TEXT NOT NULL, uidvalidity INTEGER, uid INTEGER, subject TEXT NOT NULL,
     body TEXT NOT NULL, raw_sha256 TEXT NOT NULL, recipients TEXT NOT NULL,
-    autonomy TEXT NOT NULL, drafter TEXT NOT NULL, state TEXT NOT NULL,
+    autonomy TEXT NOT NULL, drafter TEXT NOT NULL, html INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox (
@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE TABLE IF NOT EXISTS opt_outs (
     account TEXT NOT NULL, address TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (account, address)
+);
+CREATE TABLE IF NOT EXISTS autonomy (
+    account TEXT NOT NULL, scope TEXT NOT NULL, level TEXT NOT NULL, set_at TEXT NOT NULL,
+    PRIMARY KEY (account, scope)
 );
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
@@ -430,6 +434,29 @@ class Store:
             (account, account),
         )
         return {r[0] for r in rows}
+
+    def sent_times(self, account: str, since: str) -> list[datetime]:
+        """When each of the account's recent sends left, and when each pending one will."""
+        rows = self.conn.execute(
+            "SELECT CASE WHEN state = 'pending' THEN not_before ELSE updated_at END FROM outbox "
+            "WHERE account = ? AND state IN ('sent', 'sending', 'pending') AND updated_at >= ?",
+            (account, since),
+        )
+        return sorted(datetime.fromisoformat(r[0]) for r in rows)
+
+    # -- autonomy set from the command line or the tray ----------------------------------------
+    def autonomy_overrides(self, account: str) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            "SELECT scope, level FROM autonomy WHERE account = ? ORDER BY set_at", (account,)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def set_autonomy(self, account: str, scope: str, level: str, at: str) -> None:
+        self.conn.execute(
+            "INSERT INTO autonomy VALUES (?, ?, ?, ?) ON CONFLICT (account, scope) DO UPDATE SET "
+            "level = excluded.level, set_at = excluded.set_at",
+            (account, scope, level, at),
+        )
 
     # -- audit ---------------------------------------------------------------------------------
     def last_audit_hash(self) -> str:
