@@ -374,7 +374,9 @@ def cmd_autonomy(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         _print_json(rows)
         return 0
-    print(f"{engine.account.name}: the most specific scope wins (thread > contact > domain > folder > default)")
+    print(
+        f"{engine.account.name}: the most specific scope wins (thread > contact > domain > folder > default)"
+    )
     for row in rows:
         print(f"  {row['scope']:<40} {row['level']}")
     return 0
