@@ -67,6 +67,13 @@ def submit(
             f"`inbox-agent secret set {account.name} smtp`",
             permanent=True,
         ) from None
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [r.code for r in exc.recipients]
+        raise SendFailure(
+            f"{server.host} refused the recipients: "
+            + ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients),
+            permanent=bool(codes) and all(500 <= c < 600 for c in codes),
+        ) from None
     except aiosmtplib.SMTPResponseException as exc:
         raise SendFailure(
             f"{server.host} refused the message: {exc.code} {exc.message}",

@@ -97,6 +97,6 @@ def recipient_zone(dates: Iterable[datetime]) -> tzinfo | None:
     if not offsets:
         return None
     offset, count = offsets.most_common(1)[0]
-    if offset is None or count * 2 < sum(offsets.values()):
+    if offset is None or count * 2 <= sum(offsets.values()):
         return None  # no clear majority: travel, or a shared mailbox
     return timezone(offset)
