@@ -81,8 +81,9 @@ class Outbox:
             draft = self.store.draft(row["draft_id"])
             if draft is None:
                 continue
-            sent = self.store.sent_times(self.account.name, (now - timedelta(days=1)).isoformat())
-            sent = [t for t in sent if t <= now]
+            sent = self.store.sent_times(
+                self.account.name, (now - timedelta(days=1)).isoformat(), pending=False
+            )
             allowed = window.schedule(now, sent, pol)
             if allowed > now + timedelta(seconds=1):
                 self._reslot(row, allowed, "outside the send window or over the sending caps")
@@ -167,7 +168,7 @@ class Outbox:
             )
         outbox_id = self._mark_sending(seq, draft, now)
         try:
-            submit(
+            refused = submit(
                 self.account,
                 secrets.require_secret(self.account.name, "smtp"),
                 msg,
@@ -175,8 +176,14 @@ class Outbox:
             )
         except SendFailure as exc:
             self._failed(seq, draft, outbox_id, exc)
+            self._drop_receipt(client, draft["message_id"])
             raise
-        self.mark_sent(seq, draft, outbox_id, now)
+        note = (
+            "; refused: " + ", ".join(f"{a} ({why})" for a, why in refused.items())
+            if refused
+            else ""
+        )
+        self.mark_sent(seq, draft, outbox_id, now, note)
         self._tidy(client, msg, draft, uid, raw, now)
 
     def _mark_sending(self, seq: dict[str, Any], draft: dict[str, Any], now: datetime) -> int:
@@ -263,7 +270,12 @@ class Outbox:
             )
 
     def mark_sent(
-        self, seq: dict[str, Any], draft: dict[str, Any], outbox_id: int, at: datetime
+        self,
+        seq: dict[str, Any],
+        draft: dict[str, Any],
+        outbox_id: int,
+        at: datetime,
+        note: str = "",
     ) -> None:
         cadence = self.account.cadence
         touches = seq["touches_sent"] + 1
@@ -293,7 +305,7 @@ class Outbox:
                 message_id=draft["message_id"],
                 before=seq["state"],
                 after="waiting",
-                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}",
+                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}{note}",
             )
 
     def _tidy(
@@ -320,6 +332,13 @@ class Outbox:
                 imap.delete(client, draft["folder"], uid)
         except (OSError, imap.IMAPClientError) as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
+
+    def _drop_receipt(self, client: IMAPClient, message_id: str) -> None:
+        try:
+            for receipt in imap.find(client, self.engine.folders.inbox, message_id):
+                imap.delete(client, self.engine.folders.inbox, receipt)
+        except (OSError, imap.IMAPClientError) as exc:
+            log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 
     def skip_touch(self, draft: dict[str, Any], reason: str, state: str = "gone") -> None:
         seq = self.engine.sequence_row(draft["sequence_id"])

@@ -12,7 +12,6 @@ sending twice. Recipients never see it (it is not in To or Cc).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
 
@@ -22,15 +21,13 @@ from inbox_agent.compose import for_submission
 from inbox_agent.config import Account
 
 
-@dataclass(frozen=True)
 class SendFailure(Exception):
     """Raised when submission failed. `permanent` (5xx) goes back to the user; else retry later."""
 
-    message: str
-    permanent: bool
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, permanent: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
 
 
 def envelope(msg: EmailMessage, receipt_to: str = "") -> list[str]:
@@ -43,12 +40,15 @@ def envelope(msg: EmailMessage, receipt_to: str = "") -> list[str]:
 
 def submit(
     account: Account, password: str, msg: EmailMessage, timeout: float = 60.0, receipt_to: str = ""
-) -> None:
-    """Submit `msg` (without our marker header) to the account's SMTP server."""
+) -> dict[str, str]:
+    """Submit `msg` (without our marker header) to the account's SMTP server.
+
+    Returns the recipients the server refused while accepting others ({address: reason}).
+    Raises SendFailure when nothing was accepted for a real recipient."""
     server = account.smtp
     outgoing = for_submission(msg)
     try:
-        asyncio.run(
+        errors, _reply = asyncio.run(
             aiosmtplib.send(
                 outgoing,
                 recipients=envelope(outgoing, receipt_to),
@@ -83,3 +83,12 @@ def submit(
         raise SendFailure(
             f"cannot reach {server.host}:{server.port} ({exc})", permanent=False
         ) from None
+    refused = {addr: f"{resp.code} {resp.message}" for addr, resp in errors.items()}
+    real = [a for a in envelope(outgoing) if a != receipt_to]
+    if real and all(a in refused for a in real):
+        raise SendFailure(
+            f"{server.host} refused the recipients: "
+            + ", ".join(f"{a} ({refused[a]})" for a in real),
+            permanent=all(refused[a].startswith("5") for a in real),
+        )
+    return refused

@@ -435,12 +435,14 @@ class Store:
         )
         return {r[0] for r in rows}
 
-    def sent_times(self, account: str, since: str) -> list[datetime]:
-        """When each of the account's recent sends left, and when each pending one will."""
+    def sent_times(self, account: str, since: str, pending: bool = True) -> list[datetime]:
+        """When each of the account's recent sends left, and (with `pending`) when each
+        scheduled one will."""
+        states = ("sent", "sending", "pending") if pending else ("sent", "sending")
         rows = self.conn.execute(
             "SELECT CASE WHEN state = 'pending' THEN not_before ELSE updated_at END FROM outbox "
-            "WHERE account = ? AND state IN ('sent', 'sending', 'pending') AND updated_at >= ?",
-            (account, since),
+            f"WHERE account = ? AND state IN ({', '.join('?' for _ in states)}) AND updated_at >= ?",
+            (account, *states, since),
         )
         return sorted(datetime.fromisoformat(r[0]) for r in rows)
 
