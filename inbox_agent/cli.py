@@ -298,6 +298,83 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_forever(args.account, tray=not args.no_tray)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from inbox_agent import status
+    from inbox_agent.store import Store
+
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account:
+        accounts = [config.pick_account(accounts, args.account)]
+    info = status.report(Store(paths.database_file()), accounts)
+    if args.json:
+        _print_json(info)
+        return 0
+    if info["running"]:
+        print(f"daemon: running (pid {info['pid']}, since {str(info['started_at'])[:19]})")
+    else:
+        print(
+            "daemon: not running (start it: inbox-agent run; at login: inbox-agent autostart enable)"
+        )
+    if info["paused"]:
+        print(f"paused since {info['paused_since']} (inbox-agent resume)")
+    for a in info["accounts"]:
+        print(f"{a['name']} ({a['email']}, {a['autonomy']}): watching by {a['watch']}")
+        print(f"  last successful sync: {str(a['last_sync'] or 'never')[:19]}")
+        print(f"  pending approvals: {a['pending_approvals']} (inbox-agent queue)")
+        sends = a["scheduled_sends"]
+        print(
+            f"  scheduled sends: {len(sends)}"
+            + (f", next at {sends[0]['send_at'][:16]}" if sends else "")
+        )
+        for p in a["problems"]:
+            print(f"  PROBLEM: {p['message']}" + (f"\n    fix: {p['fix']}" if p["fix"] else ""))
+        error = a["last_error"]
+        print(
+            f"  last error: {error['at'][:19]} {error['message']}"
+            if error
+            else "  last error: none"
+        )
+    if not accounts:
+        print(f"no account is configured in {paths.accounts_dir()} (inbox-agent init)")
+    print(f"log: {info['log_file']}")
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    from inbox_agent import status
+
+    status.set_paused(args.command == "pause", "cli")
+    if args.command == "pause":
+        print("paused: mail is still read, but nothing is drafted or sent (inbox-agent resume)")
+    else:
+        print("resumed: a running daemon picks this up within a minute")
+    return 0
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from inbox_agent import autostart
+
+    if args.action == "enable":
+        entry = autostart.enable()
+        print(f"enabled: {entry.location} runs `{' '.join(entry.argv)}` at login")
+        return 0
+    if args.action == "disable":
+        entry, existed = autostart.disable()
+        print(f"disabled: removed {entry.location}" if existed else "autostart was not enabled")
+        return 0
+    info = autostart.status()
+    if args.json:
+        _print_json(info)
+    elif info["enabled"]:
+        print(f"enabled: {info['location']}")
+        if info["problem"]:
+            print(f"problem: {info['problem']}")
+    else:
+        print("disabled (inbox-agent autostart enable)")
+    return 2 if info["problem"] else 0
+
+
 def cmd_queue(args: argparse.Namespace) -> int:
     engine = _engine(args)
     rows = [
@@ -513,6 +590,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-tray", action="store_true", help="run without the tray icon (servers, tests)"
     )
+    p = command(
+        "status",
+        cmd_status,
+        "is the daemon running; last sync, pending approvals, scheduled sends and last error",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    command(
+        "pause",
+        cmd_pause,
+        "pause every account: mail is still read, nothing is drafted or sent (survives restarts)",
+        account=False,
+    )
+    command("resume", cmd_pause, "undo `inbox-agent pause`", account=False)
+    p = command(
+        "autostart",
+        cmd_autostart,
+        "start the daemon at login (XDG autostart, a macOS LaunchAgent, or Windows' Run key)",
+        account=False,
+    )
+    p.add_argument("action", choices=("enable", "disable", "status"))
+    p.add_argument("--json", action="store_true", help="with status: print JSON")
     p = command("queue", cmd_queue, "list nudges waiting for your approval (Copilot)")
     p.add_argument("--json", action="store_true", help="print JSON")
     for name, handler, text in (

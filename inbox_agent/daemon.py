@@ -1,8 +1,17 @@
-"""`inbox-agent run`: one instance per INBOX_AGENT_HOME, a poll job per account, a clean stop.
+"""`inbox-agent run`: one instance per INBOX_AGENT_HOME that watches every account until stopped.
 
-APScheduler runs each account's cycle on the configured interval. Missed runs after sleep or
-hibernate coalesce into one, so waking a laptop never causes a burst. SIGTERM and SIGINT let the
-current cycle finish (each state change is its own transaction) and then stop.
+APScheduler runs, per account, the poll (the configured interval), the due-check and outbox job
+(every minute: a cycle only when a nudge or a send is due), and the voice refresh. Its single
+worker thread is the one place the engine and the store are used, so cycles, IDLE-triggered
+polls and the tray's Approve/Reject/Dismiss run one at a time. An `IdleWatch` per account asks
+for a poll when INBOX changes.
+
+Sleep and hibernate: missed runs coalesce into one, and a wake (the wall clock ran ahead of the
+monotonic one) re-opens the IDLE connections and polls at once. Sends that fell due while asleep
+are re-slotted by the outbox into the send window and its spacing, never sent in a burst.
+
+SIGTERM and SIGINT stop taking work, let the job in progress finish (every state change is its
+own transaction; a send is bracketed by the outbox), and exit. A second signal exits at once.
 """
 
 from __future__ import annotations
@@ -13,30 +22,89 @@ import logging.handlers
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import IO
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
 
-from inbox_agent import config, paths
-from inbox_agent.errors import UserError
+from inbox_agent import clock, config, notify, paths, secrets, status
+from inbox_agent.cadence import Gap
+from inbox_agent.errors import NotFound, SafetyStop, UserError
+from inbox_agent.notify import Alerts, LogNotifier, Notifier, Problem
+from inbox_agent.status import Snapshot
+from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
+
+DUE_EVERY = 60.0
+VOICE_EVERY = 6 * 3600.0  # the profile itself is learned again when a day old
+WAKE_GAP = 120.0  # seconds the wall clock ran ahead of the monotonic one: we were asleep
+SHUTDOWN_GRACE = 120.0
+OPEN_DRAFTS = ("saved", "queued", "scheduled")
+AUTONOMY_HINT = {
+    "manual": "nudges are saved to Drafts for you to send",
+    "copilot": "nudges wait in Drafts for your approval",
+    "autopilot": "nudges go out by themselves, after the undo window, in your send hours",
+}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}
+
+
+# -- pure decisions --------------------------------------------------------------------------------
+
+
+def seconds_of(gap: Gap) -> float:
+    return float(gap.amount * _UNIT_SECONDS[gap.unit])
+
+
+def due_work(
+    sequences: list[dict[str, Any]], outbox: list[dict[str, Any]], now: datetime
+) -> tuple[str, frozenset[str]]:
+    """What is due now, as a reason and a set of keys; a key already acted on is not new work
+    (a sequence the planner will not draft must not cost a cycle every minute)."""
+    seqs = {
+        f"seq:{s['id']}:{s['next_due_at']}"
+        for s in sequences
+        if s["next_due_at"] and datetime.fromisoformat(s["next_due_at"]) <= now
+    }
+    sends = {
+        f"out:{o['id']}:{o['not_before']}"
+        for o in outbox
+        if datetime.fromisoformat(o["not_before"]) <= now
+    }
+    parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(sends)} sends due"] * bool(sends)
+    return ", ".join(parts), frozenset(seqs | sends)
+
+
+def slept(before: tuple[datetime, float], after: tuple[datetime, float]) -> float:
+    """Seconds spent asleep between two (wall clock, monotonic clock) readings: the monotonic
+    clock stops while a laptop sleeps, the wall clock does not."""
+    gap = (after[0] - before[0]).total_seconds() - (after[1] - before[1])
+    return gap if gap > WAKE_GAP else 0.0
+
+
+# -- the process -------------------------------------------------------------------------------------
 
 
 @contextmanager
 def single_instance() -> Iterator[None]:
     """Hold an exclusive lock on the data directory's lock file, or refuse to start."""
-    lock_path = paths.data_dir() / "daemon.lock"
+    lock_path = status.lock_file()
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle: IO[str] = lock_path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip() or "unknown"
         handle.close()
         raise UserError(
-            f"inbox-agent is already running for {paths.data_dir()}",
-            "stop the other one first, or set INBOX_AGENT_HOME for a separate profile",
+            f"inbox-agent is already running for {paths.data_dir()} (pid {pid})",
+            "use that one (`inbox-agent status`), stop it first, or set INBOX_AGENT_HOME "
+            "for a separate profile",
         ) from None
     handle.seek(0)
     handle.truncate()
@@ -45,72 +113,487 @@ def single_instance() -> Iterator[None]:
     try:
         yield
     finally:
+        handle.seek(0)
+        handle.truncate()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
 
-def _file_logging() -> None:
+def _file_logging() -> Path:
     paths.log_dir().mkdir(parents=True, exist_ok=True)
+    path = paths.log_dir() / "inbox-agent.log"
     handler = logging.handlers.RotatingFileHandler(
-        paths.log_dir() / "inbox-agent.log", maxBytes=2_000_000, backupCount=3
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job is noise
+    logging.getLogger("imapclient").setLevel(logging.WARNING)
+    return path
 
 
-def run_forever(account_name: str | None, tray: bool) -> int:
-    from apscheduler.schedulers.background import BackgroundScheduler
+class Daemon:
+    """The scheduler, the IDLE watchers and everything the tray can ask for."""
 
-    from inbox_agent.engine import Engine
-    from inbox_agent.store import Store
+    def __init__(
+        self,
+        settings: config.Settings,
+        accounts: list[config.Account],
+        store: Store,
+        notifier: Notifier | None = None,
+        idle: bool = True,
+    ) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
 
-    settings = config.load_settings()
-    accounts = config.load_accounts(settings)
-    if account_name:
-        accounts = [config.pick_account(accounts, account_name)]
-    config.pick_account(accounts, accounts[0].name if accounts else None)
-    if tray:
-        log.warning("the tray icon is not available in this version; running headless")
-    stop = threading.Event()
-    lock = threading.Lock()  # one cycle at a time: the store connection is not shared
-    interval = settings.poll_interval
-    seconds = interval.amount * {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}[interval.unit]
+        from inbox_agent.engine import Engine
 
-    with single_instance():
-        _file_logging()
-        store = Store(paths.database_file())
-
-        def cycle(account: config.Account) -> None:
-            with lock:
-                if stop.is_set():
-                    return
-                try:
-                    report = Engine(account, settings, store).tick()
-                    log.info("%s: %s", account.name, report.summary())
-                except UserError as exc:
-                    log.error("%s: %s", account.name, exc)
-                except Exception:  # one bad poll never costs the daemon
-                    log.exception(
-                        "%s: the cycle failed; the next poll will try again", account.name
-                    )
-
-        scheduler = BackgroundScheduler(
+        self.settings, self.store = settings, store
+        self.accounts = {a.name: a for a in accounts}
+        self.engines = {a.name: Engine(a, settings, store) for a in accounts}
+        self.notifier: Notifier = notifier or LogNotifier()
+        self.alerts = Alerts()
+        self.stopping = threading.Event()
+        self.snapshot = Snapshot()
+        self.started_at = clock.now().isoformat()
+        self.use_idle = idle
+        self.watchers: dict[str, Any] = {}
+        self._work = threading.Lock()  # one unit of work at a time, whoever asks
+        self._queued: set[tuple[str, str]] = set()
+        self._queued_guard = threading.Lock()
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        self._watch: dict[str, str] = {a.name: "polling" for a in accounts}
+        self._blocked: dict[str, str] = {}
+        self._tried: dict[str, frozenset[str]] = {}
+        self._known_queue: set[int] | None = None
+        self._beat: tuple[datetime, float] | None = None
+        self._state_text = ""
+        previous = status.read_state().get("accounts", {})
+        self._last_errors: dict[str, dict[str, str]] = {
+            name: value["last_error"]
+            for name, value in previous.items()
+            if isinstance(value, dict) and isinstance(value.get("last_error"), dict)
+        }
+        self.scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             executors={"default": {"type": "threadpool", "max_workers": 1}},
+            timezone=UTC,
         )
-        start = datetime.now(UTC)
-        for account in accounts:
-            scheduler.add_job(
-                cycle, "interval", args=[account], seconds=seconds, next_run_time=start
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        from inbox_agent.idlewatch import IdleWatch
+
+        now = datetime.now(UTC)
+        poll = seconds_of(self.settings.poll_interval)
+        for name in self.accounts:
+            for kind, every, first in (
+                ("poll", poll, now),
+                ("due", DUE_EVERY, now + timedelta(seconds=DUE_EVERY)),
+                ("voice", VOICE_EVERY, now + timedelta(minutes=3)),
+            ):
+                self.scheduler.add_job(
+                    self._job,
+                    "interval",
+                    seconds=every,
+                    args=(kind, name),
+                    id=f"{kind}:{name}",
+                    next_run_time=first,
+                )
+        self.scheduler.start()
+        if self.use_idle:
+            for name, account in self.accounts.items():
+                watcher = IdleWatch(
+                    account,
+                    on_change=partial(self.poll_now, name),
+                    on_mode=self._set_watch,
+                    may_connect=partial(self._may_connect, name),
+                )
+                self.watchers[name] = watcher
+                watcher.start()
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def wait(self) -> None:
+        self.stopping.wait()
+
+    def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
+        """Stop everything; True when the job in progress finished within `grace` seconds."""
+        self.stopping.set()
+        for watcher in self.watchers.values():
+            watcher.stop()
+        finished = threading.Event()
+
+        def drain() -> None:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)  # queued jobs see `stopping` and return
+            finished.set()
+
+        threading.Thread(target=drain, name="shutdown", daemon=True).start()
+        clean = finished.wait(grace)
+        for watcher in self.watchers.values():
+            watcher.join(5)
+        return clean
+
+    def add_listener(self, listener: Callable[[Snapshot], None]) -> None:
+        self._listeners.append(listener)
+
+    # -- jobs (all in the one worker thread) ----------------------------------------------------
+    def _job(self, kind: str, name: str) -> None:
+        with self._queued_guard:
+            self._queued.discard((kind, name))
+        if self.stopping.is_set():
+            return
+        with self._work:
+            try:
+                if kind == "poll":
+                    self.cycle(name)
+                elif kind == "due":
+                    self.due_check(name)
+                elif kind == "voice":
+                    self.refresh_voice(name)
+            except Exception:  # the scheduler's thread must survive anything
+                log.exception("%s: the %s job failed", name, kind)
+            self.publish()
+
+    def poll_now(self, name: str | None = None, reason: str = "asked") -> None:
+        """A cycle as soon as the worker is free; one queued poll per account is enough."""
+        for account in [name] if name else list(self.accounts):
+            with self._queued_guard:
+                if ("poll", account) in self._queued:
+                    continue
+                self._queued.add(("poll", account))
+            log.info("%s: polling now (%s)", account, reason)
+            self.scheduler.add_job(
+                self._job,
+                args=("poll", account),
+                id=f"now:{account}:{uuid.uuid4().hex}",
+                misfire_grace_time=None,
             )
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        scheduler.start()
-        print(
-            f"inbox-agent is watching {', '.join(a.name for a in accounts)} every {interval}; Ctrl-C stops it"
+
+    def cycle(self, name: str) -> None:
+        """One account's cycle; while paused, a sync only (replies still end sequences at the
+        next real cycle, and nothing stale is sent on resume)."""
+        engine = self.engines[name]
+        if self._is_blocked(name):
+            return
+        before = {d["id"] for d in self.store.drafts(name, OPEN_DRAFTS)}
+        try:
+            if status.paused():
+                with engine.session() as client:
+                    engine.sync(client)
+                    engine.read_bodies(client)
+                log.info("%s: paused; synced, drafted and sent nothing", name)
+            else:
+                log.info("%s: %s", name, engine.tick().summary())
+        except Exception as exc:
+            self._failed(name, exc)
+            return
+        self._tell(name, "mail", None)
+        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d["id"] not in before]
+        if new and self.settings.llm.enabled:
+            drafters = [d["drafter"] for d in new]
+            self._tell(name, "llm", notify.llm_problem(name, drafters, self.settings.llm.base_url))
+
+    def _failed(self, name: str, exc: Exception) -> None:
+        problem = notify.problem_of(exc, name)
+        if problem.kind == "failing":
+            log.exception("%s: the cycle failed; the next poll tries again", name)
+        else:
+            log.error("%s: %s", name, exc)
+        self._last_errors[name] = {
+            "at": clock.now().isoformat(),
+            "kind": problem.kind,
+            "message": problem.message,
+        }
+        if problem.kind in ("login", "token", "keyring"):
+            # retrying a refused login every few minutes gets accounts locked: wait for a change
+            self._blocked[name] = self._fingerprint(name)
+        self._tell(name, "mail", problem)
+
+    def due_check(self, name: str) -> None:
+        self._heartbeat()
+        if status.paused() or self._is_blocked(name):
+            return
+        reason, keys = due_work(
+            self.store.sequences(name, ("waiting",)),
+            self.store.outbox(name, ("pending",)),
+            clock.now(),
         )
-        stop.wait()
-        scheduler.shutdown(wait=True)  # the running cycle finishes; nothing is half-done
-        store.close()
+        fresh = keys - self._tried.get(name, frozenset())
+        self._tried[name] = keys
+        if fresh:
+            log.info("%s: %s", name, reason)
+            self.cycle(name)
+
+    def refresh_voice(self, name: str) -> None:
+        if status.paused() or self._is_blocked(name):
+            return
+        engine = self.engines[name]
+        try:
+            with engine.session() as client:
+                engine.voice_profile(client)
+        except Exception as exc:  # the old profile stays; drafting never waits on this
+            log.warning("%s: voice refresh failed: %s", name, exc)
+
+    def _heartbeat(self) -> None:
+        now = (clock.now(), time.monotonic())
+        if self._beat is not None and (asleep := slept(self._beat, now)):
+            log.info("woke up after about %.0f minutes asleep; polling every account", asleep / 60)
+            self.poll_now(None, "woke from sleep")
+            for watcher in self.watchers.values():
+                watcher.reconnect()
+        self._beat = now
+
+    # -- what the user sees ---------------------------------------------------------------------
+    def publish(self) -> None:
+        """Take a new snapshot (in the worker), tell new approvals, save the state file, and
+        hand the snapshot to the tray."""
+        now = clock.now()
+        snap = status.gather(
+            self.store,
+            {n: (a, self.engines[n].rules().default) for n, a in self.accounts.items()},
+            dict(self._watch),
+            {n: self.alerts.visible(n, now) for n in self.accounts},
+            status.paused(),
+        )
+        self.snapshot = snap
+        ids = {n.draft_id for n in snap.approvals}
+        new = [n for n in snap.approvals if n.draft_id not in (self._known_queue or set())]
+        self._known_queue = ids
+        if new:
+            more = f"\n… and {len(new) - 5} more" if len(new) > 5 else ""
+            self.notifier.notify(
+                f"{len(new)} nudges wait for your approval"
+                if len(new) > 1
+                else "A nudge waits for your approval",
+                "\n".join(n.label for n in new[:5]) + more,
+            )
+        text = status.state_of(snap, os.getpid(), self.started_at, self._last_errors)
+        text.pop("updated_at")
+        rendered = repr(text)
+        if rendered != self._state_text:
+            self._state_text = rendered
+            try:
+                status.write_state({**text, "updated_at": snap.taken_at})
+            except OSError as exc:  # a full disk must not stop the watch
+                log.error("cannot write %s: %s", status.state_file(), exc)
+        for listener in list(self._listeners):
+            try:
+                listener(snap)
+            except Exception:
+                log.exception("a snapshot listener failed")
+
+    def _tell(self, name: str, area: str, found: Problem | None) -> None:
+        for item in self.alerts.update(name, area, found, clock.now()):
+            if isinstance(item, Problem):
+                self.notifier.notify(
+                    "inbox-agent needs you", item.line() + (f"\n{item.fix}" if item.fix else "")
+                )
+            else:
+                self.notifier.notify("inbox-agent", item)
+
+    def _set_watch(self, name: str, mode: str) -> None:
+        if self._watch.get(name) != mode:
+            self._watch[name] = mode
+            if not self.stopping.is_set() and self.scheduler.running:
+                self.run_action("refresh", lambda: "")
+
+    def _fingerprint(self, name: str) -> str:
+        import hashlib
+
+        try:
+            secret = secrets.get_secret(name, "imap") or ""
+        except UserError:
+            secret = ""
+        try:
+            mtime = str(self.accounts[name].path.stat().st_mtime_ns)
+        except OSError:
+            mtime = ""
+        return hashlib.sha256(f"{secret}\0{mtime}".encode()).hexdigest()
+
+    def _may_connect(self, name: str) -> bool:
+        return not self._is_blocked(name)
+
+    def _is_blocked(self, name: str) -> bool:
+        held = self._blocked.get(name)
+        if held is None:
+            return False
+        if self._fingerprint(name) == held:
+            return True
+        log.info("%s: the password or the account file changed; trying again", name)
+        self._blocked.pop(name, None)
+        return False
+
+    # -- the user's actions (from the tray: they run in the worker, after the job in progress) --
+    def run_action(self, label: str, action: Callable[[], str]) -> None:
+        def job() -> None:
+            if self.stopping.is_set():
+                return
+            with self._work:
+                try:
+                    message = action()
+                except (UserError, SafetyStop) as exc:
+                    message = f"{label}: {exc}"
+                except Exception as exc:
+                    log.exception("%s failed", label)
+                    message = f"{label} failed: {type(exc).__name__}: {exc}"
+                self.publish()
+            if message:
+                self.notifier.notify("inbox-agent", message)
+
+        self.scheduler.add_job(job, id=f"action:{uuid.uuid4().hex}", misfire_grace_time=None)
+
+    @contextmanager
+    def _as_user(self, account: str, actor: str) -> Iterator[Any]:
+        engine = self.engines[account]
+        before, engine.actor = engine.actor, actor
+        try:
+            yield engine
+        finally:
+            engine.actor = before
+
+    def _nudge(self, draft_id: int) -> status.Nudge:
+        for nudge in (*self.snapshot.approvals, *self.snapshot.scheduled):
+            if nudge.draft_id == draft_id:
+                return nudge
+        raise NotFound(f"draft {draft_id} no longer waits", "the menu shows what still does")
+
+    def approve(self, draft_id: int, actor: str = "tray") -> None:
+        def act() -> str:
+            nudge = self._nudge(draft_id)
+            with self._as_user(nudge.account, actor) as engine:
+                engine.approve(draft_id)
+            return f"Sent: {nudge.label}"
+
+        self.run_action("Not sent", act)
+
+    def reject(self, draft_id: int, actor: str = "tray") -> None:
+        def act() -> str:
+            nudge = self._nudge(draft_id)
+            with self._as_user(nudge.account, actor) as engine:
+                engine.reject(draft_id)
+            return f"Rejected: {nudge.label} (removed from {nudge.where}; this touch is skipped)"
+
+        self.run_action("Reject", act)
+
+    def undo(self, draft_id: int, actor: str = "tray") -> None:
+        def act() -> str:
+            nudge = self._nudge(draft_id)
+            with self._as_user(nudge.account, actor) as engine:
+                engine.undo(draft_id)
+            return f"Will not be sent: {nudge.label}"
+
+        self.run_action("Undo", act)
+
+    def dismiss(self, account: str, sequence_id: int, actor: str = "tray") -> None:
+        def act() -> str:
+            with self._as_user(account, actor) as engine:
+                engine.dismiss(sequence_id)
+            return "Thread dismissed: no more nudges on it"
+
+        self.run_action("Dismiss", act)
+
+    def sync_now(self) -> None:
+        self._blocked.clear()
+        self.poll_now(None, "asked from the tray")
+
+    def set_paused(self, flag: bool, actor: str = "tray") -> None:
+        status.set_paused(flag, actor)
+        log.info("%s by %s", "paused" if flag else "resumed", actor)
+        if not flag:
+            self.poll_now(None, "resumed")
+        self.run_action("Pause", lambda: "")
+
+    def set_autonomy(self, name: str, level: str, actor: str = "tray") -> None:
+        """The account's default level, as `inbox-agent autonomy set default LEVEL` sets it
+        (contact, domain, folder and thread rules still win where they apply)."""
+
+        def act() -> str:
+            with self._as_user(name, actor) as engine:
+                engine.set_autonomy("default", level)
+            return f"{name} is now {level.title()} by default: {AUTONOMY_HINT[level]}"
+
+        self.run_action("Autonomy", act)
+
+    def export_audit(self, then: Callable[[Path], None]) -> None:
+        """Write the audit log as text (newest 5000 rows) and hand the file to `then`."""
+
+        def act() -> str:
+            path = paths.data_dir() / "audit-log.txt"
+            path.write_text(status.audit_text(self.store.audit_rows()[-5000:]), encoding="utf-8")
+            then(path)
+            return ""
+
+        self.run_action("Open audit log", act)
+
+
+# -- `inbox-agent run` -------------------------------------------------------------------------------
+
+
+def _say(text: str) -> None:
+    os.write(2, (text + "\n").encode())  # safe inside a signal handler, unlike print()
+
+
+def _install_signals(daemon: Daemon) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        if daemon.stopping.is_set():
+            _say("inbox-agent: stopping at once")
+            os._exit(128 + signum)
+        _say("inbox-agent: stopping after the current step (signal again to stop at once)")
+        daemon.request_stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_forever(
+    account_name: str | None,
+    tray: bool,
+    idle: bool = True,
+    on_tray_ready: Callable[[Any], None] | None = None,
+) -> int:
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if account_name or not accounts:
+        accounts = [config.pick_account(accounts, account_name)]
+    with single_instance():
+        log_path = _file_logging()
+        store = Store(paths.database_file())
+        daemon = Daemon(settings, accounts, store, idle=idle)
+        ui = None
+        if tray:
+            from inbox_agent.tray import open_tray
+
+            ui, why = open_tray(daemon)
+            if ui is None:
+                _say(f"inbox-agent: no tray icon ({why}); running headless")
+                log.warning("no tray icon (%s); running headless", why)
+        _install_signals(daemon)
+        daemon.start()
+        every = settings.poll_interval
+        print(
+            f"inbox-agent is watching {', '.join(a.name for a in accounts)} (IDLE where the "
+            f"server has it, else every {every}); log: {log_path}; stop with Ctrl-C",
+            flush=True,
+        )
+        try:
+            if ui is not None:
+                ui.run(on_tray_ready)
+            else:
+                daemon.wait()
+        finally:
+            clean = daemon.shutdown()
+            if not clean:
+                log.error(
+                    "the step in progress did not finish within %.0f s; exiting anyway (an "
+                    "interrupted send is resolved from the outbox at the next start)",
+                    SHUTDOWN_GRACE,
+                )
+                logging.shutdown()
+                os._exit(1)
+            store.close()
+            log.info("stopped")
     return 0

@@ -1,0 +1,164 @@
+"""Problems that need the user, told once: which failures count, when to tell, and how.
+
+A poll that fails because the network blipped is retried quietly. A failure only the user can
+fix (a rejected password, a revoked token, a keyring that will not open, a full disk, an LLM
+endpoint that stopped answering) is told at once, in the tray and as one desktop notification,
+and told again only after it went away and came back. A transient failure that lasts becomes a
+problem too: a watch that has been failing for half an hour is not left to fail silently.
+
+`Alerts` is pure: it is fed what each cycle found and the time, and returns what to say.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from inbox_agent.errors import MailServerError, SecretError, UserError
+
+log = logging.getLogger(__name__)
+
+NEEDS_USER = frozenset({"login", "token", "keyring", "disk", "llm"})
+BREAKS_WATCH = frozenset({"login", "token", "keyring", "disk", "unreachable", "failing"})
+PERSISTS = timedelta(minutes=30)  # a transient failure this old is a problem after all
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an account is not being watched (or drafted for) as it should be, and the fix."""
+
+    kind: str  # login | token | keyring | disk | llm | unreachable | failing
+    account: str
+    message: str
+    fix: str = ""
+
+    @property
+    def needs_user(self) -> bool:
+        return self.kind in NEEDS_USER
+
+    @property
+    def breaks_watch(self) -> bool:
+        """True when mail is not being read at all (as opposed to drafts written offline)."""
+        return self.kind in BREAKS_WATCH
+
+    def line(self) -> str:
+        return f"{self.account}: {self.message}"
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def problem_of(exc: BaseException, account: str) -> Problem:
+    """What a failed cycle means for the user. Reads the error's class first, its words second:
+    the mail errors share one class, and only their message tells a refused login from a
+    server that could not be reached."""
+    message = (str(getattr(exc, "message", "") or exc).splitlines() or [type(exc).__name__])[0]
+    fix = str(getattr(exc, "fix", ""))
+    lowered = message.lower()
+    if _disk_full(exc):
+        return Problem(
+            "disk",
+            account,
+            "the disk is full: nothing can be saved",
+            "free some disk space; watching resumes by itself",
+        )
+    if isinstance(exc, SecretError):
+        return Problem("keyring", account, message, fix)
+    if "token" in lowered and any(w in lowered for w in ("revoked", "expired", "invalid")):
+        return Problem(
+            "token", account, message, fix or f"sign in again with `inbox-agent init` ({account})"
+        )
+    if isinstance(exc, MailServerError) and "rejected" in lowered:
+        return Problem("login", account, message, fix)
+    if isinstance(exc, MailServerError | OSError) or type(exc).__module__.startswith("imapclient"):
+        return Problem(
+            "unreachable", account, message, fix or "check the network; retrying by itself"
+        )
+    if isinstance(exc, UserError):
+        return Problem("failing", account, message, fix)
+    return Problem(
+        "failing",
+        account,
+        f"a cycle failed ({type(exc).__name__}: {message})",
+        "see the log (inbox-agent status shows where); retrying at the next poll",
+    )
+
+
+def llm_problem(account: str, drafters: list[str], base_url: str) -> Problem | None:
+    """New drafts written offline although an LLM endpoint is configured: it did not answer.
+    None when the newest draft came from the model again (the problem went away)."""
+    if not drafters or not base_url:
+        return None
+    if drafters[-1] != "offline":
+        return None
+    return Problem(
+        "llm",
+        account,
+        f"the LLM endpoint {base_url} did not answer; nudges are written by the offline drafter",
+        "start your local model server or check [llm] base_url and the API key",
+    )
+
+
+@dataclass
+class Alerts:
+    """Once, not a storm: remembers, per account and area ("mail", "llm"), the problem in force,
+    since when, and whether it was told."""
+
+    persists: timedelta = PERSISTS
+    _since: dict[tuple[str, str], tuple[Problem, datetime]] = field(default_factory=dict)
+    _told: set[tuple[str, str]] = field(default_factory=set)
+
+    def update(
+        self, account: str, area: str, found: Problem | None, now: datetime
+    ) -> list[Problem | str]:
+        """Record what the last cycle found; return what to tell now: a Problem to announce,
+        or a sentence that a told problem is over."""
+        key = (account, area)
+        if found is None:
+            self._since.pop(key, None)
+            if key in self._told:
+                self._told.discard(key)
+                return [f"{account}: working again"]
+            return []
+        previous = self._since.get(key)
+        if previous is None or previous[0].kind != found.kind:
+            self._since[key] = (found, now)
+            self._told.discard(key)
+        else:
+            self._since[key] = (found, previous[1])  # the newest words, the first time
+        if key in self._told or not self._due(key, now):
+            return []
+        self._told.add(key)
+        return [found]
+
+    def _due(self, key: tuple[str, str], now: datetime) -> bool:
+        problem, since = self._since[key]
+        return problem.needs_user or now - since >= self.persists
+
+    def visible(self, account: str, now: datetime) -> list[Problem]:
+        """The problems the tray and `status` show for an account: those already told."""
+        return [
+            problem
+            for (name, area), (problem, _since) in sorted(self._since.items())
+            if name == account and ((name, area) in self._told or self._due((name, area), now))
+        ]
+
+
+class Notifier(Protocol):
+    """Where a notification goes: the tray's desktop notification, or the log when headless."""
+
+    def notify(self, title: str, message: str) -> None: ...
+
+
+class LogNotifier:
+    """Headless: a notification is a log line (and the state file keeps the problem)."""
+
+    def notify(self, title: str, message: str) -> None:
+        log.warning("%s: %s", title, message)

@@ -1,0 +1,388 @@
+"""The daemon a person forgets is running: push within seconds, one instance, clean stops, no lost
+work after a kill, no burst of sends after sleep, and problems told once.
+
+The process tests run `inbox-agent run --no-tray` as a subprocess against the session's Dovecot
+and SMTP relay, each in its own profile; the in-process tests drive `Daemon.cycle` directly.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inbox_agent import audit, clock, config, daemon, notify, paths, secrets, status
+from inbox_agent.cadence import add_business_days
+from inbox_agent.errors import MailServerError, SecretError
+from inbox_agent.idlewatch import backoff
+from inbox_agent.store import Store
+from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
+from tests.infra.llm_server import FakeLlm
+from tests.infra.mail import MailWorld, build_message, submit, wait_for
+
+QUIET_POLLS = '[daemon]\npoll_interval = "1h"\n'  # only IDLE can explain a fast reaction
+
+
+def sequences(home: Path) -> dict[str, str]:
+    return dict(store_rows(home, "SELECT anchor_message_id, state FROM sequences"))
+
+
+def watch_mode(home: Path) -> str:
+    path = home / "data" / "daemon-state.json"
+    try:
+        return str(json.loads(path.read_text())["accounts"]["main"]["watch"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "profile"
+
+
+@pytest.fixture
+def agents() -> Iterator[list[AgentProcess]]:
+    started: list[AgentProcess] = []
+    yield started
+    for agent in started:
+        agent.stop()
+
+
+def start(agents: list[AgentProcess], home: Path, *args: str, **env: str) -> AgentProcess:
+    agent = AgentProcess(home, args or ("run", "--no-tray"), profile_env(home, **env))
+    agents.append(agent)
+    return agent
+
+
+# -- push: a reply ends its sequence within seconds ---------------------------------------------------
+
+
+def measure_idle_latency(
+    world: MailWorld, home: Path, agents: list[AgentProcess], n: int
+) -> list[float]:
+    """Seconds from handing each of `n` replies to SMTP (delivered by LMTP before the 250) to
+    its sequence reading `replied`, with polling set to once an hour."""
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_profile(home, alice, world.imap_port, world.smtp_port, settings=QUIET_POLLS)
+    originals = [
+        world.send(alice, [bob.address], f"Question {i}", f"Question number {i}?") for i in range(n)
+    ]
+    agent = start(agents, home)
+    assert wait_for(lambda: len(sequences(home)) == n and watch_mode(home) == "idle", 30), (
+        agent.output + log_text(home)
+    )
+    latencies = []
+    for i, original in enumerate(originals):
+        reply = build_message(
+            bob,
+            [alice.address],
+            f"Re: Question {i}",
+            "Yes.",
+            in_reply_to=original,
+            references=[original],
+        )
+        started = time.monotonic()
+        submit(world.smtp_port, bob, reply)
+        assert wait_for(lambda o=original: sequences(home).get(o) == "replied", 15, 0.02), log_text(
+            home
+        )
+        latencies.append(time.monotonic() - started)
+    return latencies
+
+
+def test_a_reply_stops_its_sequence_within_seconds_by_idle(
+    mail_world: MailWorld, home: Path, agents: list[AgentProcess]
+) -> None:
+    latencies = measure_idle_latency(mail_world, home, agents, 5)
+    print(
+        f"IDLE latency over 5: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s"
+    )
+    assert max(latencies) <= 10, latencies
+
+
+# -- one instance, clean stops, nothing lost ---------------------------------------------------------
+
+
+def test_a_second_instance_is_refused_and_status_names_the_first(
+    mail_world: MailWorld, home: Path, agents: list[AgentProcess]
+) -> None:
+    alice = mail_world.new_user("alice")
+    write_profile(home, alice, mail_world.imap_port, mail_world.smtp_port, settings=QUIET_POLLS)
+    first = start(agents, home)
+    assert wait_for(lambda: watch_mode(home) == "idle", 20), first.output + log_text(home)
+    second = start(agents, home)
+    assert second.wait(20) == 2
+    assert f"already running for {home / 'data'} (pid {first.proc.pid})" in second.output
+    shown = start(agents, home, "status", "--json")
+    assert shown.wait(20) == 0
+    info = json.loads(shown.output)
+    assert info["running"] and info["pid"] == first.proc.pid
+    [account] = info["accounts"]
+    assert account["watch"] == "idle" and account["last_sync"] and account["last_error"] is None
+    first.signal(signal.SIGTERM)
+    assert first.wait(20) == 0, first.output + log_text(home)
+    assert json.loads(_run_status(agents, home))["running"] is False
+
+
+def _run_status(agents: list[AgentProcess], home: Path) -> str:
+    shown = start(agents, home, "status", "--json")
+    assert shown.wait(20) == 0, shown.output
+    return shown.output
+
+
+def _due_world(
+    world: MailWorld, home: Path, llm: FakeLlm, autonomy: str, delay: float
+) -> tuple[Any, Any, str, str]:
+    """alice wrote to bob four business days ago (by a pinned clock); drafting is slowed by a
+    model that takes `delay` seconds to answer the first request."""
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    settings = f'[llm]\nbase_url = "{llm.base_url}"\nmodel = "fake-model"\n'
+    write_profile(home, alice, world.imap_port, world.smtp_port, autonomy, settings)
+    original = world.send(alice, [bob.address], "Q3 contract", "Can you sign it by Friday?")
+    pinned = add_business_days(datetime.now(UTC), 4).isoformat()
+    llm.enqueue(text="Hi Bob,\n\nAny news on the contract?\n\nAlice", delay=delay)
+    return alice, bob, original, pinned
+
+
+def _drafts_in_imap(world: MailWorld, user: Any) -> list[int]:
+    with world.imap_client(user) as client:
+        client.select_folder("Drafts", readonly=True)
+        return list(client.search(["ALL"]))
+
+
+def test_sigterm_in_the_middle_of_a_cycle_lets_it_finish(
+    mail_world: MailWorld, home: Path, agents: list[AgentProcess], llm_server: FakeLlm
+) -> None:
+    alice, _bob, _original, pinned = _due_world(mail_world, home, llm_server, "copilot", 2.0)
+    agent = start(agents, home, INBOX_AGENT_NOW=pinned)
+    assert wait_for(lambda: llm_server.chat_requests, 30), agent.output + log_text(home)
+    agent.signal(signal.SIGTERM)  # the model is still thinking: the cycle is half way
+    assert agent.wait(30) == 0, agent.output
+    assert "stopping after the current step" in agent.output
+    drafts = store_rows(home, "SELECT message_id, state FROM drafts")
+    assert [state for _mid, state in drafts] == ["queued"]
+    assert len(_drafts_in_imap(mail_world, alice)) == 1  # in Drafts and in the store, once
+    [(seq_state,)] = store_rows(home, "SELECT state FROM sequences")
+    assert seq_state == "awaiting_approval"
+    _assert_audit_intact(home)
+
+
+def _assert_audit_intact(home: Path) -> None:
+    store = Store(home / "data" / "inbox-agent.sqlite3")
+    try:
+        assert audit.verify(store) == []
+    finally:
+        store.close()
+
+
+def test_sigkill_then_restart_loses_nothing_and_sends_once(
+    mail_world: MailWorld, home: Path, agents: list[AgentProcess], llm_server: FakeLlm
+) -> None:
+    alice, bob, original, pinned = _due_world(mail_world, home, llm_server, "autopilot", 3.0)
+    first = start(agents, home, INBOX_AGENT_NOW=pinned)
+    assert wait_for(lambda: llm_server.chat_requests, 30), first.output + log_text(home)
+    first.signal(signal.SIGKILL)  # mid-draft: nothing written yet
+    first.wait(10)
+    second = start(agents, home, INBOX_AGENT_NOW=pinned)
+    assert wait_for(lambda: store_rows(home, "SELECT state FROM outbox") == [("pending",)], 30), (
+        second.output + log_text(home)
+    )
+    assert len(_drafts_in_imap(mail_world, alice)) == 1
+    second.signal(signal.SIGKILL)  # inside the undo window, with a send pending
+    second.wait(10)
+    [(due,)] = store_rows(home, "SELECT not_before FROM outbox")
+    later = (datetime.fromisoformat(due) + timedelta(minutes=1)).isoformat()
+    third = start(agents, home, INBOX_AGENT_NOW=later)  # its time came while nothing ran
+    assert wait_for(lambda: store_rows(home, "SELECT state FROM outbox") == [("sent",)], 30), (
+        third.output + log_text(home)
+    )
+    with mail_world.imap_client(bob) as client:
+        client.select_folder("INBOX", readonly=True)
+        got = client.search(["HEADER", "In-Reply-To", original])
+    assert len(got) == 1  # sent once, threaded
+    assert _drafts_in_imap(mail_world, alice) == []
+    third.signal(signal.SIGTERM)
+    assert third.wait(30) == 0
+    _assert_audit_intact(home)
+
+
+# -- in-process: sleep, pause, problems ------------------------------------------------------------
+
+
+class Told:
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def notify(self, title: str, message: str) -> None:
+        self.said.append((title, message))
+
+
+def _daemon(
+    world: MailWorld, agent_home: Path, autonomy: str
+) -> tuple[daemon.Daemon, Told, Any, Any]:
+    from tests.test_story import write_account
+
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_account(alice, world.imap_port, world.smtp_port, autonomy)
+    settings = config.load_settings()
+    told = Told()
+    d = daemon.Daemon(
+        settings, config.load_accounts(settings), Store(paths.database_file()), told, idle=False
+    )
+    return d, told, alice, bob
+
+
+@pytest.fixture
+def frozen() -> Iterator[None]:
+    clock.set_now(datetime.now(UTC))
+    yield
+    clock.set_now(None)
+
+
+def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
+    mail_world: MailWorld, agent_home: Path
+) -> None:
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    clock.set_now(monday)
+    try:
+        d, _told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+        for topic in ("Q3 contract", "Offsite venue", "Invoice 4411"):
+            mail_world.send(alice, [bob.address], topic, "Thoughts?", date=clock.now())
+        clock.set_now(add_business_days(monday, 4))  # Friday 10:00
+        d.cycle("main")
+        assert len(d.store.outbox("main", ("pending",))) == 3
+        d._heartbeat()
+        clock.advance(timedelta(hours=9))  # the lid was closed; it opens at 19:00
+        d._heartbeat()
+        assert ("poll", "main") in d._queued  # a poll at once, before the next interval
+        d.cycle("main")
+        assert [r["state"] for r in d.store.outbox("main")] == ["pending"] * 3
+        clock.set_now(add_business_days(monday, 7) + timedelta(hours=1))  # Monday 11:00
+        d.cycle("main")
+        assert [r["state"] for r in d.store.outbox("main")].count("sent") == 1  # not three
+        d.store.close()
+    finally:
+        clock.set_now(None)
+
+
+def test_a_send_checked_on_time_goes_out_on_time(mail_world: MailWorld, agent_home: Path) -> None:
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    clock.set_now(monday)
+    try:
+        d, _told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+        mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
+        clock.set_now(add_business_days(monday, 4))
+        d.cycle("main")
+        [row] = d.store.outbox("main", ("pending",))
+        clock.set_now(datetime.fromisoformat(row["not_before"]) + timedelta(seconds=30))
+        d.cycle("main")  # the due job, half a minute after the send's time
+        assert [r["state"] for r in d.store.outbox("main")] == ["sent"]
+        d.store.close()
+    finally:
+        clock.set_now(None)
+
+
+def test_paused_reads_mail_but_drafts_nothing_and_the_pause_survives(
+    mail_world: MailWorld, agent_home: Path, frozen: None
+) -> None:
+    d, _told, alice, bob = _daemon(mail_world, agent_home, "copilot")
+    mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?")
+    clock.advance(add_business_days(clock.now(), 4) - clock.now())
+    status.set_paused(True, "test")
+    d.cycle("main")
+    assert d.store.last_sync("main") and d.store.drafts("main") == []
+    assert status.paused() and "by test" in status.paused_since()
+    status.set_paused(False, "test")
+    d.cycle("main")
+    assert [x["state"] for x in d.store.drafts("main")] == ["queued"]
+    d.publish()
+    assert d.snapshot.state == "attention" and len(d.snapshot.approvals) == 1
+    d.store.close()
+
+
+def test_a_rejected_password_is_told_once_and_not_retried_until_it_changes(
+    mail_world: MailWorld, agent_home: Path
+) -> None:
+    d, told, alice, _bob = _daemon(mail_world, agent_home, "copilot")
+    secrets.set_secret("main", "imap", "wrong")
+    for _ in range(3):
+        d.cycle("main")
+        d.publish()
+    needs = [m for t, m in told.said if t == "inbox-agent needs you"]
+    assert len(needs) == 1 and "rejected the login" in needs[0]
+    assert d._is_blocked("main") and d.snapshot.state == "error"
+    assert d.store.last_sync("main") is None
+    secrets.set_secret("main", "imap", alice.password)
+    d.cycle("main")
+    d.publish()
+    assert d.store.last_sync("main") and d.snapshot.state == "watching"
+    assert told.said[-1] == ("inbox-agent", "main: working again")
+    last = status.read_state()["accounts"]["main"]["last_error"]
+    assert last["kind"] == "login"  # the last error stays on record for `status`
+    d.store.close()
+
+
+# -- pure decisions ---------------------------------------------------------------------------------
+
+
+def test_alerts_tell_once_and_wait_for_transient_failures_to_last() -> None:
+    alerts, t0 = notify.Alerts(), datetime(2026, 3, 2, 9, tzinfo=UTC)
+    down = notify.Problem("unreachable", "main", "cannot reach the IMAP server")
+    assert alerts.update("main", "mail", down, t0) == []
+    assert alerts.update("main", "mail", down, t0 + timedelta(minutes=10)) == []
+    assert alerts.update("main", "mail", down, t0 + timedelta(minutes=31)) == [down]
+    assert alerts.update("main", "mail", down, t0 + timedelta(minutes=40)) == []
+    assert alerts.update("main", "mail", None, t0 + timedelta(minutes=41)) == [
+        "main: working again"
+    ]
+    login = notify.Problem("login", "main", "rejected")
+    assert alerts.update("main", "mail", login, t0) == [login]
+    assert alerts.update("main", "mail", login, t0) == []
+    assert alerts.visible("main", t0) == [login]
+    assert alerts.update("main", "mail", None, t0) == ["main: working again"]
+    assert alerts.update("main", "mail", None, t0) == []
+
+
+def test_failures_are_sorted_into_what_the_user_must_fix() -> None:
+    kind = lambda exc: notify.problem_of(exc, "main").kind  # noqa: E731
+    assert kind(MailServerError("imap.x rejected the login for a", "fix")) == "login"
+    assert kind(MailServerError("cannot reach the IMAP server imap.x:993")) == "unreachable"
+    assert kind(SecretError("no usable keyring")) == "keyring"
+    assert kind(OSError(28, "No space left on device")) == "disk"
+    assert kind(ConnectionResetError()) == "unreachable"
+    assert kind(MailServerError("the OAuth token was revoked")) == "token"
+    assert kind(KeyError("x")) == "failing"
+    assert notify.llm_problem("main", ["llm:m", "offline"], "http://127.0.0.1:1/v1")
+    assert notify.llm_problem("main", ["offline", "llm:m"], "http://127.0.0.1:1/v1") is None
+
+
+@given(st.integers(min_value=1, max_value=100), st.integers(min_value=0, max_value=2**32))
+def test_reconnect_waits_grow_are_capped_and_jittered(failures: int, seed: int) -> None:
+    rnd = random.Random(seed)
+    wait = backoff(failures, rnd, base=2.0, cap=300.0)
+    ceiling = min(300.0, 2.0 * 2 ** (failures - 1))
+    assert ceiling / 2 <= wait <= ceiling
+
+
+def test_due_work_names_what_is_due_and_sleep_is_told_by_the_two_clocks() -> None:
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    seqs = [
+        {"id": 1, "next_due_at": (now - timedelta(minutes=1)).isoformat()},
+        {"id": 2, "next_due_at": (now + timedelta(days=1)).isoformat()},
+    ]
+    out = [{"id": 7, "not_before": now.isoformat()}]
+    reason, keys = daemon.due_work(seqs, out, now)
+    assert reason == "1 nudges due, 1 sends due" and len(keys) == 2
+    assert daemon.due_work([], [], now) == ("", frozenset())
+    assert daemon.slept((now, 100.0), (now + timedelta(hours=8), 160.0)) > 7 * 3600
+    assert daemon.slept((now, 100.0), (now + timedelta(seconds=60), 160.0)) == 0
