@@ -16,7 +16,7 @@ own transaction; a send is bracketed by the outbox), and exit. A second signal e
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
 import logging
 import logging.handlers
 import os
@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from inbox_agent import clock, config, notify, paths, secrets, status
+from inbox_agent.actions import UserActions
 from inbox_agent.cadence import Gap
-from inbox_agent.errors import NotFound, SafetyStop, UserError
-from inbox_agent.notify import Alerts, LogNotifier, Notifier, Problem
+from inbox_agent.errors import SafetyStop, UserError
+from inbox_agent.notify import Health, LogNotifier, Notifier
 from inbox_agent.status import Snapshot
 from inbox_agent.store import Store
 
@@ -45,11 +46,6 @@ VOICE_EVERY = 6 * 3600.0  # the profile itself is learned again when a day old
 WAKE_GAP = 120.0  # seconds the wall clock ran ahead of the monotonic one: we were asleep
 SHUTDOWN_GRACE = 120.0
 OPEN_DRAFTS = ("saved", "queued", "scheduled")
-AUTONOMY_HINT = {
-    "manual": "nudges are saved to Drafts for you to send",
-    "copilot": "nudges wait in Drafts for your approval",
-    "autopilot": "nudges go out by themselves, after the undo window, in your send hours",
-}
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}
 
 
@@ -95,27 +91,20 @@ def single_instance() -> Iterator[None]:
     lock_path = status.lock_file()
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle: IO[str] = lock_path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        pid = handle.read().strip() or "unknown"
+    if not status.try_lock(handle):
+        pid = status.read_pid(handle) or "unknown"
         handle.close()
         raise UserError(
             f"inbox-agent is already running for {paths.data_dir()} (pid {pid})",
             "use that one (`inbox-agent status`), stop it first, or set INBOX_AGENT_HOME "
             "for a separate profile",
         ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
+    status.write_pid(handle, os.getpid())
     try:
         yield
     finally:
-        handle.seek(0)
-        handle.truncate()
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        status.write_pid(handle, None)
+        status.unlock(handle)
         handle.close()
 
 
@@ -153,7 +142,6 @@ class Daemon:
         self.accounts = {a.name: a for a in accounts}
         self.engines = {a.name: Engine(a, settings, store) for a in accounts}
         self.notifier: Notifier = notifier or LogNotifier()
-        self.alerts = Alerts()
         self.stopping = threading.Event()
         self.snapshot = Snapshot()
         self.started_at = clock.now().isoformat()
@@ -164,17 +152,16 @@ class Daemon:
         self._queued_guard = threading.Lock()
         self._listeners: list[Callable[[Snapshot], None]] = []
         self._watch: dict[str, str] = {a.name: "polling" for a in accounts}
-        self._blocked: dict[str, str] = {}
         self._tried: dict[str, frozenset[str]] = {}
         self._known_queue: set[int] | None = None
         self._beat: tuple[datetime, float] | None = None
         self._state_text = ""
-        previous = status.read_state().get("accounts", {})
-        self._last_errors: dict[str, dict[str, str]] = {
-            name: value["last_error"]
-            for name, value in previous.items()
-            if isinstance(value, dict) and isinstance(value.get("last_error"), dict)
-        }
+        self.health = Health(
+            lambda title, message: self.notifier.notify(title, message),
+            partial(_fingerprint, self.accounts),
+            status.read_state().get("accounts", {}),
+        )
+        self.user = UserActions(self)
         self.scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             executors={"default": {"type": "threadpool", "max_workers": 1}},
@@ -208,7 +195,7 @@ class Daemon:
                     account,
                     on_change=partial(self.poll_now, name),
                     on_mode=self._set_watch,
-                    may_connect=partial(self._may_connect, name),
+                    may_connect=partial(self.health.may_connect, name),
                 )
                 self.watchers[name] = watcher
                 watcher.start()
@@ -277,7 +264,7 @@ class Daemon:
         """One account's cycle; while paused, a sync only (replies still end sequences at the
         next real cycle, and nothing stale is sent on resume)."""
         engine = self.engines[name]
-        if self._is_blocked(name):
+        if self.health.blocked(name):
             return
         before = {d["id"] for d in self.store.drafts(name, OPEN_DRAFTS)}
         try:
@@ -289,33 +276,18 @@ class Daemon:
             else:
                 log.info("%s: %s", name, engine.tick().summary())
         except Exception as exc:
-            self._failed(name, exc)
+            self.health.failed(name, exc)
             return
-        self._tell(name, "mail", None)
+        self.health.tell(name, "mail", None)
         new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d["id"] not in before]
         if new and self.settings.llm.enabled:
             drafters = [d["drafter"] for d in new]
-            self._tell(name, "llm", notify.llm_problem(name, drafters, self.settings.llm.base_url))
-
-    def _failed(self, name: str, exc: Exception) -> None:
-        problem = notify.problem_of(exc, name)
-        if problem.kind == "failing":
-            log.exception("%s: the cycle failed; the next poll tries again", name)
-        else:
-            log.error("%s: %s", name, exc)
-        self._last_errors[name] = {
-            "at": clock.now().isoformat(),
-            "kind": problem.kind,
-            "message": problem.message,
-        }
-        if problem.kind in ("login", "token", "keyring"):
-            # retrying a refused login every few minutes gets accounts locked: wait for a change
-            self._blocked[name] = self._fingerprint(name)
-        self._tell(name, "mail", problem)
+            problem = notify.llm_problem(name, drafters, self.settings.llm.base_url)
+            self.health.tell(name, "llm", problem)
 
     def due_check(self, name: str) -> None:
         self._heartbeat()
-        if status.paused() or self._is_blocked(name):
+        if status.paused() or self.health.blocked(name):
             return
         reason, keys = due_work(
             self.store.sequences(name, ("waiting",)),
@@ -329,7 +301,7 @@ class Daemon:
             self.cycle(name)
 
     def refresh_voice(self, name: str) -> None:
-        if status.paused() or self._is_blocked(name):
+        if status.paused() or self.health.blocked(name):
             return
         engine = self.engines[name]
         try:
@@ -356,7 +328,7 @@ class Daemon:
             self.store,
             {n: (a, self.engines[n].rules().default) for n, a in self.accounts.items()},
             dict(self._watch),
-            {n: self.alerts.visible(n, now) for n in self.accounts},
+            {n: self.health.alerts.visible(n, now) for n in self.accounts},
             status.paused(),
         )
         self.snapshot = snap
@@ -371,7 +343,7 @@ class Daemon:
                 else "A nudge waits for your approval",
                 "\n".join(n.label for n in new[:5]) + more,
             )
-        text = status.state_of(snap, os.getpid(), self.started_at, self._last_errors)
+        text = status.state_of(snap, os.getpid(), self.started_at, self.health.last_errors)
         text.pop("updated_at")
         rendered = repr(text)
         if rendered != self._state_text:
@@ -386,48 +358,17 @@ class Daemon:
             except Exception:
                 log.exception("a snapshot listener failed")
 
-    def _tell(self, name: str, area: str, found: Problem | None) -> None:
-        for item in self.alerts.update(name, area, found, clock.now()):
-            if isinstance(item, Problem):
-                self.notifier.notify(
-                    "inbox-agent needs you", item.line() + (f"\n{item.fix}" if item.fix else "")
-                )
-            else:
-                self.notifier.notify("inbox-agent", item)
-
     def _set_watch(self, name: str, mode: str) -> None:
         if self._watch.get(name) != mode:
             self._watch[name] = mode
             if not self.stopping.is_set() and self.scheduler.running:
                 self.run_action("refresh", lambda: "")
 
-    def _fingerprint(self, name: str) -> str:
-        import hashlib
+    # -- work asked for from outside (the tray's menu: see `actions.py`) -------------------------
+    def unblock_all(self) -> None:
+        """Try refused logins again at the next cycle (the user asked: Sync now)."""
+        self.health.unblock_all()
 
-        try:
-            secret = secrets.get_secret(name, "imap") or ""
-        except UserError:
-            secret = ""
-        try:
-            mtime = str(self.accounts[name].path.stat().st_mtime_ns)
-        except OSError:
-            mtime = ""
-        return hashlib.sha256(f"{secret}\0{mtime}".encode()).hexdigest()
-
-    def _may_connect(self, name: str) -> bool:
-        return not self._is_blocked(name)
-
-    def _is_blocked(self, name: str) -> bool:
-        held = self._blocked.get(name)
-        if held is None:
-            return False
-        if self._fingerprint(name) == held:
-            return True
-        log.info("%s: the password or the account file changed; trying again", name)
-        self._blocked.pop(name, None)
-        return False
-
-    # -- the user's actions (from the tray: they run in the worker, after the job in progress) --
     def run_action(self, label: str, action: Callable[[], str]) -> None:
         def job() -> None:
             if self.stopping.is_set():
@@ -446,88 +387,18 @@ class Daemon:
 
         self.scheduler.add_job(job, id=f"action:{uuid.uuid4().hex}", misfire_grace_time=None)
 
-    @contextmanager
-    def _as_user(self, account: str, actor: str) -> Iterator[Any]:
-        engine = self.engines[account]
-        before, engine.actor = engine.actor, actor
-        try:
-            yield engine
-        finally:
-            engine.actor = before
 
-    def _nudge(self, draft_id: int) -> status.Nudge:
-        for nudge in (*self.snapshot.approvals, *self.snapshot.scheduled):
-            if nudge.draft_id == draft_id:
-                return nudge
-        raise NotFound(f"draft {draft_id} no longer waits", "the menu shows what still does")
-
-    def approve(self, draft_id: int, actor: str = "tray") -> None:
-        def act() -> str:
-            nudge = self._nudge(draft_id)
-            with self._as_user(nudge.account, actor) as engine:
-                engine.approve(draft_id)
-            return f"Sent: {nudge.label}"
-
-        self.run_action("Not sent", act)
-
-    def reject(self, draft_id: int, actor: str = "tray") -> None:
-        def act() -> str:
-            nudge = self._nudge(draft_id)
-            with self._as_user(nudge.account, actor) as engine:
-                engine.reject(draft_id)
-            return f"Rejected: {nudge.label} (removed from {nudge.where}; this touch is skipped)"
-
-        self.run_action("Reject", act)
-
-    def undo(self, draft_id: int, actor: str = "tray") -> None:
-        def act() -> str:
-            nudge = self._nudge(draft_id)
-            with self._as_user(nudge.account, actor) as engine:
-                engine.undo(draft_id)
-            return f"Will not be sent: {nudge.label}"
-
-        self.run_action("Undo", act)
-
-    def dismiss(self, account: str, sequence_id: int, actor: str = "tray") -> None:
-        def act() -> str:
-            with self._as_user(account, actor) as engine:
-                engine.dismiss(sequence_id)
-            return "Thread dismissed: no more nudges on it"
-
-        self.run_action("Dismiss", act)
-
-    def sync_now(self) -> None:
-        self._blocked.clear()
-        self.poll_now(None, "asked from the tray")
-
-    def set_paused(self, flag: bool, actor: str = "tray") -> None:
-        status.set_paused(flag, actor)
-        log.info("%s by %s", "paused" if flag else "resumed", actor)
-        if not flag:
-            self.poll_now(None, "resumed")
-        self.run_action("Pause", lambda: "")
-
-    def set_autonomy(self, name: str, level: str, actor: str = "tray") -> None:
-        """The account's default level, as `inbox-agent autonomy set default LEVEL` sets it
-        (contact, domain, folder and thread rules still win where they apply)."""
-
-        def act() -> str:
-            with self._as_user(name, actor) as engine:
-                engine.set_autonomy("default", level)
-            return f"{name} is now {level.title()} by default: {AUTONOMY_HINT[level]}"
-
-        self.run_action("Autonomy", act)
-
-    def export_audit(self, then: Callable[[Path], None]) -> None:
-        """Write the audit log as text (newest 5000 rows) and hand the file to `then`."""
-
-        def act() -> str:
-            path = paths.data_dir() / "audit-log.txt"
-            path.write_text(status.audit_text(self.store.audit_rows()[-5000:]), encoding="utf-8")
-            then(path)
-            return ""
-
-        self.run_action("Open audit log", act)
+def _fingerprint(accounts: dict[str, config.Account], name: str) -> str:
+    """What a refused login depends on: the stored password and the account file."""
+    try:
+        secret = secrets.get_secret(name, "imap") or ""
+    except UserError:
+        secret = ""
+    try:
+        mtime = str(accounts[name].path.stat().st_mtime_ns)
+    except OSError:
+        mtime = ""
+    return hashlib.sha256(f"{secret}\0{mtime}".encode()).hexdigest()
 
 
 # -- `inbox-agent run` -------------------------------------------------------------------------------

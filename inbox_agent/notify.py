@@ -14,10 +14,12 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from inbox_agent import clock
 from inbox_agent.errors import MailServerError, SecretError, UserError
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,67 @@ class Alerts:
             for (name, area), (problem, _since) in sorted(self._since.items())
             if name == account and ((name, area) in self._told or self._due((name, area), now))
         ]
+
+
+class Health:
+    """Per account: problems told once, refused logins held back until what they depend on
+    changes (retrying a wrong password every few minutes gets accounts locked), and the last
+    error, kept for `inbox-agent status` across restarts."""
+
+    def __init__(
+        self,
+        say: Callable[[str, str], None],
+        fingerprint: Callable[[str], str],
+        saved: Mapping[str, Any],
+    ) -> None:
+        self.say, self.fingerprint = say, fingerprint
+        self.alerts = Alerts()
+        self.held: dict[str, str] = {}
+        self.last_errors: dict[str, dict[str, str]] = {
+            name: value["last_error"]
+            for name, value in saved.items()
+            if isinstance(value, dict) and isinstance(value.get("last_error"), dict)
+        }
+
+    def failed(self, name: str, exc: BaseException) -> Problem:
+        problem = problem_of(exc, name)
+        if problem.kind == "failing":
+            log.error("%s: the cycle failed; the next poll tries again", name, exc_info=exc)
+        else:
+            log.error("%s: %s", name, exc)
+        self.last_errors[name] = {
+            "at": clock.now().isoformat(),
+            "kind": problem.kind,
+            "message": problem.message,
+        }
+        if problem.kind in ("login", "token", "keyring"):
+            self.held[name] = self.fingerprint(name)
+        self.tell(name, "mail", problem)
+        return problem
+
+    def tell(self, name: str, area: str, found: Problem | None) -> None:
+        for item in self.alerts.update(name, area, found, clock.now()):
+            if isinstance(item, Problem):
+                fix = f"\n{item.fix}" if item.fix else ""
+                self.say("inbox-agent needs you", item.line() + fix)
+            else:
+                self.say("inbox-agent", item)
+
+    def blocked(self, name: str) -> bool:
+        held = self.held.get(name)
+        if held is None:
+            return False
+        if self.fingerprint(name) == held:
+            return True
+        log.info("%s: the password or the account file changed; trying again", name)
+        self.held.pop(name, None)
+        return False
+
+    def may_connect(self, name: str) -> bool:
+        return not self.blocked(name)
+
+    def unblock_all(self) -> None:
+        self.held.clear()
 
 
 class Notifier(Protocol):

@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from inbox_agent import clock, paths
 from inbox_agent.config import Account
@@ -36,19 +36,67 @@ def pause_file() -> Path:
     return paths.data_dir() / "paused"
 
 
+def try_lock(handle: IO[str]) -> bool:
+    """Take the profile's lock without waiting; False when another process holds it. The
+    kernel drops it when its holder dies, however it dies."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def unlock(handle: IO[str]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_pid(handle: IO[str], pid: int | None) -> None:
+    handle.seek(0)
+    handle.truncate()
+    if pid is not None:
+        handle.write(str(pid))
+    handle.flush()
+
+
+def read_pid(handle: IO[str]) -> int:
+    """The pid in the lock file, or 0 when it cannot be read (Windows locks the bytes too)."""
+    try:
+        handle.seek(0)
+        text = handle.read().strip()
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
 def running_pid() -> int | None:
     """The pid of the daemon holding this profile's lock, or None when none runs (0 when one
     runs but its pid could not be read)."""
     path = lock_file()
     if not path.exists():
         return None
-    with path.open("r") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = handle.read().strip()
-            return int(text) if text.isdigit() else 0
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    with path.open("r+") as handle:
+        if not try_lock(handle):
+            return read_pid(handle)
+        unlock(handle)
     return None
 
 

@@ -139,17 +139,20 @@ def title_of(snap: Snapshot, now: datetime) -> str:
     return " · ".join(parts)
 
 
-class Actions:
-    """What the menu can ask for. The daemon does the work; `Tray` adds the desktop's part."""
+class MenuActions:
+    """What the menu can ask for: the daemon's `UserActions`, plus the desktop's own part."""
 
     def __init__(
-        self, daemon: Any, open_draft: Callable[[Nudge], None], open_path: Callable[[Path], None]
+        self,
+        user: Any,
+        open_draft: Callable[[Nudge], None],
+        open_path: Callable[[Path], None],
     ) -> None:
-        self.daemon, self.open_draft, self.open_path = daemon, open_draft, open_path
+        self.user, self.open_draft, self.open_path = user, open_draft, open_path
 
 
-def menu_model(snap: Snapshot, act: Actions, now: datetime) -> tuple[Entry, ...]:
-    d = act.daemon
+def menu_model(snap: Snapshot, act: MenuActions, now: datetime) -> tuple[Entry, ...]:
+    d = act.user
     rows: list[Entry] = [Entry("Sync now", d.sync_now, default=True)]
     for a in snap.accounts:
         rows.append(label(f"{a.name} ({a.email}): {WATCH_WORDS.get(a.watch, a.watch)}"))
@@ -229,7 +232,7 @@ def menu_model(snap: Snapshot, act: Actions, now: datetime) -> tuple[Entry, ...]
     rows.append(Entry("Open audit log", partial(d.export_audit, act.open_path)))
     rows.append(Entry("Open config folder", partial(act.open_path, paths.config_dir())))
     rows.append(SEPARATOR)
-    rows.append(Entry("Quit", d.request_stop))
+    rows.append(Entry("Quit", d.quit))
     return tuple(rows)
 
 
@@ -299,7 +302,7 @@ class Tray:
 
     def __init__(self, daemon: Any, pystray: Any) -> None:
         self.daemon, self._pystray = daemon, pystray
-        self.actions = Actions(daemon, self.open_draft, self.open_path)
+        self.actions = MenuActions(daemon.user, self.open_draft, self.open_path)
         self.notifications: list[tuple[str, str]] = []  # the last few, for tests and the log
         self._seen: tuple[Any, ...] = ()
         self._drawn: tuple[str, int] = ("", -1)

@@ -320,7 +320,7 @@ def test_a_rejected_password_is_told_once_and_not_retried_until_it_changes(
         d.publish()
     needs = [m for t, m in told.said if t == "inbox-agent needs you"]
     assert len(needs) == 1 and "rejected the login" in needs[0]
-    assert d._is_blocked("main") and d.snapshot.state == "error"
+    assert d.health.blocked("main") and d.snapshot.state == "error"
     assert d.store.last_sync("main") is None
     secrets.set_secret("main", "imap", alice.password)
     d.cycle("main")

@@ -23,7 +23,7 @@ import pytest
 from inbox_agent import status
 from inbox_agent.notify import Problem
 from inbox_agent.status import AccountView, Nudge, Snapshot
-from inbox_agent.tray import Actions, display_problem, draw_icon, menu_model, title_of
+from inbox_agent.tray import MenuActions, display_problem, draw_icon, menu_model, title_of
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.desktop import Desktop, missing_tools
 from tests.infra.mail import MailWorld, wait_for
@@ -76,7 +76,7 @@ def test_a_nudge_reads_as_subject_recipient_and_touch_and_its_rows_do_what_they_
     ]
     d, opened = Recorder(), Recorder()
     rows = menu_model(
-        snap, Actions(d, opened.draft, opened.path), datetime(2026, 3, 2, 10, tzinfo=UTC)
+        snap, MenuActions(d, opened.draft, opened.path), datetime(2026, 3, 2, 10, tzinfo=UTC)
     )
     by_text = {r.text: r for r in rows}
     nudge = by_text["Re: Q3 contract → Bob Stone, 2nd touch"]
@@ -103,7 +103,7 @@ def test_a_nudge_reads_as_subject_recipient_and_touch_and_its_rows_do_what_they_
     paused = {
         r.text
         for r in menu_model(
-            _snapshot(paused=True), Actions(d, opened.draft, opened.path), datetime.now(UTC)
+            _snapshot(paused=True), MenuActions(d, opened.draft, opened.path), datetime.now(UTC)
         )
     }
     assert "Resume" in paused and "Pause all" not in paused
