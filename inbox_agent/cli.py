@@ -319,7 +319,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     if info["paused"]:
         print(f"paused since {info['paused_since']} (inbox-agent resume)")
     for a in info["accounts"]:
-        print(f"{a['name']} ({a['email']}, {a['autonomy']}): watching by {a['watch']}")
+        watch = {
+            "idle": "watching (IMAP IDLE push)",
+            "polling": "watching (polling)",
+            "connecting": "reconnecting",
+        }.get(a["watch"], "not watched now")
+        print(f"{a['name']} ({a['email']}, {a['autonomy']} by default): {watch}")
         print(f"  last successful sync: {str(a['last_sync'] or 'never')[:19]}")
         print(f"  pending approvals: {a['pending_approvals']} (inbox-agent queue)")
         sends = a["scheduled_sends"]

@@ -161,7 +161,12 @@ def desktop() -> Iterator[Desktop]:
         pytest.fail(
             f"the tray tests need {', '.join(missing)}: run scripts/test (it installs them)"
         )
-    pytest.importorskip("gi", reason="PyGObject is missing: run scripts/test")
+    try:
+        import gi  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "PyGObject is missing (the tray's GTK backend): run scripts/test, it installs it"
+        )
     screen = Desktop().start()
     yield screen
     screen.stop()
