@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -375,11 +376,16 @@ class Tray:
         except ImportError:
             return
 
+        done = threading.Event()
+
         def put_back() -> bool:
-            signal.signal(signal.SIGINT, handler)
+            signal.signal(signal.SIGINT, handler)  # only the main thread (GLib's loop) may
+            done.set()
             return False
 
         GLib.idle_add(put_back)
+        if not done.wait(5):  # ready means ready: a Ctrl-C from now on stops gracefully
+            log.warning("Ctrl-C may stop the tray at once (the GTK loop did not take our handler)")
 
 
 def _clicked(action: Callable[[], None] | None) -> Callable[[Any, Any], None]:

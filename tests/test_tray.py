@@ -312,3 +312,21 @@ def test_the_tray_approves_rejects_dismisses_pauses_and_quits(
         harness.stop()
     if os.environ.get("UPDATE_README_SCREENSHOT"):
         shutil.copy(OUTPUT / "tray-menu.png", ROOT / "docs" / "tray-menu.png")
+
+
+def test_ctrl_c_stops_the_tray_gracefully(
+    desktop: Desktop, mail_world: MailWorld, tmp_path: Path
+) -> None:
+    """pystray's GTK backend makes SIGINT kill at once; the tray gives it back to our handler."""
+    home = tmp_path / "profile"
+    write_profile(home, mail_world.new_user("alice"), mail_world.imap_port, mail_world.smtp_port)
+    env = profile_env(home, **{k: desktop.env[k] for k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")})
+    env["PYSTRAY_BACKEND"] = "gtk"
+    harness = Harness(home, env)
+    try:
+        harness.expect("READY", 20)
+        harness.proc.send_signal(signal.SIGINT)  # READY comes after the handler is back
+        assert harness.proc.wait(15) == 0
+        assert "stopping after the current step" in (home / "harness.err").read_text()
+    finally:
+        harness.stop()
