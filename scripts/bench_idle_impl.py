@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
+from tests.infra.daemon import AgentProcess, idle_latencies, log_text, profile_env, write_profile
 from tests.infra.dovecot import DovecotServer
-from tests.infra.mail import MailUser, build_message, send, submit, wait_for
+from tests.infra.mail import MailUser, wait_for
 from tests.infra.mailgen import generate, write_maildir
 from tests.infra.smtp_relay import start_submission_server
 
@@ -53,40 +53,7 @@ def user(server: DovecotServer, name: str) -> MailUser:
 
 def latency(server: DovecotServer, smtp_port: int, root: Path, n: int) -> dict[str, Any]:
     alice, bob = user(server, "alice"), user(server, "bob")
-    home = root / "latency"
-    write_profile(
-        home, alice, server.imap_port, smtp_port, settings='[daemon]\npoll_interval = "1h"\n'
-    )
-    originals = [
-        send(smtp_port, server.imap_port, alice, [bob.address], f"Question {i}", f"Number {i}?")
-        for i in range(n)
-    ]
-    agent = AgentProcess(home, ["run", "--no-tray"], profile_env(home))
-    try:
-        states = lambda: dict(store_rows(home, "SELECT anchor_message_id, state FROM sequences"))  # noqa: E731
-        if not wait_for(lambda: len(states()) == n, 60):
-            raise SystemExit(
-                "the daemon did not track the threads:\n" + agent.output + log_text(home)
-            )
-        time.sleep(1.0)  # let the IDLE connection settle
-        seconds = []
-        for i, original in enumerate(originals):
-            reply = build_message(
-                bob,
-                [alice.address],
-                f"Re: Question {i}",
-                "Yes.",
-                in_reply_to=original,
-                references=[original],
-            )
-            started = time.monotonic()
-            submit(smtp_port, bob, reply)
-            if not wait_for(lambda o=original: states().get(o) == "replied", 60, 0.01):
-                raise SystemExit(f"reply {i} was not noticed in 60 s:\n" + log_text(home))
-            seconds.append(time.monotonic() - started)
-            time.sleep(0.2)
-    finally:
-        agent.stop()
+    seconds = idle_latencies(root / "latency", alice, bob, server.imap_port, smtp_port, n)
     return {
         "deliveries": n,
         "median_s": round(statistics.median(seconds), 3),

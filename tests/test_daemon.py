@@ -11,7 +11,6 @@ import json
 import random
 import signal
 import statistics
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,23 +25,19 @@ from inbox_agent.cadence import add_business_days
 from inbox_agent.errors import MailServerError, SecretError
 from inbox_agent.idlewatch import backoff
 from inbox_agent.store import Store
-from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
+from tests.infra.daemon import (
+    AgentProcess,
+    idle_latencies,
+    log_text,
+    profile_env,
+    store_rows,
+    watch_mode,
+    write_profile,
+)
 from tests.infra.llm_server import FakeLlm
-from tests.infra.mail import MailWorld, build_message, submit, wait_for
+from tests.infra.mail import MailWorld, wait_for
 
 QUIET_POLLS = '[daemon]\npoll_interval = "1h"\n'  # only IDLE can explain a fast reaction
-
-
-def sequences(home: Path) -> dict[str, str]:
-    return dict(store_rows(home, "SELECT anchor_message_id, state FROM sequences"))
-
-
-def watch_mode(home: Path) -> str:
-    path = home / "data" / "daemon-state.json"
-    try:
-        return str(json.loads(path.read_text())["accounts"]["main"]["watch"])
-    except (OSError, ValueError, KeyError):
-        return ""
 
 
 @pytest.fixture
@@ -67,43 +62,11 @@ def start(agents: list[AgentProcess], home: Path, *args: str, **env: str) -> Age
 # -- push: a reply ends its sequence within seconds ---------------------------------------------------
 
 
-def measure_idle_latency(
-    world: MailWorld, home: Path, agents: list[AgentProcess], n: int
-) -> list[float]:
-    """Seconds from handing each of `n` replies to SMTP (delivered by LMTP before the 250) to
-    its sequence reading `replied`, with polling set to once an hour."""
-    alice, bob = world.new_user("alice"), world.new_user("bob")
-    write_profile(home, alice, world.imap_port, world.smtp_port, settings=QUIET_POLLS)
-    originals = [
-        world.send(alice, [bob.address], f"Question {i}", f"Question number {i}?") for i in range(n)
-    ]
-    agent = start(agents, home)
-    assert wait_for(lambda: len(sequences(home)) == n and watch_mode(home) == "idle", 30), (
-        agent.output + log_text(home)
-    )
-    latencies = []
-    for i, original in enumerate(originals):
-        reply = build_message(
-            bob,
-            [alice.address],
-            f"Re: Question {i}",
-            "Yes.",
-            in_reply_to=original,
-            references=[original],
-        )
-        started = time.monotonic()
-        submit(world.smtp_port, bob, reply)
-        assert wait_for(lambda o=original: sequences(home).get(o) == "replied", 15, 0.02), log_text(
-            home
-        )
-        latencies.append(time.monotonic() - started)
-    return latencies
-
-
 def test_a_reply_stops_its_sequence_within_seconds_by_idle(
     mail_world: MailWorld, home: Path, agents: list[AgentProcess]
 ) -> None:
-    latencies = measure_idle_latency(mail_world, home, agents, 5)
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    latencies = idle_latencies(home, alice, bob, mail_world.imap_port, mail_world.smtp_port, 5)
     print(
         f"IDLE latency over 5: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s"
     )

@@ -174,13 +174,14 @@ def desktop() -> Iterator[Desktop]:
 
 class Harness:
     def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self._err = (home / "harness.err").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.infra.tray_harness"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=(home / "harness.err").open("wb"),
+            stderr=self._err,
             text=True,
         )
 
@@ -218,6 +219,9 @@ class Harness:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        for stream in (self.proc.stdin, self.proc.stdout, self._err):
+            if stream is not None:
+                stream.close()
 
 
 def _checked(harness: Harness, parent: str) -> str:

@@ -8,6 +8,7 @@ for it; `store_rows` reads the store from outside, read-only, as `status` would.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -134,3 +135,54 @@ def store_rows(home: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[A
 def log_text(home: Path) -> str:
     path = home / "logs" / "inbox-agent.log"
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+def sequences(home: Path) -> dict[str, str]:
+    """anchor Message-ID → state, for every sequence in the profile's store."""
+    return dict(store_rows(home, "SELECT anchor_message_id, state FROM sequences"))
+
+
+def watch_mode(home: Path, account: str = "main") -> str:
+    """How the daemon says it watches `account` (idle, polling, connecting), from its state file."""
+    try:
+        state = json.loads((home / "data" / "daemon-state.json").read_text())
+        return str(state["accounts"][account]["watch"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def idle_latencies(
+    home: Path, alice: MailUser, bob: MailUser, imap_port: int, smtp_port: int, n: int
+) -> list[float]:
+    """Seconds from handing each of `n` replies from bob to SMTP (delivered by LMTP before the
+    250) to its sequence reading `replied`, with `inbox-agent run --no-tray` watching alice's
+    account and polls set to once an hour: only IDLE can explain a fast answer."""
+    from tests.infra.mail import build_message, send, submit, wait_for
+
+    write_profile(home, alice, imap_port, smtp_port, settings='[daemon]\npoll_interval = "1h"\n')
+    originals = [
+        send(smtp_port, imap_port, alice, [bob.address], f"Question {i}", f"Number {i}?")
+        for i in range(n)
+    ]
+    agent = AgentProcess(home, ["run", "--no-tray"], profile_env(home))
+    try:
+        if not wait_for(lambda: len(sequences(home)) == n and watch_mode(home) == "idle", 30):
+            raise AssertionError("not tracked or not idle:\n" + agent.output + log_text(home))
+        seconds = []
+        for i, original in enumerate(originals):
+            reply = build_message(
+                bob,
+                [alice.address],
+                f"Re: Question {i}",
+                "Yes.",
+                in_reply_to=original,
+                references=[original],
+            )
+            started = time.monotonic()
+            submit(smtp_port, bob, reply)
+            if not wait_for(lambda o=original: sequences(home).get(o) == "replied", 30, 0.01):
+                raise AssertionError(f"reply {i} was not noticed in 30 s:\n" + log_text(home))
+            seconds.append(time.monotonic() - started)
+    finally:
+        agent.stop()
+    return seconds
