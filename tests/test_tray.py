@@ -254,7 +254,12 @@ def test_the_tray_approves_rejects_dismisses_pauses_and_quits(
             if k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "NO_AT_BRIDGE")
         },
     )
-    env.update(PYSTRAY_BACKEND="gtk", INBOX_AGENT_NOW=pinned)
+    opened = tmp_path / "opened.txt"  # a stand-in xdg-open: what would the desktop have opened?
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f'#!/bin/sh\necho "$@" >> {opened}\n')
+    (bin_dir / "xdg-open").chmod(0o755)
+    env.update(PYSTRAY_BACKEND="gtk", INBOX_AGENT_NOW=pinned, PATH=f"{bin_dir}:{env['PATH']}")
     harness = Harness(home, env)
     try:
         assert harness.expect("READY", 20) == "pystray._gtk"
@@ -303,6 +308,14 @@ def test_the_tray_approves_rejects_dismisses_pauses_and_quits(
         harness.ask("click Autonomy (main) > Autopilot", "CLICKED")
         assert wait_for(lambda: ("tray", "autonomy", "autopilot") in audit_rows(home), 10)
         assert wait_for(lambda: _checked(harness, "Autonomy (main)") == "Autopilot", 10)
+
+        harness.ask("click Open audit log", "CLICKED")
+        harness.ask("click Open config folder", "CLICKED")
+        log_file = home / "data" / "audit-log.txt"
+        assert wait_for(lambda: opened.exists() and len(opened.read_text().splitlines()) == 2, 10)
+        assert set(opened.read_text().splitlines()) == {str(log_file), str(home / "config")}
+        newest = log_file.read_text().splitlines()[2]
+        assert "tray" in newest and "autonomy" in newest  # newest first
 
         notes = harness.ask("notes", "NOTES")
         said = " | ".join(f"{t}: {m}" for t, m in notes)
