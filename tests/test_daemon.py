@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import random
 import signal
+import smtplib
 import statistics
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,12 +32,14 @@ from tests.infra.daemon import (
     idle_latencies,
     log_text,
     profile_env,
+    sequences,
     store_rows,
     watch_mode,
     write_profile,
 )
+from tests.infra.dovecot import DovecotServer
 from tests.infra.llm_server import FakeLlm
-from tests.infra.mail import MailWorld, wait_for
+from tests.infra.mail import MailUser, MailWorld, build_message, imap_client, wait_for
 
 QUIET_POLLS = '[daemon]\npoll_interval = "1h"\n'  # only IDLE can explain a fast reaction
 
@@ -71,6 +75,47 @@ def test_a_reply_stops_its_sequence_within_seconds_by_idle(
         f"IDLE latency over 5: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s"
     )
     assert max(latencies) <= 10, latencies
+
+
+def test_idle_comes_back_after_the_server_dies_and_replies_still_stop_sequences(
+    home: Path, agents: list[AgentProcess]
+) -> None:
+    crashy = DovecotServer().start()
+    try:
+        alice = MailUser("alice", "alice-pw", "Alice Example")
+        bob = MailUser("bob", "bob-pw", "Bob Example")
+        for person in (alice, bob):
+            crashy.add_user(person.login, person.password)
+        original = build_message(alice, [bob.address], "Q3 contract", "Can you sign it?")
+        with imap_client(crashy.imap_port, alice) as client:
+            client.append("Sent", original.as_bytes(), flags=[b"\\Seen"])
+        write_profile(home, alice, crashy.imap_port, 1, settings=QUIET_POLLS)
+        agent = start(agents, home)
+        assert wait_for(lambda: watch_mode(home) == "idle" and len(sequences(home)) == 1, 30), (
+            agent.output + log_text(home)
+        )
+        crashy.kill()
+        assert wait_for(lambda: watch_mode(home) == "connecting", 15), log_text(home)
+        crashy.restart()
+        assert wait_for(lambda: watch_mode(home) == "idle", 30), log_text(home)
+        reply = build_message(
+            bob,
+            [alice.address],
+            "Re: Q3 contract",
+            "Signed.",
+            in_reply_to=str(original["Message-ID"]),
+            references=[str(original["Message-ID"])],
+        )
+        started = time.monotonic()
+        with smtplib.LMTP(crashy.lmtp_socket) as lmtp:
+            lmtp.sendmail(bob.address, [alice.address], reply.as_bytes())
+        assert wait_for(lambda: list(sequences(home).values()) == ["replied"], 15), log_text(home)
+        assert time.monotonic() - started < 10
+        assert "IDLE connection lost" in log_text(home)
+    finally:
+        for agent in agents:
+            agent.stop()
+        crashy.cleanup()
 
 
 # -- one instance, clean stops, nothing lost ---------------------------------------------------------
