@@ -136,10 +136,10 @@ class IdleWatch(threading.Thread):
             self.on_change("reconnected")
         while not self._halt.is_set() and not self._kicked.is_set():
             self.rounds += 1
+            # DONE's tagged answer proves the connection lives; no NOOP in between, which
+            # would swallow an EXISTS that arrives between two rounds
             if imap.idle(client, self.reissue):
                 self.on_change("new mail")
-            else:
-                client.noop()  # the re-issue: also proves the connection still lives
         client.logout()
         return True
 

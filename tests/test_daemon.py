@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from inbox_agent import audit, clock, config, daemon, notify, paths, secrets, status
 from inbox_agent.cadence import add_business_days
 from inbox_agent.errors import MailServerError, SecretError
-from inbox_agent.idlewatch import backoff
+from inbox_agent.idlewatch import REISSUE as IDLE_REISSUE
+from inbox_agent.idlewatch import IdleWatch, backoff
 from inbox_agent.store import Store
 from tests.infra.daemon import (
     AgentProcess,
@@ -116,6 +117,32 @@ def test_idle_comes_back_after_the_server_dies_and_replies_still_stop_sequences(
         for agent in agents:
             agent.stop()
         crashy.cleanup()
+
+
+def test_idle_is_reissued_on_time_and_still_reports_new_mail(
+    mail_world: MailWorld, agent_home: Path
+) -> None:
+    from tests.test_story import write_account
+
+    alice = mail_world.new_user("alice")
+    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
+    [account] = config.load_accounts(config.load_settings())
+    news: list[str] = []
+    modes: list[str] = []
+    watcher = IdleWatch(account, news.append, lambda _name, mode: modes.append(mode), reissue=0.4)
+    watcher.start()
+    try:
+        assert wait_for(lambda: watcher.rounds >= 4, 10)  # IDLE, DONE, IDLE ... in time
+        assert modes == ["idle"] and news == []
+        with mail_world.imap_client(alice) as client:
+            client.append("INBOX", b"Subject: hello\r\n\r\nhi\r\n")
+        assert wait_for(lambda: "new mail" in news, 10), news
+    finally:
+        watcher.stop()
+        watcher.join(10)
+    assert not watcher.is_alive() and modes[-1] == "stopped"
+    assert daemon.seconds_of(config.load_settings().poll_interval) == 300
+    assert IDLE_REISSUE < 29 * 60
 
 
 # -- one instance, clean stops, nothing lost ---------------------------------------------------------
