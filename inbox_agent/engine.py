@@ -31,7 +31,18 @@ from inbox_agent.errors import NotFound
 from inbox_agent.headers import AGENT_HEADER, Header
 from inbox_agent.outbox import Outbox
 from inbox_agent.sender import SendFailure
-from inbox_agent.sequence import ACTIVE, Due, End, Observe, Pause, Sequence, Start, Touched, plan
+from inbox_agent.sequence import (
+    ACTIVE,
+    DISMISS_KEYWORD,
+    Due,
+    End,
+    Observe,
+    Pause,
+    Sequence,
+    Start,
+    Touched,
+    plan,
+)
 from inbox_agent.store import Store
 from inbox_agent.tracker import Thread, ThreadIndex, build_threads, last_human
 
@@ -250,6 +261,7 @@ class Engine:
             our_ids=frozenset(self.store.our_message_ids(self.account.name)),
             facts=self.facts(),
             opted_out=frozenset(self.store.opt_outs(self.account.name)),
+            dismissed=frozenset(self.store.message_ids_flagged(self.account.name, DISMISS_KEYWORD)),
         )
 
     def _act(self, client: IMAPClient, report: TickReport) -> None:
@@ -300,7 +312,14 @@ class Engine:
             if action.paused:
                 report.counts["paused"] += 1
         elif isinstance(action, End):
-            self._end(client, action.sequence_id, action.state, action.reason, action.message_id)
+            self._end(
+                client,
+                action.sequence_id,
+                action.state,
+                action.reason,
+                action.message_id,
+                actor="user" if action.by_user else None,
+            )
             report.counts[action.state] += 1
         elif isinstance(action, Pause):
             seq = self.sequence_row(action.sequence_id)

@@ -242,9 +242,36 @@ def sync_folder(
             log.info("%s: %d messages were expunged or moved away", folder, len(gone))
             with store.tx():
                 store.forget_uids(account, folder, gone)
+    if condstore and known is not None and not resynced and modseq and known["highestmodseq"]:
+        if modseq != known["highestmodseq"]:  # flags changed: a keyword the user set, say
+            changed = fetch_flag_changes(client, int(known["highestmodseq"]))
+            if changed:
+                with store.tx():
+                    store.update_flags(account, folder, changed)
     with store.tx():
         store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
     return SyncReport(folder, added, resynced)
+
+
+def fetch_flag_changes(client: IMAPClient, since_modseq: int) -> dict[int, tuple[str, ...]]:
+    """UID -> flags of every message whose flags changed after `since_modseq` (CONDSTORE)."""
+    typ, data = client._imap.uid("FETCH", "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})")
+    out: dict[int, tuple[str, ...]] = {}
+    if typ != "OK":
+        return out
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        if not isinstance(line, bytes):
+            continue
+        uid = flags = None
+        for match in _META.finditer(line):
+            if match.group(1):
+                uid = int(match.group(1))
+            elif match.group(3) is not None:
+                flags = tuple(f.decode(errors="replace") for f in match.group(3).split())
+        if uid is not None and flags is not None:
+            out[uid] = flags
+    return out
 
 
 def uid_set(uids: Sequence[int]) -> str:

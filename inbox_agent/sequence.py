@@ -17,6 +17,7 @@ from inbox_agent.classify import MAX_PAUSE, BodyFacts
 from inbox_agent.headers import Header
 from inbox_agent.tracker import Thread, judge, last_human
 
+DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
 ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
 ENDED = ("exhausted", "replied", "bounced", "opted_out", "dismissed")
 PENDING_DRAFT = ("drafted", "awaiting_approval", "scheduled")
@@ -63,6 +64,7 @@ class End:
     state: str  # one of ENDED
     reason: str
     message_id: str
+    by_user: bool = False  # the user ended it from their own mail client
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Context:
     our_ids: frozenset[str] = frozenset()
     facts: Mapping[str, BodyFacts] = field(default_factory=dict)
     opted_out: frozenset[str] = frozenset()
+    dismissed: frozenset[str] = frozenset()  # messages the user tagged "no follow-up"
 
     def fact(self, message_id: str) -> BodyFacts:
         return self.facts.get(message_id, _NO_FACTS)
@@ -131,9 +134,10 @@ def plan(
     our_ids: frozenset[str] = frozenset(),
     facts: Mapping[str, BodyFacts] | None = None,
     opted_out: frozenset[str] = frozenset(),
+    dismissed: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """Everything that should happen now. Never returns a Due for a thread with a reply."""
-    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out)
+    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out, dismissed)
     by_id: dict[str, list[Sequence]] = {}
     anchors: set[str] = set()
     for seq in sequences:
@@ -170,6 +174,17 @@ def _pause_until(ctx: Context, seq: Sequence, auto: Header) -> tuple[datetime, s
 
 
 def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+    tagged = next((mid for mid in thread.message_ids if mid in ctx.dismissed), None)
+    if tagged:
+        return [
+            End(
+                seq.id,
+                "dismissed",
+                f"you tagged it {DISMISS_KEYWORD} in your mail client",
+                tagged,
+                True,
+            )
+        ]
     known = seq.seen_ids | {seq.anchor_message_id}
     new = [m for m in thread.messages if m.message_id not in known]
     inbound = [m for m in new if m.from_addr not in ctx.user]
@@ -238,6 +253,8 @@ def _maybe_start(thread: Thread, anchors: set[str], ctx: Context) -> list[Action
         return []
     if ctx.lookback.after(last.date) < ctx.now:
         return []  # history: the baseline never nudges about messages older than the lookback
+    if any(mid in ctx.dismissed for mid in thread.message_ids):
+        return []  # the user tagged it: no follow-up, ever
     if ctx.opted_out & {*last.to, *last.cc}:
         return []  # someone on it asked never to be followed up again
     due, reason = ctx.cadence.gap_before(1).after(last.date), verdict.reason

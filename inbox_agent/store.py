@@ -312,6 +312,20 @@ class Store:
             "INSERT OR IGNORE INTO opt_outs VALUES (?, ?, ?, ?)", (account, address, message_id, at)
         )
 
+    def update_flags(self, account: str, folder: str, changes: dict[int, tuple[str, ...]]) -> None:
+        self.conn.executemany(
+            "UPDATE messages SET flags = ? WHERE account = ? AND folder = ? AND uid = ?",
+            [(_join(flags), account, folder, uid) for uid, flags in changes.items()],
+        )
+
+    def message_ids_flagged(self, account: str, keyword: str) -> set[str]:
+        """Message-IDs carrying `keyword` (compared case-insensitively, as IMAP does)."""
+        rows = self.conn.execute(
+            "SELECT message_id FROM messages WHERE account = ? AND (' ' || lower(flags) || ' ') LIKE ?",
+            (account, f"% {keyword.lower()} %"),
+        )
+        return {r[0] for r in rows}
+
     def messages_since(self, account: str, rowid: int) -> Iterator[tuple[int, StoredMessage]]:
         """Messages added after `rowid`, streamed: a big mailbox is never held twice in memory."""
         cursor = self.conn.execute(

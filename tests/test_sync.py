@@ -217,3 +217,23 @@ def test_server_killed_mid_sync_costs_one_poll(
     assert len(stored) == len(messages)
     assert len({(m.folder, m.uid) for m in stored}) == len(messages)
     assert {m.header.message_id for m in stored} == {g.message_id for g in messages}
+
+
+def test_a_no_follow_up_tag_in_the_mail_client_dismisses(
+    mail_world: Any, agent_home: Path, four_days_later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    original = mail_world.send(alice, [bob.address], "Ping", "Still on?", date=datetime.now(UTC))
+    clock.set_now(datetime.now(UTC))
+    engine.tick()
+    assert state_of(engine, original)["state"] == "waiting"
+    with mail_world.imap_client(alice) as client:  # the user tags the message in their client
+        client.select_folder("Sent")
+        client.add_flags(client.search(["HEADER", "Message-ID", original]), [b"$NoFollowUp"])
+    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    assert engine.tick().counts["due"] == 0
+    seq = state_of(engine, original)
+    assert seq["state"] == "dismissed"
+    [row] = [r for r in engine.store.audit_rows("main") if r["action"] == "end"]
+    assert row["actor"] == "user" and "$NoFollowUp" in row["reason"]
