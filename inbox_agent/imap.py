@@ -242,12 +242,13 @@ def sync_folder(
             log.info("%s: %d messages were expunged or moved away", folder, len(gone))
             with store.tx():
                 store.forget_uids(account, folder, gone)
-    if condstore and known is not None and not resynced and modseq and known["highestmodseq"]:
-        if modseq != known["highestmodseq"]:  # flags changed: a keyword the user set, say
-            changed = fetch_flag_changes(client, int(known["highestmodseq"]))
-            if changed:
-                with store.tx():
-                    store.update_flags(account, folder, changed)
+    old_modseq = known["highestmodseq"] if known is not None and not resynced else None
+    if condstore and modseq and old_modseq and modseq != old_modseq:
+        # flags changed since the last poll: a keyword the user set in their client, say
+        changed = fetch_flag_changes(client, int(old_modseq))
+        if changed:
+            with store.tx():
+                store.update_flags(account, folder, changed)
     with store.tx():
         store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
     return SyncReport(folder, added, resynced)

@@ -25,9 +25,7 @@ POLICY = SendPolicy(
 moments = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
 )
-zones = st.sampled_from(
-    [None, timezone(timedelta(hours=-8)), timezone(timedelta(hours=9)), timezone.utc]
-)
+zones = st.sampled_from([None, timezone(timedelta(hours=-8)), timezone(timedelta(hours=9)), UTC])
 
 
 @settings(max_examples=300, deadline=None)
