@@ -421,3 +421,29 @@ def test_due_work_names_what_is_due_and_sleep_is_told_by_the_two_clocks() -> Non
     assert daemon.due_work([], [], now) == ("", frozenset())
     assert daemon.slept((now, 100.0), (now + timedelta(hours=8), 160.0)) > 7 * 3600
     assert daemon.slept((now, 100.0), (now + timedelta(seconds=60), 160.0)) == 0
+
+
+def test_an_llm_that_stops_answering_is_told_once(
+    mail_world: MailWorld, agent_home: Path, frozen: None
+) -> None:
+    from tests.infra.dovecot import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    (paths.global_config_file()).parent.mkdir(parents=True, exist_ok=True)
+    paths.global_config_file().write_text(
+        f'[llm]\nbase_url = "{dead}"\nmodel = "m"\ntimeout = "2s"\n'
+    )
+    d, told, alice, bob = _daemon(mail_world, agent_home, "copilot")
+    for topic in ("Q3 contract", "Offsite venue"):
+        mail_world.send(alice, [bob.address], topic, "Thoughts?")
+    clock.advance(add_business_days(clock.now(), 4) - clock.now())
+    started = time.monotonic()
+    d.cycle("main")
+    print(f"a cycle with a dead LLM took {time.monotonic() - started:.1f} s")
+    assert [x["drafter"] for x in d.store.drafts("main")] == ["offline", "offline"]
+    needs = [m for t, m in told.said if t == "inbox-agent needs you"]
+    assert len(needs) == 1 and dead in needs[0]
+    d.publish()
+    assert d.snapshot.state == "attention"
+    assert [p.kind for p in d.snapshot.problems] == ["llm"]
+    d.store.close()
