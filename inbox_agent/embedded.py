@@ -1,88 +1,110 @@
-"""An embedded mail server for the demo: pymap IMAP (in memory) and aiosmtpd SMTP on loopback.
+"""An embedded mail server for the demo and tests: pymap IMAP (in memory) and aiosmtpd SMTP.
 
-It is a real IMAP server that a real client (Thunderbird, mutt, imapclient) can talk to, so the
-demo exercises the same code paths as a real account. pymap's in-memory `dict` backend holds the
-mailboxes; the SMTP side accepts AUTH PLAIN/LOGIN and files mail for local users into their INBOX.
-Mail for other domains is kept in `outbound`, never relayed.
+It owns one background thread running one asyncio loop, which serves both protocols on
+127.0.0.1 (ports chosen by the OS, so there is no race for a "free" port). It is a real IMAP
+server that Thunderbird, mutt or imapclient can talk to, so the demo exercises the same code
+paths as a real account. pymap's in-memory `dict` backend holds the mailboxes.
 
-Limits worth knowing: pymap advertises no SPECIAL-USE (the client finds Sent and Drafts by name),
-no CONDSTORE, and UIDs start at 101. Plain-text login is fine here: it only listens on 127.0.0.1.
+- IMAP logins: `alice` or `alice@<domain>` (same mailbox), plaintext LOGIN and AUTHENTICATE
+  PLAIN/LOGIN without STARTTLS (TLS is switched off; it only listens on loopback).
+- Folders INBOX, Drafts, Sent, Trash, Archive, all subscribed. LIST marks them `\\Drafts`,
+  `\\Sent`, `\\Trash`, `\\Archive` (added here; pymap has no SPECIAL-USE). The SPECIAL-USE
+  capability is *not* advertised, because pymap cannot parse `LIST (SPECIAL-USE) "" "*"`,
+  which clients send once they see it (MailKit does).
+- SMTP: AUTH PLAIN/LOGIN required (no TLS), mail for `<user>@<domain>` lands in the user's
+  INBOX, mail for other domains is kept in `outbound`, never relayed; unknown local users: 550.
+
+What pymap 0.36 does not do: CONDSTORE/QRESYNC, SPECIAL-USE, ENABLE, NAMESPACE, SORT/THREAD,
+ESEARCH, QUOTA, COMPRESS. It does IDLE, UIDPLUS, MOVE, BINARY, MULTIAPPEND, OBJECTID, CHILDREN.
+UIDs start at 101; UIDVALIDITY is new for every server (nothing persists across runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import re
 import socket
+import ssl
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from pymap.backend.dict import Config, DictBackend, Identity
-from pymap.imap import IMAPService
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from proxyprotocol.reader import ProxyProtocolReader
+from pymap.backend.dict import Config, Login
+from pymap.backend.dict.filter import FilterSet
+from pymap.backend.dict.mailbox import MailboxSet
+from pymap.concurrent import Subsystem
+from pymap.imap import IMAPServer
+from pymap.listtree import ListEntry, ListTree
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.specials.flag import Flag
-from pymap.user import Passwords, UserMetadata
+from pymap.user import UserMetadata
+from pysasl.hashing import Cleartext
 
-FOLDERS = ("Drafts", "Sent", "Trash", "Archive")
 HOST = "127.0.0.1"
+SPECIAL_USE = {"Drafts": b"Drafts", "Sent": b"Sent", "Trash": b"Trash", "Archive": b"Archive"}
+_AUTH_WITHOUT_TLS = "Requiring AUTH while not requiring TLS"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+class _KnownSmtpWarnings(logging.Filter):
+    """aiosmtpd warns on every connection that AUTH without TLS is unsafe (on loopback it is
+    fine) and on every login that its own Session.login_data is deprecated."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return "auth_require_tls == False" not in text and "login_data is deprecated" not in text
 
 
-class _SmtpHandler:
-    """aiosmtpd handler: authenticate against our users, deliver local mail into INBOX."""
+_QUIET = _KnownSmtpWarnings()
 
-    def __init__(self, server: EmbeddedMailServer) -> None:
-        self.server = server
 
-    def authenticate(
-        self, _server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        if isinstance(auth_data, LoginPassword):
-            login = auth_data.login.decode().split("@", 1)[0].lower()
-            if self.server.users.get(login) == auth_data.password.decode():
-                return AuthResult(success=True)
-        return AuthResult(success=False, handled=False)
+class _Config(Config):
+    @property
+    def greeting(self) -> bytes:
+        return b"inbox-agent embedded IMAP ready"  # pymap's default calls getfqdn(): slow DNS
 
-    async def handle_RCPT(
-        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
-    ) -> str:
-        local, _, domain = address.rpartition("@")
-        if domain.lower() == self.server.domain and local.lower() not in self.server.users:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        data = bytes(envelope.original_content or envelope.content)
-        outside = []
-        for rcpt in envelope.rcpt_tos:
-            local, _, domain = rcpt.rpartition("@")
-            if domain.lower() == self.server.domain:
-                await asyncio.wrap_future(
-                    self.server._submit(self.server._append(local.lower(), "INBOX", data, (), None))
-                )
-            else:
-                outside.append(rcpt)
-        if outside:
-            self.server.outbound.append((envelope.mail_from, outside, data))
-        return "250 Message accepted for delivery"
+@dataclass(frozen=True)
+class _SpecialEntry(ListEntry):
+    use: bytes = b""
+
+    @property
+    def attributes(self) -> Sequence[bytes]:
+        return [*super().attributes, self.use]
+
+
+class _SpecialTree(ListTree):
+    def list_matching(self, ref_name: str, filter_: str) -> Iterable[ListEntry]:
+        for e in super().list_matching(ref_name, filter_):
+            use = SPECIAL_USE.get(e.name) if e.exists else None
+            yield _SpecialEntry(e.name, e.exists, e.marked, e.has_children, use) if use else e
+
+
+class _MailboxSet(MailboxSet):
+    """pymap's dict mailbox set, whose LIST/LSUB also carry the RFC 6154 attributes."""
+
+    async def list_mailboxes(self) -> ListTree:
+        return self._special(await super().list_mailboxes())
+
+    async def list_subscribed(self) -> ListTree:
+        return self._special(await super().list_subscribed())
+
+    def _special(self, tree: ListTree) -> ListTree:
+        return _SpecialTree(self.delimiter).update(*(e.name for e in tree.list() if e.exists))
 
 
 class EmbeddedMailServer:
-    """IMAP (pymap, in memory) and SMTP submission (aiosmtpd) on 127.0.0.1, on free ports."""
+    """IMAP (pymap, in memory) + SMTP submission (aiosmtpd) on 127.0.0.1, for the demo and tests."""
+
+    FOLDERS = ("INBOX", "Drafts", "Sent", "Trash", "Archive")
 
     def __init__(self, users: Mapping[str, str], domain: str = "example.test") -> None:
         self.users = {name.lower(): password for name, password in users.items()}
@@ -91,52 +113,51 @@ class EmbeddedMailServer:
         self.imap_port = 0
         self.smtp_port = 0
         self.outbound: list[tuple[str, list[str], bytes]] = []
+        self._sets: dict[str, _MailboxSet] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self._stopping: asyncio.Event | None = None
         self._error: BaseException | None = None
-        self._backend: DictBackend | None = None
-        self._config: Config | None = None
-        self._smtp: Controller | None = None
+
+    def user_of(self, login: str) -> str | None:
+        """`alice` for `alice` or `alice@<domain>` (any case), None for anyone else."""
+        local, at, domain = login.lower().rpartition("@")
+        name = local if at and domain == self.domain else login.lower()
+        return name if name in self.users else None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> EmbeddedMailServer:
-        self.imap_port = _free_port()
-        self._thread = threading.Thread(target=self._run, name="embedded-imap", daemon=True)
+        """Serve both protocols; return once each has sent its greeting to a test connection."""
+        if self._thread is not None:
+            return self
+        self._ready.clear()
+        self._thread = threading.Thread(target=self._run, name="embedded-mail", daemon=True)
         self._thread.start()
-        if not self._ready.wait(timeout) or self._error is not None:
+        try:
+            if not self._ready.wait(timeout) or self._error is not None:
+                raise RuntimeError(f"embedded mail server did not start: {self._error!r}")
+            for port, greeting in ((self.imap_port, b"* OK"), (self.smtp_port, b"220")):
+                with socket.create_connection((HOST, port), timeout) as sock:
+                    if not sock.makefile("rb").readline().startswith(greeting):
+                        raise RuntimeError(f"embedded mail server on port {port} did not greet")
+        except BaseException:
             self.stop()
-            raise RuntimeError(f"the embedded IMAP server did not start: {self._error!r}")
-        self.smtp_port = _free_port()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # AUTH without TLS: acceptable on loopback only
-            logging.getLogger("mail.log").setLevel(logging.ERROR)
-            handler = _SmtpHandler(self)
-            self._smtp = Controller(
-                handler,
-                hostname=HOST,
-                port=self.smtp_port,
-                authenticator=handler.authenticate,
-                auth_required=True,
-                auth_require_tls=False,
-                ready_timeout=timeout,
-            )
-            self._smtp.start()
+            raise
         return self
 
     def stop(self) -> None:
-        if self._smtp is not None:
-            self._smtp.stop()
-            self._smtp = None
-        if self._loop is not None and self._stopping is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        """Close both servers and their connections, end the loop, join the thread. Idempotent."""
+        loop, stopping, thread = self._loop, self._stopping, self._thread
+        if loop is not None and stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended (startup failed)
+                loop.call_soon_threadsafe(stopping.set)
+        if thread is not None:
+            thread.join(10)
+        self._thread = self._loop = self._stopping = None
 
     def __enter__(self) -> EmbeddedMailServer:
-        return self
+        return self.start()
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
@@ -146,60 +167,58 @@ class EmbeddedMailServer:
             asyncio.run(self._serve())
         except BaseException as exc:  # reported to start(); the thread must not die silently
             self._error = exc
+        finally:
             self._ready.set()
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        args = argparse.Namespace(
-            host=[HOST],
-            port=str(self.imap_port),
-            debug=False,
-            cert=None,
-            key=None,
-            tls=False,
-            inherited_sockets=None,
-            proxy_protocol=None,
-            passlib_cfg=None,
+        # pymap wants an argparse namespace; only these three are read when a config is given
+        args = argparse.Namespace(passlib_cfg=None, proxy_protocol=None, inherited_sockets=None)
+        config = _Config(
+            args,
+            host=HOST,
+            port=0,
             demo_data=False,
             demo_user="",
             demo_password="",
+            tls_enabled=False,  # offers LOGIN and AUTHENTICATE PLAIN without STARTTLS
+            ssl_context=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER),  # unused; skips loading certs
+            hash_context=Cleartext(),  # the default PBKDF2 costs ~0.3 s a login
+            cpu_subsystem=Subsystem.for_asyncio(),  # no thread pool left behind
+            reject_dnsbl=False,
         )
-        backend, config = await DictBackend.init(args)
-        config.apply_context()
-        self._backend, self._config = backend, config
-        hasher = Passwords(config)
+        config.apply_context()  # pymap's locks and events come from a context variable
+        login = Login(config)
         for name, password in self.users.items():
-            identity = Identity(name, backend.login, None, frozenset())
-            await identity.set(
-                UserMetadata(config, name, password=await hasher.hash_password(password))
-            )
-            async with identity.new_session() as session:
-                for folder in FOLDERS:
-                    await session.mailbox_set.add_mailbox(folder)
-        async with AsyncExitStack() as stack:
-            await backend.start(stack)
-            await IMAPService(backend, config).start(stack)
-            self._ready.set()
+            mailboxes, filters = _MailboxSet(), FilterSet()
+            for folder in self.FOLDERS:
+                if folder != "INBOX":
+                    await mailboxes.add_mailbox(folder)
+                await mailboxes.set_subscribed(folder, True)  # Thunderbird shows subscribed only
+            for alias in (name, f"{name}@{self.domain}"):
+                login.users_dict[alias] = UserMetadata(config, alias, password=password)
+                config.set_cache[alias] = (mailboxes, filters)
+                self._sets[alias] = mailboxes
+        imap_cb = ProxyProtocolReader(config.proxy_protocol).get_callback(IMAPServer(login, config))
+        imap = await asyncio.start_server(imap_cb, HOST, 0)
+        smtp = await self._loop.create_server(self._smtp_protocol, HOST, 0)
+        self.imap_port = imap.sockets[0].getsockname()[1]
+        self.smtp_port = smtp.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
             await self._stopping.wait()
+        finally:
+            for server in (imap, smtp):
+                server.close()
+            # end open sessions too: from Python 3.12, wait_closed() waits for every client
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            await asyncio.gather(imap.wait_closed(), smtp.wait_closed())
 
     # -- mail ------------------------------------------------------------------------------------
-    def _submit(self, coro: Any) -> Future[None]:
-        assert self._loop is not None, "start() the server first"
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
-
-    async def _append(
-        self, user: str, folder: str, raw: bytes, flags: Sequence[str], when: datetime | None
-    ) -> None:
-        assert self._backend is not None
-        identity = Identity(user, self._backend.login, None, frozenset())
-        async with identity.new_session() as session:
-            mailbox = await session.mailbox_set.get_mailbox(folder)
-            stamp = (when or datetime.now(UTC)).astimezone(UTC)
-            await mailbox.append(
-                AppendMessage(raw, stamp, frozenset(Flag(f.encode()) for f in flags))
-            )
-
     def append(
         self,
         user: str,
@@ -208,5 +227,73 @@ class EmbeddedMailServer:
         flags: Sequence[str] = (),
         when: datetime | None = None,
     ) -> None:
-        """File a message straight into a user's folder; `when` sets INTERNALDATE."""
-        self._submit(self._append(user.lower(), folder, raw, flags, when)).result(10)
+        """File a message straight into a user's folder; `when` sets INTERNALDATE (default now)."""
+        if self._loop is None:
+            raise RuntimeError("start() the embedded mail server first")
+        done: Future[None] = asyncio.run_coroutine_threadsafe(
+            self._append(user, folder, raw, flags, when), self._loop
+        )
+        done.result(10)
+
+    async def _append(
+        self,
+        user: str,
+        folder: str,
+        raw: bytes,
+        flags: Sequence[str],
+        when: datetime | None,
+        recent: bool = False,
+    ) -> None:
+        name = self.user_of(user)
+        if name is None:
+            raise KeyError(f"no such user: {user!r}")
+        try:
+            mailbox = await self._sets[name].get_mailbox(folder)
+        except KeyError:
+            raise KeyError(f"{user} has no folder {folder!r}") from None
+        stamp = (when or datetime.now(UTC)).astimezone(UTC)  # pymap would use naive local time
+        raw = re.sub(rb"\r?\n", b"\r\n", raw)  # bytes(EmailMessage) has bare LFs; IMAP wants CRLF
+        message = AppendMessage(raw, stamp, frozenset(Flag(f.encode()) for f in flags))
+        await mailbox.append(message, recent=recent)
+
+    def _smtp_protocol(self) -> SMTP:
+        warnings.filterwarnings("ignore", _AUTH_WITHOUT_TLS, UserWarning)
+        logging.getLogger("mail.log").addFilter(_QUIET)
+        return SMTP(
+            self,
+            hostname="localhost",  # else getfqdn(), slow without DNS
+            authenticator=self._authenticate,
+            auth_required=True,
+            auth_require_tls=False,
+            loop=self._loop,
+        )
+
+    def _authenticate(
+        self, _server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, data: Any
+    ) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            name = self.user_of(data.login.decode(errors="replace"))
+            if name is not None and self.users[name] == data.password.decode(errors="replace"):
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+    async def handle_RCPT(
+        self, _server: SMTP, _session: Session, envelope: Envelope, address: str, _opts: Any
+    ) -> str:
+        domain = address.rpartition("@")[2].lower()
+        if domain == self.domain and self.user_of(address) is None:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        outside = []
+        for rcpt in envelope.rcpt_tos:
+            if self.user_of(rcpt) is not None and rcpt.rpartition("@")[2].lower() == self.domain:
+                await self._append(rcpt, "INBOX", data, (), None, recent=True)
+            else:
+                outside.append(rcpt)
+        if outside:
+            self.outbound.append((envelope.mail_from or "", outside, data))
+        return "250 Message accepted for delivery"
