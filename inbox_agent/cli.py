@@ -47,129 +47,27 @@ def _engine(args: argparse.Namespace, actor: str = "cli") -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from inbox_agent import secrets
+    from inbox_agent import wizard
 
-    def ask(value: str | None, prompt: str, default: str = "") -> str:
-        if value:
-            return value
-        if not sys.stdin.isatty():
-            if default:
-                return default
-            raise UserError(
-                f"{prompt} is needed", "pass it as a flag (see `inbox-agent init --help`)"
-            )
-        answer = input(f"{prompt}{f' [{default}]' if default else ''}: ").strip()
-        return answer or default
-
-    email = ask(args.email, "Email address")
-    name = args.name or email.split("@")[0].replace("+", "-")
-    domain = email.rpartition("@")[2]
-    imap_host = ask(args.imap_host, "IMAP server", f"imap.{domain}")
-    smtp_host = ask(args.smtp_host, "SMTP server", f"smtp.{domain}")
-    security = args.security
-    imap_server = config.ServerConfig(
-        imap_host,
-        args.imap_port or (993 if security == "tls" else 143),
-        security,
-        args.username or email,
-    )
-    smtp_server = config.ServerConfig(
-        smtp_host,
-        args.smtp_port or (465 if security == "tls" else 587),
-        security,
-        args.username or email,
-    )
-    path = paths.accounts_dir() / f"{name}.toml"
-    if path.exists() and not args.force:
-        raise UserError(
-            f"{path} already exists", "pass --force to overwrite it, or choose another --name"
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = config.render_account(
-        email=email,
-        display_name=args.display_name or "",
-        imap=imap_server,
-        smtp=smtp_server,
-        autonomy=args.autonomy,
-    )
-    path.write_text(text, encoding="utf-8")
-    config.load_account(path, config.load_settings())  # what we wrote must read back
-    if args.password_stdin:
-        secrets.set_secret(name, "imap", sys.stdin.readline().rstrip("\n"))
-    elif sys.stdin.isatty():
-        secrets.set_secret(
-            name, "imap", getpass.getpass(f"IMAP password for {email} (stored in the keyring): ")
-        )
-    print(f"wrote {path}")
-    print(f"next: `inbox-agent check --account {name}`")
-    return 0
+    return wizard.run(args, wizard.console_for(args))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import asyncio
+    from inbox_agent import check
 
-    import aiosmtplib
-
-    from inbox_agent import imap, secrets
-
-    settings, account = _context(args)
-    password = secrets.require_secret(account.name, "imap")
-    with imap.session(account, password) as client:
-        folders = imap.discover_folders(client, account)
-        print(
-            f"IMAP {account.imap.host}:{account.imap.port} ok; capabilities: {' '.join(imap.capabilities(client))}"
-        )
-        print(
-            f"  folders: inbox={folders.inbox} sent={folders.sent} drafts={folders.drafts} others={list(folders.others)}"
-        )
-    smtp = account.smtp
-
-    async def smtp_login() -> None:
-        client = aiosmtplib.SMTP(
-            hostname=smtp.host,
-            port=smtp.port,
-            use_tls=smtp.security == "tls",
-            start_tls=smtp.security == "starttls",
-            timeout=30,
-        )
-        await client.connect()
-        await client.login(smtp.username, secrets.require_secret(account.name, "smtp"))
-        await client.quit()
-
-    try:
-        asyncio.run(smtp_login())
-    except aiosmtplib.SMTPException as exc:
-        raise UserError(
-            f"SMTP {smtp.host}:{smtp.port} failed: {exc}",
-            f"check [smtp] in {account.path} and `inbox-agent secret set {account.name} smtp`",
-        ) from None
-    print(f"SMTP {smtp.host}:{smtp.port} ok (logged in, nothing sent)")
-    if settings.llm.enabled:
-        import openai
-
-        key = secrets.get_secret(account.name, "llm") or "not-needed"
-        try:
-            models = openai.OpenAI(
-                base_url=settings.llm.base_url,
-                api_key=key,
-                timeout=settings.llm.timeout_s,
-                max_retries=0,
-            ).models.list()
-        except openai.OpenAIError as exc:
-            raise UserError(
-                f"LLM endpoint {settings.llm.base_url} failed: {exc}",
-                f"check [llm] in {settings.path}, or remove it to use offline drafts",
-            ) from None
-        names = [m.id for m in models.data]
-        if names and settings.llm.model not in names:
-            print(
-                f"LLM {settings.llm.base_url} ok, but model {settings.llm.model!r} is not listed ({', '.join(names[:5])})"
-            )
-        else:
-            print(f"LLM {settings.llm.base_url} ok (model {settings.llm.model})")
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account or not accounts:
+        accounts = [config.pick_account(accounts, args.account)]
+    findings = check.run(accounts, settings)
+    if args.json:
+        _print_json([f.as_dict() for f in findings])
     else:
-        print("LLM: none configured; nudges are written by the offline drafter")
-    return 0
+        out, err = check.render(findings, several=len(accounts) > 1)
+        print("\n".join(out))
+        if err:
+            print("\n".join(err), file=sys.stderr)
+    return check.exit_code(findings)
 
 
 def cmd_secret(args: argparse.Namespace) -> int:
@@ -506,17 +404,144 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
-    settings = config.load_settings()
-    accounts = config.load_accounts(settings)
-    print(f"{settings.path}: {'ok' if settings.path.exists() else 'not present (defaults)'}")
-    for account in accounts:
-        print(f"{account.path}: ok ({account.email}, {account.autonomy.default})")
-    if not accounts:
-        print(f"no account files in {paths.accounts_dir()}")
-    return 0
+    from inbox_agent import secrets
+    from inbox_agent.errors import ConfigError
+
+    rows: list[dict[str, Any]] = []
+
+    def problem(path: object, exc: UserError) -> None:
+        rows.append({"file": str(path), "ok": False, "problem": exc.message, "fix": exc.fix})
+
+    try:
+        settings = config.load_settings()
+        rows.append(
+            {
+                "file": str(settings.path),
+                "ok": True,
+                "summary": "ok" if settings.path.exists() else "not present: every default",
+            }
+        )
+    except ConfigError as exc:
+        problem(exc.path, exc)
+        settings = config.Settings(paths.global_config_file())
+    files = sorted(paths.accounts_dir().glob("*.toml"))
+    for path in files:
+        try:
+            account = config.load_account(path, settings)
+        except ConfigError as exc:
+            problem(path, exc)
+            continue
+        try:
+            stored = secrets.get_secret(account.name, "imap")
+        except UserError as exc:
+            problem(path, exc)
+            continue
+        if not stored:
+            how = (
+                f"sign in: `inbox-agent init --oauth --account {account.name}`"
+                if account.auth == "oauth2"
+                else f"`inbox-agent secret set {account.name} imap`"
+            )
+            what = "OAuth sign-in" if account.auth == "oauth2" else "password"
+            problem(path, UserError(f"no {what} is stored in the keyring", how))
+            continue
+        rows.append(
+            {
+                "file": str(path),
+                "ok": True,
+                "summary": f"ok ({account.email}, {account.preset.name}, "
+                f"{'OAuth' if account.auth == 'oauth2' else 'password'}, {account.autonomy.default})",
+            }
+        )
+    if args.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            if row["ok"]:
+                print(f"{row['file']}: {row['summary']}")
+            else:
+                print(
+                    f"error: {row['file']}: {row['problem']}\n  fix: {row['fix']}", file=sys.stderr
+                )
+        if not files:
+            print(f"no account files in {paths.accounts_dir()} (inbox-agent init)")
+    return 0 if all(row["ok"] for row in rows) else 2
 
 
 # -- wiring ----------------------------------------------------------------------------------------
+
+
+INIT_HELP = (
+    "set up an account: asks at a terminal (email, provider, password or OAuth sign-in, "
+    "autonomy, LLM), takes flags in scripts, then runs check"
+)
+
+
+def _init_parser(p: argparse.ArgumentParser) -> None:
+    from inbox_agent import providers  # data only: cheap
+
+    p.add_argument("--email")
+    p.add_argument(
+        "--provider",
+        choices=providers.keys(),
+        help="the provider preset; default: from the email's domain (a company address at "
+        "Google or Microsoft needs gmail or microsoft365)",
+    )
+    p.add_argument(
+        "--name",
+        "--account",
+        dest="name",
+        metavar="NAME",
+        help="account name (the file is accounts/NAME.toml); default: the email's local part. "
+        "With --oauth and an existing OAuth account: sign in again",
+    )
+    p.add_argument("--display-name", help="your name in From: on nudges")
+    p.add_argument("--username", help="login name, when it is not the email address")
+    servers = p.add_argument_group("servers (a preset fills these in)")
+    servers.add_argument("--imap-host")
+    servers.add_argument("--imap-port", type=int)
+    servers.add_argument("--smtp-host")
+    servers.add_argument("--smtp-port", type=int)
+    servers.add_argument(
+        "--security", choices=config.SECURITY_MODES, help="IMAP (and SMTP) connection security"
+    )
+    servers.add_argument("--smtp-security", choices=config.SECURITY_MODES)
+    auth = p.add_argument_group("signing in")
+    auth.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password or app password from standard input",
+    )
+    auth.add_argument(
+        "--oauth",
+        action="store_true",
+        help="sign in with OAuth 2.0 (Gmail, Outlook, Microsoft 365)",
+    )
+    auth.add_argument("--client-id", help="your OAuth client ID (README: OAuth client IDs)")
+    auth.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the OAuth client secret (Google's Desktop app clients have one) from stdin",
+    )
+    auth.add_argument(
+        "--device",
+        action="store_true",
+        help="sign in with a code on another device (Microsoft only: no browser needed here)",
+    )
+    auth.add_argument("--tenant", help="Microsoft tenant: common (default), organizations, an ID")
+    auth.add_argument("--oauth-authorize-url", help="OAuth server for a provider without a preset")
+    auth.add_argument("--oauth-token-url")
+    auth.add_argument("--oauth-device-url")
+    rest = p.add_argument_group("behaviour")
+    rest.add_argument("--autonomy", choices=config.AUTONOMY_LEVELS, help="default: manual")
+    rest.add_argument("--llm-base-url", help="an OpenAI-compatible endpoint for the drafts")
+    rest.add_argument("--llm-model")
+    rest.add_argument("--no-llm", action="store_true", help="offline drafts (removes [llm])")
+    rest.add_argument("--no-check", action="store_true", help="do not run check at the end")
+    rest.add_argument("--force", action="store_true", help="replace an existing account file")
+    rest.add_argument(
+        "--non-interactive", action="store_true", help="never ask, even at a terminal"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -539,34 +564,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
+    _init_parser(command("init", cmd_init, INIT_HELP, account=False))
     p = command(
-        "init",
-        cmd_init,
-        "create an account file (asks at a terminal; takes flags in scripts)",
-        account=False,
-    )
-    p.add_argument(
-        "--name",
-        help="account name (the file is accounts/NAME.toml); default: the email's local part",
-    )
-    p.add_argument("--email")
-    p.add_argument("--display-name")
-    p.add_argument("--username", help="login name, when it is not the email address")
-    p.add_argument("--imap-host")
-    p.add_argument("--imap-port", type=int)
-    p.add_argument("--smtp-host")
-    p.add_argument("--smtp-port", type=int)
-    p.add_argument("--security", choices=config.SECURITY_MODES, default="tls")
-    p.add_argument("--autonomy", choices=config.AUTONOMY_LEVELS, default="manual")
-    p.add_argument(
-        "--password-stdin", action="store_true", help="read the IMAP password from standard input"
-    )
-    p.add_argument("--force", action="store_true", help="overwrite an existing account file")
-    command(
         "check",
         cmd_check,
-        "log in to IMAP and SMTP (sending nothing), list folders, test the LLM endpoint",
+        "log in to IMAP and SMTP (sending nothing), list capabilities and the folders it will "
+        "use, test the LLM endpoint and model; every account unless --account",
     )
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = command(
         "secret", cmd_secret, "store a password or API key in the OS keyring", account=False
     )
@@ -665,9 +670,12 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     v = config_sub.add_parser(
         "validate",
-        help="read every config file and report the first problem",
-        description="read every config file and report the first problem",
+        help="read every config file and check that each account's secret is in the keyring "
+        "(no network); exit 2 on any problem",
+        description="read every config file and check that each account's secret is in the "
+        "keyring (no network); exit 2 on any problem",
     )
+    v.add_argument("--json", action="store_true", help="print JSON")
     v.set_defaults(handler=cmd_config_validate)
     return parser
 

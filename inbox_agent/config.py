@@ -7,22 +7,25 @@ are in the OS keyring (see `secrets.py`).
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inbox_agent import paths
+from inbox_agent import paths, providers
 from inbox_agent.cadence import Cadence, Gap, parse_gap
 from inbox_agent.errors import ConfigError, UserError
 from inbox_agent.window import SendPolicy
 
 AUTONOMY_LEVELS = ("manual", "copilot", "autopilot")
 SECURITY_MODES = ("tls", "starttls", "none")
+AUTH_METHODS = ("password", "oauth2")
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 DEFAULT_GAPS = ("3bd", "5bd", "7bd")
@@ -34,6 +37,15 @@ class ServerConfig:
     port: int
     security: str
     username: str
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    """`[oauth]`: the user's own client ID, and the authorization server (the provider preset's,
+    with the tenant filled in and any URL the file overrides)."""
+
+    client_id: str
+    server: providers.OAuthEndpoints
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,13 @@ class Account:
     folders: tuple[str, ...] = ()
     smtp_saves_sent: bool = False
     sending: SendingConfig = SendingConfig()
+    provider: str = "generic"  # a key of providers.PRESETS
+    auth: str = "password"  # or "oauth2": the keyring holds a token set, not a password
+    oauth: OAuthConfig | None = None
+
+    @property
+    def preset(self) -> providers.Preset:
+        return providers.get(self.provider)
 
     @property
     def addresses(self) -> frozenset[str]:
@@ -263,17 +282,66 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _server(table: _Table, email: str, default_port: dict[str, int]) -> ServerConfig:
-    host = table.text("host")
-    security = table.text("security", "tls", SECURITY_MODES)
+def _server(
+    table: _Table,
+    default_port: dict[str, int],
+    preset: providers.Endpoint | None,
+    username: str,
+) -> ServerConfig:
+    host = table.text("host", preset.host if preset else None)
+    security = table.text("security", preset.security if preset else "tls", SECURITY_MODES)
     if security == "none" and not _is_loopback(host):
         raise table.fail(
             "security",
             f'"none" would send your password in clear text to {host}',
             'use "tls" or "starttls"; "none" is only allowed for 127.0.0.1 and localhost',
         )
-    port = table.integer("port", default_port[security], 1, 65535)
-    return ServerConfig(host, port, security, table.text("username", email))
+    same = preset is not None and (host, security) == (preset.host, preset.security)
+    port = table.integer(
+        "port", preset.port if same and preset else default_port[security], 1, 65535
+    )
+    return ServerConfig(host, port, security, table.text("username", username))
+
+
+_OAUTH_URLS = ("authorize_url", "token_url", "device_url")
+
+
+def _oauth(table: _Table, preset: providers.Preset) -> OAuthConfig:
+    table.unknown_keys({"client_id", "tenant", "scopes", *_OAUTH_URLS})
+    base = preset.oauth_server or providers.OAuthEndpoints(
+        key="custom",
+        name="the OAuth server",
+        authorize_url="",
+        token_url="",
+        device_url="",
+        scopes=(),
+        client_secret=False,
+        redirect_host="127.0.0.1",
+    )
+    tenant = table.text("tenant", base.default_tenant)
+    urls: dict[str, str] = {}
+    for key in _OAUTH_URLS:
+        url = table.text(key, getattr(base, key)).replace("{tenant}", tenant)
+        if url and not (url.startswith("https://") or _is_loopback(urlsplit(url).hostname or "")):
+            raise table.fail(key, f"{url!r} is not an https URL", 'write it as "https://..."')
+        urls[key] = url
+    if not urls["token_url"] or not (urls["authorize_url"] or urls["device_url"]):
+        raise table.fail(
+            "token_url",
+            f"{preset.name} has no OAuth sign-in that inbox-agent knows",
+            'give token_url and authorize_url, or use auth = "password" with an app password',
+        )
+    scopes = table.str_list("scopes") or base.scopes
+    return OAuthConfig(
+        table.text("client_id"),
+        replace(
+            base,
+            scopes=tuple(scopes),
+            authorize_url=urls["authorize_url"],
+            token_url=urls["token_url"],
+            device_url=urls["device_url"],
+        ),
+    )
 
 
 def _cadence(table: _Table, base: CadenceConfig) -> CadenceConfig:
@@ -335,8 +403,11 @@ def load_account(path: Path, settings: Settings) -> Account:
             "display_name",
             "aliases",
             "folders",
+            "provider",
+            "auth",
             "imap",
             "smtp",
+            "oauth",
             "autonomy",
             "cadence",
             "sending",
@@ -347,7 +418,24 @@ def load_account(path: Path, settings: Settings) -> Account:
         raise root.fail(
             "email", f"{email!r} is not an email address", 'write email = "you@example.com"'
         )
-    imap_table, smtp_table = root.table("imap", required=True), root.table("smtp", required=True)
+    preset = providers.get(root.text("provider", providers.for_email(email).key, providers.keys()))
+    auth = root.text("auth", "password", AUTH_METHODS)
+    if auth == "password" and providers.OAUTH2 in preset.auth and len(preset.auth) == 1:
+        raise root.fail(
+            "auth",
+            f"{preset.name} no longer accepts passwords over IMAP and SMTP",
+            f"run `inbox-agent init --oauth --account {name}` (see the README: OAuth client IDs)",
+        )
+    if auth == "oauth2" and "oauth" not in root.data:
+        raise root.fail(
+            "auth",
+            '"oauth2" needs an [oauth] section with your client_id',
+            f'run `inbox-agent init --oauth --account {name}`, or add [oauth] client_id = "..."',
+        )
+    imap_table, smtp_table = (
+        root.table("imap", required=preset.imap is None),
+        root.table("smtp", required=preset.smtp is None),
+    )
     imap_table.unknown_keys({"host", "port", "security", "username"})
     smtp_table.unknown_keys({"host", "port", "security", "username", "saves_sent"})
     autonomy = root.table("autonomy")
@@ -358,8 +446,13 @@ def load_account(path: Path, settings: Settings) -> Account:
         email=email.lower(),
         display_name=root.text("display_name", ""),
         aliases=tuple(a.lower() for a in root.str_list("aliases")),
-        imap=_server(imap_table, email, {"tls": 993, "starttls": 143, "none": 143}),
-        smtp=_server(smtp_table, email, {"tls": 465, "starttls": 587, "none": 587}),
+        imap=_server(
+            imap_table,
+            {"tls": 993, "starttls": 143, "none": 143},
+            preset.imap,
+            preset.imap_login(email),
+        ),
+        smtp=_server(smtp_table, {"tls": 465, "starttls": 587, "none": 587}, preset.smtp, email),
         autonomy=AutonomyConfig(
             autonomy.text("default", "manual", AUTONOMY_LEVELS),
             autonomy.mapping("contacts", AUTONOMY_LEVELS),
@@ -368,8 +461,11 @@ def load_account(path: Path, settings: Settings) -> Account:
         ),
         cadence=_cadence(root.table("cadence"), settings.cadence),
         folders=root.str_list("folders"),
-        smtp_saves_sent=smtp_table.flag("saves_sent", False),
+        smtp_saves_sent=smtp_table.flag("saves_sent", preset.saves_sent),
         sending=_sending(root.table("sending")),
+        provider=preset.key,
+        auth=auth,
+        oauth=_oauth(root.table("oauth"), preset) if "oauth" in root.data else None,
     )
 
 
@@ -446,6 +542,11 @@ def pick_account(accounts: list[Account], name: str | None) -> Account:
     )
 
 
+def _toml_string(value: str) -> str:
+    # JSON's string escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string
+    return json.dumps(value, ensure_ascii=False)
+
+
 def render_account(
     *,
     email: str,
@@ -454,13 +555,31 @@ def render_account(
     smtp: ServerConfig,
     autonomy: str = "manual",
     smtp_saves_sent: bool = False,
+    provider: str = "",
+    oauth_client_id: str = "",
+    oauth_overrides: Mapping[str, str] | None = None,
 ) -> str:
-    """The TOML text of a new account file (used by `init` and the demo)."""
-    return (
-        f'email = "{email}"\ndisplay_name = "{display_name}"\naliases = []\n\n'
-        f'[imap]\nhost = "{imap.host}"\nport = {imap.port}\nsecurity = "{imap.security}"\nusername = "{imap.username}"\n\n'
-        f'[smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\nsecurity = "{smtp.security}"\nusername = "{smtp.username}"\n'
+    """The TOML text of a new account file (used by `init` and the demo). With a client ID, the
+    file says `auth = "oauth2"` and carries the ID (never a secret) and any URL overrides."""
+    q = _toml_string
+    head = f"email = {q(email)}\ndisplay_name = {q(display_name)}\naliases = []\n"
+    if provider:
+        head += f"provider = {q(provider)}\n"
+    if oauth_client_id:
+        head += 'auth = "oauth2"\n'
+    text = (
+        f"{head}\n"
+        f"[imap]\nhost = {q(imap.host)}\nport = {imap.port}\nsecurity = {q(imap.security)}\n"
+        f"username = {q(imap.username)}\n\n"
+        f"[smtp]\nhost = {q(smtp.host)}\nport = {smtp.port}\nsecurity = {q(smtp.security)}\n"
+        f"username = {q(smtp.username)}\n"
         f"saves_sent = {'true' if smtp_saves_sent else 'false'}\n\n"
-        f'[autonomy]\ndefault = "{autonomy}"\n\n'
-        f'[cadence]\ntouches = 3\ngaps = ["3bd", "5bd", "7bd"]\nlookback = "14d"\n'
+    )
+    if oauth_client_id:
+        text += f"[oauth]\nclient_id = {q(oauth_client_id)}\n"
+        text += "".join(f"{k} = {q(v)}\n" for k, v in (oauth_overrides or {}).items())
+        text += "\n"
+    return text + (
+        f"[autonomy]\ndefault = {q(autonomy)}\n\n"
+        '[cadence]\ntouches = 3\ngaps = ["3bd", "5bd", "7bd"]\nlookback = "14d"\n'
     )

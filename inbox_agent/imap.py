@@ -21,9 +21,10 @@ from imapclient import IMAPClient
 from imapclient.datetime_util import parse_to_datetime
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_agent import headers
+from inbox_agent import headers, oauth
 from inbox_agent.config import Account
 from inbox_agent.errors import MailServerError
+from inbox_agent.providers import login_refused
 from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ class SyncReport:
 def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClient:
     """Open and log in; every failure becomes a MailServerError that says what to do."""
     server = account.imap
+    if account.auth == "oauth2":  # renew before connecting: a refused renewal leaks nothing
+        password = oauth.bearer(account, password)
     context = ssl.create_default_context()
     try:
         client = IMAPClient(
@@ -105,13 +108,22 @@ def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClien
             f"check [imap] host, port and security in {account.path}",
         ) from None
     try:
-        client.login(server.username, password)
+        if account.auth == "oauth2":
+            client.oauth2_login(server.username, password)
+        else:
+            client.login(server.username, password)
     except LoginError:
         client.shutdown()
         raise MailServerError(
-            f"{server.host} rejected the login for {server.username}",
-            f"check [imap] username in {account.path} and store the right password with "
-            f"`inbox-agent secret set {account.name} imap`",
+            *login_refused(
+                account.preset,
+                protocol="imap",
+                host=server.host,
+                user=server.username,
+                account=account.name,
+                path=str(account.path),
+                oauth=account.auth == "oauth2",
+            )
         ) from None
     return client
 
@@ -136,9 +148,12 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
             if flag in flags and role not in found:
                 found[role] = name
     lowered = {n.lower(): n for n in names}
-    for role, candidates in _FALLBACK_NAMES.items():
-        if role not in found:
-            for candidate in candidates:
+    for role in dict.fromkeys([*account.preset.folders, *_FALLBACK_NAMES]):
+        if role not in found:  # the provider's own names first, then the usual ones
+            for candidate in (
+                *account.preset.folders.get(role, ()),
+                *_FALLBACK_NAMES.get(role, ()),
+            ):
                 if candidate.lower() in lowered:
                     found[role] = lowered[candidate.lower()]
                     break

@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import Any
 
 import aiosmtplib
 
+from inbox_agent import oauth
 from inbox_agent.compose import for_submission
 from inbox_agent.config import Account
+from inbox_agent.errors import UserError
+from inbox_agent.providers import login_refused
 
 
 class SendFailure(Exception):
@@ -38,6 +42,18 @@ def envelope(msg: EmailMessage, receipt_to: str = "") -> list[str]:
     return list(dict.fromkeys([*addresses, *([receipt_to] if receipt_to else [])]))
 
 
+def smtp_login(account: Account, secret: str) -> dict[str, Any]:
+    """aiosmtplib's login arguments: a password, or XOAUTH2 with a renewed access token."""
+    if account.auth != "oauth2":
+        return {"username": account.smtp.username, "password": secret}
+    token = oauth.bearer(account, secret)
+
+    async def access_token() -> str:
+        return token
+
+    return {"username": account.smtp.username, "oauth_token_generator": access_token}
+
+
 def submit(
     account: Account, password: str, msg: EmailMessage, timeout: float = 60.0, receipt_to: str = ""
 ) -> dict[str, str]:
@@ -48,25 +64,33 @@ def submit(
     server = account.smtp
     outgoing = for_submission(msg)
     try:
+        login = smtp_login(account, password)
+    except UserError as exc:  # a sign-in that could not be renewed: nothing was submitted
+        raise SendFailure(str(exc), permanent=False) from None
+    try:
         errors, _reply = asyncio.run(
             aiosmtplib.send(
                 outgoing,
                 recipients=envelope(outgoing, receipt_to),
                 hostname=server.host,
                 port=server.port,
-                username=server.username,
-                password=password,
                 use_tls=server.security == "tls",
                 start_tls=server.security == "starttls",
                 timeout=timeout,
+                **login,
             )
         )
     except aiosmtplib.SMTPAuthenticationError as exc:
-        raise SendFailure(
-            f"{server.host} rejected the SMTP login ({exc.code}): run "
-            f"`inbox-agent secret set {account.name} smtp`",
-            permanent=True,
-        ) from None
+        problem, fix = login_refused(
+            account.preset,
+            protocol="smtp",
+            host=server.host,
+            user=server.username,
+            account=account.name,
+            path=str(account.path),
+            oauth=account.auth == "oauth2",
+        )
+        raise SendFailure(f"{problem} ({exc.code}): {fix}", permanent=True) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]
         raise SendFailure(
