@@ -50,6 +50,7 @@ _NOTES_FROM = re.compile(r"^[ \t]*From:[ \t]+\S.*\d{1,2}/\d{1,2}/\d{2,4}", re.IG
 _DATE_OR_ADDRESS = re.compile(
     r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}|@|\b(AM|PM)\b|\b(19|20)\d\d\b", re.IGNORECASE
 )
+_RULE = re.compile(r"^[ \t]*[_=*-]{5,}[ \t]*$")  # Outlook's line above its header block
 _BARE_DATE = re.compile(
     r"^[ \t]*\d{1,2}/\d{1,2}/\d{2,4}[ \t]+\d{1,2}:\d{2}(:\d{2})?[ \t]*([AP]M)?[ \t]*$", re.I
 )
@@ -85,9 +86,12 @@ def _header_block_start(lines: list[str]) -> int | None:
             start = i
         else:
             continue
-        for _ in range(3):
+        for _ in range(4):
             above = lines[start - 1] if start > 0 else ""
-            if not above.strip() or not _DATE_OR_ADDRESS.search(above):
+            if not above.strip() and start > 1 and _DATE_OR_ADDRESS.search(lines[start - 2]):
+                start -= 1  # Notes leaves a blank line between the attribution and the block
+                continue
+            if not _RULE.match(above) and (not above.strip() or not _DATE_OR_ADDRESS.search(above)):
                 break
             start -= 1
         # Notes puts the sender's name alone on the line above a bare date line

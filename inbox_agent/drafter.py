@@ -148,14 +148,20 @@ class OfflineDrafter:
     _LINES: ClassVar[dict[str, dict[str, tuple[str, ...]]]] = {
         "en": {
             "bump": (
-                "Just bringing this back to the top of your inbox: any thoughts on my note below?",
+                "Any news on this?",
                 "Checking in on my note below: did you get a chance to look at it?",
+                "Just bringing this back to the top of your inbox: any thoughts on my note below?",
+                "Just bringing this back to the top of your inbox: any thoughts on my note below? "
+                "Happy to answer any questions that would help.",
             ),
             "context": (
+                'Any thoughts on "{subject}"? A yes or no is plenty.',
                 'Following up on my message below about "{subject}". A quick yes or no is plenty.',
-                'Circling back on "{subject}" (my note below). Even a one-line answer would help.',
+                'Circling back on "{subject}" (my note below). Even a one-line answer would help '
+                "me plan the next step.",
             ),
             "close": (
+                "I'll take this off my list for now. Just reply here if it comes back up.",
                 "I haven't heard back, so I'll assume this isn't a priority right now and won't "
                 "follow up again. If it becomes one, just reply here.",
             ),
@@ -261,7 +267,9 @@ class OfflineDrafter:
         own = self._own_phrase(request, lang) if kind == "bump" else ""
         if own:
             return own
-        variants = lines[kind]
+        # the variants nearest the user's usual length, taking turns from one touch to the next
+        target = request.brief.target
+        variants = sorted(lines[kind], key=lambda v: abs(words(v) - target))[:2]
         return variants[(request.touch - 1) % len(variants)].format(subject=subject or "this")
 
     @staticmethod
@@ -273,6 +281,7 @@ class OfflineDrafter:
                 and not re.search(r"\d|@|http", phrase)
                 and not re.search(r"\s[A-Z]", phrase.replace(" I ", " i "))
                 and phrase.rstrip()[-1:] in ".?!"
+                and phrase[:1].isupper()
                 and language.detect(phrase) in ("", lang)
             ):
                 return phrase

@@ -76,7 +76,7 @@ def words(text: str) -> int:
 
 
 def first_name(display: str, address: str = "") -> str:
-    """ "Stone, Bob" → Bob; "Bob Stone" → Bob; bob.stone@x → Bob; "" when nothing fits."""
+    """ "Stone, Bob" → Bob; "Bob Stone" → Bob; bob.stone@x → Bob; "" when nothing says it."""
     name = display.strip().strip('"').strip("'")
     if "@" in name:
         name = ""
@@ -85,8 +85,10 @@ def first_name(display: str, address: str = "") -> str:
     parts = [p for p in name.split() if p.rstrip(".").isalpha() and len(p.rstrip(".")) > 1]
     word = parts[0] if parts else ""
     if not word and address:
-        local = re.split(r"[._+-]", address.split("@")[0])[0]
-        word = local if local.isalpha() and len(local) > 2 else ""
+        # only "first.last@" says a first name; "scsatkfa@" or "jsmith@" does not
+        tokens = re.split(r"[._-]", address.split("@")[0].split("+")[0])
+        word = tokens[0] if len(tokens) > 1 and tokens[0].isalpha() and len(tokens[0]) > 1 else ""
+        word = word.lower()
     return word[:1].upper() + word[1:] if word else ""
 
 
@@ -173,28 +175,47 @@ def _closing(lines: list[str], names: set[str]) -> tuple[int, str, str, str]:
 
 def _inline_closing(line: str, names: set[str]) -> tuple[str, str] | None:
     """ "…this is OK.  Thanks DF" → ("…this is OK.", "Thanks DF")."""
+    text = line.strip()
     m = re.match(
-        rf"^(?P<lead>.*?[.!?)])[ \t]+(?P<close>(?:(?i:{VALEDICTIONS})[,.!]?[ \t]*)?"
-        r"(?P<name>[-–~]?[\w'’.]+)?)[.!]?[ \t]*$",
-        line.strip(),
+        rf"^(?P<lead>.*?[.!?)])[ \t]+(?P<close>(?P<val>(?i:{VALEDICTIONS})[,.!]?[ \t]*)?"
+        r"(?P<name>[-–~]?[\w'’.]+?)?[.!]?)[ \t]*$",
+        text,
     )
     if not m or not m.group("close"):
         return None
     name = (m.group("name") or "").lstrip("-–~").rstrip(".").lower()
-    valediction = m.group("close")[: len(m.group("close")) - len(m.group("name") or "")].strip()
     if name and name not in names:
-        if valediction or not re.fullmatch(rf"(?i:{VALEDICTIONS})", m.group("name") or ""):
+        # "…for the report. Thanks!" has no name: the last word is the valediction itself
+        if m.group("val") or not re.fullmatch(rf"(?i:{VALEDICTIONS})", name):
             return None
-        valediction, name = m.group("name") or "", ""
-    if not name and not valediction:
+    elif not name and not m.group("val"):
         return None
     return m.group("lead"), m.group("close").strip()
+
+
+def expand_names(user_names: Iterable[str]) -> set[str]:
+    """The forms a person signs with, lower-cased: "Allen, Phillip K." gives phillip k allen,
+    phillip allen, phillip, allen, pka and pa."""
+    names: set[str] = set()
+    for full in user_names:
+        if "," in full:  # "Allen, Phillip K." → "Phillip K. Allen"
+            last, _, rest = full.partition(",")
+            full = f"{rest.strip()} {last.strip()}"
+        tokens = [t.strip(".") for t in full.split() if t.strip(".")]
+        if not tokens:
+            continue
+        names |= {" ".join(tokens).lower(), tokens[0].lower(), tokens[-1].lower()}
+        if len(tokens) > 1:
+            names.add(f"{tokens[0]} {tokens[-1]}".lower())
+            names.add("".join(t[0] for t in tokens).lower())
+            names.add((tokens[0][0] + tokens[-1][0]).lower())
+    return names
 
 
 def split(text: str, names: Iterable[str] = (), recipient_tokens: Iterable[str] = ()) -> Parts:
     """Greeting, core, closing and signature of a message's new text (quotes already cut)."""
     text, dashed = split_signature(text)
-    known = {n.lower() for n in names if n}
+    known = expand_names(n for n in names if n)
     lines = [line.rstrip() for line in text.split("\n")]
     greeting = literal = ""
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))

@@ -26,6 +26,7 @@ from inbox_agent.letter import (
     SENTENCE,
     VALEDICTION_LINE,
     Parts,
+    expand_names,
     first_name,
     formality,
     formality_label,
@@ -138,19 +139,7 @@ def _quantile(values: Sequence[int], q: float) -> int:
 
 def _signing_names(mails: Sequence[SentMail], user_names: Iterable[str]) -> set[str]:
     """The user's names, plus any short last line or last word that ends many of their messages."""
-    names: set[str] = set()
-    for full in user_names:
-        full = " ".join(full.replace(",", " ").split()) if "," not in full else full
-        if "," in full:  # "Allen, Phillip K." → "Phillip K. Allen"
-            last, _, rest = full.partition(",")
-            full = f"{rest.strip()} {last.strip()}"
-        tokens = [t.strip(".") for t in full.split() if t.strip(".")]
-        if not tokens:
-            continue
-        names |= {full.lower(), tokens[0].lower(), tokens[-1].lower()}
-        names.add(f"{tokens[0]} {tokens[-1]}".lower())
-        names.add("".join(t[0] for t in tokens).lower())
-        names.add((tokens[0][0] + tokens[-1][0]).lower())
+    names = expand_names(user_names)
     endings: Counter[str] = Counter()
     for mail in mails:
         lines = [line.strip() for line in mail.text.strip().split("\n") if line.strip()]
@@ -252,10 +241,11 @@ def learn(mails: Iterable[SentMail], user_names: Iterable[str], learned_at: date
         if found:
             with_emoji += 1
             emoji.update(found)
-        sentences = [s.strip() for s in SENTENCE.findall(parts.core) if s.strip()]
-        cue = [s for s in sentences if _FOLLOWUP_CUE.search(s) and words(s) <= 20]
-        if mail.followup and sentences and words(sentences[0]) <= 20:
-            cue = [sentences[0], *cue]
+        cue: list[str] = []
+        if mail.followup:  # only what the user wrote when they really followed up by hand
+            flowing = re.sub(r"(?<!\n)\n(?!\n)", " ", parts.core)  # hard-wrapped lines
+            sentences = [s.strip() for s in SENTENCE.findall(flowing) if s.strip()]
+            cue = [s for s in sentences if _FOLLOWUP_CUE.search(s) and words(s) <= 20]
         for sentence in dict.fromkeys(cue):
             key = " ".join(sentence.lower().split())
             phrases[key] += 1
@@ -393,7 +383,9 @@ def brief(
         greeting = profile.greetings_by_language[thread_language].value
         basis.append(f"greeting as you write in {language.name(thread_language)}")
     signoff = profile.signoff.value
-    if single and single in profile.signoffs:
+    # one message is enough to say how the user greets someone, not how they sign off to them:
+    # on the Enron corpus a single-message sign-off predicts worse than the overall habit
+    if single and single in profile.signoffs and profile.signoffs[single].count >= 2:
         signoff = profile.signoffs[single].value
         basis.append(f"sign-off as you wrote it to {single}")
     low, target, high = profile.nudge_words

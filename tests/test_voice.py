@@ -1,0 +1,354 @@
+"""The style profile: a message read as greeting, core, sign-off and signature; the habits counted
+over a bounded, recent sample with where each came from; what one draft gets of it; examples;
+the profile on disk; language detection."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent import language, voicefile
+from inbox_agent.headers import Header
+from inbox_agent.letter import first_name, split
+from inbox_agent.tracker import build_threads
+from inbox_agent.voice import (
+    SAMPLE_LIMIT,
+    SentMail,
+    brief,
+    from_json,
+    hand_nudges,
+    learn,
+    pick_examples,
+    to_json,
+)
+
+NOW = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def mail(
+    text: str, to: str = "bob@example.test", day: int = 1, name: str = "Bob Stone", **kw: object
+) -> SentMail:
+    return SentMail(
+        message_id=f"<{day}.{to}>",
+        date=NOW - timedelta(days=day),
+        to=(to,) if isinstance(to, str) else to,
+        subject=str(kw.pop("subject", f"note {day}")),
+        text=text,
+        names={to: name} if isinstance(to, str) else {},
+        followup=bool(kw.pop("followup", False)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "recipient", "expected"),
+    [
+        (
+            "Hi Bob,\n\nAny news?\n\nThanks,\nMike",
+            ["Mike Grigsby"],
+            "Bob Stone",
+            ("Hi {name},", "Any news?", "Thanks,\nMike", ""),
+        ),
+        (
+            "Larry,\n\n Just a note.\n\nPhillip",
+            ["Allen, Phillip K."],
+            "Larry Lewter",
+            ("{name},", "Just a note.", "Phillip", ""),
+        ),
+        (
+            "Ted- I'm in New Hampshire. Happy Holidays. Rick",
+            ["Rick Buy"],
+            "Murphy, Ted",
+            ("{name} - …", "I'm in New Hampshire. Happy Holidays.", "… Rick", ""),
+        ),
+        (
+            "Please give me a sign off if this is OK.  Thanks DF",
+            ["DF"],
+            "",
+            ("", "Please give me a sign off if this is OK.", "… Thanks DF", ""),
+        ),
+        (
+            "FYI - action is required.\n\nRegards\nDelainey",
+            ["David W Delainey"],
+            "",
+            ("", "FYI - action is required.", "Regards\nDelainey", ""),
+        ),
+        (
+            "Please call with questions.\n\nPhillip Allen\n713-853-7041",
+            ["Phillip K Allen"],
+            "",
+            ("", "Please call with questions.", "Phillip Allen", "713-853-7041"),
+        ),
+        (
+            "Guys, FYI - Ben, can you follow up.\n\nRegards\nDelainey",
+            ["Delainey"],
+            "Ben",
+            ("Guys, …", "FYI - Ben, can you follow up.", "Regards\nDelainey", ""),
+        ),
+        (
+            "Hallo Anna,\n\nhast du Zeit?\n\nViele Grüße\nMax",
+            ["Max Muster"],
+            "Anna Beck",
+            ("Hallo {name},", "hast du Zeit?", "Viele Grüße\nMax", ""),
+        ),
+        (
+            "Done.\n-- \nAlice Example\nACME Corp",
+            ["Alice Example"],
+            "",
+            ("", "Done.", "", "Alice Example\nACME Corp"),
+        ),
+        (
+            "Thanks for the report, it reads well.",
+            [],
+            "",
+            ("", "Thanks for the report, it reads well.", "", ""),
+        ),
+    ],
+)
+def test_split_real_shapes(
+    text: str, names: list[str], recipient: str, expected: tuple[str, str, str, str]
+) -> None:
+    tokens = {t.lower().strip(",") for t in recipient.split()}
+    parts = split(text, names, tokens)
+    assert (parts.greeting, parts.core, parts.closing, parts.signature) == expected
+
+
+def _nonspace(text: str) -> str:
+    return "".join(text.split())
+
+
+_CHARS = st.sampled_from([*"abcdefgh ABCDEF,.!?-\n", "Thanks,", "Hi ", "Regards", "Bob", "\n\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CHARS, max_size=60).map("".join))
+def test_split_loses_nothing_and_invents_nothing(text: str) -> None:
+    """Greeting, core, sign-off and signature are the message, in order, to the last letter."""
+    parts = split(text, ["Bob Stone"], {"bob"})
+    closing = parts.closing.removeprefix("… ")
+    whole = parts.greeting_literal + parts.core + closing + parts.signature
+    lines = text.split("\n")
+    dashes = [i for i, line in enumerate(lines) if re.fullmatch(r"--[ \t]*", line)]
+    if dashes:  # the "-- " line itself is the one thing a signature split drops
+        del lines[dashes[-1]]
+    assert _nonspace(whole) == _nonspace("\n".join(lines))
+
+
+def test_first_name() -> None:
+    assert first_name("Stone, Bob") == "Bob"
+    assert first_name('"Bob Stone"') == "Bob"
+    assert first_name("", "bob.stone@example.test") == "Bob"
+    assert first_name("", "scsatkfa@example.test") == ""  # an address that says no name
+
+
+def test_the_profile_counts_habits_and_says_where_they_came_from() -> None:
+    mails = [
+        mail("Bob,\n\nCan you send the Q2 numbers?\n\nThanks,\nAli", day=1),
+        mail("Bob,\n\nTuesday at 3 works.\n\nThanks,\nAli", day=2),
+        mail(
+            "Hi Carol,\n\nThe slides look great!\n\nCheers,\nAli\nACME | +1 555 0100",
+            to="carol@example.test",
+            name="Carol Jones",
+            day=3,
+        ),
+        mail(
+            "Hi Dan,\n\nPlease file the report by Monday.\n\nThanks,\nAli\nACME | +1 555 0100",
+            to="dan@other.test",
+            name="Dan Smith",
+            day=4,
+        ),
+        mail(
+            "Hi Eve,\n\nSee you at 10. :)\n\nThanks,\nAli\nACME | +1 555 0100",
+            to="eve@other.test",
+            name="Eve Long",
+            day=5,
+        ),
+        mail("", day=6),  # a forward without a word of its own is not a sample
+    ]
+    profile = learn(mails, ["Alice Example", "Ali"], NOW)
+    assert profile.sample_size == 5 and len(profile.samples) == 5
+    assert profile.greeting.value == "Hi {name}," and profile.greeting.basis() == (
+        "3 of 5 messages (60%)"
+    )
+    assert profile.greeting.seen_in[0].endswith("to carol@example.test: note 3")
+    assert profile.greetings["bob@example.test"].value == "Bob,"
+    assert profile.signoff.value == "Thanks,\nAli" and profile.signoff.count == 4
+    assert profile.signature.value == "ACME | +1 555 0100" and profile.signature.count == 3
+    assert profile.languages == {"en": 3} or "en" in profile.languages
+    assert profile.emoji.count == 1 and profile.emoji.value == ":)"
+    assert profile.length["median"] in range(3, 8)
+    low, target, high = profile.nudge_words
+    assert low <= target <= high
+
+
+def test_the_sample_is_the_newest_messages_and_bounded() -> None:
+    mails = [mail(f"Note number {i}.\n\nAli", day=i) for i in range(1, SAMPLE_LIMIT + 51)]
+    profile = learn(mails, ["Ali"], NOW)
+    assert profile.sample_size == SAMPLE_LIMIT
+    assert max(s.date for s in profile.samples) == mails[0].date.isoformat()  # type: ignore[union-attr]
+    assert f"<{SAMPLE_LIMIT + 50}.bob@example.test>" not in {s.message_id for s in profile.samples}
+
+
+def test_follow_up_phrases_come_from_hand_follow_ups_only() -> None:
+    mails = [
+        mail(
+            "Bob,\n\nAny update on the lease? I need it for the board.\n\nAli", day=1, followup=True
+        ),
+        mail(
+            "Carol,\n\nI will follow up with legal tomorrow.\n\nAli",
+            day=2,
+            to="carol@example.test",
+            name="Carol Jones",
+        ),
+    ]
+    profile = learn(mails, ["Ali"], NOW)
+    assert [h.value for h in profile.followups] == ["Any update on the lease?"]
+
+
+def test_brief_for_one_draft() -> None:
+    mails = [
+        mail("Larry,\n\nCall me.\n\nPhillip", to="larry@example.test", name="Lawrence Lewter"),
+        *[mail(f"Hi Bob,\n\nNote {i}.\n\nThanks,\nPhillip", day=i + 2) for i in range(4)],
+        mail("All,\n\nMeeting at 3.\n\nPhillip", to=("a@x.test", "b@x.test"), day=9),  # type: ignore[arg-type]
+        mail("All,\n\nMeeting at 4.\n\nPhillip", to=("a@x.test", "c@x.test"), day=10),  # type: ignore[arg-type]
+    ]
+    profile = learn(mails, ["Phillip Allen"], NOW)
+    larry = brief(profile, ["larry@example.test"], "Lawrence", "Phillip Allen")
+    assert larry.greeting == "Larry,"  # as the user writes to him, not his display name
+    assert larry.signoff == "Thanks,\nPhillip"  # one message is not a sign-off habit
+    new = brief(profile, ["zed@example.test"], "Zed", "Phillip Allen")
+    assert new.greeting == "Hi Zed," and "learned from 7" in new.basis
+    nameless = brief(profile, ["q@example.test"], "", "Phillip Allen")
+    assert nameless.greeting == "Hi,"
+    group = brief(profile, ["a@x.test", "d@x.test"], "Ann", "Phillip Allen")
+    assert group.greeting == "All,"
+    plain = brief(None, ["bob@example.test"], "Bob", "Phillip Allen")
+    assert (plain.greeting, plain.signoff) == ("Hi Bob,", "Best,\nPhillip")
+
+
+def test_examples_same_recipient_then_domain_then_formality() -> None:
+    mails = [
+        mail("Bob,\n\nAny update on the lease for the board?\n\nAli", day=5),
+        mail(
+            "Carol,\n\nThe slides for the board look fine to me.\n\nAli",
+            to="carol@example.test",
+            name="Carol Jones",
+            day=1,
+        ),
+        mail(
+            "Dear Mr. Smith,\n\nI would appreciate the signed copy at your convenience.\n\n"
+            "Kind regards,\nAli",
+            to="smith@else.test",
+            name="John Smith",
+            day=2,
+        ),
+        mail(
+            "hey dan!! can't wait, it's gonna be great :)\n\nAli",
+            to="dan@else.test",
+            name="Dan",
+            day=3,
+        ),
+    ]
+    profile = learn(mails, ["Ali"], NOW)
+    picked = pick_examples(profile, ["bob@example.test"], target_formality=0.9)
+    assert [s.to[0] for s in picked] == [
+        "bob@example.test",
+        "carol@example.test",
+        "smith@else.test",
+    ]
+    casual = pick_examples(profile, ["zoe@third.test"], target_formality=0.0, k=2)
+    assert casual[0].to == ("dan@else.test",)
+    assert all(
+        s.message_id != "<5.bob@example.test>"
+        for s in pick_examples(profile, ["bob@example.test"], exclude=["<5.bob@example.test>"])
+    )
+
+
+def test_hand_nudges_are_the_users_second_word_with_no_answer_between() -> None:
+    def h(mid: str, frm: str, day: int, reply_to: str = "") -> Header:
+        return Header(
+            mid,
+            (reply_to,) if reply_to else (),
+            (),
+            "Lease",
+            frm,
+            "",
+            ("b@x.test",),
+            (),
+            (),
+            NOW + timedelta(days=day),
+            "normal",
+            "",
+        )
+
+    threads = build_threads(
+        [
+            h("<1>", "me@x.test", 0),
+            h("<2>", "me@x.test", 3, "<1>"),  # a nudge by hand
+            h("<3>", "b@x.test", 4, "<2>"),
+            h("<4>", "me@x.test", 5, "<3>"),  # an answer, then a reply
+            h("<5>", "me@x.test", 9, "<4>"),  # ours: not the user's
+        ]
+    )
+    assert hand_nudges(threads, frozenset({"me@x.test"}), frozenset({"<5>"})) == {"<2>"}
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_TEXT, st.sampled_from(["a@x.test", "b@y.test"]), st.booleans()), max_size=12
+    )
+)
+def test_any_mail_learns_a_profile_that_survives_the_disk(
+    items: list[tuple[str, str, bool]],
+) -> None:
+    mails = [mail(t, to=a, day=i + 1, followup=f) for i, (t, a, f) in enumerate(items)]
+    profile = learn(mails, ["Alice Example"], NOW)
+    assert profile.sample_size == sum(1 for t, _, _ in items if t.strip())
+    assert profile.greeting.count <= profile.sample_size
+    assert from_json(json.loads(json.dumps(to_json(profile)))) == profile
+
+
+def test_the_profile_file_is_private_and_refreshed_daily(agent_home: Path) -> None:
+    profile = learn([mail("Bob,\n\nHi there.\n\nAli")], ["Ali"], NOW)
+    file = voicefile.save("main", profile)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600 and file.parent.name == "voice"
+    assert voicefile.load("main") == profile
+    assert not voicefile.is_stale(profile, NOW + timedelta(hours=23))
+    assert voicefile.is_stale(profile, NOW + timedelta(days=1))
+    file.write_text("{broken")
+    assert voicefile.load("main") is None  # learned again, never a crash
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hi Bob, just checking in on the contract, any news?", "en"),
+        ("Hallo Bob, wollte nur kurz nachfragen, ob du den Vertrag schon gesehen hast?", "de"),
+        ("Bonjour Paul, je voulais savoir si vous avez eu le temps de lire le contrat.", "fr"),
+        ("Hola Juan, quería saber si tuviste tiempo de revisar el contrato. Gracias", "es"),
+        ("Ciao Marco, volevo sapere se hai avuto tempo di leggere il contratto. Grazie", "it"),
+        ("Hoi Jan, ik wilde even vragen of je het contract al hebt gelezen. Groeten", "nl"),
+        ("Olá João, queria saber se você já teve tempo de ler o contrato. Obrigado", "pt"),
+        ("Hej Anna, jag ville bara höra om du har hunnit läsa avtalet. Tack", "sv"),
+        ("Привет, как дела с контрактом?", "ru"),
+        ("OK?  DF", ""),
+    ],
+)
+def test_language(text: str, code: str) -> None:
+    assert language.detect(text) == code
+
+
+@settings(max_examples=100, deadline=None)
+@given(_TEXT)
+def test_language_never_raises_and_answers_a_known_code(text: str) -> None:
+    assert language.detect(text) in {"", *language.NAMES}
