@@ -54,16 +54,11 @@ SPECIAL_USE = {"Drafts": b"Drafts", "Sent": b"Sent", "Trash": b"Trash", "Archive
 _AUTH_WITHOUT_TLS = "Requiring AUTH while not requiring TLS"
 
 
-class _KnownSmtpWarnings(logging.Filter):
+def _quiet(record: logging.LogRecord) -> bool:
     """aiosmtpd warns on every connection that AUTH without TLS is unsafe (on loopback it is
     fine) and on every login that its own Session.login_data is deprecated."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        return "auth_require_tls == False" not in text and "login_data is deprecated" not in text
-
-
-_QUIET = _KnownSmtpWarnings()
+    text = record.getMessage()
+    return "auth_require_tls == False" not in text and "login_data is deprecated" not in text
 
 
 class _Config(Config):
@@ -107,6 +102,7 @@ class EmbeddedMailServer:
     FOLDERS = ("INBOX", "Drafts", "Sent", "Trash", "Archive")
 
     def __init__(self, users: Mapping[str, str], domain: str = "example.test") -> None:
+        """`users` maps local parts (`alice`) to passwords."""
         self.users = {name.lower(): password for name, password in users.items()}
         self.domain = domain.lower()
         self.host = HOST
@@ -132,6 +128,7 @@ class EmbeddedMailServer:
         if self._thread is not None:
             return self
         self._ready.clear()
+        self._error = None
         self._thread = threading.Thread(target=self._run, name="embedded-mail", daemon=True)
         self._thread.start()
         try:
@@ -196,10 +193,10 @@ class EmbeddedMailServer:
                 if folder != "INBOX":
                     await mailboxes.add_mailbox(folder)
                 await mailboxes.set_subscribed(folder, True)  # Thunderbird shows subscribed only
-            for alias in (name, f"{name}@{self.domain}"):
+            self._sets[name] = mailboxes
+            for alias in (name, f"{name}@{self.domain}"):  # two logins, one mailbox
                 login.users_dict[alias] = UserMetadata(config, alias, password=password)
                 config.set_cache[alias] = (mailboxes, filters)
-                self._sets[alias] = mailboxes
         imap_cb = ProxyProtocolReader(config.proxy_protocol).get_callback(IMAPServer(login, config))
         imap = await asyncio.start_server(imap_cb, HOST, 0)
         smtp = await self._loop.create_server(self._smtp_protocol, HOST, 0)
@@ -258,7 +255,7 @@ class EmbeddedMailServer:
 
     def _smtp_protocol(self) -> SMTP:
         warnings.filterwarnings("ignore", _AUTH_WITHOUT_TLS, UserWarning)
-        logging.getLogger("mail.log").addFilter(_QUIET)
+        logging.getLogger("mail.log").addFilter(_quiet)
         return SMTP(
             self,
             hostname="localhost",  # else getfqdn(), slow without DNS
