@@ -5,8 +5,8 @@ It owns one background thread running one asyncio loop, which serves both protoc
 server that Thunderbird, mutt or imapclient can talk to, so the demo exercises the same code
 paths as a real account. pymap's in-memory `dict` backend holds the mailboxes.
 
-- IMAP logins: `alice` or `alice@<domain>` (same mailbox), plaintext LOGIN and AUTHENTICATE
-  PLAIN/LOGIN without STARTTLS (TLS is switched off; it only listens on loopback).
+- IMAP logins: `alice` or `alice@<domain>` (same mailbox; case-sensitive), plaintext LOGIN and
+  AUTHENTICATE PLAIN/LOGIN without STARTTLS (TLS is switched off; it only listens on loopback).
 - Folders INBOX, Drafts, Sent, Trash, Archive, all subscribed. LIST marks them `\\Drafts`,
   `\\Sent`, `\\Trash`, `\\Archive` (added here; pymap has no SPECIAL-USE). The SPECIAL-USE
   capability is *not* advertised, because pymap cannot parse `LIST (SPECIAL-USE) "" "*"`,
@@ -16,7 +16,8 @@ paths as a real account. pymap's in-memory `dict` backend holds the mailboxes.
 
 What pymap 0.36 does not do: CONDSTORE/QRESYNC, SPECIAL-USE, ENABLE, NAMESPACE, SORT/THREAD,
 ESEARCH, QUOTA, COMPRESS. It does IDLE, UIDPLUS, MOVE, BINARY, MULTIAPPEND, OBJECTID, CHILDREN.
-UIDs start at 101; UIDVALIDITY is new for every server (nothing persists across runs).
+UIDs start at 101; UIDVALIDITY is new for every server (nothing persists across runs). Messages
+APPENDed over IMAP or delivered by SMTP carry `\\Recent` in FLAGS.
 """
 
 from __future__ import annotations
