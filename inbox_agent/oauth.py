@@ -175,10 +175,11 @@ def sign_in_browser(
     email: str,
     client_secret: str,
     say: Say,
-    open_browser: Callable[[str], object] = webbrowser.open,
+    open_browser: Callable[[str], object] | None = None,
     timeout: float = 300.0,
 ) -> TokenSet:
-    """The authorization-code flow with PKCE and a loopback redirect."""
+    """The authorization-code flow with PKCE and a loopback redirect. `open_browser` defaults to
+    the `webbrowser` module (which honours $BROWSER)."""
     if not oauth.server.authorize_url:
         raise UserError(
             f"{oauth.server.name} has no browser sign-in configured",
@@ -206,7 +207,7 @@ def sign_in_browser(
         url = f"{oauth.server.authorize_url}?{urllib.parse.urlencode(params)}"
         say(f"Sign in with {oauth.server.name} in your browser. If no browser opened, open:\n{url}")
         with contextlib.suppress(Exception):  # no browser here: the URL above still works
-            open_browser(url)
+            (open_browser or webbrowser.open)(url)
         deadline = time.monotonic() + timeout
         while catcher.result is None and time.monotonic() < deadline:
             server.handle_request()

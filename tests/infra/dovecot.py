@@ -36,7 +36,7 @@ listen = 127.0.0.1
 ssl = {ssl}
 {ssl_lines}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{extra_mechanisms}
 auth_username_format = %Ln
 # failed logins answer after ~0.5 s instead of 2+ s (and growing)
 auth_failure_delay = 0
@@ -52,7 +52,7 @@ default_login_user = {user}
 default_internal_user = {user}
 default_internal_group = {group}
 
-passdb {{
+{oauth2_passdb}passdb {{
   driver = passwd-file
   # one file per user: a user added while running is seen at once
   # (a single shared passwd-file is re-checked at most once a second)
@@ -187,6 +187,7 @@ class DovecotServer:
         tls_cert: str | None = None,
         tls_key: str | None = None,
         run_as_if_root: tuple[str, str] = ("nobody", "nogroup"),
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         # Not pytest's tmp_path: /tmp/pytest-of-root is 0700 and `nobody` cannot enter it.
         self._own_root = root is None
@@ -195,6 +196,9 @@ class DovecotServer:
         self.users: dict[str, str] = dict(users or {})
         self.fsync = fsync
         self.tls_cert, self.tls_key = tls_cert, tls_key
+        # Opt-in: XOAUTH2/OAUTHBEARER logins whose bearer token Dovecot's oauth2 passdb checks
+        # by POSTing it to this introspection URL; the default config does not change.
+        self.oauth2_introspection_url = oauth2_introspection_url
         if os.geteuid() == 0:
             self.run_user, self.run_group = run_as_if_root
         else:
@@ -291,6 +295,7 @@ class DovecotServer:
                 imap_port=self.imap_port,
                 imaps_port=self.imaps_port,
                 lmtp_port=self.lmtp_port,
+                **self._oauth2_lines(),
             )
         )
         for user in self.users:
@@ -298,6 +303,22 @@ class DovecotServer:
         self.chown_tree()
         self._launch(timeout)
         return self
+
+    def _oauth2_lines(self) -> dict[str, str]:
+        if not self.oauth2_introspection_url:
+            return {"extra_mechanisms": "", "oauth2_passdb": ""}
+        ext = self.root / "oauth2.conf.ext"
+        ext.write_text(
+            f"introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "username_format = %Ln\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {ext}\n}}\n"
+        return {"extra_mechanisms": " xoauth2 oauthbearer", "oauth2_passdb": passdb}
 
     def _launch(self, timeout: float) -> None:
         t0 = time.monotonic()
