@@ -13,7 +13,7 @@ import pytest
 
 from inbox_agent import clock, config, paths, secrets
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine import Engine
+from inbox_agent.engine import Engine, TickReport
 from inbox_agent.errors import SafetyStop
 from inbox_agent.sender import submit
 from inbox_agent.store import Store
@@ -228,3 +228,20 @@ def test_approve_refuses_after_the_thread_ended(
     with pytest.raises(SafetyStop, match="a reply from"):
         engine.approve(draft["id"])
     assert nudges_to(mail_world, bob) == []
+
+
+def test_a_reply_that_lands_before_a_scheduled_send_cancels_it(
+    mail_world: Any, agent_home: Path, later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = make_engine(alice, mail_world, "autopilot")
+    original = mail_world.send(alice, [bob.address], "Budget", "Numbers?", date=datetime.now(UTC))
+    engine.tick()
+    [scheduled] = engine.store.drafts("main", ("scheduled",))
+    mail_world.reply(bob, to_message_id=original, body="Sent them yesterday.", date=clock.now())
+    clock.advance(timedelta(minutes=15))
+    with engine.session() as client:  # the outbox job alone, with no poll before it
+        engine.outbox.flush(client, TickReport())
+    assert nudges_to(mail_world, bob) == []
+    assert engine.store.draft(scheduled["id"])["state"] == "cancelled"  # type: ignore[index]
+    assert engine.sequence_row(scheduled["sequence_id"])["state"] == "replied"
