@@ -16,6 +16,7 @@ own transaction; a send is bracketed by the outbox), and exit. A second signal e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import logging.handlers
@@ -133,14 +134,16 @@ class Daemon:
         store: Store,
         notifier: Notifier | None = None,
         idle: bool = True,
+        only: str | None = None,
     ) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         from inbox_agent.engine import Engine
 
-        self.settings, self.store = settings, store
+        self.settings, self.store, self.only = settings, store, only
         self.accounts = {a.name: a for a in accounts}
         self.engines = {a.name: Engine(a, settings, store) for a in accounts}
+        self._config_seen = config_stamp()
         self.notifier: Notifier = notifier or LogNotifier()
         self.stopping = threading.Event()
         self.snapshot = Snapshot()
@@ -170,6 +173,11 @@ class Daemon:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        self._schedule()
+        self.scheduler.start()
+
+    def _schedule(self) -> None:
+        """Jobs and IDLE watchers for every account in `self.accounts`."""
         from inbox_agent.idlewatch import IdleWatch
 
         now = datetime.now(UTC)
@@ -187,18 +195,54 @@ class Daemon:
                     args=(kind, name),
                     id=f"{kind}:{name}",
                     next_run_time=first,
+                    replace_existing=True,
                 )
-        self.scheduler.start()
-        if self.use_idle:
-            for name, account in self.accounts.items():
+            if self.use_idle:
                 watcher = IdleWatch(
-                    account,
+                    self.accounts[name],
                     on_change=partial(self.poll_now, name),
                     on_mode=self._set_watch,
                     may_connect=partial(self.health.may_connect, name),
                 )
                 self.watchers[name] = watcher
                 watcher.start()
+
+    def _maybe_reload(self) -> bool:
+        """Apply changed config files (an account added, removed or edited; a new poll
+        interval) without a restart. A file that no longer loads is reported once, and the
+        configuration in use stays. True when it reloaded."""
+        from inbox_agent.engine import Engine
+
+        stamp = config_stamp()
+        if stamp == self._config_seen:
+            return False
+        self._config_seen = stamp
+        try:
+            settings = config.load_settings()
+            accounts = config.load_accounts(settings)
+            if self.only or not accounts:
+                accounts = [config.pick_account(accounts, self.only)]
+        except UserError as exc:
+            log.error("the changed configuration does not load; still using the old one: %s", exc)
+            self.notifier.notify("inbox-agent: configuration not applied", str(exc))
+            return False
+        for name in list(self.accounts):
+            for kind in ("poll", "due", "voice"):
+                with contextlib.suppress(Exception):  # JobLookupError: never scheduled
+                    self.scheduler.remove_job(f"{kind}:{name}")
+        for watcher in self.watchers.values():
+            watcher.stop()
+        for watcher in self.watchers.values():
+            watcher.join(5)
+        self.watchers.clear()
+        self.settings = settings
+        self.accounts.clear()  # in place: the health check holds this dict
+        self.accounts.update((a.name, a) for a in accounts)
+        self.engines = {a.name: Engine(a, settings, self.store) for a in accounts}
+        self._watch = {a.name: "polling" for a in accounts}
+        log.info("configuration changed: watching %s", ", ".join(self.accounts))
+        self._schedule()
+        return True
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -235,6 +279,8 @@ class Daemon:
             return
         with self._work:
             try:
+                if self._maybe_reload() or name not in self.accounts:
+                    return  # the new jobs run from now on, each account's poll first
                 if kind == "poll":
                     self.cycle(name)
                 elif kind == "due":
@@ -243,7 +289,8 @@ class Daemon:
                     self.refresh_voice(name)
             except Exception:  # the scheduler's thread must survive anything
                 log.exception("%s: the %s job failed", name, kind)
-            self.publish()
+            finally:
+                self.publish()
 
     def poll_now(self, name: str | None = None, reason: str = "asked") -> None:
         """A cycle as soon as the worker is free; one queued poll per account is enough."""
@@ -388,6 +435,17 @@ class Daemon:
         self.scheduler.add_job(job, id=f"action:{uuid.uuid4().hex}", misfire_grace_time=None)
 
 
+def config_stamp() -> tuple[tuple[str, int], ...]:
+    """Names and modification times of the config files: a change means reload."""
+    out = []
+    for path in [paths.global_config_file(), *sorted(paths.accounts_dir().glob("*.toml"))]:
+        try:
+            out.append((path.name, path.stat().st_mtime_ns))
+        except OSError:
+            out.append((path.name, 0))
+    return tuple(out)
+
+
 def _fingerprint(accounts: dict[str, config.Account], name: str) -> str:
     """What a refused login depends on: the stored password and the account file."""
     try:
@@ -433,7 +491,7 @@ def run_forever(
     with single_instance():
         log_path = _file_logging()
         store = Store(paths.database_file())
-        daemon = Daemon(settings, accounts, store, idle=idle)
+        daemon = Daemon(settings, accounts, store, idle=idle, only=account_name)
         ui = None
         if tray:
             from inbox_agent.tray import open_tray

@@ -169,6 +169,25 @@ def test_a_second_instance_is_refused_and_status_names_the_first(
     assert json.loads(_run_status(agents, home))["running"] is False
 
 
+def test_a_changed_config_is_applied_without_a_restart(
+    mail_world: MailWorld, home: Path, agents: list[AgentProcess]
+) -> None:
+    alice, carol = mail_world.new_user("alice"), mail_world.new_user("carol")
+    fast = '[daemon]\npoll_interval = "2s"\n'
+    main = write_profile(home, alice, mail_world.imap_port, mail_world.smtp_port, settings=fast)
+    agent = start(agents, home)
+    assert wait_for(lambda: watch_mode(home) == "idle", 20), agent.output + log_text(home)
+    write_profile(
+        home, carol, mail_world.imap_port, mail_world.smtp_port, settings=fast, name="work"
+    )
+    assert wait_for(lambda: watch_mode(home, "work") == "idle", 20), log_text(home)
+    assert watch_mode(home, "main") == "idle"
+    assert "configuration changed: watching main, work" in log_text(home)
+    main.write_text(main.read_text().replace("[imap]", "[imap"))  # a typo
+    assert wait_for(lambda: "does not load; still using the old one" in log_text(home), 20)
+    assert agent.proc.poll() is None and watch_mode(home, "work") == "idle"
+
+
 def _run_status(agents: list[AgentProcess], home: Path) -> str:
     shown = start(agents, home, "status", "--json")
     assert shown.wait(20) == 0, shown.output
