@@ -113,6 +113,30 @@ class Outbox:
                 reason=f"{why}; now at {when:%Y-%m-%d %H:%M} UTC",
             )
 
+    def _audit(
+        self,
+        action: str,
+        seq: dict[str, Any],
+        draft: dict[str, Any],
+        reason: str,
+        before: str = "",
+        after: str = "",
+        message_id: str = "",
+    ) -> None:
+        """One audit row about this draft; call inside the transaction of the change."""
+        audit.record(
+            self.store,
+            actor=self.engine.actor,
+            action=action,
+            account=self.account.name,
+            sequence_id=seq["id"],
+            draft_id=draft["id"],
+            message_id=message_id or draft["message_id"],
+            before=before,
+            after=after,
+            reason=reason,
+        )
+
     # -- the send ----------------------------------------------------------------------------------
     def presend_check(self, client: IMAPClient, sequence_id: int) -> str:
         """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
@@ -212,17 +236,13 @@ class Outbox:
                     outbox_id,
                     {"state": "sending", "attempts": row["attempts"] + 1, "updated_at": stamp},
                 )
-            audit.record(
-                self.store,
-                actor=self.engine.actor,
-                action="sending",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
+            self._audit(
+                "sending",
+                seq,
+                draft,
+                reason=f"to {', '.join(draft['recipients'])}",
                 before=seq["state"],
                 after=seq["state"],
-                reason=f"to {', '.join(draft['recipients'])}",
             )
         return outbox_id
 
@@ -256,17 +276,13 @@ class Outbox:
                         "updated_at": now.isoformat(),
                     },
                 )
-            audit.record(
-                self.store,
-                actor=self.engine.actor,
-                action="send_failed",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
+            self._audit(
+                "send_failed",
+                seq,
+                draft,
+                reason=f"{exc}; {'back in your approval queue' if give_up else 'will retry'}",
                 before=seq["state"],
                 after="awaiting_approval" if give_up else seq["state"],
-                reason=f"{exc}; {'back in your approval queue' if give_up else 'will retry'}",
             )
 
     def mark_sent(
@@ -295,17 +311,13 @@ class Outbox:
                     "updated_at": stamp,
                 },
             )
-            audit.record(
-                self.store,
-                actor=self.engine.actor,
-                action="sent",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
+            self._audit(
+                "sent",
+                seq,
+                draft,
+                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}{note}",
                 before=seq["state"],
                 after="waiting",
-                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}{note}",
             )
 
     def _tidy(
@@ -358,17 +370,13 @@ class Outbox:
                         "updated_at": now.isoformat(),
                     },
                 )
-            audit.record(
-                self.store,
-                actor=self.engine.actor,
-                action="skip",
-                account=self.account.name,
-                sequence_id=seq["id"],
-                draft_id=draft["id"],
-                message_id=draft["message_id"],
+            self._audit(
+                "skip",
+                seq,
+                draft,
+                reason=reason,
                 before=seq["state"],
                 after="waiting" if seq["state"] in ACTIVE else seq["state"],
-                reason=reason,
             )
 
     def _anchor(self, seq: dict[str, Any]) -> Header:

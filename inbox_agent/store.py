@@ -401,10 +401,10 @@ class Store:
     def update_sequence(self, sequence_id: int, values: dict[str, Any]) -> None:
         self._update("sequences", sequence_id, values)
 
-    def drafts(
-        self, account: str | None = None, states: Sequence[str] = ()
+    def _select(
+        self, table: str, account: str | None, states: Sequence[str]
     ) -> list[dict[str, Any]]:
-        sql, params = "SELECT * FROM drafts WHERE 1 = 1", []
+        sql, params = f"SELECT * FROM {table} WHERE 1 = 1", list[Any]()
         if account:
             sql += " AND account = ?"
             params.append(account)
@@ -412,6 +412,11 @@ class Store:
             sql += f" AND state IN ({', '.join('?' for _ in states)})"
             params += list(states)
         return self._rows(sql + " ORDER BY id", params)
+
+    def drafts(
+        self, account: str | None = None, states: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        return self._select("drafts", account, states)
 
     def draft(self, draft_id: int) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM drafts WHERE id = ?", (draft_id,))
@@ -426,14 +431,7 @@ class Store:
     def outbox(
         self, account: str | None = None, states: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
-        sql, params = "SELECT * FROM outbox WHERE 1 = 1", []
-        if account:
-            sql += " AND account = ?"
-            params.append(account)
-        if states:
-            sql += f" AND state IN ({', '.join('?' for _ in states)})"
-            params += list(states)
-        return self._rows(sql + " ORDER BY id", params)
+        return self._select("outbox", account, states)
 
     def add_outbox(self, values: dict[str, Any]) -> int:
         return self._insert("outbox", values)
