@@ -5,8 +5,9 @@ Owns: `FakeOAuth`, which serves the authorization endpoint (approves at once, as
 clicked "Allow", and redirects to the client's loopback address), the token endpoint
 (authorization_code with PKCE S256, refresh_token, device_code), the device authorization
 endpoint with a page to approve a user code, and an RFC 7662-style introspection endpoint that
-Dovecot's oauth2 passdb POSTs bearer tokens to. Revoking a user makes their refresh tokens fail
-with `invalid_grant` and their access tokens inactive. Every request is recorded (`requests`).
+Dovecot's oauth2 passdb POSTs bearer tokens to. Revoking a user's access makes the tokens they
+hold now fail (`invalid_grant` on refresh, inactive on introspection); a new sign-in gets new,
+working ones. Every request is recorded (`requests`).
 
 And `start_xoauth2_submission_server`: the LMTP relay of `smtp_relay.py` plus an AUTH XOAUTH2
 mechanism that checks the bearer token against the same introspection endpoint, as Dovecot does
@@ -20,9 +21,11 @@ import hashlib
 import json
 import secrets
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,7 +33,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from tests.infra.dovecot import free_port
+from tests.infra.dovecot import DovecotServer, free_port
 from tests.infra.smtp_relay import LmtpRelayHandler, LmtpTarget, SubmissionServer
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -69,7 +72,7 @@ class FakeOAuth:
     _access: dict[str, str] = field(default_factory=dict)  # token -> user
     _refresh: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (user, client)
     _devices: dict[str, _Device] = field(default_factory=dict)
-    _revoked: set[str] = field(default_factory=set)
+    _revoked: set[str] = field(default_factory=set)  # tokens
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FakeOAuth:
@@ -119,15 +122,16 @@ class FakeOAuth:
             return int(answer.status)
 
     def revoke(self, user: str) -> None:
-        """The user removed the app's access (or changed the password): every token dies."""
+        """The user removed the app's access (or changed the password): their tokens die."""
         with self._lock:
-            self._revoked.add(user)
+            self._revoked |= {t for t, u in self._access.items() if u == user}
+            self._revoked |= {t for t, (u, _c) in self._refresh.items() if u == user}
 
     def introspect(self, token: str) -> str | None:
         """The user a live access token belongs to, or None."""
         with self._lock:
             user = self._access.get(token)
-            return user if user is not None and user not in self._revoked else None
+            return user if user is not None and token not in self._revoked else None
 
     def grants(self, kind: str) -> list[dict[str, str]]:
         return [
@@ -176,8 +180,9 @@ class FakeOAuth:
                 return 400, {"error": "invalid_grant", "error_description": "bad code or verifier"}
             return 200, self._issue(code.user, code.client_id)
         if grant == "refresh_token":
-            held = self._refresh.get(form.get("refresh_token", ""))
-            if held is None or held[0] in self._revoked or held[1] != form.get("client_id"):
+            token = form.get("refresh_token", "")
+            held = self._refresh.get(token)
+            if held is None or token in self._revoked or held[1] != form.get("client_id"):
                 return 400, {
                     "error": "invalid_grant",
                     "error_description": "Token has been expired or revoked.",
@@ -287,8 +292,9 @@ class FakeOAuth:
                             },
                         )
                     elif path == "/introspect":
-                        user = server._access.get(form.get("token", ""))
-                        live = user is not None and user not in server._revoked
+                        token = form.get("token", "")
+                        user = server._access.get(token)
+                        live = user is not None and token not in server._revoked
                         self._reply(
                             200, {"active": True, "username": user} if live else {"active": False}
                         )
@@ -354,3 +360,61 @@ def start_xoauth2_submission_server(
     )
     controller.start()
     return SubmissionServer(controller, handler, port)
+
+
+GOOGLE_CLIENT = ("1234-test.apps.googleusercontent.com", "GOCSPX-test-client-secret")
+MICROSOFT_CLIENT = "00000000-test-4000-8000-000000000000"
+
+
+@dataclass
+class OAuthWorld:
+    """A FakeOAuth, a second Dovecot that checks bearer tokens with it, and XOAUTH2 SMTP."""
+
+    server: FakeOAuth
+    dovecot: DovecotServer
+    smtp: SubmissionServer
+
+    def add_user(self, name: str) -> tuple[str, str]:
+        """A mailbox on the OAuth Dovecot: (login, address). Its password is never used."""
+        login = f"{name}{secrets.token_hex(3)}"
+        self.dovecot.add_user(login, secrets.token_urlsafe(12))
+        return login, f"{login}@example.test"
+
+
+@contextmanager
+def oauth_world() -> Iterator[OAuthWorld]:
+    """Everything an OAuth test needs; fails at the end if Dovecot logged an error."""
+    server = FakeOAuth().start()
+    server.register(*GOOGLE_CLIENT)
+    server.register(MICROSOFT_CLIENT)
+    dovecot = DovecotServer(oauth2_introspection_url=server.introspection_url)
+    smtp: SubmissionServer | None = None
+    try:
+        dovecot.start()
+        smtp = start_xoauth2_submission_server(dovecot.lmtp_socket, dovecot.users, server)
+        yield OAuthWorld(server, dovecot, smtp)
+    finally:
+        if smtp is not None:
+            smtp.stop()
+        dovecot.stop()
+        errors = dovecot.errors_in_log()
+        dovecot.cleanup()
+        server.stop()
+    assert not errors, "Dovecot logged errors:\n" + "\n".join(errors)
+
+
+def click(url: str) -> list[int]:
+    """What the person does in the browser: open the sign-in page, allow, land on the redirect.
+    Runs in the background (the app is waiting for the redirect meanwhile); the list gets the
+    final HTTP status."""
+    statuses: list[int] = []
+
+    def visit() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                statuses.append(int(answer.status))
+        except urllib.error.HTTPError as exc:
+            statuses.append(exc.code)
+
+    threading.Thread(target=visit, daemon=True).start()
+    return statuses
