@@ -221,6 +221,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "idle": "watching (IMAP IDLE push)",
             "polling": "watching (polling)",
             "connecting": "reconnecting",
+            "held": "not watched until the problem below is fixed",
         }.get(a["watch"], "not watched now")
         print(f"{a['name']} ({a['email']}, {a['autonomy']} by default): {watch}")
         print(f"  last successful sync: {str(a['last_sync'] or 'never')[:19]}")

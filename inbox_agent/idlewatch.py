@@ -80,6 +80,7 @@ class IdleWatch(threading.Thread):
         connected_before = False
         while not self._halt.is_set():
             if not self.may_connect():
+                self.on_mode(self.account.name, "held")
                 self._halt.wait(30)  # a refused login is not retried until the user acts
                 continue
             try:

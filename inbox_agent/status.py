@@ -176,7 +176,7 @@ class AccountView:
     email: str
     autonomy: str
     last_sync: str  # ISO time of the last successful sync, "" when never
-    watch: str  # "idle", "polling", "connecting" or "stopped"
+    watch: str  # "idle", "polling", "connecting", "held" (a refused login) or "stopped"
     problems: tuple[Problem, ...] = ()
 
 

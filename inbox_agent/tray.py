@@ -41,6 +41,7 @@ WATCH_WORDS = {
     "idle": "push (IDLE)",
     "polling": "polling",
     "connecting": "reconnecting",
+    "held": "waiting for you (see below)",
     "stopped": "not watching",
 }
 
