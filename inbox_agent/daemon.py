@@ -76,6 +76,38 @@ def due_work(
     return ", ".join(parts), frozenset(seqs | sends)
 
 
+def news(snap: Snapshot, known: set[int] | None) -> list[tuple[str, str]]:
+    """Notifications for drafts not told about yet: approvals waiting, and Autopilot sends with
+    their time (an undo window is only worth something when the user knows it is running).
+    At start (`known` is None) everything waiting is new: a reminder after login."""
+    told = known or set()
+    out = []
+    waiting = [n for n in snap.approvals if n.draft_id not in told]
+    if waiting:
+        more = f"\n… and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+        title = (
+            f"{len(waiting)} nudges wait for your approval"
+            if len(waiting) > 1
+            else "A nudge waits for your approval"
+        )
+        out.append((title, "\n".join(n.label for n in waiting[:5]) + more))
+    going = [n for n in snap.scheduled if n.draft_id not in told]
+    if going:
+        lines = [
+            f"{n.label}, at {datetime.fromisoformat(n.send_at).astimezone():%a %H:%M}"
+            for n in going[:5]
+            if n.send_at
+        ]
+        more = f"\n… and {len(going) - 5} more" if len(going) > 5 else ""
+        out.append(
+            (
+                "Autopilot will send (undo in the tray or with inbox-agent undo)",
+                "\n".join(lines) + more,
+            )
+        )
+    return out
+
+
 def slept(before: tuple[datetime, float], after: tuple[datetime, float]) -> float:
     """Seconds spent asleep between two (wall clock, monotonic clock) readings: the monotonic
     clock stops while a laptop sleeps, the wall clock does not."""
@@ -156,7 +188,7 @@ class Daemon:
         self._listeners: list[Callable[[Snapshot], None]] = []
         self._watch: dict[str, str] = {a.name: "polling" for a in accounts}
         self._tried: dict[str, frozenset[str]] = {}
-        self._known_queue: set[int] | None = None
+        self._known: set[int] | None = None  # drafts already told about; None: none yet
         self._beat: tuple[datetime, float] | None = None
         self._state_text = ""
         self.health = Health(
@@ -379,17 +411,9 @@ class Daemon:
             status.paused(),
         )
         self.snapshot = snap
-        ids = {n.draft_id for n in snap.approvals}
-        new = [n for n in snap.approvals if n.draft_id not in (self._known_queue or set())]
-        self._known_queue = ids
-        if new:
-            more = f"\n… and {len(new) - 5} more" if len(new) > 5 else ""
-            self.notifier.notify(
-                f"{len(new)} nudges wait for your approval"
-                if len(new) > 1
-                else "A nudge waits for your approval",
-                "\n".join(n.label for n in new[:5]) + more,
-            )
+        for title, message in news(snap, self._known):
+            self.notifier.notify(title, message)
+        self._known = {n.draft_id for n in (*snap.approvals, *snap.scheduled)}
         text = status.state_of(snap, os.getpid(), self.started_at, self.health.last_errors)
         text.pop("updated_at")
         rendered = repr(text)

@@ -309,12 +309,15 @@ def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
     monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
     clock.set_now(monday)
     try:
-        d, _told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
         for topic in ("Q3 contract", "Offsite venue", "Invoice 4411"):
             mail_world.send(alice, [bob.address], topic, "Thoughts?", date=clock.now())
         clock.set_now(add_business_days(monday, 4))  # Friday 10:00
         d.cycle("main")
         assert len(d.store.outbox("main", ("pending",))) == 3
+        d.publish()
+        [(title, message)] = told.said
+        assert title.startswith("Autopilot will send") and message.count("Re: ") == 3
         d._heartbeat()
         clock.advance(timedelta(hours=9))  # the lid was closed; it opens at 19:00
         d._heartbeat()
