@@ -469,3 +469,25 @@ def test_an_llm_that_stops_answering_is_told_once(
     assert d.snapshot.state == "attention"
     assert [p.kind for p in d.snapshot.problems] == ["llm"]
     d.store.close()
+
+
+def test_undo_from_the_tray_cancels_a_scheduled_send(
+    mail_world: MailWorld, agent_home: Path, frozen: None
+) -> None:
+    d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+    mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
+    clock.advance(add_business_days(clock.now(), 4) - clock.now())
+    d.start()  # the scheduler's worker: the first poll drafts and schedules the nudge
+    try:
+        assert wait_for(lambda: d.snapshot.scheduled, 20)
+        [nudge] = d.snapshot.scheduled
+        d.user.undo(nudge.draft_id)
+        assert wait_for(lambda: not d.snapshot.scheduled, 20)
+        assert [r["state"] for r in d.store.outbox("main")] == ["cancelled"]
+        assert ("tray", "draft_removed") in [
+            (r["actor"], r["action"]) for r in d.store.audit_rows()
+        ]
+        assert ("inbox-agent", f"Will not be sent: {nudge.label}") in told.said
+    finally:
+        assert d.shutdown(10)
+        d.store.close()
