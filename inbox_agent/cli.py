@@ -392,10 +392,50 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
-    raise UserError(
-        "style profiles are not learned yet in this version",
-        "nudges use a plain greeting and sign-off until the voice profile ships",
+    from inbox_agent import style, voice, voicefile
+
+    engine = _engine(args)
+    name = engine.account.name
+    profile = None if args.refresh else voicefile.load(name)
+    if profile is None:  # learn it now: sync the headers, read the newest sent mail
+        with engine.session() as client:
+            engine.sync(client)
+            profile = engine.voice_profile(client, refresh=True)
+    if profile is None:
+        raise UserError(
+            f"could not learn a voice profile for {name}",
+            "run `inbox-agent voice --refresh -v` to see why",
+        )
+    file = voicefile.path(name)
+    stale = voicefile.is_stale(profile, clock.now())
+    if args.json:
+        data = voice.to_json(profile)
+        data["samples"] = [  # which messages, not what they say
+            {k: v for k, v in s.items() if k not in ("text", "core")} for s in data["samples"]
+        ]
+        _print_json(
+            {
+                "account": name,
+                "file": str(file),
+                "stale": stale,
+                "traits": style.describe(profile),
+                "profile": data,
+            }
+        )
+        return 0
+    window = f"{profile.oldest[:10]} … {profile.newest[:10]}" if profile.oldest else "undated"
+    print(
+        f"Voice profile for {name}, learned {profile.learned_at[:16].replace('T', ' ')} from "
+        f"{profile.sample_size} of your sent messages ({window})"
     )
+    print(f"kept in {file}; sent nowhere but your LLM endpoint, as examples in its prompts")
+    if stale:
+        print("more than a day old: it is learned again before the next draft (or use --refresh)")
+    print()
+    for row in style.describe(profile):
+        print(f"{row['trait']:<28} {row['value']}")
+        print(f"{'':<28}   from: {row['source']}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -411,7 +451,8 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
 
     def problem(path: object, exc: UserError) -> None:
-        rows.append({"file": str(path), "ok": False, "problem": exc.message, "fix": exc.fix})
+        text = exc.message.removeprefix(f"{path}: ")  # a ConfigError names its file itself
+        rows.append({"file": str(path), "ok": False, "problem": text, "fix": exc.fix})
 
     try:
         settings = config.load_settings()
@@ -654,8 +695,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--since", metavar="ISO8601", help="only rows at or after this time")
     p.add_argument("--thread", type=int, metavar="ID", help="only rows about this sequence")
-    p = command("voice", cmd_voice, "show the style profile learned from your sent mail")
+    p = command(
+        "voice",
+        cmd_voice,
+        "show the style profile learned from your sent mail, and where each trait came from",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="learn it again now from the newest 200 messages in Sent",
+    )
     p = command(
         "demo",
         cmd_demo,

@@ -3,9 +3,8 @@
 Pure: parsed messages in, a `Profile` out; no clock read and no I/O (`voicefile.py` reads the
 mailbox and keeps the profile on disk). A message is split into greeting, core and closing
 (`split`); the profile counts those over a bounded, recent sample and keeps, for each trait,
-where it came from: how many messages showed it and which ones. `brief()` turns a profile into
-what one draft needs (the greeting for these recipients, the sign-off, the length band), and
-`pick_examples()` chooses the user's own past messages to show the model.
+where it came from: how many messages showed it and which ones. `style.py` applies a profile
+to one draft.
 """
 
 from __future__ import annotations
@@ -27,9 +26,7 @@ from inbox_agent.letter import (
     VALEDICTION_LINE,
     Parts,
     expand_names,
-    first_name,
     formality,
-    formality_label,
     name_tokens,
     split,
     words,
@@ -311,129 +308,6 @@ def learn(mails: Iterable[SentMail], user_names: Iterable[str], learned_at: date
         emoji=Habit(emoji.most_common(1)[0][0] if emoji else "", with_emoji, total),
         samples=tuple(samples),
     )
-
-
-# -- one draft's share of the profile ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Brief:
-    """What one draft needs from the profile, resolved for its recipients and language."""
-
-    greeting: str  # as it will be written: "Hi Bob,"; ends in " …" when it opens the first line
-    signoff: str  # "Thanks,\nMike"; starts with "… " when it ends the last line
-    signature: str
-    low: int  # words in the nudge's core
-    target: int
-    high: int
-    formality: str
-    emoji: bool
-    followups: tuple[str, ...]  # the user's own follow-up phrases, most used first
-    names: tuple[str, ...]  # how the user signs: a model's sign-off with these is cut
-    basis: str  # one line for people: where this brief came from
-
-
-def _render(template: str, name: str) -> str:
-    if "{name}" not in template:
-        return template
-    if name:
-        return template.replace("{name}", name)
-    without = template.replace("{name}", "").strip()
-    return "" if without.strip(" ,:-…!") == "" else re.sub(r"\s+([,:!])", r"\1", without)
-
-
-def plain_brief(user_name: str, recipient: str) -> Brief:
-    """Without a profile: a plain greeting and sign-off that fit most people."""
-    sign = first_name(user_name) or user_name
-    return Brief(
-        greeting=_render("Hi {name},", recipient),
-        signoff=f"Best,\n{sign}" if sign else "Best,",
-        signature="",
-        low=2,
-        target=30,
-        high=120,
-        formality="neutral",
-        emoji=False,
-        followups=(),
-        names=tuple(n.lower() for n in (sign, user_name) if n),
-        basis="no style profile yet: a plain greeting and sign-off",
-    )
-
-
-def brief(
-    profile: Profile | None,
-    to: Sequence[str],
-    recipient_name: str,
-    user_name: str,
-    thread_language: str = "",
-) -> Brief:
-    """The greeting and sign-off the user would use with these people, in this language."""
-    if profile is None or profile.sample_size == 0:
-        return plain_brief(user_name, recipient_name)
-    basis = [f"learned from {profile.sample_size} of your sent messages"]
-    greeting = profile.greeting.value
-    single = to[0] if len(to) == 1 else ""
-    other_language = thread_language and thread_language != profile.language
-    if single and single in profile.greetings:
-        greeting = profile.greetings[single].value
-        basis.append(f"greeting as you wrote it to {single}")
-    elif len(to) > 1 and profile.group_greeting.count >= 2:
-        greeting = profile.group_greeting.value
-    elif other_language and thread_language in profile.greetings_by_language:
-        greeting = profile.greetings_by_language[thread_language].value
-        basis.append(f"greeting as you write in {language.name(thread_language)}")
-    signoff = profile.signoff.value
-    # one message is enough to say how the user greets someone, not how they sign off to them:
-    # on the Enron corpus a single-message sign-off predicts worse than the overall habit
-    if single and single in profile.signoffs and profile.signoffs[single].count >= 2:
-        signoff = profile.signoffs[single].value
-        basis.append(f"sign-off as you wrote it to {single}")
-    low, target, high = profile.nudge_words
-    return Brief(
-        greeting=_render(greeting, recipient_name),
-        signoff=signoff,
-        signature=profile.signature.value,
-        low=low,
-        target=target,
-        high=high,
-        formality=formality_label(profile.formality),
-        emoji=profile.emoji.share >= 0.2,
-        followups=tuple(h.value for h in profile.followups),
-        names=profile.names,
-        basis="; ".join(basis),
-    )
-
-
-def pick_examples(
-    profile: Profile | None,
-    to: Sequence[str],
-    exclude: Iterable[str] = (),
-    target_formality: float | None = None,
-    k: int = 3,
-) -> tuple[Sample, ...]:
-    """Up to `k` of the user's own messages: to the same person first, then the same domain,
-    then the ones closest in formality. Hand-written follow-ups and newer ones come first."""
-    if profile is None:
-        return ()
-    skip = set(exclude)
-    people = {a.lower() for a in to}
-    domains = {a.rpartition("@")[2] for a in people}
-    aim = profile.formality if target_formality is None else target_formality
-    usable = [s for s in profile.samples if 3 <= s.words <= 180 and s.message_id not in skip]
-
-    def rank(s: Sample) -> tuple[int, int, float, str]:
-        tier = (
-            0 if people & set(s.to) else 1 if domains & {a.rpartition("@")[2] for a in s.to} else 2
-        )
-        closeness = abs(s.formality - aim) if tier == 2 else 0.0
-        return tier, 0 if s.followup else 1, closeness, "~" if not s.date else _invert(s.date)
-
-    return tuple(sorted(usable, key=rank)[:k])
-
-
-def _invert(iso: str) -> str:
-    """A sort key that puts newer ISO dates first."""
-    return "".join(chr(0x10FFFF - ord(c)) if c.isdigit() else c for c in iso)
 
 
 def hand_nudges(threads: Iterable[Thread], user: frozenset[str], ours: frozenset[str]) -> set[str]:
