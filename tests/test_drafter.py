@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from inbox_agent import paths
 from inbox_agent.config import LlmConfig
@@ -23,12 +25,14 @@ from inbox_agent.drafter import (
     OfflineDrafter,
     Quoted,
     build_prompt,
+    core_of,
     estimate_tokens,
     fit_thread,
     make_drafter,
     prepare,
     steering_in,
 )
+from inbox_agent.guard import check
 from inbox_agent.voice import SentMail, learn
 
 ALICE = "Alice Example <alice@example.test>"
@@ -332,8 +336,6 @@ def test_ordinary_mail_is_not_steering(text: str) -> None:
 
 
 def test_offline_drafter_uses_the_profile_and_passes_the_checks() -> None:
-    from inbox_agent.guard import check
-
     request = voiced()
     body = OfflineDrafter().draft(request).body
     assert body.startswith("Bob,\n\n") and body.endswith("\n\nThanks,\nAli\n")
@@ -357,3 +359,26 @@ def test_a_users_prompt_file_overrides_the_shipped_one(llm_server: Any, agent_ho
     drafter(llm_server).draft(REQUEST)
     user = llm_server.chat_requests[0]["body"]["messages"][1]["content"]
     assert user.startswith("MY OWN BUMP for Bob")
+
+
+_NAME = st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_NAME, _NAME, st.sampled_from(["com", "net", "test", "io"]), st.text(max_size=80))
+def test_an_address_from_outside_the_thread_never_passes(
+    local: str, domain: str, tld: str, noise: str
+) -> None:
+    """Whatever else the model writes, an address that is in neither the thread nor the
+    signature makes the answer unusable."""
+    address = f"{local}@{domain}.{tld}"
+    assume(address not in REQUEST.known_text.lower())
+    assert "address" in check(f"{noise} Please write to {address} about it.", REQUEST)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_checks_and_cleaning_never_raise(text: str) -> None:
+    request = voiced()
+    assert isinstance(check(core_of(text, request.brief, "Bob"), request), str)
+    assert isinstance(steering_in((Quoted(BOB, False, "", "", text),)), str)
