@@ -15,10 +15,10 @@ from typing import Any
 
 import aiosmtplib
 
-from inbox_agent import imap, secrets
+from inbox_agent import imap, providers, secrets
 from inbox_agent.config import Account, Settings
 from inbox_agent.errors import UserError
-from inbox_agent.providers import Preset, login_refused
+from inbox_agent.providers import login_refused
 from inbox_agent.sender import smtp_login
 
 TIMEOUT = 20.0
@@ -48,22 +48,26 @@ def _auth_words(account: Account) -> str:
     return f"OAuth ({account.oauth.server.name})" if account.oauth else "a password"
 
 
-def provider_facts(preset: Preset) -> list[str]:
-    """What the preset says about the server, in a person's words."""
+def provider_facts(account: Account) -> list[str]:
+    """What the preset says about the server, and what that means here, in a person's words."""
+    preset = account.preset
     facts = [
-        "keeps its own copy of sent mail in Sent"
-        if preset.saves_sent
-        else "does not file sent mail: inbox-agent appends the Sent copy",
+        "Sent copy: the server files one itself (saves_sent = true)"
+        if account.smtp_saves_sent
+        else "Sent copy: inbox-agent appends one after sending (saves_sent = false)"
     ]
+    if preset is providers.GENERIC:
+        return facts
+    quirks = []
     if preset.rewrites_message_id:
-        facts.append("rewrites the Message-ID of mail sent by SMTP")
+        quirks.append("rewrites the Message-ID of mail sent by SMTP")
     if preset.thread_id:
-        facts.append(f"has server thread ids ({preset.thread_id})")
+        quirks.append(f"has server thread ids ({preset.thread_id})")
     if preset.condstore is False:
-        facts.append("no CONDSTORE: polls compare UIDNEXT and message counts")
+        quirks.append("no CONDSTORE: polls compare UIDNEXT and message counts")
     if preset.max_connections:
-        facts.append(f"allows about {preset.max_connections} IMAP connections at once")
-    return [f"{preset.name}: {fact}" for fact in facts] + list(preset.notes)
+        quirks.append(f"allows about {preset.max_connections} IMAP connections at once")
+    return facts + [f"{preset.name}: {q}" for q in [*quirks, *preset.notes]]
 
 
 def check_imap(account: Account, secret: str) -> Finding:
@@ -93,7 +97,7 @@ def check_imap(account: Account, secret: str) -> Finding:
     expected = {"X-GM-THRID": "X-GM-EXT-1"}.get(account.preset.thread_id, "")
     if expected and expected not in caps:
         details.append(f"note: {expected} is not offered, so threads go by headers alone")
-    details += provider_facts(account.preset)
+    details += provider_facts(account)
     return Finding(
         "imap",
         account.name,

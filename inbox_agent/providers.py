@@ -161,10 +161,7 @@ PRESETS: tuple[Preset, ...] = (
             "use an app password from https://myaccount.google.com/apppasswords (2-Step "
             "Verification must be on) with {secret_set}, or sign in with {init_oauth}"
         ),
-        notes=(
-            "labels are folders: only [Gmail]/All Mail is synced, each message once",
-            "threads by X-GM-THRID as well as by headers",
-        ),
+        notes=("labels are folders: only [Gmail]/All Mail is synced, each message once",),
     ),
     Preset(
         key="outlook",

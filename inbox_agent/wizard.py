@@ -308,8 +308,11 @@ def _sign_in(args: argparse.Namespace, account: config.Account, console: Console
             .startswith("n")
         )
     if device:
-        return oauth.sign_in_device(account.oauth, client_secret, console.say)
-    return oauth.sign_in_browser(account.oauth, account.email, client_secret, console.say)
+        tokens = oauth.sign_in_device(account.oauth, client_secret, console.say)
+    else:
+        tokens = oauth.sign_in_browser(account.oauth, account.email, client_secret, console.say)
+    console.say(f"signed in with {server.name}")
+    return tokens
 
 
 def _password(
@@ -428,7 +431,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return _sign_in_again(args, existing, console)
     email = _email(args, console)
     display_name = args.display_name or (
-        console.ask("Your name, as it should appear in From:", "") if console.interactive else ""
+        console.ask("Your name, as recipients should see it", "") if console.interactive else ""
     )
     preset = _preset(args, email, console)
     domain = email.rpartition("@")[2]
@@ -476,12 +479,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.say(
             f"stored the {'sign-in' if client_id else 'password'} in the keyring ({secrets.SERVICE}: {name}:imap)"
         )
-    if llm.change:
+    if llm.change and (llm.base_url or paths.global_config_file().exists()):
         write_llm(paths.global_config_file(), llm)
         if llm.api_key:
             secrets.set_secret(name, "llm", llm.api_key)
         console.say(
-            f"LLM: {llm.base_url + ' (' + llm.model + ')' if llm.base_url else 'none: offline drafts'} in {paths.global_config_file()}"
+            f"LLM: {llm.base_url} ({llm.model}), in {paths.global_config_file()}"
+            if llm.base_url
+            else "LLM: none, nudges are written offline"
         )
     if not secret:
         console.say(

@@ -247,7 +247,7 @@ def test_xoauth2_logs_in_to_dovecot_and_submits_by_smtp(
     assert code == 0, err
     assert f"IMAP 127.0.0.1:{world.dovecot.imap_port} ok: logged in as {login} with OAuth" in out
     assert "SMTP 127.0.0.1" in out and "nothing sent" in out
-    assert "drafts=Drafts" in out and "Gmail: keeps its own copy of sent mail" in out
+    assert "drafts=Drafts" in out and "Gmail: has server thread ids (X-GM-THRID)" in out
     assert "method=XOAUTH2" in world.dovecot.log.read_text()
 
     msg = EmailMessage()
