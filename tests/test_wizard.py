@@ -370,3 +370,30 @@ def test_every_command_and_subcommand_has_help_and_is_in_the_readme(
     assert parser.description and len(parser.format_help()) > 80
     readme = (ROOT / "README.md").read_text()
     assert f"`{command}" in readme or f"{command} " in readme, f"{command} is not in the README"
+
+
+def test_the_example_config_comments_every_key_and_its_account_part_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "config.example.toml").read_text()
+    part = text.split("accounts/work.toml", 1)[1].split("\n", 1)[1]
+    account = "\n".join(re.findall(r"^# ([A-Za-z_\[].*)$", part, re.MULTILINE))
+    known: list[str] = []
+    original = config._Table.unknown_keys
+
+    def recording(table: Any, keys: set[str]) -> None:  # the code's own list of keys
+        known.extend(f"{table.prefix}{k}" for k in keys)
+        original(table, keys)
+
+    monkeypatch.setattr(config._Table, "unknown_keys", recording)
+    path = tmp_path / "work.toml"
+    path.write_text(account)
+    loaded = config.load_account(path, config.load_settings(ROOT / "config.example.toml"))
+    assert loaded.sending.holidays == "DE-BY" and loaded.autonomy.folders == {"Clients": "copilot"}
+    assert loaded.oauth is not None and loaded.oauth.server.scopes == ("https://mail.google.com/",)
+    assert len(known) > 30
+    for key in known:  # each key, in the example, as `key =` inside its [table], or a [table]
+        table, _, name = key.rpartition(".")
+        section = text.split(f"[{table}]", 1)[1] if table else text
+        pattern = rf"^#? ?({re.escape(name)} = |\[{re.escape(key)}\])"
+        assert re.search(pattern, section, re.MULTILINE), key
