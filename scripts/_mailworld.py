@@ -21,13 +21,14 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -37,6 +38,7 @@ from tests.infra.daemon import AgentProcess, profile_env, store_rows, write_prof
 from tests.infra.dovecot import DovecotServer, free_port
 from tests.infra.mail import MailUser, build_message, imap_client, submit
 
+T = TypeVar("T")
 SENDING = (
     '\n[sending]\nwindow = "00:00-23:59"\ntimezone = "UTC"\nundo = "1m"\nspacing = "1s"\n'
     "max_per_hour = 1000\nmax_per_day = 10000\n"
@@ -343,11 +345,20 @@ class World:
         return len(found)
 
     def leftovers(self, prof: Profile) -> dict[str, int]:
-        """What a send should have tidied in the user's own mailbox: our drafts left in Drafts,
-        receipt copies left in INBOX, and threads without exactly one Sent copy of the nudge."""
+        """What a send should have tidied in the user's own mailbox, each a count:
+        - drafts_left: messages in Drafts; of them, sent_draft_left: a draft the store says was
+          sent (a person could send it again by hand), and orphan_draft: one the store does not
+          know (APPENDed by a cycle killed before it committed the draft row);
+        - receipts_left: receipt copies of nudges left in INBOX;
+        - sent_copy_missing / sent_copy_twice: threads without exactly one Sent copy."""
         with self.imap(prof.user) as client:
             client.select_folder("Drafts", readonly=True)
-            drafts = len(client.search(["ALL"]))
+            uids = client.search(["ALL"])
+            heads = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+            in_drafts = [
+                str(message_from_bytes(bytes(d[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"]))["Message-ID"])
+                for d in heads.values()
+            ]
             client.select_folder("INBOX", readonly=True)
             receipts = sum(
                 len(client.search(["HEADER", "In-Reply-To", t.message_id])) for t in prof.threads
@@ -356,8 +367,11 @@ class World:
             copies = [
                 len(client.search(["HEADER", "In-Reply-To", t.message_id])) for t in prof.threads
             ]
+        known = dict(store_rows(prof.home, "SELECT message_id, state FROM drafts"))
         return {
-            "drafts_left": drafts,
+            "drafts_left": len(in_drafts),
+            "sent_draft_left": sum(1 for mid in in_drafts if known.get(mid.strip()) == "sent"),
+            "orphan_draft": sum(1 for mid in in_drafts if mid.strip() not in known),
             "receipts_left": receipts,
             "sent_copy_missing": sum(1 for c in copies if c == 0),
             "sent_copy_twice": sum(1 for c in copies if c > 1),
@@ -401,3 +415,26 @@ def weekday_morning(today: datetime | None = None) -> datetime:
     with hours of room for the clock to move on."""
     base = (today or datetime.now(UTC)).replace(hour=10, minute=0, second=0, microsecond=0)
     return base - timedelta(days=(base.weekday() - 2) % 7 or 7)
+
+
+def parallel_runs(
+    runs: int, jobs: int, minutes: float, task: Callable[[int], T]
+) -> Iterator[tuple[int, T]]:
+    """`task(i)` for i in 0..runs-1, `jobs` at a time, yielding (i, result) as they end; no new
+    run starts after `minutes` (0: no limit)."""
+    began = time.monotonic()
+    with ThreadPoolExecutor(jobs) as pool:
+        pending: dict[Future[T], int] = {}
+        started = 0
+        for _ in range(runs + jobs + 1):  # bounded: every pass but the first ends a run
+            while started < runs and len(pending) < jobs:
+                if minutes and time.monotonic() - began > minutes * 60:
+                    runs = started
+                    break
+                pending[pool.submit(task, started)] = started
+                started += 1
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield pending.pop(future), future.result()
