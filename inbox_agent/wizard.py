@@ -426,6 +426,7 @@ def write_llm(path: Path, choice: LlmChoice) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    secrets.get_secret(args.name or "init", "imap")  # no usable keyring: say so before asking
     existing = paths.accounts_dir() / f"{args.name}.toml" if args.name else None
     if args.oauth and existing is not None and existing.exists() and not args.force:
         return _sign_in_again(args, existing, console)
@@ -470,15 +471,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     autonomy = _autonomy(args, console)
     llm = _llm(args, console)
+    if secret:  # first: a keyring that refuses leaves no account file without its secret
+        secrets.set_secret(name, "imap", secret)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(account_text(autonomy), encoding="utf-8")
     account = config.load_account(path, config.load_settings())
     console.say(f"wrote {path}")
     if secret:
-        secrets.set_secret(name, "imap", secret)
-        console.say(
-            f"stored the {'sign-in' if client_id else 'password'} in the keyring ({secrets.SERVICE}: {name}:imap)"
-        )
+        what = "sign-in" if client_id else "password"
+        console.say(f"stored the {what} in the keyring ({secrets.SERVICE}: {name}:imap)")
     if llm.change and (llm.base_url or paths.global_config_file().exists()):
         write_llm(paths.global_config_file(), llm)
         if llm.api_key:

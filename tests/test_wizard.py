@@ -397,3 +397,21 @@ def test_the_example_config_comments_every_key_and_its_account_part_loads(
         section = text.split(f"[{table}]", 1)[1] if table else text
         pattern = rf"^#? ?({re.escape(name)} = |\[{re.escape(key)}\])"
         assert re.search(pattern, section, re.MULTILINE), key
+
+
+def test_without_a_usable_keyring_nothing_is_asked_or_written(
+    agent_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from tests.infra.memkeyring import MemoryKeyring
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("app-password\n"))
+    keyring.set_keyring(NoKeyring())
+    try:
+        code, out, err = run(capsys, "init", "--email", "me@gmail.com", "--password-stdin")
+    finally:
+        keyring.set_keyring(MemoryKeyring())
+    assert code == 2 and "no usable keyring" in err and "fix:" in err
+    assert not paths.accounts_dir().exists() and out == ""
