@@ -1,7 +1,8 @@
 """Passwords and API keys, in the OS keyring and nowhere else (service name `inbox-agent`).
 
 Entries are named `<account>:imap`, `<account>:smtp` and `llm`. SMTP falls back to the IMAP
-password, which is what nearly every provider wants.
+password, which is what nearly every provider wants. An OAuth account keeps its token set (JSON,
+see `oauth.py`) in `<account>:imap` instead of a password.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def _no_keyring(exc: Exception) -> SecretError:
     return SecretError(
         f"no usable keyring ({exc.__class__.__name__}: {exc})",
         "run inside a desktop session with a keyring (GNOME Keyring, KWallet, macOS Keychain), or "
-        "`pip install keyrings.alt` and set PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring",
+        "`pip install keyrings.alt pycryptodome` and set "
+        "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring (it asks for its own password)",
     )
 
 
