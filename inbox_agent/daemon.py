@@ -191,6 +191,7 @@ class Daemon:
         self._known: set[int] | None = None  # drafts already told about; None: none yet
         self._beat: tuple[datetime, float] | None = None
         self._state_text = ""
+        self._names: dict[tuple[str, str], str] = {}  # display names, looked up once
         self.health = Health(
             lambda title, message: self.notifier.notify(title, message),
             partial(_fingerprint, self.accounts),
@@ -409,6 +410,7 @@ class Daemon:
             dict(self._watch),
             {n: self.health.alerts.visible(n, now) for n in self.accounts},
             status.paused(),
+            self._names,
         )
         self.snapshot = snap
         for title, message in news(snap, self._known):

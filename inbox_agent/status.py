@@ -206,7 +206,15 @@ class Snapshot:
         return "watching"
 
 
-def nudges(store: Store, account: Account, states: tuple[str, ...]) -> list[Nudge]:
+def nudges(
+    store: Store,
+    account: Account,
+    states: tuple[str, ...],
+    names: dict[tuple[str, str], str] | None = None,
+) -> list[Nudge]:
+    """The drafts in `states`, labelled; `names` caches display names across calls (looking
+    one up scans the account's messages)."""
+    names = {} if names is None else names
     out: list[Nudge] = []
     scheduled = {
         row["draft_id"]: row["not_before"]
@@ -215,7 +223,10 @@ def nudges(store: Store, account: Account, states: tuple[str, ...]) -> list[Nudg
     }
     for draft in store.drafts(account.name, states):
         first = draft["recipients"][0] if draft["recipients"] else ""
-        name = store.display_name(account.name, first) or first
+        key = (account.name, first)
+        if key not in names:
+            names[key] = store.display_name(account.name, first) or first
+        name = names[key]
         if len(draft["recipients"]) > 1:
             name += f" +{len(draft['recipients']) - 1}"
         out.append(
@@ -240,6 +251,7 @@ def gather(
     watch: dict[str, str],
     problems: dict[str, list[Problem]],
     is_paused: bool,
+    names: dict[tuple[str, str], str] | None = None,
 ) -> Snapshot:
     """`accounts`: name → (account, its default autonomy level as now in force)."""
     views = tuple(
@@ -257,8 +269,8 @@ def gather(
     return Snapshot(
         paused=is_paused,
         accounts=views,
-        approvals=tuple(n for a in listed for n in nudges(store, a, ("queued",))),
-        scheduled=tuple(n for a in listed for n in nudges(store, a, ("scheduled",))),
+        approvals=tuple(n for a in listed for n in nudges(store, a, ("queued",), names)),
+        scheduled=tuple(n for a in listed for n in nudges(store, a, ("scheduled",), names)),
         taken_at=clock.now().isoformat(),
     )
 
