@@ -300,7 +300,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="generic",
-        name="IMAP",
+        name="generic IMAP",
         domains=(),
         imap=None,
         smtp=None,
