@@ -192,7 +192,8 @@ def sign_in_browser(
     server = HTTPServer(("127.0.0.1", 0), catcher.handler())
     server.timeout = 0.5
     try:
-        redirect_uri = f"http://{oauth.server.redirect_host}:{server.server_address[1]}/"
+        # no path: Entra matches a registered `http://localhost` on any port, path included
+        redirect_uri = f"http://{oauth.server.redirect_host}:{server.server_address[1]}"
         params = {
             "response_type": "code",
             "client_id": oauth.client_id,
