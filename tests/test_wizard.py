@@ -12,6 +12,7 @@ import re
 import select
 import signal
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -23,7 +24,13 @@ from keyrings.alt.file import PlaintextKeyring
 
 from inbox_agent import config, oauth, paths, secrets, wizard
 from inbox_agent.cli import build_parser
-from tests.infra.oauth_server import GOOGLE_CLIENT, OAuthWorld, click, oauth_world
+from tests.infra.oauth_server import (
+    GOOGLE_CLIENT,
+    MICROSOFT_CLIENT,
+    OAuthWorld,
+    click,
+    oauth_world,
+)
 from tests.test_story import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -415,3 +422,55 @@ def test_without_a_usable_keyring_nothing_is_asked_or_written(
         keyring.set_keyring(MemoryKeyring())
     assert code == 2 and "no usable keyring" in err and "fix:" in err
     assert not paths.accounts_dir().exists() and out == ""
+
+
+def test_a_script_signs_in_to_microsoft_with_a_device_code(
+    world: OAuthWorld, agent_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    login, email = world.add_user("carol")
+    fake = world.server
+    approved: list[str] = []
+    threading.Thread(
+        target=lambda: approved.append(fake.approve_pending(email)), daemon=True
+    ).start()
+    code, out, err = run(
+        capsys,
+        *("init", "--email", email, "--provider", "microsoft365", "--oauth", "--device"),
+        *("--client-id", MICROSOFT_CLIENT, "--tenant", "contoso.example"),
+        *("--imap-host", "127.0.0.1", "--imap-port", str(world.dovecot.imap_port)),
+        *("--smtp-host", "127.0.0.1", "--smtp-port", str(world.smtp.port), "--security", "none"),
+        *("--oauth-authorize-url", fake.authorize_url, "--oauth-token-url", fake.token_url),
+        *("--oauth-device-url", fake.device_url, "--no-llm"),
+    )
+    assert code == 0, err
+    assert f"open {fake.base_url}/device and enter the code {approved[0]}" in out
+    assert "signed in with Microsoft" in out and "with OAuth (Microsoft), nothing sent" in out
+    text = (paths.accounts_dir() / f"{login}.toml").read_text()
+    assert 'provider = "microsoft365"' in text and 'tenant = "contoso.example"' in text
+    assert "client_secret" not in fake.grants(oauth.DEVICE_GRANT)[-1]
+
+
+def test_check_names_a_model_the_endpoint_does_not_serve(
+    mail_world: Any,
+    llm_server: Any,
+    agent_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.test_story import write_account
+
+    alice = mail_world.new_user("alice")
+    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
+    wizard.write_llm(
+        paths.global_config_file(), wizard.LlmChoice(True, llm_server.base_url, "llama9")
+    )
+    code, out, err = run(capsys, "check")
+    assert code == 2 and "IMAP 127.0.0.1" in out and "SMTP 127.0.0.1" in out
+    assert "does not serve the model 'llama9' (it has: test-model)" in err
+    assert "ollama pull llama9" in err
+    code, out, _ = run(capsys, "check", "--json")
+    findings = json.loads(out)
+    assert [(f["part"], f["ok"]) for f in findings] == [
+        ("imap", True),
+        ("smtp", True),
+        ("llm", False),
+    ]

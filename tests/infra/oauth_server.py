@@ -21,6 +21,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -120,6 +121,19 @@ class FakeOAuth:
         )
         with urllib.request.urlopen(f"{self.base_url}/device?{query}", timeout=10) as answer:
             return int(answer.status)
+
+    def approve_pending(self, user: str, timeout: float = 10) -> str:
+        """Approve the first device code that shows up (its user code is returned): for tests
+        whose process prints the code where the test cannot read it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                waiting = [d for d in self._devices.values() if not d.user and not d.denied]
+                if waiting and waiting[0].polls:
+                    waiting[0].user = user
+                    return waiting[0].user_code
+            time.sleep(0.01)
+        raise TimeoutError("no device code was asked for")
 
     def revoke(self, user: str) -> None:
         """The user removed the app's access (or changed the password): their tokens die."""
