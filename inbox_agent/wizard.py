@@ -223,9 +223,14 @@ def _name(args: argparse.Namespace, email: str, console: Console) -> str:
 
 
 def _auth(args: argparse.Namespace, preset: providers.Preset, console: Console) -> str:
-    if args.oauth:
-        return providers.OAUTH2
     custom_oauth = bool(args.oauth_token_url)
+    if args.oauth:
+        if not (preset.oauth or custom_oauth):
+            raise UserError(
+                f"{preset.name} has no OAuth sign-in that inbox-agent knows",
+                "leave out --oauth and use an app password (--password-stdin, or at the prompt)",
+            )
+        return providers.OAUTH2
     offered = [a for a in preset.auth if a != providers.OAUTH2 or preset.oauth or custom_oauth]
     if custom_oauth and providers.OAUTH2 not in offered:
         offered.insert(0, providers.OAUTH2)
