@@ -243,6 +243,7 @@ class Engine:
         report = TickReport()
         with self.session() as client:
             self.outbox.recover(client)
+            self._recover_drafts(client)
             report.new_messages = self.sync(client)
             self.read_bodies(client)
             self._act(client, report)
@@ -455,12 +456,13 @@ class Engine:
             html=self._is_html(client, anchor),
         )
         raw = msg.as_bytes(policy=policy.SMTP)
-        uid = imap.append(client, self.folders.drafts, raw, [b"\\Draft", b"\\Seen"], when)
         draft_state, seq_state = (
             gate.DRAFT_STATE[decision.level],
             gate.SEQUENCE_STATE[decision.level],
         )
         now = when.isoformat()
+        # the row first (as `saving`), then APPEND, then the row's real state: a crash in between
+        # leaves a row that the next tick reconciles with Drafts, never an orphan draft
         with self.store.tx():
             draft_id = self.store.add_draft(
                 {
@@ -471,7 +473,7 @@ class Engine:
                     "agent_id": agent_id,
                     "folder": self.folders.drafts,
                     "uidvalidity": None,
-                    "uid": uid,
+                    "uid": None,
                     "subject": str(msg["Subject"]),
                     "body": draft.body,
                     "raw_sha256": normalized_sha256(raw),
@@ -479,11 +481,14 @@ class Engine:
                     "autonomy": decision.level,
                     "drafter": draft.drafter,
                     "html": int(msg.is_multipart()),
-                    "state": draft_state,
+                    "state": "saving",
                     "created_at": now,
                     "updated_at": now,
                 }
             )
+        uid = imap.append(client, self.folders.drafts, raw, [b"\\Draft", b"\\Seen"], when)
+        with self.store.tx():
+            self.store.update_draft(draft_id, {"uid": uid, "state": draft_state})
             if decision.level == "autopilot":
                 self.store.add_outbox(
                     {
@@ -527,6 +532,63 @@ class Engine:
                 f"written by {draft.drafter}",
             )
         return draft_state
+
+    def _recover_drafts(self, client: IMAPClient) -> None:
+        """Rows left `saving` by a crash around the APPEND: adopt the draft if it reached Drafts,
+        else let the sequence draft it again. Either way nothing is left behind unowned."""
+        for row in self.store.drafts(self.account.name, ("saving",)):
+            seq = self.store.sequence(row["sequence_id"])
+            uids = imap.find(client, row["folder"], row["message_id"])
+            now = clock.now().isoformat()
+            with self.store.tx():
+                if uids and seq is not None and seq["state"] == "waiting":
+                    level = row["autonomy"]
+                    self.store.update_draft(
+                        row["id"],
+                        {"uid": uids[0], "state": gate.DRAFT_STATE[level], "updated_at": now},
+                    )
+                    self.store.update_sequence(
+                        seq["id"], {"state": gate.SEQUENCE_STATE[level], "updated_at": now}
+                    )
+                    if level == "autopilot":
+                        self.store.add_outbox(
+                            {
+                                "account": self.account.name,
+                                "draft_id": row["id"],
+                                "sequence_id": seq["id"],
+                                "message_id": row["message_id"],
+                                "state": "pending",
+                                "not_before": self.outbox.send_time(
+                                    seq, [], row["recipients"][0]
+                                ).isoformat(),
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                        )
+                    action, after, why = (
+                        "draft",
+                        gate.SEQUENCE_STATE[level],
+                        "adopted after an interruption",
+                    )
+                else:
+                    self.store.update_draft(row["id"], {"state": "abandoned", "updated_at": now})
+                    action, after, why = (
+                        "draft_abandoned",
+                        seq["state"] if seq else "",
+                        "interrupted before it reached Drafts; it will be drafted again",
+                    )
+                audit.record(
+                    self.store,
+                    actor=self.actor,
+                    action=action,
+                    account=self.account.name,
+                    sequence_id=row["sequence_id"],
+                    draft_id=row["id"],
+                    message_id=row["message_id"],
+                    before="waiting",
+                    after=after,
+                    reason=why,
+                )
 
     def _folders_of(self, thread: Thread) -> tuple[str, ...]:
         places = self.store.locate(self.account.name, thread.message_ids)

@@ -245,3 +245,41 @@ def test_a_reply_that_lands_before_a_scheduled_send_cancels_it(
     assert nudges_to(mail_world, bob) == []
     assert engine.store.draft(scheduled["id"])["state"] == "cancelled"  # type: ignore[index]
     assert engine.sequence_row(scheduled["sequence_id"])["state"] == "replied"
+
+
+class Crash(Exception):
+    """Stands in for the process dying at that line."""
+
+
+@pytest.mark.parametrize("reached_drafts", [True, False])
+def test_a_crash_around_the_draft_append_leaves_no_orphan_and_no_duplicate(
+    mail_world: Any,
+    agent_home: Path,
+    later: None,
+    monkeypatch: pytest.MonkeyPatch,
+    reached_drafts: bool,
+) -> None:
+    from inbox_agent import imap
+
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine = make_engine(alice, mail_world)
+    mail_world.send(alice, [bob.address], "Offsite", "Which venue?", date=datetime.now(UTC))
+    real_append = imap.append
+
+    def append_then_die(*args: Any, **kwargs: Any) -> int | None:
+        if reached_drafts:
+            real_append(*args, **kwargs)
+        raise Crash
+
+    monkeypatch.setattr(imap, "append", append_then_die)
+    with pytest.raises(Crash):
+        engine.tick()
+    monkeypatch.setattr(imap, "append", real_append)
+    restarted = make_engine(alice, mail_world)
+    restarted.tick()
+    with mail_world.imap_client(alice) as client:
+        client.select_folder("Drafts", readonly=True)
+        assert len(client.search(["ALL"])) == 1
+    assert len(restarted.queue()) == 1
+    actions = [r["action"] for r in restarted.store.audit_rows("main")]
+    assert ("draft_abandoned" in actions) != reached_drafts
