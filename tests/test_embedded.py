@@ -57,7 +57,8 @@ def test_starts_and_stops_fast_and_leaves_no_thread() -> None:
     srv.stop()  # idempotent
     stopping = time.monotonic() - started
     assert startup < 1.0 and stopping < 1.0, (startup, stopping)
-    assert set(threading.enumerate()) == before
+    # threads that other tests left finishing may end meanwhile; none may be new
+    assert set(threading.enumerate()) - before == set()
     with pytest.raises((IMAPClientAbortError, OSError)):  # the server hung up on it
         imap.noop()
 
