@@ -9,6 +9,7 @@ part's (3 for a mail server, 2 for anything else the user can fix).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -85,7 +86,7 @@ def check_imap(account: Account, secret: str) -> Finding:
             account.name,
             False,
             f"the connection to {server.host}:{server.port} broke ({exc})",
-            fix=f"check [imap] in {account.path} and the network, then run check again",
+            fix=f"check [imap] in {account.path} and your network, then run check again",
             exit_code=3,
         )
     details = [
@@ -146,7 +147,7 @@ def check_smtp(account: Account, secret: str) -> Finding:
             account.name,
             False,
             f"{where} failed: {exc}",
-            fix=f"check [smtp] host, port and security in {account.path}",
+            fix=f"check your network, and [smtp] host, port and security in {account.path}",
             exit_code=3,
         )
     return Finding(
@@ -237,21 +238,25 @@ def exit_code(findings: Sequence[Finding]) -> int:
     return max((f.exit_code for f in findings if not f.ok), default=0)
 
 
-def render(findings: Sequence[Finding], several: bool) -> tuple[list[str], list[str]]:
-    """(lines for stdout, lines for stderr): successes and details out, failures err."""
-    out: list[str] = []
-    err: list[str] = []
+def render(findings: Sequence[Finding], several: bool) -> list[tuple[bool, str]]:
+    """The lines to print, in the order of the parts: (is it for stderr, line)."""
+    lines: list[tuple[bool, str]] = []
     for f in findings:
         prefix = f"{f.account}: " if several and f.account else ""
         if f.ok:
-            out.append(prefix + f.summary)
-            out += [f"  {line}" for line in f.details]
+            lines.append((False, prefix + f.summary))
+            lines += [(False, f"  {line}") for line in f.details]
         else:
             label = {"keyring": "", "llm": ""}.get(f.part, f"{f.part.upper()}: ")
-            err.append(f"error: {prefix}{label}{f.summary}")
+            lines.append((True, f"error: {prefix}{label}{f.summary}"))
             if f.fix:
-                err.append(f"  fix: {f.fix}")
-    return out, err
+                lines.append((True, f"  fix: {f.fix}"))
+    return lines
 
 
-__all__ = ["Finding", "check_account", "check_llm", "exit_code", "render", "run"]
+def show(findings: Sequence[Finding], several: bool) -> None:
+    for to_stderr, line in render(findings, several):
+        print(line, file=sys.stderr if to_stderr else sys.stdout, flush=True)
+
+
+__all__ = ["Finding", "check_account", "check_llm", "exit_code", "render", "run", "show"]

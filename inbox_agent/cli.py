@@ -63,10 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([f.as_dict() for f in findings])
     else:
-        out, err = check.render(findings, several=len(accounts) > 1)
-        print("\n".join(out))
-        if err:
-            print("\n".join(err), file=sys.stderr)
+        check.show(findings, several=len(accounts) > 1)
     return check.exit_code(findings)
 
 

@@ -105,7 +105,7 @@ def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClien
     except (OSError, IMAPClientError) as exc:
         raise MailServerError(
             f"cannot reach the IMAP server {server.host}:{server.port} ({exc})",
-            f"check [imap] host, port and security in {account.path}",
+            f"check your network, and [imap] host, port and security in {account.path}",
         ) from None
     try:
         if account.auth == "oauth2":

@@ -524,11 +524,7 @@ def _check(args: argparse.Namespace, account: config.Account, console: Console) 
         return 0
     console.say("checking (logs in to IMAP and SMTP, sends nothing):")
     findings = check.run([account], config.load_settings())
-    out, err = check.render(findings, several=False)
-    for line in out:
-        console.say(line)
-    for line in err:
-        print(line, file=sys.stderr, flush=True)
+    check.show(findings, several=False)
     code = check.exit_code(findings)
     if code:
         console.say(
