@@ -519,7 +519,7 @@ INIT_HELP = (
 def _init_parser(p: argparse.ArgumentParser) -> None:
     from inbox_agent import providers  # data only: cheap
 
-    p.add_argument("--email")
+    p.add_argument("--email", help="the address you send from")
     p.add_argument(
         "--provider",
         choices=providers.keys(),
