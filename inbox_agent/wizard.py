@@ -283,12 +283,14 @@ def _client_id(args: argparse.Namespace, preset: providers.Preset, console: Cons
     ).strip()
 
 
-def _client_secret(args: argparse.Namespace, account: config.Account, console: Console) -> str:
+def _client_secret(
+    args: argparse.Namespace, account: config.Account, console: Console, again: bool
+) -> str:
     assert account.oauth is not None
     if args.client_secret_stdin:
         return sys.stdin.readline().strip()
-    stored = secrets.get_secret(account.name, "imap")
-    if stored:  # signing in again: keep the secret of the last sign-in
+    stored = secrets.get_secret(account.name, "imap") if again else None
+    if stored:  # signing in again with the same client: keep the secret of the last sign-in
         try:
             return oauth.TokenSet.from_secret(stored).client_secret
         except ValueError:
@@ -301,9 +303,11 @@ def _client_secret(args: argparse.Namespace, account: config.Account, console: C
     ).strip()
 
 
-def _sign_in(args: argparse.Namespace, account: config.Account, console: Console) -> oauth.TokenSet:
+def _sign_in(
+    args: argparse.Namespace, account: config.Account, console: Console, again: bool = False
+) -> oauth.TokenSet:
     assert account.oauth is not None
-    client_secret = _client_secret(args, account, console)
+    client_secret = _client_secret(args, account, console, again)
     server = account.oauth.server
     device = args.device
     if not device and console.interactive and server.device_url and server.authorize_url:
@@ -511,7 +515,7 @@ def _sign_in_again(args: argparse.Namespace, path: Path, console: Console) -> in
             "pass --force to replace the account",
         )
     console.say(f"Signing in again for {account.email} ({account.oauth.server.name}).")
-    tokens = _sign_in(args, account, console)
+    tokens = _sign_in(args, account, console, again=True)
     secrets.set_secret(account.name, "imap", tokens.to_secret())
     path.touch()  # a daemon that held back after the refused sign-in tries again
     console.say(f"stored the new sign-in in the keyring ({secrets.SERVICE}: {account.name}:imap)")
