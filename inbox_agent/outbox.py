@@ -4,8 +4,10 @@ The order of a send, each step committed before the next:
 1. re-sync every watched folder and re-plan the thread: any reply, bounce, out-of-office or
    opt-out since the last touch cancels the send, removes our draft and says why;
 2. read the draft back from Drafts (the user may have edited it: their text is what goes);
-3. the outbox row goes `sending` with the Message-ID it will carry;
-4. SMTP, with the user's own address on the envelope as a delivery receipt;
+3. the SMTP session opens (connect, STARTTLS, sign-in), then the folders are re-synced once more,
+   so that nothing but that re-sync stands between a reply and the submission;
+4. the outbox row goes `sending` with the Message-ID it will carry, then MAIL/RCPT/DATA, with
+   the user's own address on the envelope as a delivery receipt;
 5. the row goes `sent`, the sequence moves on; then the Sent copy (looked for first) and the
    receipt copy and our unmodified draft are tidied away.
 
@@ -27,7 +29,7 @@ from imapclient import IMAPClient
 from inbox_agent import audit, clock, compose, imap, secrets, window
 from inbox_agent.errors import SafetyStop
 from inbox_agent.headers import AGENT_HEADER, Header
-from inbox_agent.sender import SendFailure, submit
+from inbox_agent.sender import SendFailure, Submission
 from inbox_agent.sequence import ACTIVE, End, Pause, Touched
 
 if TYPE_CHECKING:
@@ -190,18 +192,25 @@ class Outbox:
             raise SafetyStop(
                 "not sent: the thread's recipients changed since the draft; draft it again"
             )
-        outbox_id = self._mark_sending(seq, draft, now)
+        session = Submission(self.account, secrets.require_secret(self.account.name, "smtp"))
         try:
-            refused = submit(
-                self.account,
-                secrets.require_secret(self.account.name, "smtp"),
-                msg,
-                receipt_to=self.account.email,
-            )
-        except SendFailure as exc:
-            self._failed(seq, draft, outbox_id, exc)
-            self._drop_receipt(client, draft["message_id"])
-            raise
+            try:
+                session.open()  # connect and sign in first: the re-sync below is the last step
+            except SendFailure as exc:
+                self._failed(seq, draft, self._mark_sending(seq, draft, now), exc)
+                raise
+            reason = self.presend_check(client, draft["sequence_id"])
+            if reason:
+                raise SafetyStop(f"not sent: {reason}")
+            outbox_id = self._mark_sending(seq, draft, now)
+            try:
+                refused = session.send(msg, receipt_to=self.account.email)
+            except SendFailure as exc:
+                self._failed(seq, draft, outbox_id, exc)
+                self._drop_receipt(client, draft)
+                raise
+        finally:
+            session.close()
         note = (
             "; refused: " + ", ".join(f"{a} ({why})" for a, why in refused.items())
             if refused
@@ -338,17 +347,21 @@ class Outbox:
                 imap.append(
                     client, folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
                 )
-            for receipt in imap.find(client, folders.inbox, draft["message_id"]):
-                imap.delete(client, folders.inbox, receipt)
+            self._drop_receipt(client, draft)
             if self.engine.draft_unchanged(raw, draft):
                 imap.delete(client, draft["folder"], uid)
         except (OSError, imap.IMAPClientError) as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
 
-    def _drop_receipt(self, client: IMAPClient, message_id: str) -> None:
+    def _drop_receipt(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+        """Remove the envelope receipt from INBOX: by Message-ID, or by our header where the
+        provider rewrote the Message-ID."""
+        inbox = self.engine.folders.inbox
         try:
-            for receipt in imap.find(client, self.engine.folders.inbox, message_id):
-                imap.delete(client, self.engine.folders.inbox, receipt)
+            found = imap.find(client, inbox, draft["message_id"])
+            found += imap.find_header(client, inbox, AGENT_HEADER, draft["agent_id"])
+            for receipt in dict.fromkeys(found):
+                imap.delete(client, inbox, receipt)
         except (OSError, imap.IMAPClientError) as exc:
             log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 

@@ -12,9 +12,11 @@ sending twice. Recipients never see it (it is not in To or Cc).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
 from email.message import EmailMessage
 from email.utils import getaddresses
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosmtplib
 
@@ -23,6 +25,8 @@ from inbox_agent.compose import for_submission
 from inbox_agent.config import Account
 from inbox_agent.errors import UserError
 from inbox_agent.providers import login_refused
+
+T = TypeVar("T")
 
 
 class SendFailure(Exception):
@@ -54,33 +58,12 @@ def smtp_login(account: Account, secret: str) -> dict[str, Any]:
     return {"username": account.smtp.username, "oauth_token_generator": access_token}
 
 
-def submit(
-    account: Account, password: str, msg: EmailMessage, timeout: float = 60.0, receipt_to: str = ""
-) -> dict[str, str]:
-    """Submit `msg` (without our marker header) to the account's SMTP server.
-
-    Returns the recipients the server refused while accepting others ({address: reason}).
-    Raises SendFailure when nothing was accepted for a real recipient."""
+def _failure(exc: Exception, account: Account) -> SendFailure:
+    """What an SMTP error means for the send: permanent (5xx, a refused sign-in) or passing."""
     server = account.smtp
-    outgoing = for_submission(msg)
-    try:
-        login = smtp_login(account, password)
-    except UserError as exc:  # a sign-in that could not be renewed: nothing was submitted
-        raise SendFailure(str(exc), permanent=False) from None
-    try:
-        errors, _reply = asyncio.run(
-            aiosmtplib.send(
-                outgoing,
-                recipients=envelope(outgoing, receipt_to),
-                hostname=server.host,
-                port=server.port,
-                use_tls=server.security == "tls",
-                start_tls=server.security == "starttls",
-                timeout=timeout,
-                **login,
-            )
-        )
-    except aiosmtplib.SMTPAuthenticationError as exc:
+    if isinstance(exc, SendFailure):
+        return exc
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         problem, fix = login_refused(
             account.preset,
             protocol="smtp",
@@ -90,29 +73,93 @@ def submit(
             path=str(account.path),
             oauth=account.auth == "oauth2",
         )
-        raise SendFailure(f"{problem} ({exc.code}): {fix}", permanent=True) from None
-    except aiosmtplib.SMTPRecipientsRefused as exc:
+        return SendFailure(f"{problem} ({exc.code}): {fix}", permanent=True)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
-        raise SendFailure(
+        return SendFailure(
             f"{server.host} refused the recipients: "
             + ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients),
             permanent=bool(codes) and all(500 <= c < 600 for c in codes),
-        ) from None
-    except aiosmtplib.SMTPResponseException as exc:
-        raise SendFailure(
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendFailure(
             f"{server.host} refused the message: {exc.code} {exc.message}",
             permanent=500 <= exc.code < 600,
-        ) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendFailure(
-            f"cannot reach {server.host}:{server.port} ({exc})", permanent=False
-        ) from None
-    refused = {addr: f"{resp.code} {resp.message}" for addr, resp in errors.items()}
-    real = [a for a in envelope(outgoing) if a != receipt_to]
-    if real and all(a in refused for a in real):
-        raise SendFailure(
-            f"{server.host} refused the recipients: "
-            + ", ".join(f"{a} ({refused[a]})" for a in real),
-            permanent=all(refused[a].startswith("5") for a in real),
         )
-    return refused
+    return SendFailure(f"cannot reach {server.host}:{server.port} ({exc})", permanent=False)
+
+
+class Submission:
+    """One SMTP session for one send. The outbox opens it (connect, STARTTLS, sign-in) before
+    its last pre-send re-sync, so that re-sync is the last thing between a reply and DATA."""
+
+    def __init__(self, account: Account, password: str, timeout: float = 60.0) -> None:
+        self.account = account
+        server = account.smtp
+        try:
+            login = smtp_login(account, password)
+        except UserError as exc:  # a sign-in that could not be renewed: nothing was submitted
+            raise SendFailure(str(exc), permanent=False) from None
+        self._loop = asyncio.new_event_loop()
+        self._client = aiosmtplib.SMTP(
+            hostname=server.host,
+            port=server.port,
+            use_tls=server.security == "tls",
+            start_tls=server.security == "starttls",
+            timeout=timeout,
+            **login,
+        )
+        self._open = False
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            return self._loop.run_until_complete(coro)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise _failure(exc, self.account) from None
+
+    def open(self) -> Submission:
+        self._call(self._client.connect())
+        self._open = True
+        return self
+
+    def send(self, msg: EmailMessage, receipt_to: str = "") -> dict[str, str]:
+        """Submit `msg` (without our marker header). Returns the recipients the server refused
+        while accepting others ({address: reason}); raises SendFailure when it accepted nobody."""
+        # where the provider rewrites Message-IDs, our marker header is the only way to find the
+        # sent copy again after a crash: it stays (recipients see it only in the raw source)
+        outgoing = msg if self.account.preset.rewrites_message_id else for_submission(msg)
+        if not self._open:
+            self.open()
+        errors, _reply = self._call(
+            self._client.send_message(outgoing, recipients=envelope(outgoing, receipt_to))
+        )
+        refused = {addr: f"{resp.code} {resp.message}" for addr, resp in errors.items()}
+        real = [a for a in envelope(outgoing) if a != receipt_to]
+        if real and all(a in refused for a in real):
+            raise SendFailure(
+                f"{self.account.smtp.host} refused the recipients: "
+                + ", ".join(f"{a} ({refused[a]})" for a in real),
+                permanent=all(refused[a].startswith("5") for a in real),
+            )
+        return refused
+
+    def close(self) -> None:
+        if self._open:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                self._loop.run_until_complete(self._client.quit())
+            self._open = False
+        self._loop.close()
+
+    def __enter__(self) -> Submission:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def submit(
+    account: Account, password: str, msg: EmailMessage, timeout: float = 60.0, receipt_to: str = ""
+) -> dict[str, str]:
+    """Open a session, submit `msg`, close. See `Submission.send`."""
+    with Submission(account, password, timeout) as session:
+        return session.send(msg, receipt_to)
