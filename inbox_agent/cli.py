@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +117,14 @@ def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
             else next((by_anchor[m] for m in reversed(thread.message_ids) if m in by_anchor), None)
         )
         last = last_human(thread) or thread.messages[-1]
+        lookback = engine.account.cadence.lookback
+        if verdict.awaiting and seq is None and last.date and lookback.after(last.date) < now:
+            # quiet, but history: the baseline never nudges about it, so it is not waiting on us
+            verdict = replace(
+                verdict,
+                awaiting=False,
+                reason=f"{verdict.reason}; history (older than lookback {lookback}), never nudged",
+            )
         rows.append(
             {
                 "thread_id": thread.key,

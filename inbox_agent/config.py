@@ -124,6 +124,8 @@ class Account:
     autonomy: AutonomyConfig
     cadence: CadenceConfig
     folders: tuple[str, ...] = ()
+    sent_folder: str = ""  # names the Sent folder where SPECIAL-USE and the usual names fail
+    drafts_folder: str = ""
     smtp_saves_sent: bool = False
     sending: SendingConfig = SendingConfig()
     provider: str = "generic"  # a key of providers.PRESETS
@@ -436,7 +438,9 @@ def load_account(path: Path, settings: Settings) -> Account:
         root.table("imap", required=preset.imap is None),
         root.table("smtp", required=preset.smtp is None),
     )
-    imap_table.unknown_keys({"host", "port", "security", "username"})
+    imap_table.unknown_keys(
+        {"host", "port", "security", "username", "sent_folder", "drafts_folder"}
+    )
     smtp_table.unknown_keys({"host", "port", "security", "username", "saves_sent"})
     autonomy = root.table("autonomy")
     autonomy.unknown_keys({"default", "contacts", "domains", "folders"})
@@ -461,6 +465,8 @@ def load_account(path: Path, settings: Settings) -> Account:
         ),
         cadence=_cadence(root.table("cadence"), settings.cadence),
         folders=root.str_list("folders"),
+        sent_folder=imap_table.text("sent_folder", ""),
+        drafts_folder=imap_table.text("drafts_folder", ""),
         smtp_saves_sent=smtp_table.flag("saves_sent", preset.saves_sent),
         sending=_sending(root.table("sending")),
         provider=preset.key,

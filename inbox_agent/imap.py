@@ -148,6 +148,15 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
             if flag in flags and role not in found:
                 found[role] = name
     lowered = {n.lower(): n for n in names}
+    for role, named in (("sent", account.sent_folder), ("drafts", account.drafts_folder)):
+        if named:  # the account file names it: that wins over flags and guesses
+            if named not in names:
+                raise MailServerError(
+                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} has no such folder "
+                    f"(folders: {', '.join(names)})",
+                    f"set [imap] {role}_folder to one of the folders listed, or remove it",
+                )
+            found[role] = named
     for role in dict.fromkeys([*account.preset.folders, *_FALLBACK_NAMES]):
         if role not in found:  # the provider's own names first, then the usual ones
             for candidate in (
@@ -161,7 +170,7 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
     if missing:
         raise MailServerError(
             f"cannot find the {' and '.join(missing)} folder on {account.imap.host} (folders: {', '.join(names)})",
-            f"create it in your mail client, or name it in `folders` in {account.path}",
+            f'name it in {account.path}: [imap] {missing[0]}_folder = "..." (one of the folders listed)',
         )
     others = tuple(
         dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])

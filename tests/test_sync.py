@@ -237,3 +237,23 @@ def test_a_no_follow_up_tag_in_the_mail_client_dismisses(
     assert seq["state"] == "dismissed"
     [row] = [r for r in engine.store.audit_rows("main") if r["action"] == "end"]
     assert row["actor"] == "user" and "$NoFollowUp" in row["reason"]
+
+
+def test_a_named_sent_folder_that_does_not_exist_says_which_key_to_fix(
+    mail_world: Any, agent_home: Path
+) -> None:
+    from inbox_agent.errors import MailServerError
+
+    alice = mail_world.new_user("alice")
+    engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    path = paths.accounts_dir() / "main.toml"
+    path.write_text(path.read_text().replace("[imap]\n", '[imap]\nsent_folder = "Sent Items"\n'))
+    settings = config.load_settings()
+    engine = Engine(config.load_account(path, settings), settings, Store(paths.database_file()))
+    with pytest.raises(MailServerError) as caught, engine.session():
+        pass
+    assert "sent_folder" in str(caught.value) and "Sent Items" in str(caught.value)
+    path.write_text(path.read_text().replace('sent_folder = "Sent Items"', 'sent_folder = "Sent"'))
+    engine = Engine(config.load_account(path, settings), settings, Store(paths.database_file()))
+    with engine.session():
+        assert engine.folders.sent == "Sent"
