@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 file=sys.stderr,
             )
         dovecot_errors = world.dovecot.errors_in_log()
+        for line in dovecot_errors[:20]:
+            print(f"dovecot: {line}", file=sys.stderr)
     summary: dict[str, object] = {
         "runs": runs,
         "threads": totals.threads,
