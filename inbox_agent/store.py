@@ -514,37 +514,22 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def _message_from_tuple(row: Sequence[Any]) -> StoredMessage:
-    (
-        folder,
-        uid,
+    # positional, in Header's field order: this runs once per message when the index is built
+    (folder, uid, mid, irt, refs, subject, from_addr, from_name, to, cc, reply_to, date, kind,
+     agent_id, thrid, flags) = row  # fmt: skip
+    header = Header(
         mid,
-        irt,
-        refs,
-        subject,
-        from_addr,
-        from_name,
-        to,
-        cc,
-        reply_to,
-        date,
-        kind,
+        tuple(map(_intern, irt.split())) if irt else (),
+        tuple(map(_intern, refs.split())) if refs else (),
+        _intern(subject),
+        _intern(from_addr),
+        _intern(from_name),
+        _split(to),
+        _split(cc),
+        _split(reply_to),
+        datetime.fromisoformat(date) if date else None,
+        _intern(kind),
         agent_id,
         thrid,
-        flags,
-    ) = row
-    header = Header(
-        message_id=mid,
-        in_reply_to=tuple(irt.split()),
-        references=tuple(refs.split()),
-        subject=subject,
-        from_addr=_intern(from_addr),
-        from_name=from_name,
-        to=_split(to),
-        cc=_split(cc),
-        reply_to=_split(reply_to),
-        date=datetime.fromisoformat(date) if date else None,
-        kind=_intern(kind),
-        agent_id=agent_id,
-        thread_hint=thrid,
     )
     return StoredMessage(_intern(folder), int(uid), header, _split(flags))

@@ -182,6 +182,9 @@ class ThreadIndex:
 
 
 def _thread(members: list[Header]) -> Thread:
+    if len(members) == 1:
+        only = members[0]
+        return Thread(only.message_id, only.subject, (only,))
     ordered = sorted(members, key=_key)
     subject = next((m.subject for m in ordered if m.subject), "")
     return Thread(ordered[0].message_id, subject, tuple(ordered))
