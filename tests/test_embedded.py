@@ -138,7 +138,10 @@ def test_idle_sees_a_server_side_append(server: EmbeddedMailServer) -> None:
     imap.select_folder("INBOX")
     imap.idle()
     server.append("alice", "INBOX", message("<pushed@example.test>"))
-    responses = imap.idle_check(timeout=3)
+    # let the whole push (EXISTS, then FETCH) arrive: imapclient's idle_check reads whatever is
+    # buffered without blocking, and a FETCH line cut in half by a busy machine aborts it
+    time.sleep(0.5)
+    responses = imap.idle_check(timeout=5)
     imap.idle_done()
     assert (1, b"EXISTS") in responses
 
