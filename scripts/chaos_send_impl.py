@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     totals = RunResult()
     runs = 0
     with tempfile.TemporaryDirectory(prefix="chaos-send-") as tmp, World(Path(tmp)) as world:
+        world.warm_up()
         t_kill = calibrate(world, args.threads, args.jobs)
         print(f"seed {seed}; one full cycle takes up to {t_kill:.2f} s", file=sys.stderr)
 

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,18 +50,36 @@ LEAD = 0.3  # s: replies may land this long before the sending process starts
 SEND_AFTER = {"copilot": timedelta(minutes=2), "autopilot": timedelta(minutes=11)}
 
 
-@dataclass(frozen=True)
 class Timing:
-    """Where, after a sending process starts, its nudges' SMTP sessions usually open."""
+    """Where, after a sending process starts, its nudges' SMTP sessions open, and how long it
+    lives: seeded by clean runs, then kept up to date from the last `KEEP` observations of the
+    runs themselves (the machine's load changes, and a run can only be aimed where sends are)."""
 
-    lifetime: float  # the process's usual lifetime
-    first: float  # the earliest SMTP session of a nudge
-    last: float  # the latest
+    KEEP = 60
+
+    def __init__(self, lifetimes: list[float], connects: list[float]) -> None:
+        self.lock = threading.Lock()
+        self.lifetimes = deque(lifetimes, self.KEEP)
+        self.connects = deque(connects, self.KEEP)
+
+    def observe(self, lifetimes: list[float], connects: list[float]) -> None:
+        with self.lock:
+            self.lifetimes.extend(lifetimes)
+            self.connects.extend(connects)
+
+    def window(self) -> tuple[float, float, float]:
+        """(usual lifetime, 10th and 90th percentile of the SMTP sessions' opening)."""
+        with self.lock:
+            lifetime = statistics.median(self.lifetimes)
+            cuts = statistics.quantiles(self.connects, n=10) if len(self.connects) > 1 else []
+            first, last = (cuts[0], cuts[-1]) if cuts else (lifetime / 2, lifetime / 2)
+        return lifetime, first, last
 
     def draw(self, rng: random.Random) -> float:
+        lifetime, first, last = self.window()
         if rng.random() < 0.5:
-            return rng.uniform(-LEAD, self.lifetime)
-        return rng.uniform(self.first - 0.25, self.last + 0.05)
+            return rng.uniform(-LEAD, lifetime)
+        return rng.uniform(first - 0.25, last + 0.05)
 
 
 @dataclass
@@ -158,6 +177,8 @@ def one_run(
     if not world.quiet(prof.user.login):
         result.notes.append("the relay did not go quiet within 10 s")
     judge(world, prof, starts, result, replied=timing is not None)
+    if timing is not None:
+        timing.observe(result.lifetimes, result.connects)
     result.audit_ok = audit_verified(prof, later)
     if not result.audit_ok:
         result.notes.append("audit --verify failed")
@@ -228,7 +249,7 @@ def calibrate(world: World, n: int, jobs: int) -> dict[str, Timing]:
     for mode, results in found.items():
         connects = [c for r in results for c in r.connects]
         lifetimes = [t for r in results for t in r.lifetimes]
-        timing[mode] = Timing(lifetime=max(lifetimes), first=min(connects), last=max(connects))
+        timing[mode] = Timing(lifetimes, connects)
     return timing
 
 
@@ -256,12 +277,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     totals = RaceResult()
     runs = {"copilot": 0, "autopilot": 0}
     with tempfile.TemporaryDirectory(prefix="race-reply-") as tmp, World(Path(tmp)) as world:
+        world.warm_up()
         timing = calibrate(world, args.threads, args.jobs)
         print(
             f"seed {seed}; "
             + "; ".join(
-                f"{m}: lives {t.lifetime:.2f} s, SMTP opens {t.first:.2f}..{t.last:.2f} s"
-                for m, t in timing.items()
+                f"{m}: lives {w[0]:.2f} s, SMTP opens {w[1]:.2f}..{w[2]:.2f} s"
+                for m, w in ((m, t.window()) for m, t in timing.items())
             ),
             file=sys.stderr,
         )
