@@ -14,7 +14,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from inbox_agent import headers
+from inbox_agent.mail import headers
 from tests.infra.dovecot import DovecotServer
 from tests.infra.mailgen import generate, write_maildir
 

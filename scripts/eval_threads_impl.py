@@ -18,10 +18,12 @@ from pathlib import Path
 
 import keyring
 
-from inbox_agent import config, headers, paths, secrets
-from inbox_agent.engine import Engine
-from inbox_agent.store import Store
-from inbox_agent.tracker import judge, last_human
+from inbox_agent import config, paths
+from inbox_agent.config import secrets
+from inbox_agent.engine.engine import Engine
+from inbox_agent.mail import headers
+from inbox_agent.store.db import Store
+from inbox_agent.tracker.threads import judge, last_human
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
 

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from inbox_agent import config, headers
-from inbox_agent.body import text_of
-from inbox_agent.drafter import Drafter, LlmDrafter, OfflineDrafter, Quoted, prepare
-from inbox_agent.letter import first_name, name_tokens, split, words
-from inbox_agent.tracker import build_threads
-from inbox_agent.voice import Profile, SentMail, hand_nudges, learn
+from inbox_agent import config
+from inbox_agent.drafter.writers import Drafter, LlmDrafter, OfflineDrafter, Quoted, prepare
+from inbox_agent.mail import headers
+from inbox_agent.mail.body import text_of
+from inbox_agent.mail.letter import first_name, name_tokens, split, words
+from inbox_agent.tracker.threads import build_threads
+from inbox_agent.voice.profile import Profile, SentMail, hand_nudges, learn
 
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
 _X_NAME = re.compile(r"\s*<[^>]*>\s*")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox_agent import autostart
+from inbox_agent.desktop import autostart
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.mail import MailWorld, wait_for
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.body import html_to_text, new_text, split_signature, text_of
+from inbox_agent.mail.body import html_to_text, new_text, split_signature, text_of
 
 OWN = "Larry,\n\nCan you send the revised numbers by Friday?\n\nPhillip"
 

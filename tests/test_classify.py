@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_agent import headers
-from inbox_agent.classify import read
-from inbox_agent.tracker import build_threads, normalize_subject
+from inbox_agent.mail import headers
+from inbox_agent.mail.classify import read
+from inbox_agent.tracker.threads import build_threads, normalize_subject
 
 SENT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # a Friday
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "enron"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent import audit, config
+from inbox_agent import config
 from inbox_agent.errors import ConfigError
-from inbox_agent.store import Store
+from inbox_agent.store import audit
+from inbox_agent.store.db import Store
 
 GOOD = """
 email = "alice@example.test"

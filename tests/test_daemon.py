@@ -22,12 +22,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox_agent import audit, clock, config, daemon, notify, paths, secrets, status
+from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
+from inbox_agent.config import secrets
+from inbox_agent.desktop import daemon, notify, status
 from inbox_agent.errors import MailServerError, SecretError
-from inbox_agent.idlewatch import REISSUE as IDLE_REISSUE
-from inbox_agent.idlewatch import IdleWatch, backoff
-from inbox_agent.store import Store
+from inbox_agent.store import audit
+from inbox_agent.store.db import Store
+from inbox_agent.sync.idlewatch import REISSUE as IDLE_REISSUE
+from inbox_agent.sync.idlewatch import IdleWatch, backoff
 from tests.infra.daemon import (
     AgentProcess,
     idle_latencies,

@@ -18,8 +18,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inbox_agent import paths
-from inbox_agent.config import LlmConfig
-from inbox_agent.drafter import (
+from inbox_agent.config.load import LlmConfig
+from inbox_agent.drafter.guard import check
+from inbox_agent.drafter.writers import (
     DraftRequest,
     LlmDrafter,
     OfflineDrafter,
@@ -32,8 +33,7 @@ from inbox_agent.drafter import (
     prepare,
     steering_in,
 )
-from inbox_agent.guard import check
-from inbox_agent.voice import SentMail, learn
+from inbox_agent.voice.profile import SentMail, learn
 
 ALICE = "Alice Example <alice@example.test>"
 BOB = "Bob Stone <bob@example.test>"

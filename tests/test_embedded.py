@@ -16,7 +16,7 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, LoginError
 
-from inbox_agent.embedded import EmbeddedMailServer
+from inbox_agent.demo.embedded import EmbeddedMailServer
 
 USERS = {"alice": "alice-pw", "bob": "bob-pw"}
 

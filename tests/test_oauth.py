@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
-from inbox_agent import clock, config, imap, notify, oauth, paths, secrets, sender
+from inbox_agent import clock, config, paths, sender
+from inbox_agent.config import secrets
+from inbox_agent.desktop import notify
 from inbox_agent.errors import MailServerError, UserError
+from inbox_agent.sync import imap, oauth
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
     MICROSOFT_CLIENT,

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from inbox_agent import clock, config, paths, secrets
+from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine import Engine, TickReport
+from inbox_agent.config import secrets
+from inbox_agent.engine.engine import Engine, TickReport
 from inbox_agent.errors import SafetyStop
-from inbox_agent.sender import submit
-from inbox_agent.store import Store
+from inbox_agent.sender.smtp import submit
+from inbox_agent.store.db import Store
 from tests.infra.mail import MailUser
 from tests.test_story import run
 
@@ -259,7 +260,7 @@ def test_a_crash_around_the_draft_append_leaves_no_orphan_and_no_duplicate(
     monkeypatch: pytest.MonkeyPatch,
     reached_drafts: bool,
 ) -> None:
-    from inbox_agent import imap
+    from inbox_agent.sync import imap
 
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     engine = make_engine(alice, mail_world)

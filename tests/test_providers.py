@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from inbox_agent import config, imap, providers
+from inbox_agent import config
+from inbox_agent.config import providers
 from inbox_agent.errors import ConfigError
+from inbox_agent.sync import imap
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from inbox_agent import clock, secrets
+from inbox_agent import clock
 from inbox_agent.cadence import add_business_days
+from inbox_agent.config import secrets
 from tests.test_story import run, write_account
 
 

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.cadence import Cadence, Gap, add_business_days, parse_gap
-from inbox_agent.compose import build, recipients, reply_subject
-from inbox_agent.config import AutonomyConfig
-from inbox_agent.gate import decide
-from inbox_agent.headers import Header
-from inbox_agent.sequence import Due, End, Pause, Sequence, Start, plan
-from inbox_agent.tracker import build_threads
+from inbox_agent.config.load import AutonomyConfig
+from inbox_agent.gate.autonomy import decide
+from inbox_agent.mail.compose import build, recipients, reply_subject
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.sequence import Due, End, Pause, Sequence, Start, plan
+from inbox_agent.tracker.threads import build_threads
 
 USER = frozenset({"alice@example.test"})
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -30,11 +30,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from inbox_agent import audit, clock
+from inbox_agent import clock
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine import TickReport
+from inbox_agent.engine.engine import TickReport
 from inbox_agent.errors import NotFound, SafetyStop
-from inbox_agent.sender import SendFailure
+from inbox_agent.sender.smtp import SendFailure
+from inbox_agent.store import audit
 from tests.infra.memkeyring import MemoryKeyring
 from tests.test_outbox import make_engine
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from inbox_agent import cli, clock, paths, secrets
+from inbox_agent import cli, clock, paths
 from inbox_agent.cadence import add_business_days
+from inbox_agent.config import secrets
 
 
 def write_account(

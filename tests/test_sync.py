@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from inbox_agent import clock, config, imap, paths
+from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine import Engine
-from inbox_agent.store import Store
+from inbox_agent.engine.engine import Engine
+from inbox_agent.store.db import Store
+from inbox_agent.sync import imap
 from tests.infra.dovecot import DovecotServer
 from tests.infra.mail import MailUser
 from tests.infra.mailgen import generate, write_maildir

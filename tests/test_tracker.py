@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.cadence import Gap
-from inbox_agent.headers import Header, parse
-from inbox_agent.tracker import build_threads, judge
+from inbox_agent.mail.headers import Header, parse
+from inbox_agent.tracker.threads import build_threads, judge
 
 USER = frozenset({"alice@example.test"})
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -16,12 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent import language, paths, voicefile
-from inbox_agent.headers import Header
-from inbox_agent.letter import first_name, split
-from inbox_agent.style import brief, pick_examples
-from inbox_agent.tracker import build_threads
-from inbox_agent.voice import SAMPLE_LIMIT, SentMail, from_json, hand_nudges, learn, to_json
+from inbox_agent import paths
+from inbox_agent.mail import language
+from inbox_agent.mail.headers import Header
+from inbox_agent.mail.letter import first_name, split
+from inbox_agent.tracker.threads import build_threads
+from inbox_agent.voice import voicefile
+from inbox_agent.voice.profile import SAMPLE_LIMIT, SentMail, from_json, hand_nudges, learn, to_json
+from inbox_agent.voice.style import brief, pick_examples
 
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.config import AutonomyConfig
-from inbox_agent.gate import Rules, decide, parse_scope
+from inbox_agent.config.load import AutonomyConfig
+from inbox_agent.gate.autonomy import Rules, decide, parse_scope
 from inbox_agent.window import SendPolicy, in_window, recipient_zone, respecting_caps, schedule
 
 HOLIDAY = date(2026, 12, 25)

@@ -22,8 +22,12 @@ from typing import Any
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
-from inbox_agent import config, oauth, paths, secrets, wizard
-from inbox_agent.cli import build_parser
+from inbox_agent import config, paths
+from inbox_agent.cli.main import build_parser
+from inbox_agent.config import load as config_load
+from inbox_agent.config import secrets
+from inbox_agent.setup import wizard
+from inbox_agent.sync import oauth
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
     MICROSOFT_CLIENT,
@@ -386,13 +390,13 @@ def test_the_example_config_comments_every_key_and_its_account_part_loads(
     part = text.split("accounts/work.toml", 1)[1].split("\n", 1)[1]
     account = "\n".join(re.findall(r"^# ([A-Za-z_\[].*)$", part, re.MULTILINE))
     known: list[str] = []
-    original = config._Table.unknown_keys
+    original = config_load._Table.unknown_keys
 
     def recording(table: Any, keys: set[str]) -> None:  # the code's own list of keys
         known.extend(f"{table.prefix}{k}" for k in keys)
         original(table, keys)
 
-    monkeypatch.setattr(config._Table, "unknown_keys", recording)
+    monkeypatch.setattr(config_load._Table, "unknown_keys", recording)
     path = tmp_path / "work.toml"
     path.write_text(account)
     loaded = config.load_account(path, config.load_settings(ROOT / "config.example.toml"))

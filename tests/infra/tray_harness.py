@@ -15,8 +15,8 @@ import sys
 import threading
 from typing import Any
 
-from inbox_agent import daemon
-from inbox_agent.tray import Tray
+from inbox_agent.desktop import daemon
+from inbox_agent.desktop.tray import Tray
 
 
 def _tree(menu: Any) -> list[dict[str, Any]]:

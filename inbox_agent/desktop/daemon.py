@@ -1,0 +1,556 @@
+"""`inbox-agent run`: one instance per INBOX_AGENT_HOME that watches every account until stopped.
+
+APScheduler runs, per account, the poll (the configured interval), the due-check and outbox job
+(every minute: a cycle only when a nudge or a send is due), and the voice refresh. Its single
+worker thread is the one place the engine and the store are used, so cycles, IDLE-triggered
+polls and the tray's Approve/Reject/Dismiss run one at a time. An `IdleWatch` per account asks
+for a poll when INBOX changes.
+
+Sleep and hibernate: missed runs coalesce into one, and a wake (the wall clock ran ahead of the
+monotonic one) re-opens the IDLE connections and polls at once. Sends that fell due while asleep
+are re-slotted by the outbox into the send window and its spacing, never sent in a burst.
+
+SIGTERM and SIGINT stop taking work, let the job in progress finish (every state change is its
+own transaction; a send is bracketed by the outbox), and exit. A second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import logging.handlers
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from inbox_agent import clock, config, paths
+from inbox_agent.cadence import Gap
+from inbox_agent.config import secrets
+from inbox_agent.desktop import notify, status
+from inbox_agent.desktop.actions import UserActions
+from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
+from inbox_agent.desktop.status import Snapshot
+from inbox_agent.errors import SafetyStop, UserError
+from inbox_agent.store.db import Store
+
+log = logging.getLogger(__name__)
+
+DUE_EVERY = 60.0
+VOICE_EVERY = 6 * 3600.0  # the profile itself is learned again when a day old
+WAKE_GAP = 120.0  # seconds the wall clock ran ahead of the monotonic one: we were asleep
+SHUTDOWN_GRACE = 120.0
+OPEN_DRAFTS = ("saved", "queued", "scheduled")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}
+
+
+# -- pure decisions --------------------------------------------------------------------------------
+
+
+def seconds_of(gap: Gap) -> float:
+    return float(gap.amount * _UNIT_SECONDS[gap.unit])
+
+
+def due_work(
+    sequences: list[dict[str, Any]], outbox: list[dict[str, Any]], now: datetime
+) -> tuple[str, frozenset[str]]:
+    """What is due now, as a reason and a set of keys; a key already acted on is not new work
+    (a sequence the planner will not draft must not cost a cycle every minute)."""
+    seqs = {
+        f"seq:{s['id']}:{s['next_due_at']}"
+        for s in sequences
+        if s["next_due_at"] and datetime.fromisoformat(s["next_due_at"]) <= now
+    }
+    sends = {
+        f"out:{o['id']}:{o['not_before']}"
+        for o in outbox
+        if datetime.fromisoformat(o["not_before"]) <= now
+    }
+    parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(sends)} sends due"] * bool(sends)
+    return ", ".join(parts), frozenset(seqs | sends)
+
+
+def news(snap: Snapshot, known: set[int] | None) -> list[tuple[str, str]]:
+    """Notifications for drafts not told about yet: approvals waiting, and Autopilot sends with
+    their time (an undo window is only worth something when the user knows it is running).
+    At start (`known` is None) everything waiting is new: a reminder after login."""
+    told = known or set()
+    out = []
+    waiting = [n for n in snap.approvals if n.draft_id not in told]
+    if waiting:
+        more = f"\n… and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+        title = (
+            f"{len(waiting)} nudges wait for your approval"
+            if len(waiting) > 1
+            else "A nudge waits for your approval"
+        )
+        out.append((title, "\n".join(n.label for n in waiting[:5]) + more))
+    going = [n for n in snap.scheduled if n.draft_id not in told]
+    if going:
+        lines = [
+            f"{n.label}, at {datetime.fromisoformat(n.send_at).astimezone():%a %H:%M}"
+            for n in going[:5]
+            if n.send_at
+        ]
+        more = f"\n… and {len(going) - 5} more" if len(going) > 5 else ""
+        out.append(
+            (
+                "Autopilot will send (undo in the tray or with inbox-agent undo)",
+                "\n".join(lines) + more,
+            )
+        )
+    return out
+
+
+def slept(before: tuple[datetime, float], after: tuple[datetime, float]) -> float:
+    """Seconds spent asleep between two (wall clock, monotonic clock) readings: the monotonic
+    clock stops while a laptop sleeps, the wall clock does not."""
+    gap = (after[0] - before[0]).total_seconds() - (after[1] - before[1])
+    return gap if gap > WAKE_GAP else 0.0
+
+
+# -- the process -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def single_instance() -> Iterator[None]:
+    """Hold an exclusive lock on the data directory's lock file, or refuse to start."""
+    lock_path = status.lock_file()
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = lock_path.open("a+")
+    if not status.try_lock(handle):
+        pid = status.read_pid(handle) or "unknown"
+        handle.close()
+        raise UserError(
+            f"inbox-agent is already running for {paths.data_dir()} (pid {pid})",
+            "use that one (`inbox-agent status`), stop it first, or set INBOX_AGENT_HOME "
+            "for a separate profile",
+        ) from None
+    status.write_pid(handle, os.getpid())
+    try:
+        yield
+    finally:
+        status.write_pid(handle, None)
+        status.unlock(handle)
+        handle.close()
+
+
+def _file_logging() -> Path:
+    paths.log_dir().mkdir(parents=True, exist_ok=True)
+    path = paths.log_dir() / "inbox-agent.log"
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job is noise
+    logging.getLogger("imapclient").setLevel(logging.WARNING)
+    return path
+
+
+class Daemon:
+    """The scheduler, the IDLE watchers and everything the tray can ask for."""
+
+    def __init__(
+        self,
+        settings: config.Settings,
+        accounts: list[config.Account],
+        store: Store,
+        notifier: Notifier | None = None,
+        idle: bool = True,
+        only: str | None = None,
+    ) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from inbox_agent.engine.engine import Engine
+
+        self.settings, self.store, self.only = settings, store, only
+        self.accounts = {a.name: a for a in accounts}
+        self.engines = {a.name: Engine(a, settings, store) for a in accounts}
+        self._config_seen = config_stamp()
+        self.notifier: Notifier = notifier or LogNotifier()
+        self.stopping = threading.Event()
+        self.snapshot = Snapshot()
+        self.started_at = clock.now().isoformat()
+        self.use_idle = idle
+        self.watchers: dict[str, Any] = {}
+        self._work = threading.Lock()  # one unit of work at a time, whoever asks
+        self._queued: set[tuple[str, str]] = set()
+        self._queued_guard = threading.Lock()
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        self._watch: dict[str, str] = {a.name: "polling" for a in accounts}
+        self._tried: dict[str, frozenset[str]] = {}
+        self._known: set[int] | None = None  # drafts already told about; None: none yet
+        self._beat: tuple[datetime, float] | None = None
+        self._state_text = ""
+        self._names: dict[tuple[str, str], str] = {}  # display names, looked up once
+        self.health = Health(
+            lambda title, message: self.notifier.notify(title, message),
+            partial(_fingerprint, self.accounts),
+            status.read_state().get("accounts", {}),
+        )
+        self.user = UserActions(self)
+        self.scheduler = BackgroundScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            executors={"default": {"type": "threadpool", "max_workers": 1}},
+            timezone=UTC,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._schedule()
+        self.scheduler.start()
+
+    def _schedule(self) -> None:
+        """Jobs and IDLE watchers for every account in `self.accounts`."""
+        from inbox_agent.sync.idlewatch import IdleWatch
+
+        now = datetime.now(UTC)
+        poll = seconds_of(self.settings.poll_interval)
+        for name in self.accounts:
+            for kind, every, first in (
+                ("poll", poll, now),
+                ("due", DUE_EVERY, now + timedelta(seconds=DUE_EVERY)),
+                ("voice", VOICE_EVERY, now + timedelta(minutes=3)),
+            ):
+                self.scheduler.add_job(
+                    self._job,
+                    "interval",
+                    seconds=every,
+                    args=(kind, name),
+                    id=f"{kind}:{name}",
+                    next_run_time=first,
+                    replace_existing=True,
+                )
+            if self.use_idle:
+                watcher = IdleWatch(
+                    self.accounts[name],
+                    on_change=partial(self.poll_now, name),
+                    on_mode=self._set_watch,
+                    may_connect=partial(self.health.may_connect, name),
+                )
+                self.watchers[name] = watcher
+                watcher.start()
+
+    def _maybe_reload(self) -> bool:
+        """Apply changed config files (an account added, removed or edited; a new poll
+        interval) without a restart. A file that no longer loads is reported once, and the
+        configuration in use stays. True when it reloaded."""
+        from inbox_agent.engine.engine import Engine
+
+        stamp = config_stamp()
+        if stamp == self._config_seen:
+            return False
+        self._config_seen = stamp
+        try:
+            settings = config.load_settings()
+            accounts = config.load_accounts(settings)
+            if self.only or not accounts:
+                accounts = [config.pick_account(accounts, self.only)]
+        except UserError as exc:
+            log.error("the changed configuration does not load; still using the old one: %s", exc)
+            self.notifier.notify("inbox-agent: configuration not applied", str(exc))
+            return False
+        for name in list(self.accounts):
+            for kind in ("poll", "due", "voice"):
+                with contextlib.suppress(Exception):  # JobLookupError: never scheduled
+                    self.scheduler.remove_job(f"{kind}:{name}")
+        for watcher in self.watchers.values():
+            watcher.stop()
+        for watcher in self.watchers.values():
+            watcher.join(5)
+        self.watchers.clear()
+        self.settings = settings
+        self.accounts.clear()  # in place: the health check holds this dict
+        self.accounts.update((a.name, a) for a in accounts)
+        self.engines = {a.name: Engine(a, settings, self.store) for a in accounts}
+        self._watch = {a.name: "polling" for a in accounts}
+        log.info("configuration changed: watching %s", ", ".join(self.accounts))
+        self._schedule()
+        return True
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def wait(self) -> None:
+        self.stopping.wait()
+
+    def shutdown(self, grace: float = SHUTDOWN_GRACE) -> bool:
+        """Stop everything; True when the job in progress finished within `grace` seconds."""
+        self.stopping.set()
+        for watcher in self.watchers.values():
+            watcher.stop()
+        finished = threading.Event()
+
+        def drain() -> None:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)  # queued jobs see `stopping` and return
+            finished.set()
+
+        threading.Thread(target=drain, name="shutdown", daemon=True).start()
+        clean = finished.wait(grace)
+        for watcher in self.watchers.values():
+            watcher.join(5)
+        return clean
+
+    def add_listener(self, listener: Callable[[Snapshot], None]) -> None:
+        self._listeners.append(listener)
+
+    # -- jobs (all in the one worker thread) ----------------------------------------------------
+    def _job(self, kind: str, name: str) -> None:
+        with self._queued_guard:
+            self._queued.discard((kind, name))
+        if self.stopping.is_set():
+            return
+        with self._work:
+            try:
+                if self._maybe_reload() or name not in self.accounts:
+                    return  # the new jobs run from now on, each account's poll first
+                if kind == "poll":
+                    self.cycle(name)
+                elif kind == "due":
+                    self.due_check(name)
+                elif kind == "voice":
+                    self.refresh_voice(name)
+            except Exception:  # the scheduler's thread must survive anything
+                log.exception("%s: the %s job failed", name, kind)
+            finally:
+                self.publish()
+
+    def poll_now(self, name: str | None = None, reason: str = "asked") -> None:
+        """A cycle as soon as the worker is free; one queued poll per account is enough."""
+        for account in [name] if name else list(self.accounts):
+            with self._queued_guard:
+                if ("poll", account) in self._queued:
+                    continue
+                self._queued.add(("poll", account))
+            log.info("%s: polling now (%s)", account, reason)
+            self.scheduler.add_job(
+                self._job,
+                args=("poll", account),
+                id=f"now:{account}:{uuid.uuid4().hex}",
+                misfire_grace_time=None,
+            )
+
+    def cycle(self, name: str) -> None:
+        """One account's cycle; while paused, a sync only (replies still end sequences at the
+        next real cycle, and nothing stale is sent on resume)."""
+        engine = self.engines[name]
+        if self.health.blocked(name):
+            return
+        before = {d["id"] for d in self.store.drafts(name, OPEN_DRAFTS)}
+        try:
+            if status.paused():
+                with engine.session() as client:
+                    engine.sync(client)
+                    engine.read_bodies(client)
+                log.info("%s: paused; synced, drafted and sent nothing", name)
+            else:
+                log.info("%s: %s", name, engine.tick().summary())
+        except Exception as exc:
+            self.health.failed(name, exc)
+            return
+        self.health.tell(name, "mail", None)
+        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d["id"] not in before]
+        if new and self.settings.llm.enabled:
+            drafters = [d["drafter"] for d in new]
+            problem = notify.llm_problem(name, drafters, self.settings.llm.base_url)
+            self.health.tell(name, "llm", problem)
+
+    def due_check(self, name: str) -> None:
+        self._heartbeat()
+        if status.paused() or self.health.blocked(name):
+            return
+        reason, keys = due_work(
+            self.store.sequences(name, ("waiting",)),
+            self.store.outbox(name, ("pending",)),
+            clock.now(),
+        )
+        fresh = keys - self._tried.get(name, frozenset())
+        self._tried[name] = keys
+        if fresh:
+            log.info("%s: %s", name, reason)
+            self.cycle(name)
+
+    def refresh_voice(self, name: str) -> None:
+        if status.paused() or self.health.blocked(name):
+            return
+        engine = self.engines[name]
+        try:
+            with engine.session() as client:
+                engine.voice_profile(client)
+        except Exception as exc:  # the old profile stays; drafting never waits on this
+            log.warning("%s: voice refresh failed: %s", name, exc)
+
+    def _heartbeat(self) -> None:
+        now = (clock.now(), time.monotonic())
+        if self._beat is not None and (asleep := slept(self._beat, now)):
+            log.info("woke up after about %.0f minutes asleep; polling every account", asleep / 60)
+            self.poll_now(None, "woke from sleep")
+            for watcher in self.watchers.values():
+                watcher.reconnect()
+        self._beat = now
+
+    # -- what the user sees ---------------------------------------------------------------------
+    def publish(self) -> None:
+        """Take a new snapshot (in the worker), tell new approvals, save the state file, and
+        hand the snapshot to the tray."""
+        now = clock.now()
+        snap = status.gather(
+            self.store,
+            {n: (a, self.engines[n].rules().default) for n, a in self.accounts.items()},
+            dict(self._watch),
+            {n: self.health.alerts.visible(n, now) for n in self.accounts},
+            status.paused(),
+            self._names,
+        )
+        self.snapshot = snap
+        for title, message in news(snap, self._known):
+            self.notifier.notify(title, message)
+        self._known = {n.draft_id for n in (*snap.approvals, *snap.scheduled)}
+        text = status.state_of(snap, os.getpid(), self.started_at, self.health.last_errors)
+        text.pop("updated_at")
+        rendered = repr(text)
+        if rendered != self._state_text:
+            self._state_text = rendered
+            try:
+                status.write_state({**text, "updated_at": snap.taken_at})
+            except OSError as exc:  # a full disk must not stop the watch
+                log.error("cannot write %s: %s", status.state_file(), exc)
+        for listener in list(self._listeners):
+            try:
+                listener(snap)
+            except Exception:
+                log.exception("a snapshot listener failed")
+
+    def _set_watch(self, name: str, mode: str) -> None:
+        if self._watch.get(name) != mode:
+            self._watch[name] = mode
+            if not self.stopping.is_set() and self.scheduler.running:
+                self.run_action("refresh", lambda: "")
+
+    # -- work asked for from outside (the tray's menu: see `actions.py`) -------------------------
+    def unblock_all(self) -> None:
+        """Try refused logins again at the next cycle (the user asked: Sync now)."""
+        self.health.unblock_all()
+
+    def run_action(self, label: str, action: Callable[[], str]) -> None:
+        def job() -> None:
+            if self.stopping.is_set():
+                return
+            with self._work:
+                try:
+                    message = action()
+                except (UserError, SafetyStop) as exc:
+                    message = f"{label}: {exc}"
+                except Exception as exc:
+                    log.exception("%s failed", label)
+                    message = f"{label} failed: {type(exc).__name__}: {exc}"
+                self.publish()
+            if message:
+                self.notifier.notify("inbox-agent", message)
+
+        self.scheduler.add_job(job, id=f"action:{uuid.uuid4().hex}", misfire_grace_time=None)
+
+
+def config_stamp() -> tuple[tuple[str, int], ...]:
+    """Names and modification times of the config files: a change means reload."""
+    out = []
+    for path in [paths.global_config_file(), *sorted(paths.accounts_dir().glob("*.toml"))]:
+        try:
+            out.append((path.name, path.stat().st_mtime_ns))
+        except OSError:
+            out.append((path.name, 0))
+    return tuple(out)
+
+
+def _fingerprint(accounts: dict[str, config.Account], name: str) -> str:
+    """What a refused login depends on: the stored password and the account file."""
+    try:
+        secret = secrets.get_secret(name, "imap") or ""
+    except UserError:
+        secret = ""
+    try:
+        mtime = str(accounts[name].path.stat().st_mtime_ns)
+    except OSError:
+        mtime = ""
+    return hashlib.sha256(f"{secret}\0{mtime}".encode()).hexdigest()
+
+
+# -- `inbox-agent run` -------------------------------------------------------------------------------
+
+
+def _say(text: str) -> None:
+    os.write(2, (text + "\n").encode())  # safe inside a signal handler, unlike print()
+
+
+def _install_signals(daemon: Daemon) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        if daemon.stopping.is_set():
+            _say("inbox-agent: stopping at once")
+            os._exit(128 + signum)
+        _say("inbox-agent: stopping after the current step (signal again to stop at once)")
+        daemon.request_stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_forever(
+    account_name: str | None,
+    tray: bool,
+    idle: bool = True,
+    on_tray_ready: Callable[[Any], None] | None = None,
+) -> int:
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if account_name or not accounts:
+        accounts = [config.pick_account(accounts, account_name)]
+    with single_instance():
+        log_path = _file_logging()
+        store = Store(paths.database_file())
+        daemon = Daemon(settings, accounts, store, idle=idle, only=account_name)
+        ui = None
+        if tray:
+            from inbox_agent.desktop.tray import open_tray
+
+            ui, why = open_tray(daemon)
+            if ui is None:
+                _say(f"inbox-agent: no tray icon ({why}); running headless")
+                log.warning("no tray icon (%s); running headless", why)
+        _install_signals(daemon)
+        daemon.start()
+        every = settings.poll_interval
+        print(
+            f"inbox-agent is watching {', '.join(a.name for a in accounts)} (IDLE where the "
+            f"server has it, else every {every}); log: {log_path}; stop with Ctrl-C",
+            flush=True,
+        )
+        try:
+            if ui is not None:
+                ui.run(on_tray_ready)
+            else:
+                daemon.wait()
+        finally:
+            clean = daemon.shutdown()
+            if not clean:
+                log.error(
+                    "the step in progress did not finish within %.0f s; exiting anyway (an "
+                    "interrupted send is resolved from the outbox at the next start)",
+                    SHUTDOWN_GRACE,
+                )
+                logging.shutdown()
+                os._exit(1)
+            store.close()
+            log.info("stopped")
+    return 0

@@ -1,0 +1,165 @@
+"""The prompt for one draft: templates from `prompts/`, the thread as quoted data, the budget.
+
+Pure but for reading the templates (a user's file in `<config>/prompts/` wins over the shipped
+one). Quoted mail and examples are wrapped in `<thread>`, `<message>` and `<example>` tags and
+cannot open or close them. `build_prompt()` keeps the whole prompt within the request's token
+budget: examples get up to a third of what the templates leave, and the thread the rest, trimmed
+from the middle so that the first message and the user's last one stay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING, Any
+
+from inbox_agent import paths
+from inbox_agent.mail import language
+from inbox_agent.mail.letter import first_name
+
+if TYPE_CHECKING:
+    from inbox_agent.drafter.writers import DraftRequest
+
+_REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+_EXAMPLE_CHARS = 700
+_TAGLIKE = re.compile(r"<(\s*/?\s*)(thread|message|example|system|instructions?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """One message of the thread, as quoted data for the prompt."""
+
+    author: str  # "Bob Stone <bob@example.com>"
+    from_user: bool
+    date: str  # "2024-03-02 10:00", or ""
+    subject: str
+    text: str  # the new text of the message, quotes cut
+
+    def render(self, text: str | None = None) -> str:
+        who = " (the user)" if self.from_user else ""
+        body = _defang(self.text if text is None else text)
+        head = f'<message from="{_defang(self.author)}{who}" date="{self.date}">'
+        return f"{head}\nSubject: {_defang(self.subject)}\n\n{body.strip()}\n</message>"
+
+
+def _defang(text: str) -> str:
+    """Quoted mail cannot open or close our tags: `</thread>` in a message stays text."""
+    return _TAGLIKE.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
+
+
+def prompt_template(name: str) -> Template:
+    """A user's file in `<config>/prompts/` wins over the shipped one."""
+    for directory in (paths.config_dir() / "prompts", _REPO_PROMPTS):
+        candidate = directory / f"{name}.md"
+        if candidate.is_file():
+            return Template(candidate.read_text(encoding="utf-8"))
+    raise FileNotFoundError(
+        f"prompt template {name}.md not found in {paths.config_dir() / 'prompts'} or {_REPO_PROMPTS}"
+    )
+
+
+def estimate_tokens(text: str) -> int:
+    """About four bytes of UTF-8 a token: exact enough for a budget, and errs on the safe side
+    for languages with accents or other scripts."""
+    return len(text.encode("utf-8")) // 4 + 1
+
+
+def _middle_cut(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    half = max(chars // 2, 1)
+    return text[:half].rstrip() + "\n[…]\n" + text[-half:].lstrip()
+
+
+def fit_thread(thread: Sequence[Quoted], budget_tokens: int) -> str:
+    """The thread as quoted data within the budget. Messages are dropped from the middle first;
+    the first message and the user's last one stay, cut in their own middle if they must."""
+    if not thread:
+        return ""
+    last_own = max((i for i, q in enumerate(thread) if q.from_user), default=len(thread) - 1)
+    keep = {0, last_own}
+    kept = list(range(len(thread)))
+
+    def render(indices: list[int], cap: int | None = None) -> str:
+        out: list[str] = []
+        for n, i in enumerate(indices):
+            if n and i - indices[n - 1] > 1:
+                out.append(f"[… {i - indices[n - 1] - 1} message(s) left out …]")
+            text = thread[i].text if cap is None else _middle_cut(thread[i].text, cap)
+            out.append(thread[i].render(text))
+        return "\n\n".join(out)
+
+    while estimate_tokens(render(kept)) > budget_tokens:
+        droppable = [i for i in kept if i not in keep]
+        if not droppable:
+            break
+        middle = (len(thread) - 1) / 2
+        kept.remove(min(droppable, key=lambda i: (abs(i - middle), i)))
+    cap = max(len(thread[i].text) for i in kept)
+    text = render(kept)
+    while estimate_tokens(text) > budget_tokens and cap > 40:
+        cap = int(cap * 0.8)
+        text = render(kept, cap)
+    return text
+
+
+def _style(request: DraftRequest) -> str:
+    brief = request.brief
+    lines = [
+        f"- Formality: {brief.formality}.",
+        f"- Their greeting ({brief.greeting.rstrip(' …') or 'none'}) and sign-off "
+        f"({' '.join(brief.signoff.lstrip('… ').split()) or 'none'}) are added around your text.",
+        "- Emoji: they use them now and then." if brief.emoji else "- No emoji.",
+    ]
+    if brief.followups:
+        quoted = "; ".join(f'"{p}"' for p in brief.followups[:3])
+        lines.append(f"- When they followed up by hand before, they wrote: {quoted}")
+    lines.append(f"- ({brief.basis})")
+    return "\n".join(lines)
+
+
+def build_prompt(request: DraftRequest, retry_reason: str = "") -> tuple[str, str]:
+    """(system, user) messages within `request.budget_tokens`: examples get up to a third of
+    what the templates leave, and the thread gets the rest."""
+    brief = request.brief
+    values: dict[str, Any] = {
+        "user_name": request.user_name,
+        "user_first": first_name(request.user_name) or request.user_name,
+        "touch": request.touch,
+        "touches": request.touches,
+        "recipient_name": request.recipient_name or "them",
+        "language": language.name(request.language)
+        if request.language
+        else "the thread's language",
+        "target_words": brief.target,
+        "max_words": brief.high,
+        "style": _style(request),
+        "greeting": brief.greeting.rstrip(" …"),
+        "signoff": " ".join(brief.signoff.lstrip("… ").split()),
+        "examples": "",
+        "thread": "",
+    }
+    system_t, user_t = prompt_template("system"), prompt_template(request.kind)
+    retry = (
+        f"\n\nYour previous answer could not be used: {retry_reason}. Write it again."
+        if retry_reason
+        else ""
+    )
+    fixed = estimate_tokens(system_t.safe_substitute(values) + user_t.safe_substitute(values))
+    room = max(request.budget_tokens - fixed - estimate_tokens(retry), 100)
+    blocks: list[str] = []
+    for example in request.examples:
+        block = f"<example>\n{_defang(_middle_cut(example.strip(), _EXAMPLE_CHARS))}\n</example>"
+        if estimate_tokens("\n".join([*blocks, block])) > room // 3:
+            break
+        blocks.append(block)
+    if blocks:
+        values["examples"] = (
+            f"Messages {request.user_name} wrote before, for their voice only (not their "
+            "content):\n" + "\n".join(blocks)
+        )
+    values["thread"] = fit_thread(request.thread, room - estimate_tokens(values["examples"]))
+    return system_t.safe_substitute(values), user_t.safe_substitute(values) + retry

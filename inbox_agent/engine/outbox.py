@@ -1,0 +1,453 @@
+"""Between an approved or scheduled nudge and the recipient's INBOX: exactly once, or not at all.
+
+The order of a send, each step committed before the next:
+1. re-sync every watched folder and re-plan the thread: any reply, bounce, out-of-office or
+   opt-out since the last touch cancels the send, removes our draft and says why;
+2. read the draft back from Drafts (the user may have edited it: their text is what goes);
+3. the SMTP session opens (connect, STARTTLS, sign-in), then the folders are re-synced once more,
+   so that nothing but that re-sync stands between a reply and the submission;
+4. the outbox row goes `sending` with the Message-ID it will carry, then MAIL/RCPT/DATA, with
+   the user's own address on the envelope as a delivery receipt;
+5. the row goes `sent`, the sequence moves on; then the Sent copy (looked for first) and the
+   receipt copy and our unmodified draft are tidied away.
+
+After a crash a row left `sending` is resolved by looking for its Message-ID (and our header)
+in Sent, All Mail and INBOX. Found: it was sent. Not found after the grace period: it never left,
+and it goes back to `pending`. It is never sent again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
+
+from imapclient import IMAPClient
+
+from inbox_agent import clock, window
+from inbox_agent.config import secrets
+from inbox_agent.errors import SafetyStop
+from inbox_agent.mail import compose
+from inbox_agent.mail.headers import AGENT_HEADER, Header
+from inbox_agent.sender.smtp import SendFailure, Submission
+from inbox_agent.store import audit
+from inbox_agent.sync import imap
+from inbox_agent.tracker.sequence import ACTIVE, End, Pause, Touched
+
+if TYPE_CHECKING:
+    from inbox_agent.engine.engine import Engine, TickReport
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+RECOVERY_GRACE = timedelta(minutes=10)  # how long a receipt copy may take to arrive by SMTP
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8, 16 … minutes, at most an hour."""
+    return timedelta(minutes=min(60, 2**attempts))
+
+
+class Outbox:
+    """The send path of one account. Works through its `Engine` for sync, drafts and the store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.account = engine.account
+
+    # -- scheduling -------------------------------------------------------------------------------
+    def send_time(
+        self, seq: dict[str, Any], thread_senders: list[Header], recipient: str
+    ) -> datetime:
+        """When an Autopilot nudge may leave: after the undo window and a day after the last
+        touch, inside the recipient's working hours, on a working day, within the caps."""
+        pol = self.account.sending.policy()
+        now = clock.now()
+        earliest = max(
+            now + pol.undo, datetime.fromisoformat(seq["last_touch_at"]) + pol.min_gap_per_thread
+        )
+        zone = window.recipient_zone(
+            m.date for m in thread_senders if m.from_addr == recipient and m.date
+        )
+        sent = self.store.sent_times(self.account.name, (now - timedelta(days=1)).isoformat())
+        return window.schedule(earliest, sent, pol, zone)
+
+    def flush(self, client: IMAPClient, report: TickReport) -> None:
+        """Send every scheduled nudge whose time has come; re-slot those that missed their window
+        (a laptop that slept through it) instead of sending at night or in a burst."""
+        now = clock.now()
+        pol = self.account.sending.policy()
+        for row in self.store.outbox(self.account.name, ("pending",)):
+            not_before = datetime.fromisoformat(row["not_before"])
+            if not_before > now:
+                continue
+            draft = self.store.draft(row["draft_id"])
+            if draft is None:
+                continue
+            sent = self.store.sent_times(
+                self.account.name, (now - timedelta(days=1)).isoformat(), pending=False
+            )
+            allowed = window.schedule(now, sent, pol)
+            if allowed > now + timedelta(seconds=1):
+                self._reslot(row, allowed, "outside the send window or over the sending caps")
+                continue
+            try:
+                self.send(client, draft)
+                report.counts["sent"] += 1
+            except SafetyStop as stop:
+                log.info("%s: %s", self.account.name, stop)
+                report.counts["cancelled"] += 1
+            except SendFailure as exc:
+                log.error("%s: send failed: %s", self.account.name, exc)
+
+    def _reslot(self, row: dict[str, Any], when: datetime, why: str) -> None:
+        with self.store.tx():
+            self.store.update_outbox(
+                row["id"], {"not_before": when.isoformat(), "updated_at": clock.now().isoformat()}
+            )
+            audit.record(
+                self.store,
+                actor=self.engine.actor,
+                action="reschedule",
+                account=self.account.name,
+                sequence_id=row["sequence_id"],
+                draft_id=row["draft_id"],
+                message_id=row["message_id"],
+                reason=f"{why}; now at {when:%Y-%m-%d %H:%M} UTC",
+            )
+
+    def _audit(
+        self,
+        action: str,
+        seq: dict[str, Any],
+        draft: dict[str, Any],
+        reason: str,
+        before: str = "",
+        after: str = "",
+        message_id: str = "",
+    ) -> None:
+        """One audit row about this draft; call inside the transaction of the change."""
+        audit.record(
+            self.store,
+            actor=self.engine.actor,
+            action=action,
+            account=self.account.name,
+            sequence_id=seq["id"],
+            draft_id=draft["id"],
+            message_id=message_id or draft["message_id"],
+            before=before,
+            after=after,
+            reason=reason,
+        )
+
+    # -- the send ----------------------------------------------------------------------------------
+    def presend_check(self, client: IMAPClient, sequence_id: int) -> str:
+        """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
+        engine = self.engine
+        engine.sync(client)
+        engine.read_bodies(client)
+        seq = engine.sequence_row(sequence_id)
+        if seq["state"] not in ACTIVE:
+            return f"the thread is {seq['state']}"
+        for action in engine.plan_for(engine.threads(), [seq]):
+            if isinstance(action, End | Pause | Touched):
+                engine.execute(client, action)
+                return (
+                    "you wrote on the thread yourself"
+                    if isinstance(action, Touched)
+                    else action.reason
+                )
+        return ""
+
+    def send(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+        """Send one nudge, or raise SafetyStop saying why it must not go."""
+        engine = self.engine
+        reason = self.presend_check(client, draft["sequence_id"])
+        if reason:
+            raise SafetyStop(f"not sent: {reason}")
+        found = engine.locate_draft(client, draft)
+        if found is None:
+            self.skip_touch(
+                draft, "the draft was deleted in your mail client; this touch is skipped"
+            )
+            raise SafetyStop(
+                "not sent: the draft is gone from Drafts (deleted in your mail client?)"
+            )
+        uid, raw, _flags = found
+        seq = engine.sequence_row(draft["sequence_id"])
+        now = clock.now()
+        msg = compose.build(
+            anchor=self._anchor(seq),
+            user=engine.user_addresses(),
+            from_addr=self.account.email,
+            from_name=self.account.display_name,
+            body=_plain_body(raw) or draft["body"],
+            when=now,
+            agent_id=draft["agent_id"],
+            message_id=draft["message_id"],
+            html=bool(draft.get("html")),
+        )
+        if set(compose.recipients(self._anchor(seq), engine.user_addresses()).all) - set(
+            draft["recipients"]
+        ):
+            raise SafetyStop(
+                "not sent: the thread's recipients changed since the draft; draft it again"
+            )
+        session = Submission(self.account, secrets.require_secret(self.account.name, "smtp"))
+        try:
+            try:
+                session.open()  # connect and sign in first: the re-sync below is the last step
+            except SendFailure as exc:
+                self._failed(seq, draft, self._mark_sending(seq, draft, now), exc)
+                raise
+            reason = self.presend_check(client, draft["sequence_id"])
+            if reason:
+                raise SafetyStop(f"not sent: {reason}")
+            outbox_id = self._mark_sending(seq, draft, now)
+            try:
+                refused = session.send(msg, receipt_to=self.account.email)
+            except SendFailure as exc:
+                self._failed(seq, draft, outbox_id, exc)
+                self._drop_receipt(client, draft)
+                raise
+        finally:
+            session.close()
+        note = (
+            "; refused: " + ", ".join(f"{a} ({why})" for a, why in refused.items())
+            if refused
+            else ""
+        )
+        self.mark_sent(seq, draft, outbox_id, now, note)
+        self._tidy(client, msg, draft, uid, raw, now)
+
+    def _mark_sending(self, seq: dict[str, Any], draft: dict[str, Any], now: datetime) -> int:
+        row = next(
+            (o for o in self.store.outbox(self.account.name) if o["draft_id"] == draft["id"]), None
+        )
+        stamp = now.isoformat()
+        with self.store.tx():
+            if row is None:
+                outbox_id = self.store.add_outbox(
+                    {
+                        "account": self.account.name,
+                        "draft_id": draft["id"],
+                        "sequence_id": seq["id"],
+                        "message_id": draft["message_id"],
+                        "state": "sending",
+                        "not_before": stamp,
+                        "attempts": 1,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                )
+            else:
+                outbox_id = row["id"]
+                self.store.update_outbox(
+                    outbox_id,
+                    {"state": "sending", "attempts": row["attempts"] + 1, "updated_at": stamp},
+                )
+            self._audit(
+                "sending",
+                seq,
+                draft,
+                reason=f"to {', '.join(draft['recipients'])}",
+                before=seq["state"],
+                after=seq["state"],
+            )
+        return outbox_id
+
+    def _failed(
+        self, seq: dict[str, Any], draft: dict[str, Any], outbox_id: int, exc: SendFailure
+    ) -> None:
+        """A permanent refusal goes back to the user's queue; a passing one is retried later."""
+        row = next(o for o in self.store.outbox(self.account.name) if o["id"] == outbox_id)
+        now = clock.now()
+        give_up = exc.permanent or row["attempts"] >= MAX_ATTEMPTS
+        with self.store.tx():
+            if give_up:
+                self.store.update_outbox(
+                    outbox_id,
+                    {"state": "failed", "last_error": str(exc), "updated_at": now.isoformat()},
+                )
+                self.store.update_draft(
+                    draft["id"], {"state": "queued", "updated_at": now.isoformat()}
+                )
+                self.store.update_sequence(
+                    seq["id"], {"state": "awaiting_approval", "updated_at": now.isoformat()}
+                )
+            else:
+                retry = now + backoff(row["attempts"])
+                self.store.update_outbox(
+                    outbox_id,
+                    {
+                        "state": "pending",
+                        "not_before": retry.isoformat(),
+                        "last_error": str(exc),
+                        "updated_at": now.isoformat(),
+                    },
+                )
+            self._audit(
+                "send_failed",
+                seq,
+                draft,
+                reason=f"{exc}; {'back in your approval queue' if give_up else 'will retry'}",
+                before=seq["state"],
+                after="awaiting_approval" if give_up else seq["state"],
+            )
+
+    def mark_sent(
+        self,
+        seq: dict[str, Any],
+        draft: dict[str, Any],
+        outbox_id: int,
+        at: datetime,
+        note: str = "",
+    ) -> None:
+        cadence = self.account.cadence
+        touches = seq["touches_sent"] + 1
+        due = cadence.cadence.next_due(at, touches) or cadence.gaps[-1].after(at)
+        stamp = clock.now().isoformat()
+        with self.store.tx():
+            self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
+            self.store.update_draft(draft["id"], {"state": "sent", "updated_at": stamp})
+            self.store.update_sequence(
+                seq["id"],
+                {
+                    "state": "waiting",
+                    "touches_sent": touches,
+                    "last_touch_at": at.isoformat(),
+                    "next_due_at": due.isoformat(),
+                    "seen_ids": sorted({*seq["seen_ids"], draft["message_id"]}),
+                    "updated_at": stamp,
+                },
+            )
+            self._audit(
+                "sent",
+                seq,
+                draft,
+                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}{note}",
+                before=seq["state"],
+                after="waiting",
+            )
+
+    def _tidy(
+        self,
+        client: IMAPClient,
+        msg: EmailMessage,
+        draft: dict[str, Any],
+        uid: int,
+        raw: bytes,
+        now: datetime,
+    ) -> None:
+        """After the commit: the Sent copy (looked for first), the receipt copy, our draft."""
+        folders = self.engine.folders
+        try:
+            if not self.account.smtp_saves_sent and not imap.find(
+                client, folders.sent, draft["message_id"]
+            ):
+                imap.append(
+                    client, folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
+                )
+            self._drop_receipt(client, draft)
+            if self.engine.draft_unchanged(raw, draft):
+                imap.delete(client, draft["folder"], uid)
+        except (OSError, imap.IMAPClientError) as exc:  # the send stands; tidying can wait
+            log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
+
+    def _drop_receipt(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+        """Remove the envelope receipt from INBOX: by Message-ID, or by our header where the
+        provider rewrote the Message-ID."""
+        inbox = self.engine.folders.inbox
+        try:
+            found = imap.find(client, inbox, draft["message_id"])
+            found += imap.find_header(client, inbox, AGENT_HEADER, draft["agent_id"])
+            for receipt in dict.fromkeys(found):
+                imap.delete(client, inbox, receipt)
+        except (OSError, imap.IMAPClientError) as exc:
+            log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
+
+    def skip_touch(self, draft: dict[str, Any], reason: str, state: str = "gone") -> None:
+        seq = self.engine.sequence_row(draft["sequence_id"])
+        now = clock.now()
+        touches = seq["touches_sent"] + 1
+        cadence = self.account.cadence
+        due = cadence.cadence.next_due(now, touches) or cadence.gaps[-1].after(now)
+        with self.store.tx():
+            self.store.update_draft(draft["id"], {"state": state, "updated_at": now.isoformat()})
+            if seq["state"] in ACTIVE:
+                self.store.update_sequence(
+                    seq["id"],
+                    {
+                        "state": "waiting",
+                        "touches_sent": touches,
+                        "next_due_at": due.isoformat(),
+                        "updated_at": now.isoformat(),
+                    },
+                )
+            self._audit(
+                "skip",
+                seq,
+                draft,
+                reason=reason,
+                before=seq["state"],
+                after="waiting" if seq["state"] in ACTIVE else seq["state"],
+            )
+
+    def _anchor(self, seq: dict[str, Any]) -> Header:
+        found = self.store.messages_with_ids(self.account.name, [seq["anchor_message_id"]])
+        if not found:
+            raise SafetyStop("not sent: the original message is no longer in the mailbox")
+        return found[0].header
+
+    # -- after a crash ---------------------------------------------------------------------------
+    def recover(self, client: IMAPClient) -> None:
+        """Resolve rows left `sending`: by evidence in the mailbox, never by sending again blindly."""
+        folders = self.engine.folders
+        places = [folders.all_mail] if folders.all_mail else [folders.sent, folders.inbox]
+        for row in self.store.outbox(self.account.name, ("sending",)):
+            draft = self.store.draft(row["draft_id"])
+            seq = self.store.sequence(row["sequence_id"])
+            if draft is None or seq is None:
+                continue
+            evidence = any(
+                imap.find(client, folder, row["message_id"])
+                or imap.find_header(client, folder, AGENT_HEADER, draft["agent_id"])
+                for folder in places
+            )
+            if evidence:
+                self.mark_sent(seq, draft, row["id"], datetime.fromisoformat(row["updated_at"]))
+                continue
+            if clock.now() - datetime.fromisoformat(row["updated_at"]) < RECOVERY_GRACE:
+                continue  # a receipt may still be on its way; look again next poll
+            with self.store.tx():
+                self.store.update_outbox(
+                    row["id"],
+                    {
+                        "state": "pending",
+                        "not_before": clock.now().isoformat(),
+                        "updated_at": clock.now().isoformat(),
+                    },
+                )
+                audit.record(
+                    self.store,
+                    actor=self.engine.actor,
+                    action="recover",
+                    account=self.account.name,
+                    sequence_id=seq["id"],
+                    draft_id=draft["id"],
+                    message_id=row["message_id"],
+                    before="sending",
+                    after="pending",
+                    reason="interrupted before SMTP finished and no copy arrived: it never left; sending again",
+                )
+
+
+def _plain_body(raw: bytes) -> str:
+    msg = message_from_bytes(raw, policy=policy.default)
+    if not isinstance(msg, EmailMessage):
+        return ""
+    part = msg.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""

@@ -1,0 +1,201 @@
+"""What an inbound message on a tracked thread means, read from its body: an out-of-office with a
+return date, an opt-out, a bounce (RFC 3464) and which message bounced; and whether the user's
+own last message expected an answer at all.
+
+Pure: raw bytes and a reference time in, a small `BodyFacts` out. Parsing failures cost only the
+message they belong to (its facts come back empty).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from typing import Any
+
+from inbox_agent.mail.body import strip_quotes
+
+log = logging.getLogger(__name__)
+
+MAX_PAUSE = timedelta(days=30)
+
+_OOO = re.compile(
+    r"out of (the )?office|on (annual |parental )?leave|on vacation|on holiday|away from (my )?(desk|email|the office)|"
+    r"limited access to (my )?e-?mail|abwesend|nicht im büro|außer haus|urlaub|absent(e)? du bureau|en congés?|"
+    r"fuera de la oficina|de vacaciones|afwezig|niet op kantoor|fuori ufficio|in ferie|fora do escritório",
+    re.IGNORECASE,
+)
+_RETURN = re.compile(
+    r"(?:until|till|back (?:on|in the office on|at work on)?|return(?:ing)? (?:on)?|returns? on|"
+    r"bis (?:zum|einschließlich|inkl\.?)?|ab dem|wieder (?:am|ab)|jusqu'(?:au|à)|de retour le|retour le|"
+    r"hasta el|regreso el|vanaf|tot en met|tot|fino al|rientro il|até)\s+([^\n;!?]{3,40})",
+    re.IGNORECASE,
+)
+_OPT_OUT = re.compile(
+    r"\b(not interested|no longer interested|please (stop|don'?t) (e-?mailing|contacting|writing)|stop (e-?mailing|contacting) me|"
+    r"remove me|take me off|unsubscribe( me)?|do not contact me|don'?t contact me again|"
+    r"kein interesse|nicht interessiert|bitte keine (weiteren )?(e-?mails|nachrichten)|"
+    r"pas intéressée?|ne (plus )?me contactez plus|désinscri|no (me )?interesa|no estoy interesad[oa]|"
+    r"niet geïnteresseerd|geen interesse|non sono interessat[oa]|não tenho interesse)\b",
+    re.IGNORECASE,
+)
+_THANKS_ONLY = re.compile(
+    r"^\W*(many |thanks? (a lot|so much|again)|thank you( very much| so much)?|thanks|thx|cheers|danke( schön)?|"
+    r"vielen dank|merci( beaucoup)?|gracias|grazie|bedankt|obrigad[oa])\W*$",
+    re.IGNORECASE,
+)
+_CALENDAR_SUBJECT = re.compile(
+    r"^(accepted|declined|tentative|tentatively accepted|angenommen|abgelehnt|accepté|refusé)\s*:",
+    re.IGNORECASE,
+)
+_FYI = re.compile(r"^\s*(fyi|zur info|pour info)\b|\bfyi\s*$", re.IGNORECASE)
+_STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass(frozen=True)
+class BodyFacts:
+    """What the body says. Empty facts mean nothing special was found."""
+
+    out_of_office: bool = False
+    return_at: str | None = None  # ISO time when the sender says they are back
+    opt_out: str = ""  # the phrase that opted out
+    bounce_status: str = ""  # e.g. "5.1.1"; 5.x.x is hard, 4.x.x is soft
+    bounced_message_id: str = ""
+    no_answer_expected: str = ""  # why the user's own message needs no answer
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BodyFacts:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def hard_bounce(self) -> bool:
+        return self.bounce_status.startswith("5")
+
+
+def _text(msg: Message) -> str:
+    if isinstance(msg, EmailMessage):
+        part = msg.get_body(preferencelist=("plain", "html"))
+        if part is not None:
+            try:
+                content = str(part.get_content())
+            except (LookupError, UnicodeError, AssertionError):
+                payload = part.get_payload(decode=True)
+                content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            if part.get_content_type() == "text/html":
+                content = re.sub(r"<[^>]+>", " ", content)
+            return content
+    return ""
+
+
+def return_date(text: str, sent_at: datetime) -> datetime | None:
+    """The return date an out-of-office states, if it can be read; never more than 30 days out."""
+    import dateparser  # a well-kept multilingual parser; only out-of-office bodies need it
+
+    base = sent_at.astimezone(UTC).replace(tzinfo=None)
+    for match in _RETURN.finditer(text):
+        phrase = re.sub(r"\s+", " ", match.group(1)).strip(" ,:")
+        for candidate in (
+            phrase,
+            " ".join(phrase.split()[:4]),
+            " ".join(phrase.split()[:3]),
+            " ".join(phrase.split()[:2]),
+        ):
+            parsed = dateparser.parse(
+                candidate, settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"}
+            )
+            if isinstance(parsed, datetime):
+                when = (
+                    parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+                )
+                if sent_at - timedelta(days=1) <= when <= sent_at + MAX_PAUSE:
+                    return when
+                break
+    return None
+
+
+def _bounce(msg: Message) -> tuple[str, str]:
+    """(status, Message-ID of the bounced message) from a delivery report or an embedded copy."""
+    status, original = "", ""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype in (
+            "message/delivery-status",
+            "message/rfc822",
+            "text/rfc822-headers",
+            "message/rfc822-headers",
+        ):
+            payload = part.get_payload()
+            raw = (
+                "\n".join(str(p) for p in payload)
+                if isinstance(payload, list)
+                else str(payload or "")
+            )
+            found = _STATUS.search(raw)
+            if found and not status:
+                status = ".".join(found.groups())
+            for line in raw.splitlines():
+                if (
+                    line.lower().startswith(("message-id:", "original-message-id:"))
+                    and not original
+                ):
+                    ids = _MSGID.findall(line)
+                    original = ids[0] if ids else ""
+    if not status:
+        text = _text(msg)
+        found = re.search(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b", text)
+        status = ".".join(found.groups()) if found else "5.0.0"
+        if not original:
+            ids = re.findall(r"Message-ID:\s*(<[^<>\s]+>)", text, re.IGNORECASE)
+            original = ids[0] if ids else ""
+    return status, original
+
+
+def read(
+    raw: bytes, kind: str, sent_at: datetime, subject: str = "", from_user: bool = False
+) -> BodyFacts:
+    """The facts of one message. `kind` is the header classification from `headers.classify`."""
+    try:
+        msg = message_from_bytes(raw, policy=policy.default)
+        if kind == "bounce":
+            status, original = _bounce(msg)
+            return BodyFacts(bounce_status=status, bounced_message_id=original)
+        text = strip_quotes(_text(msg))
+        if from_user:
+            return BodyFacts(no_answer_expected=_no_answer_expected(text, subject, msg))
+        ooo = kind == "auto_reply" or bool(_OOO.search(text[:2000]))
+        if ooo:
+            back = return_date(text[:4000], sent_at)
+            return BodyFacts(out_of_office=True, return_at=back.isoformat() if back else None)
+        opt = _OPT_OUT.search(text[:3000])
+        return BodyFacts(opt_out=opt.group(0) if opt else "")
+    except Exception:  # one unreadable body costs only its own facts
+        log.warning(
+            "could not read the body of a message (%s); treating it as plain",
+            subject[:60],
+            exc_info=True,
+        )
+        return BodyFacts()
+
+
+def _no_answer_expected(text: str, subject: str, msg: Message) -> str:
+    if (
+        _CALENDAR_SUBJECT.match(subject)
+        or msg.get_content_type() == "text/calendar"
+        or any(p.get_content_type() == "text/calendar" for p in msg.walk())
+    ):
+        return "a calendar response"
+    if re.match(r"^\s*(fwd?|wg|tr)\s*:", subject, re.IGNORECASE) and "?" not in text:
+        return "a forward with no question"
+    if _FYI.search(subject) or (_FYI.search(text[:200]) and "?" not in text):
+        return "an FYI"
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 3 and "?" not in text and any(_THANKS_ONLY.match(line) for line in lines[:2]):
+        return "a thank-you"
+    return ""

@@ -1,0 +1,98 @@
+"""The nudge as a real MIME reply: threading headers, the thread's recipients, our marker header.
+
+Pure. Recipients come from the user's own last message on the thread (Reply-All minus the user),
+never from the drafter: nothing an LLM writes can add an address.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from html import escape
+
+from inbox_agent.mail.headers import AGENT_HEADER, Header
+
+_RE_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|fwd?|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.to, *self.cc)
+
+
+def reply_subject(subject: str) -> str:
+    """Exactly one `Re:` in front of the original subject."""
+    base = _RE_PREFIX.sub("", subject).strip()
+    return f"Re: {base}" if base else "Re:"
+
+
+def recipients(anchor: Header, user: frozenset[str]) -> Recipients:
+    """Who the nudge goes to: whoever the user's own message went to, minus the user."""
+    to = tuple(dict.fromkeys(a for a in anchor.to if a not in user))
+    cc = tuple(dict.fromkeys(a for a in anchor.cc if a not in user and a not in to))
+    if not to and cc:
+        to, cc = cc[:1], cc[1:]
+    return Recipients(to, cc)
+
+
+def new_agent_id() -> str:
+    return uuid.uuid4().hex
+
+
+def build(
+    *,
+    anchor: Header,
+    user: frozenset[str],
+    from_addr: str,
+    from_name: str,
+    body: str,
+    when: datetime,
+    agent_id: str,
+    message_id: str | None = None,
+    html: bool = False,
+) -> EmailMessage:
+    """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id."""
+    rcpt = recipients(anchor, user)
+    msg = EmailMessage()
+    msg["From"] = formataddr((from_name, from_addr)) if from_name else from_addr
+    msg["To"] = ", ".join(rcpt.to)
+    if rcpt.cc:
+        msg["Cc"] = ", ".join(rcpt.cc)
+    msg["Subject"] = reply_subject(anchor.subject)
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id or make_msgid(domain=from_addr.rpartition("@")[2] or None)
+    msg["In-Reply-To"] = anchor.message_id
+    refs = [*anchor.references, anchor.message_id]
+    # keep the first and the newest references: that is what RFC 5322 threading needs
+    if len(refs) > _MAX_REFERENCES:
+        refs = refs[:1] + refs[-(_MAX_REFERENCES - 1) :]
+    msg["References"] = " ".join(dict.fromkeys(refs))
+    msg[AGENT_HEADER] = agent_id
+    msg.set_content(body.rstrip() + "\n", charset="utf-8")
+    if html:  # the original was HTML: a plain part for every client, an HTML part to match
+        paragraphs = "".join(
+            f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.strip().split("\n\n")
+        )
+        msg.add_alternative(
+            f"<html><body>{paragraphs}</body></html>", subtype="html", charset="utf-8"
+        )
+    return msg
+
+
+def for_submission(msg: EmailMessage) -> EmailMessage:
+    """A copy without our marker header: the recipient sees an ordinary reply."""
+    copy = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert isinstance(copy, EmailMessage)
+    del copy[AGENT_HEADER]
+    return copy

@@ -1,0 +1,272 @@
+"""A tracked thread's life: what should happen to each sequence, given the threads and the time.
+
+Pure: `plan()` turns threads, stored sequences and `now` into a list of actions; the daemon carries
+them out. States: waiting → drafted | awaiting_approval | scheduled → (sent) waiting … and the
+endings exhausted, replied, bounced, opted_out, dismissed. An auto-reply pauses; it never ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.mail.classify import MAX_PAUSE, BodyFacts
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.threads import Thread, judge, last_human
+
+DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
+ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
+ENDED = ("exhausted", "replied", "bounced", "opted_out", "dismissed")
+PENDING_DRAFT = ("drafted", "awaiting_approval", "scheduled")
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """The stored facts of one sequence that planning needs."""
+
+    id: int
+    anchor_message_id: str
+    state: str
+    touches_sent: int
+    last_touch_at: datetime
+    next_due_at: datetime | None
+    seen_ids: frozenset[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Sequence:
+        return cls(
+            row["id"],
+            row["anchor_message_id"],
+            row["state"],
+            row["touches_sent"],
+            datetime.fromisoformat(row["last_touch_at"]),
+            datetime.fromisoformat(row["next_due_at"]) if row["next_due_at"] else None,
+            frozenset(row["seen_ids"]),
+        )
+
+
+@dataclass(frozen=True)
+class Start:
+    thread: Thread
+    anchor_message_id: str
+    last_touch_at: datetime
+    next_due_at: datetime
+    reason: str
+    paused: bool = False  # an auto-reply already answered the anchor
+
+
+@dataclass(frozen=True)
+class End:
+    sequence_id: int
+    state: str  # one of ENDED
+    reason: str
+    message_id: str
+    by_user: bool = False  # the user ended it from their own mail client
+
+
+@dataclass(frozen=True)
+class Pause:
+    sequence_id: int
+    until: datetime
+    reason: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The user wrote on the thread by hand: that is a touch, and the clock restarts from it."""
+
+    sequence_id: int
+    message_id: str
+    at: datetime
+    next_due_at: datetime
+
+
+@dataclass(frozen=True)
+class Observe:
+    """New messages that change nothing (our own sent nudge arriving in Sent)."""
+
+    sequence_id: int
+    seen_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Due:
+    anchor_message_id: str
+    touch: int
+    thread: Thread
+
+
+Action = Start | End | Pause | Touched | Observe | Due
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything besides threads and sequences that planning reads."""
+
+    user: frozenset[str]
+    now: datetime
+    cadence: Cadence
+    lookback: Gap
+    our_ids: frozenset[str] = frozenset()
+    facts: Mapping[str, BodyFacts] = field(default_factory=dict)
+    opted_out: frozenset[str] = frozenset()
+    dismissed: frozenset[str] = frozenset()  # messages the user tagged "no follow-up"
+
+    def fact(self, message_id: str) -> BodyFacts:
+        return self.facts.get(message_id, _NO_FACTS)
+
+
+_NO_FACTS = BodyFacts()
+
+
+def plan(
+    threads: Iterable[Thread],
+    sequences: Iterable[Sequence],
+    *,
+    user: frozenset[str],
+    now: datetime,
+    cadence: Cadence,
+    lookback: Gap,
+    our_ids: frozenset[str] = frozenset(),
+    facts: Mapping[str, BodyFacts] | None = None,
+    opted_out: frozenset[str] = frozenset(),
+    dismissed: frozenset[str] = frozenset(),
+) -> list[Action]:
+    """Everything that should happen now. Never returns a Due for a thread with a reply."""
+    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out, dismissed)
+    by_id: dict[str, list[Sequence]] = {}
+    anchors: set[str] = set()
+    for seq in sequences:
+        anchors.add(seq.anchor_message_id)
+        for mid in (seq.anchor_message_id, *seq.seen_ids):
+            by_id.setdefault(mid, []).append(seq)
+    actions: list[Action] = []
+    for thread in threads:
+        mine = {s.id: s for mid in thread.message_ids for s in by_id.get(mid, [])}
+        active = [s for s in mine.values() if s.state in ACTIVE]
+        for seq in active:
+            actions += _advance(seq, thread, ctx)
+        if active:
+            continue
+        actions += _maybe_start(thread, anchors, ctx)
+    return actions
+
+
+def _step(ctx: Context, seq: Sequence) -> Gap:
+    return ctx.cadence.gap_before(min(seq.touches_sent + 1, ctx.cadence.touches))
+
+
+def _pause_until(ctx: Context, seq: Sequence, auto: Header) -> tuple[datetime, str]:
+    """An out-of-office pauses until its stated return date (at most 30 days), else one step."""
+    sent = auto.date or ctx.now
+    back = ctx.fact(auto.message_id).return_at
+    if back:
+        until = min(datetime.fromisoformat(back), sent + MAX_PAUSE)
+        return (
+            until,
+            f"out-of-office from {auto.from_addr}; paused until they are back ({until:%Y-%m-%d})",
+        )
+    return _step(ctx, seq).after(sent), f"auto-reply from {auto.from_addr}; paused one cadence step"
+
+
+def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+    tagged = next((mid for mid in thread.message_ids if mid in ctx.dismissed), None)
+    if tagged:
+        return [
+            End(
+                seq.id,
+                "dismissed",
+                f"you tagged it {DISMISS_KEYWORD} in your mail client",
+                tagged,
+                True,
+            )
+        ]
+    known = seq.seen_ids | {seq.anchor_message_id}
+    new = [m for m in thread.messages if m.message_id not in known]
+    inbound = [m for m in new if m.from_addr not in ctx.user]
+    autos = [m for m in inbound if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
+    people = [m for m in inbound if m.kind in ("normal", "list") and m not in autos]
+    stop = next((m for m in people if ctx.fact(m.message_id).opt_out), None)
+    if stop:
+        phrase = ctx.fact(stop.message_id).opt_out
+        return [
+            End(
+                seq.id, "opted_out", f'{stop.from_addr} asked to stop ("{phrase}")', stop.message_id
+            )
+        ]
+    if people:
+        first = people[0]
+        return [
+            End(
+                seq.id,
+                "replied",
+                f"a reply from {first.from_addr or 'unknown sender'}",
+                first.message_id,
+            )
+        ]
+    bounces = [m for m in inbound if m.kind == "bounce"]
+    hard = next((m for m in bounces if ctx.fact(m.message_id).bounce_status[:1] != "4"), None)
+    soft_seen = [m for m in thread.messages if m.kind == "bounce" and m.from_addr not in ctx.user]
+    if hard or len(soft_seen) >= 2:
+        culprit = hard or bounces[-1]
+        status = ctx.fact(culprit.message_id).bounce_status or "no status"
+        who = culprit.from_addr or "the mail server"
+        return [End(seq.id, "bounced", f"a bounce ({status}) from {who}", culprit.message_id)]
+    if bounces:
+        soft = bounces[-1]
+        status = ctx.fact(soft.message_id).bounce_status
+        reason = f"a soft bounce ({status}); trying once more at the next step"
+        return [Pause(seq.id, _step(ctx, seq).after(soft.date or ctx.now), reason, soft.message_id)]
+    if autos:
+        until, reason = _pause_until(ctx, seq, autos[-1])
+        return [Pause(seq.id, until, reason, autos[-1].message_id)]
+    by_hand = [
+        m for m in new if m.from_addr in ctx.user and m.message_id not in ctx.our_ids and m.date
+    ]
+    if by_hand:
+        latest = by_hand[-1]
+        assert latest.date is not None
+        gap = ctx.cadence.gap_before(min(seq.touches_sent + 2, ctx.cadence.touches))
+        return [Touched(seq.id, latest.message_id, latest.date, gap.after(latest.date))]
+    actions: list[Action] = []
+    if new:
+        actions.append(Observe(seq.id, seq.seen_ids | {m.message_id for m in new}))
+    if seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= ctx.now:
+        if seq.touches_sent >= ctx.cadence.touches:
+            actions.append(
+                End(seq.id, "exhausted", f"no answer after {seq.touches_sent} nudges", "")
+            )
+        else:
+            actions.append(Due(seq.anchor_message_id, seq.touches_sent + 1, thread))
+    return actions
+
+
+def _maybe_start(thread: Thread, anchors: set[str], ctx: Context) -> list[Action]:
+    last = last_human(thread)
+    no_answer = ctx.fact(last.message_id).no_answer_expected if last else ""
+    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence.gap_before(1), no_answer)
+    if not verdict.candidate or last is None or last.date is None or last.message_id in anchors:
+        return []
+    if ctx.lookback.after(last.date) < ctx.now:
+        return []  # history: the baseline never nudges about messages older than the lookback
+    if any(mid in ctx.dismissed for mid in thread.message_ids):
+        return []  # the user tagged it: no follow-up, ever
+    if ctx.opted_out & {*last.to, *last.cc}:
+        return []  # someone on it asked never to be followed up again
+    due, reason = ctx.cadence.gap_before(1).after(last.date), verdict.reason
+    later = thread.messages[thread.messages.index(last) + 1 :]
+    if any(m.kind == "bounce" for m in later):
+        return []  # it never reached them; there is nobody to nudge
+    autos = [m for m in later if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
+    for auto in autos:
+        probe = Sequence(0, last.message_id, "waiting", 0, last.date, due, frozenset())
+        until, reason = _pause_until(ctx, probe, auto)
+        due = max(due, until)
+    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(autos))]
+    if due <= ctx.now:
+        actions.append(Due(last.message_id, 1, thread))
+    return actions

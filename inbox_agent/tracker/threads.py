@@ -1,0 +1,265 @@
+"""Threads from Message-ID, In-Reply-To and References, and whether one awaits a reply.
+
+Pure: messages in, threads and judgements out; the caller passes the time. Messages are linked
+with a union-find over every Message-ID they mention, so the order in which they were synced never
+changes the threads. Copies of one message (INBOX and Sent, say) count once. Mail without
+threading headers (Outlook/Exchange-era, the Enron corpus) falls back to the normalised subject,
+participant overlap and a time window.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from inbox_agent.cadence import Gap
+from inbox_agent.mail.headers import Header, is_noreply
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    key: str  # the Message-ID of its oldest message
+    subject: str
+    messages: tuple[Header, ...]  # oldest first, one per Message-ID
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        return tuple(m.message_id for m in self.messages)
+
+    def participants(self, user: frozenset[str]) -> tuple[str, ...]:
+        """Everyone on the thread but the user, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for m in self.messages:
+            for address in (m.from_addr, *m.to, *m.cc):
+                if address and address not in user:
+                    seen.setdefault(address)
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Whether a thread awaits a reply, and the one-line reason a person can check."""
+
+    awaiting: bool
+    candidate: bool  # the last word is the user's, to a person: a sequence may start
+    last_from_user: bool
+    reason: str
+    due_at: datetime | None
+
+
+def _key(h: Header) -> tuple[datetime, int, str]:
+    # Date headers have whole seconds: within one second, a reply sorts after what it answers
+    return (h.date or _EPOCH, len(h.references) + len(h.in_reply_to), h.message_id)
+
+
+_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|antwort|wg|fwd?|tr|rv|r|ref|回复|答复|转发)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+SUBJECT_WINDOW = timedelta(days=30)
+
+
+@functools.lru_cache(maxsize=65536)
+def normalize_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes and counters, lower-cased and squeezed."""
+    text = _PREFIX.sub("", subject.strip())
+    return " ".join(text.lower().split())
+
+
+def _is_headerless_reply(h: Header) -> bool:
+    return not h.in_reply_to and not h.references and bool(_PREFIX.match(h.subject))
+
+
+def _people(h: Header) -> set[str]:
+    return {h.from_addr, *h.to, *h.cc} - {""}
+
+
+def _subject_link(reply: Header, other: Header) -> bool:
+    """A reply with no threading headers belongs with an earlier message of the same subject,
+    between the same people, within the window. A bare subject match ("Hello") is not enough."""
+    if not _is_headerless_reply(reply) or reply.date is None or other.date is None:
+        return False
+    if not timedelta(0) <= reply.date - other.date <= SUBJECT_WINDOW:
+        return False
+    return reply.from_addr in _people(other) - {other.from_addr} or other.from_addr in _people(
+        reply
+    ) - {reply.from_addr}
+
+
+class ThreadIndex:
+    """Threads kept up to date one message at a time (union-find over Message-IDs).
+
+    Links: References and In-Reply-To, the server's thread id, explicit links (a bounce to the
+    message that bounced) and, for mail with no threading headers, the subject rule above. Every
+    link is symmetric, so the threads never depend on the order messages arrive in.
+    """
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[Header]] = {}
+        self._headers: dict[str, Header] = {}
+        self._by_hint: dict[str, str] = {}
+        self._by_subject: dict[str, list[Header]] = {}
+        self._headerless: dict[str, list[Header]] = {}
+        self._cache: list[Thread] | None = None
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+    def _find(self, x: str) -> str:
+        root = x
+        while self._parent.get(root, root) != root:
+            root = self._parent[root]
+        while self._parent.get(x, x) != root:
+            self._parent[x], x = root, self._parent[x]
+        return root
+
+    def _union(self, a: str, b: str) -> None:
+        self._cache = None
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if len(self._members.get(ra, ())) < len(self._members.get(rb, ())):
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        moved = self._members.pop(rb, [])
+        if moved:
+            self._members.setdefault(ra, []).extend(moved)
+
+    def add(self, h: Header, link_to: str = "") -> None:
+        """Add one message; copies of a Message-ID already known are ignored."""
+        mid = h.message_id
+        if mid in self._headers:
+            return
+        self._cache = None
+        self._headers[mid] = h
+        self._parent.setdefault(mid, mid)
+        self._members.setdefault(self._find(mid), []).append(h)
+        for other in (*h.references, *h.in_reply_to):
+            self._parent.setdefault(other, other)
+            self._union(mid, other)
+        if h.thread_hint:
+            self._union(mid, self._by_hint.setdefault(h.thread_hint, mid))
+        if link_to:
+            self._parent.setdefault(link_to, link_to)
+            self._union(mid, link_to)
+        subject = normalize_subject(h.subject)
+        if not subject:
+            return
+        candidates = (
+            self._by_subject.get(subject, [])
+            if _is_headerless_reply(h)
+            else self._headerless.get(subject, [])
+        )
+        for peer in candidates:
+            if _subject_link(h, peer) or _subject_link(peer, h):
+                self._union(mid, peer.message_id)
+        self._by_subject.setdefault(subject, []).append(h)
+        if _is_headerless_reply(h):
+            self._headerless.setdefault(subject, []).append(h)
+
+    def link(self, message_id: str, other: str) -> None:
+        """Join two messages' threads (a bounce and the message that bounced)."""
+        self._parent.setdefault(message_id, message_id)
+        self._parent.setdefault(other, other)
+        self._union(message_id, other)
+
+    def thread_of(self, message_id: str) -> Thread | None:
+        if message_id not in self._parent:
+            return None
+        return _thread(self._members.get(self._find(message_id), []))
+
+    def threads(self) -> list[Thread]:
+        if self._cache is None:  # a tick asks several times; the answer changes only on add/link
+            self._cache = [_thread(members) for members in self._members.values() if members]
+            self._cache.sort(key=lambda t: _key(t.messages[-1]))
+        return list(self._cache)
+
+
+def _thread(members: list[Header]) -> Thread:
+    if len(members) == 1:
+        only = members[0]
+        return Thread(only.message_id, only.subject, (only,))
+    ordered = sorted(members, key=_key)
+    subject = next((m.subject for m in ordered if m.subject), "")
+    return Thread(ordered[0].message_id, subject, tuple(ordered))
+
+
+def build_threads(
+    messages: Iterable[Header], links: Mapping[str, str] | None = None
+) -> list[Thread]:
+    """Group messages into threads. Drafts must be left out by the caller."""
+    index = ThreadIndex()
+    for h in messages:
+        index.add(h)
+    for mid, other in (links or {}).items():
+        if mid in index._headers:
+            index.link(mid, other)
+    return index.threads()
+
+
+def last_human(thread: Thread) -> Header | None:
+    """The newest message that a person wrote (auto-replies and bounces are not the last word)."""
+    for m in reversed(thread.messages):
+        if m.kind in ("normal", "list"):
+            return m
+    return None
+
+
+def judge(
+    thread: Thread,
+    user: frozenset[str],
+    now: datetime,
+    first_gap: Gap,
+    no_answer_expected: str = "",
+) -> Judgement:
+    """Does this thread await a reply at `now`? Decided from mailbox facts alone.
+
+    `no_answer_expected` is what the body of the user's last message said about itself
+    (a thank-you, a calendar response, an FYI), when it has been read."""
+    last = last_human(thread)
+    if last is None:
+        return Judgement(False, False, False, "no message written by a person", None)
+    from_user = last.from_addr in user
+    if not from_user:
+        return Judgement(
+            False, False, False, f"the last word is {last.from_addr or 'unknown'}'s", None
+        )
+    if no_answer_expected:
+        return Judgement(
+            False,
+            False,
+            True,
+            f"your last message is {no_answer_expected}: no answer expected",
+            None,
+        )
+    if any(m.kind == "list" for m in thread.messages):
+        return Judgement(False, False, True, "mailing-list thread", None)
+    recipients = [a for a in (*last.to, *last.cc) if a not in user]
+    if not recipients:
+        return Judgement(False, False, True, "sent only to your own addresses", None)
+    if all(is_noreply(a) for a in recipients):
+        return Judgement(False, False, True, "sent to a no-reply address", None)
+    if last.date is None:
+        return Judgement(False, False, True, "your last message has no date", None)
+    due = first_gap.after(last.date)
+    if now < due:
+        return Judgement(
+            False,
+            True,
+            True,
+            f"sent {last.date:%Y-%m-%d}; quiet is not yet long enough (due {due:%Y-%m-%d})",
+            due,
+        )
+    return Judgement(
+        True,
+        True,
+        True,
+        f"no answer since {last.date:%Y-%m-%d %H:%M} to {', '.join(recipients)}",
+        due,
+    )

@@ -1,0 +1,138 @@
+"""The style profile on disk, and learning it again from the Sent folder when it is a day old.
+
+The profile lives in `<data dir>/voice/<account>.json`, readable by the user only. Besides the
+learned habits it keeps the new text (no quotes, no signature block) of up to `SAMPLE_LIMIT` of
+the user's own recent sent messages: drafts show two or three of them to the model as examples.
+It is read and written only here, and sent nowhere but the configured LLM endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+from inbox_agent import paths, voice
+from inbox_agent.config.load import Account
+from inbox_agent.store.db import Store
+from inbox_agent.sync import imap
+from inbox_agent.tracker.threads import Thread
+
+log = logging.getLogger(__name__)
+
+REFRESH = timedelta(days=1)
+_MAX_BYTES = 65_536  # the start of a message is where its new text is
+
+
+def path(account: str) -> Path:
+    return paths.data_dir() / "voice" / f"{account}.json"
+
+
+def load(account: str) -> voice.Profile | None:
+    """The stored profile, or None when there is none or it cannot be read (logged)."""
+    file = path(account)
+    if not file.is_file():
+        return None
+    try:
+        return voice.from_json(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        log.warning("%s: cannot read the voice profile (%s); it will be learned again", file, exc)
+        return None
+
+
+def save(account: str, profile: voice.Profile) -> Path:
+    """Write atomically, readable by the user only: it holds excerpts of their mail."""
+    file = path(account)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(voice.to_json(profile), out, ensure_ascii=False, indent=1)
+    os.replace(tmp, file)
+    return file
+
+
+def is_stale(profile: voice.Profile | None, now: datetime) -> bool:
+    if profile is None:
+        return True
+    try:
+        return now - datetime.fromisoformat(profile.learned_at) >= REFRESH
+    except ValueError:
+        return True
+
+
+def learn_from_mailbox(
+    client: IMAPClient,
+    store: Store,
+    account: Account,
+    sent_folder: str,
+    user: frozenset[str],
+    threads: Iterable[Thread],
+    now: datetime,
+) -> voice.Profile:
+    """A profile from the newest messages in Sent that the user wrote (never our own nudges)."""
+    from inbox_agent.mail.body import text_of  # mail-parser is slow to import
+
+    ours = frozenset(store.our_message_ids(account.name))
+    everything = store.messages(account.name)
+    display = {m.header.from_addr: m.header.from_name for m in everything if m.header.from_name}
+    own = [
+        m
+        for m in everything
+        if m.folder == sent_folder
+        and m.header.from_addr in user
+        and not m.header.agent_id
+        and m.header.message_id not in ours
+        and "\\Draft" not in m.flags
+    ]
+    undated = datetime.min.replace(tzinfo=now.tzinfo)
+    # a few more than the sample: forwards without a word of their own are skipped
+    newest = sorted(own, key=lambda m: m.header.date or undated, reverse=True)
+    newest = newest[: voice.SAMPLE_LIMIT + voice.SAMPLE_LIMIT // 4]
+    bodies = imap.fetch_bodies(client, sent_folder, sorted(m.uid for m in newest), _MAX_BYTES)
+    followups = voice.hand_nudges(threads, user, ours)
+    mails = [
+        voice.SentMail(
+            message_id=m.header.message_id,
+            date=m.header.date,
+            to=m.header.to,
+            subject=m.header.subject,
+            text=text_of(bodies[m.uid]),
+            names={a: display[a] for a in m.header.to if a in display},
+            followup=m.header.message_id in followups,
+        )
+        for m in newest
+        if m.uid in bodies
+    ]
+    names = [account.display_name, account.email.split("@")[0].replace(".", " ")]
+    return voice.learn(mails, [n for n in names if n], now)
+
+
+def current(
+    client: IMAPClient,
+    store: Store,
+    account: Account,
+    sent_folder: str,
+    user: frozenset[str],
+    threads: Iterable[Thread],
+    now: datetime,
+    refresh: bool = False,
+) -> voice.Profile | None:
+    """The stored profile, learned again first when it is missing, a day old, or `refresh`.
+    A failure to learn keeps the old profile (or none): drafting never waits on it."""
+    profile = load(account.name)
+    if not refresh and not is_stale(profile, now):
+        return profile
+    try:
+        learned = learn_from_mailbox(client, store, account, sent_folder, user, threads, now)
+    except Exception:  # a bad mailbox or a dropped connection costs the refresh, not the draft
+        log.warning("%s: could not learn the voice profile", account.name, exc_info=True)
+        return profile
+    save(account.name, learned)
+    log.info("%s: voice profile learned from %d messages", account.name, learned.sample_size)
+    return learned
