@@ -23,7 +23,7 @@ from inbox_agent.mail.letter import first_name
 if TYPE_CHECKING:
     from inbox_agent.drafter.writers import DraftRequest
 
-_REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+_REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 _EXAMPLE_CHARS = 700
 _TAGLIKE = re.compile(r"<(\s*/?\s*)(thread|message|example|system|instructions?)\b", re.IGNORECASE)
 
