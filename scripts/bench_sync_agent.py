@@ -15,7 +15,7 @@ import keyring
 
 from inbox_agent import clock, config, paths
 from inbox_agent.config import secrets
-from inbox_agent.engine.engine import Engine
+from inbox_agent.engine import Engine
 from inbox_agent.store.db import Store
 from inbox_agent.tracker.threads import judge
 from tests.infra.memkeyring import MemoryKeyring

@@ -20,7 +20,7 @@ import keyring
 
 from inbox_agent import config, paths
 from inbox_agent.config import secrets
-from inbox_agent.engine.engine import Engine
+from inbox_agent.engine import Engine
 from inbox_agent.mail import headers
 from inbox_agent.store.db import Store
 from inbox_agent.tracker.threads import judge, last_human

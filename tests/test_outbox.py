@@ -14,7 +14,7 @@ import pytest
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.config import secrets
-from inbox_agent.engine.engine import Engine, TickReport
+from inbox_agent.engine import Engine, TickReport
 from inbox_agent.errors import SafetyStop
 from inbox_agent.sender.smtp import submit
 from inbox_agent.store.db import Store

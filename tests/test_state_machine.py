@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 
 from inbox_agent import clock
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine.engine import TickReport
+from inbox_agent.engine import TickReport
 from inbox_agent.errors import NotFound, SafetyStop
 from inbox_agent.sender.smtp import SendFailure
 from inbox_agent.store import audit

@@ -13,7 +13,7 @@ import pytest
 
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
-from inbox_agent.engine.engine import Engine
+from inbox_agent.engine import Engine
 from inbox_agent.store.db import Store
 from inbox_agent.sync import imap
 from tests.infra.dovecot import DovecotServer

@@ -1,4 +1,7 @@
-from inbox_agent.cli.commands import (
+from inbox_agent.cli.main import (
+    INIT_HELP,
+    Handler,
+    build_parser,
     cmd_approve,
     cmd_audit,
     cmd_autonomy,
@@ -18,8 +21,9 @@ from inbox_agent.cli.commands import (
     cmd_threads,
     cmd_undo,
     cmd_voice,
+    handle_error,
+    main,
 )
-from inbox_agent.cli.main import INIT_HELP, Handler, build_parser, handle_error, main
 
 __all__ = [
     "INIT_HELP",

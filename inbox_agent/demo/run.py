@@ -175,7 +175,7 @@ def run_demo(keep_running: bool = False) -> int:
     from imapclient import IMAPClient
 
     from inbox_agent.demo.embedded import EmbeddedMailServer
-    from inbox_agent.engine.engine import Engine
+    from inbox_agent.engine import Engine
     from inbox_agent.store.db import Store
 
     home = Path(tempfile.mkdtemp(prefix="inbox-agent-demo-"))

@@ -36,12 +36,7 @@ class UserActions:
 
     @contextmanager
     def _as_user(self, account: str, actor: str) -> Iterator[Any]:
-        engine = self.daemon.engines[account]
-        before, engine.actor = engine.actor, actor
-        try:
-            yield engine
-        finally:
-            engine.actor = before
+        yield self.daemon.engines[account].acting_as(actor)
 
     def _nudge(self, draft_id: int) -> status.Nudge:
         for nudge in (*self.daemon.snapshot.approvals, *self.daemon.snapshot.scheduled):

@@ -172,7 +172,7 @@ class Daemon:
     ) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        from inbox_agent.engine.engine import Engine
+        from inbox_agent.engine import Engine
 
         self.settings, self.store, self.only = settings, store, only
         self.accounts = {a.name: a for a in accounts}
@@ -246,7 +246,7 @@ class Daemon:
         """Apply changed config files (an account added, removed or edited; a new poll
         interval) without a restart. A file that no longer loads is reported once, and the
         configuration in use stays. True when it reloaded."""
-        from inbox_agent.engine.engine import Engine
+        from inbox_agent.engine import Engine
 
         stamp = config_stamp()
         if stamp == self._config_seen:

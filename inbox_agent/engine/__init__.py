@@ -1,15 +1,11 @@
-from inbox_agent.engine.engine import (
-    OPEN_DRAFT_STATES,
-    UNDO_WINDOW,
-    Engine,
-    TickReport,
-    normalized_sha256,
-)
+"""The engine: one account's cycle (sync, read bodies, plan, act, send) and the user's commands.
 
-__all__ = [
-    "OPEN_DRAFT_STATES",
-    "UNDO_WINDOW",
-    "Engine",
-    "TickReport",
-    "normalized_sha256",
-]
+The I/O edge around the pure middle (`tracker`, `gate`, `mail.compose`): every state change is
+written in one transaction together with its audit row. Start reading at `cycle.tick`; `Engine`
+(account.py) is the surface the daemon, the CLI and the demo use.
+"""
+
+from inbox_agent.engine.account import Engine
+from inbox_agent.engine.report import TickReport
+
+__all__ = ["Engine", "TickReport"]

@@ -22,22 +22,25 @@ import logging
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from imapclient import IMAPClient
 
 from inbox_agent import clock, window
 from inbox_agent.config import secrets
+from inbox_agent.engine import drafts
+from inbox_agent.engine.apply import apply
+from inbox_agent.engine.bodies import read_bodies
+from inbox_agent.engine.context import Context
+from inbox_agent.engine.planning import plan_for
+from inbox_agent.engine.report import TickReport
+from inbox_agent.engine.schedule import next_due
 from inbox_agent.errors import SafetyStop
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
 from inbox_agent.sender.smtp import SendFailure, Submission
-from inbox_agent.store import audit
 from inbox_agent.sync import imap
 from inbox_agent.tracker.sequence import ACTIVE, End, Pause, Touched
-
-if TYPE_CHECKING:
-    from inbox_agent.engine.engine import Engine, TickReport
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +54,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Outbox:
-    """The send path of one account. Works through its `Engine` for sync, drafts and the store."""
+    """The send path of one account."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.account = engine.account
-
-    # -- scheduling -------------------------------------------------------------------------------
-    def send_time(
-        self, seq: dict[str, Any], thread_senders: list[Header], recipient: str
-    ) -> datetime:
-        """When an Autopilot nudge may leave: after the undo window and a day after the last
-        touch, inside the recipient's working hours, on a working day, within the caps."""
-        pol = self.account.sending.policy()
-        now = clock.now()
-        earliest = max(
-            now + pol.undo, datetime.fromisoformat(seq["last_touch_at"]) + pol.min_gap_per_thread
-        )
-        zone = window.recipient_zone(
-            m.date for m in thread_senders if m.from_addr == recipient and m.date
-        )
-        sent = self.store.sent_times(self.account.name, (now - timedelta(days=1)).isoformat())
-        return window.schedule(earliest, sent, pol, zone)
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.account = ctx.account
 
     def flush(self, client: IMAPClient, report: TickReport) -> None:
         """Send every scheduled nudge whose time has come; re-slot those that missed their window
@@ -108,11 +94,8 @@ class Outbox:
             self.store.update_outbox(
                 row["id"], {"not_before": when.isoformat(), "updated_at": clock.now().isoformat()}
             )
-            audit.record(
-                self.store,
-                actor=self.engine.actor,
-                action="reschedule",
-                account=self.account.name,
+            self.ctx.audit(
+                "reschedule",
                 sequence_id=row["sequence_id"],
                 draft_id=row["draft_id"],
                 message_id=row["message_id"],
@@ -127,17 +110,13 @@ class Outbox:
         reason: str,
         before: str = "",
         after: str = "",
-        message_id: str = "",
     ) -> None:
         """One audit row about this draft; call inside the transaction of the change."""
-        audit.record(
-            self.store,
-            actor=self.engine.actor,
-            action=action,
-            account=self.account.name,
+        self.ctx.audit(
+            action,
             sequence_id=seq["id"],
             draft_id=draft["id"],
-            message_id=message_id or draft["message_id"],
+            message_id=draft["message_id"],
             before=before,
             after=after,
             reason=reason,
@@ -146,15 +125,15 @@ class Outbox:
     # -- the send ----------------------------------------------------------------------------------
     def presend_check(self, client: IMAPClient, sequence_id: int) -> str:
         """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
-        engine = self.engine
-        engine.sync(client)
-        engine.read_bodies(client)
-        seq = engine.sequence_row(sequence_id)
+        ctx = self.ctx
+        ctx.view.sync(client)
+        read_bodies(ctx, client)
+        seq = ctx.sequence_row(sequence_id)
         if seq["state"] not in ACTIVE:
             return f"the thread is {seq['state']}"
-        for action in engine.plan_for(engine.threads(), [seq]):
+        for action in plan_for(ctx, ctx.view.threads(), [seq]):
             if isinstance(action, End | Pause | Touched):
-                engine.execute(client, action)
+                apply(ctx, client, action, TickReport())
                 return (
                     "you wrote on the thread yourself"
                     if isinstance(action, Touched)
@@ -164,11 +143,11 @@ class Outbox:
 
     def send(self, client: IMAPClient, draft: dict[str, Any]) -> None:
         """Send one nudge, or raise SafetyStop saying why it must not go."""
-        engine = self.engine
+        ctx = self.ctx
         reason = self.presend_check(client, draft["sequence_id"])
         if reason:
             raise SafetyStop(f"not sent: {reason}")
-        found = engine.locate_draft(client, draft)
+        found = drafts.locate(ctx, client, draft)
         if found is None:
             self.skip_touch(
                 draft, "the draft was deleted in your mail client; this touch is skipped"
@@ -177,11 +156,11 @@ class Outbox:
                 "not sent: the draft is gone from Drafts (deleted in your mail client?)"
             )
         uid, raw, _flags = found
-        seq = engine.sequence_row(draft["sequence_id"])
+        seq = ctx.sequence_row(draft["sequence_id"])
         now = clock.now()
         msg = compose.build(
             anchor=self._anchor(seq),
-            user=engine.user_addresses(),
+            user=ctx.view.user_addresses(),
             from_addr=self.account.email,
             from_name=self.account.display_name,
             body=_plain_body(raw) or draft["body"],
@@ -190,7 +169,7 @@ class Outbox:
             message_id=draft["message_id"],
             html=bool(draft.get("html")),
         )
-        if set(compose.recipients(self._anchor(seq), engine.user_addresses()).all) - set(
+        if set(compose.recipients(self._anchor(seq), ctx.view.user_addresses()).all) - set(
             draft["recipients"]
         ):
             raise SafetyStop(
@@ -306,9 +285,8 @@ class Outbox:
         at: datetime,
         note: str = "",
     ) -> None:
-        cadence = self.account.cadence
         touches = seq["touches_sent"] + 1
-        due = cadence.cadence.next_due(at, touches) or cadence.gaps[-1].after(at)
+        due = next_due(self.ctx, at, touches)
         stamp = clock.now().isoformat()
         with self.store.tx():
             self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
@@ -343,7 +321,7 @@ class Outbox:
         now: datetime,
     ) -> None:
         """After the commit: the Sent copy (looked for first), the receipt copy, our draft."""
-        folders = self.engine.folders
+        folders = self.ctx.view.folders
         try:
             if not self.account.smtp_saves_sent and not imap.find(
                 client, folders.sent, draft["message_id"]
@@ -352,7 +330,7 @@ class Outbox:
                     client, folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
                 )
             self._drop_receipt(client, draft)
-            if self.engine.draft_unchanged(raw, draft):
+            if drafts.unchanged(raw, draft):
                 imap.delete(client, draft["folder"], uid)
         except (OSError, imap.IMAPClientError) as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
@@ -360,7 +338,7 @@ class Outbox:
     def _drop_receipt(self, client: IMAPClient, draft: dict[str, Any]) -> None:
         """Remove the envelope receipt from INBOX: by Message-ID, or by our header where the
         provider rewrote the Message-ID."""
-        inbox = self.engine.folders.inbox
+        inbox = self.ctx.view.folders.inbox
         try:
             found = imap.find(client, inbox, draft["message_id"])
             found += imap.find_header(client, inbox, AGENT_HEADER, draft["agent_id"])
@@ -370,11 +348,10 @@ class Outbox:
             log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 
     def skip_touch(self, draft: dict[str, Any], reason: str, state: str = "gone") -> None:
-        seq = self.engine.sequence_row(draft["sequence_id"])
+        seq = self.ctx.sequence_row(draft["sequence_id"])
         now = clock.now()
         touches = seq["touches_sent"] + 1
-        cadence = self.account.cadence
-        due = cadence.cadence.next_due(now, touches) or cadence.gaps[-1].after(now)
+        due = next_due(self.ctx, now, touches)
         with self.store.tx():
             self.store.update_draft(draft["id"], {"state": state, "updated_at": now.isoformat()})
             if seq["state"] in ACTIVE:
@@ -405,7 +382,7 @@ class Outbox:
     # -- after a crash ---------------------------------------------------------------------------
     def recover(self, client: IMAPClient) -> None:
         """Resolve rows left `sending`: by evidence in the mailbox, never by sending again blindly."""
-        folders = self.engine.folders
+        folders = self.ctx.view.folders
         places = [folders.all_mail] if folders.all_mail else [folders.sent, folders.inbox]
         for row in self.store.outbox(self.account.name, ("sending",)):
             draft = self.store.draft(row["draft_id"])
@@ -431,11 +408,8 @@ class Outbox:
                         "updated_at": clock.now().isoformat(),
                     },
                 )
-                audit.record(
-                    self.store,
-                    actor=self.engine.actor,
-                    action="recover",
-                    account=self.account.name,
+                self.ctx.audit(
+                    "recover",
                     sequence_id=seq["id"],
                     draft_id=draft["id"],
                     message_id=row["message_id"],

@@ -1,0 +1,119 @@
+"""`Engine`: one account's work behind one small surface, for the daemon, the CLI and the demo.
+
+It holds the account's `Context` and hands each request to the module that owns it: `cycle` for
+a tick, `commands` for what the user asks, `outbox` for the send path, `drafts` for Drafts. It
+makes no decision and writes nothing itself.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from imapclient import IMAPClient
+
+from inbox_agent.config import Account, Settings
+from inbox_agent.drafter import Drafter
+from inbox_agent.engine import commands, cycle, drafts, nudge
+from inbox_agent.engine.bodies import read_bodies
+from inbox_agent.engine.context import Context
+from inbox_agent.engine.outbox import Outbox
+from inbox_agent.engine.report import TickReport
+from inbox_agent.gate import Rules
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.store import Store
+from inbox_agent.sync import imap
+from inbox_agent.tracker.threads import Thread, ThreadIndex
+
+
+class Engine:
+    """Works on one account. Opens an IMAP session per unit of work and closes it after."""
+
+    def __init__(
+        self,
+        account: Account,
+        settings: Settings,
+        store: Store,
+        drafter: Drafter | None = None,
+        actor: str = "daemon",
+        *,
+        ctx: Context | None = None,
+    ) -> None:
+        self.ctx = ctx or Context.create(account, settings, store, drafter, actor)
+        self.account, self.settings, self.store = account, settings, store
+
+    @property
+    def actor(self) -> str:
+        return self.ctx.actor
+
+    def acting_as(self, actor: str) -> Engine:
+        """The same account (caches included) with audit rows written as `actor`."""
+        return Engine(self.account, self.settings, self.store, ctx=self.ctx.acting_as(actor))
+
+    # -- the mailbox ----------------------------------------------------------------------------
+    def session(self) -> AbstractContextManager[IMAPClient]:
+        return self.ctx.view.session()
+
+    @property
+    def folders(self) -> imap.Folders:
+        return self.ctx.view.folders
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.ctx)
+
+    def sync(self, client: IMAPClient) -> int:
+        return self.ctx.view.sync(client)
+
+    def read_bodies(self, client: IMAPClient, limit: int = 100) -> int:
+        return read_bodies(self.ctx, client, limit)
+
+    def user_addresses(self) -> frozenset[str]:
+        return self.ctx.view.user_addresses()
+
+    def facts(self) -> dict[str, BodyFacts]:
+        return self.ctx.view.facts()
+
+    def index(self, rebuild: bool = False) -> ThreadIndex:
+        return self.ctx.view.index(rebuild)
+
+    def threads(self, as_of: datetime | None = None) -> list[Thread]:
+        return self.ctx.view.threads(as_of)
+
+    def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return self.ctx.sequences(states)
+
+    def sequence_row(self, sequence_id: int) -> dict[str, Any]:
+        return self.ctx.sequence_row(sequence_id)
+
+    def voice_profile(self, client: IMAPClient, refresh: bool = False) -> Any:
+        return nudge.voice_profile(self.ctx, client, refresh)
+
+    def locate_draft(self, client: IMAPClient, draft: dict[str, Any]) -> drafts.Found | None:
+        return drafts.locate(self.ctx, client, draft)
+
+    # -- the cycle and the user's commands ------------------------------------------------------
+    def tick(self) -> TickReport:
+        return cycle.tick(self.ctx)
+
+    def queue(self) -> list[dict[str, Any]]:
+        return commands.queue(self.ctx)
+
+    def approve(self, draft_id: int) -> None:
+        commands.approve(self.ctx, draft_id)
+
+    def reject(self, draft_id: int, reason: str = "rejected by you") -> None:
+        commands.reject(self.ctx, draft_id, reason)
+
+    def undo(self, draft_id: int) -> None:
+        commands.undo(self.ctx, draft_id)
+
+    def dismiss(self, sequence_id: int) -> None:
+        commands.dismiss(self.ctx, sequence_id)
+
+    def rules(self) -> Rules:
+        return self.ctx.rules()
+
+    def set_autonomy(self, scope: str, level: str) -> None:
+        commands.set_autonomy(self.ctx, scope, level)

@@ -1,0 +1,83 @@
+"""What the user asks of one account, from the CLI or the tray: approve, reject, undo, dismiss,
+change an autonomy level. Each opens its own IMAP session and acts as `ctx.actor`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inbox_agent import clock, gate
+from inbox_agent.engine import drafts
+from inbox_agent.engine.apply import end
+from inbox_agent.engine.context import Context
+from inbox_agent.engine.outbox import Outbox
+from inbox_agent.errors import NotFound
+from inbox_agent.tracker.sequence import ACTIVE
+
+
+def queue(ctx: Context) -> list[dict[str, Any]]:
+    """The drafts waiting for the user's approval."""
+    return ctx.store.drafts(ctx.name, ("queued",))
+
+
+def _open_draft(ctx: Context, draft_id: int, states: tuple[str, ...]) -> dict[str, Any]:
+    draft = ctx.store.draft(draft_id)
+    if draft is None or draft["account"] != ctx.name:
+        raise NotFound(f"no draft with id {draft_id}", "list them with `inbox-agent queue`")
+    if draft["state"] not in states:
+        raise NotFound(
+            f"draft {draft_id} is {draft['state']}, not waiting for you",
+            "see `inbox-agent queue`",
+        )
+    return draft
+
+
+def approve(ctx: Context, draft_id: int) -> None:
+    draft = _open_draft(ctx, draft_id, ("queued", "saved"))
+    with ctx.view.session() as client:
+        Outbox(ctx).send(client, draft)
+
+
+def reject(ctx: Context, draft_id: int, reason: str = "rejected by you") -> None:
+    draft = _open_draft(ctx, draft_id, ("queued", "saved", "scheduled"))
+    with ctx.view.session() as client:
+        drafts.remove(ctx, client, draft, "rejected", reason)
+        Outbox(ctx).skip_touch(
+            ctx.store.draft(draft_id) or draft, f"{reason}; this touch is skipped", "rejected"
+        )
+
+
+def undo(ctx: Context, draft_id: int) -> None:
+    _open_draft(ctx, draft_id, ("scheduled",))
+    row = next((o for o in ctx.store.outbox(ctx.name) if o["draft_id"] == draft_id), None)
+    if row is None or row["state"] != "pending":
+        raise NotFound(
+            f"draft {draft_id} is no longer waiting to be sent",
+            "see `inbox-agent audit --thread`",
+        )
+    reject(ctx, draft_id, "send undone by you")
+
+
+def dismiss(ctx: Context, sequence_id: int) -> None:
+    seq = ctx.sequence_row(sequence_id)
+    if seq["account"] != ctx.name or seq["state"] not in ACTIVE:
+        raise NotFound(
+            f"thread {sequence_id} is not being followed up", "see `inbox-agent threads`"
+        )
+    with ctx.view.session() as client:
+        end(ctx, client, sequence_id, "dismissed", "dismissed by you")
+
+
+def set_autonomy(ctx: Context, scope: str, level: str) -> None:
+    kind, value = gate.parse_scope(scope)
+    gate.check_level(level)
+    canonical = "default" if kind == "default" else f"{kind}:{value}"
+    before = dict(ctx.rules().listing()).get(canonical, "")
+    with ctx.store.tx():
+        ctx.store.set_autonomy(ctx.name, canonical, level, clock.now().isoformat())
+        ctx.audit(
+            "autonomy",
+            sequence_id=int(value) if kind == "thread" and value.isdigit() else None,
+            before=before,
+            after=level,
+            reason=f"{canonical} set to {level}",
+        )

@@ -1,0 +1,204 @@
+"""What every part of the engine works with: one account, its store, who acts, and the mailbox.
+
+`Context` is passed to each part (bodies, drafts, apply, nudge, outbox, commands) instead of the
+parts calling back into one big object. `MailView` owns the account's mail as the engine sees it:
+the IMAP session and its special folders, sync, the user's addresses and the thread index, which
+is kept between cycles and extended with new rows only. `Context.acting_as()` gives the same
+account to another actor (the tray, the CLI), so audit rows say who acted without any state being
+changed and put back.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from imapclient import IMAPClient
+
+from inbox_agent import clock
+from inbox_agent.config import Account, Settings, secrets
+from inbox_agent.drafter import Drafter, make_drafter
+from inbox_agent.errors import NotFound
+from inbox_agent.gate import Rules
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.headers import Header
+from inbox_agent.store import Store, audit
+from inbox_agent.sync import imap
+from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
+
+
+class MailView:
+    """One account's mailbox as the engine sees it; caches live as long as the engine."""
+
+    def __init__(self, account: Account, store: Store) -> None:
+        self.account, self.store = account, store
+        self._folders: imap.Folders | None = None
+        self._index: ThreadIndex | None = None
+        self._index_rowid = 0
+        self._index_generation = -1
+
+    @contextmanager
+    def session(self) -> Iterator[IMAPClient]:
+        with imap.session(
+            self.account, secrets.require_secret(self.account.name, "imap")
+        ) as client:
+            if self._folders is None:
+                self._folders = imap.discover_folders(client, self.account)
+            yield client
+
+    @property
+    def folders(self) -> imap.Folders:
+        assert self._folders is not None, "open a session first"
+        return self._folders
+
+    def sync(self, client: IMAPClient) -> int:
+        stamp = clock.now().isoformat()
+        first = not self.store.has_synced(self.account.name)
+        progress = _progress_bar if first and sys.stderr.isatty() else None
+        new = sum(
+            imap.sync_folder(client, self.store, self.account.name, name, role, stamp, progress).new
+            for name, role in self.folders.watched()
+        )
+        if progress is not None:
+            sys.stderr.write("\n")
+        return new
+
+    def user_addresses(self) -> frozenset[str]:
+        """The account's addresses, plus every From address seen in its Sent folder."""
+        seen = (
+            self.store.senders_in(self.account.name, self._folders.sent) if self._folders else set()
+        )
+        return self.account.addresses | frozenset(seen)
+
+    def facts(self) -> dict[str, BodyFacts]:
+        return {
+            mid: BodyFacts.from_json(data)
+            for mid, data in self.store.facts(self.account.name).items()
+        }
+
+    def index(self, rebuild: bool = False) -> ThreadIndex:
+        """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
+        generation = self.store.generation
+        if rebuild or self._index is None or generation != self._index_generation:
+            self._index, self._index_rowid, self._index_generation = ThreadIndex(), 0, generation
+            for mid, data in self.store.facts(self.account.name).items():
+                if data.get("bounced_message_id"):
+                    self._index.link(mid, data["bounced_message_id"])
+        for rowid, m in self.store.messages_since(self.account.name, self._index_rowid):
+            self._index_rowid = max(self._index_rowid, rowid)
+            if "\\Draft" not in m.flags:
+                self._index.add(m.header)
+        return self._index
+
+    def threads(self, as_of: datetime | None = None) -> list[Thread]:
+        if as_of is None:
+            return self.index().threads()
+        headers: list[Header] = []
+        for m in self.store.messages(self.account.name):
+            if "\\Draft" in m.flags or m.header.date is None or m.header.date > as_of:
+                continue
+            headers.append(m.header)
+        links = {
+            mid: f.bounced_message_id for mid, f in self.facts().items() if f.bounced_message_id
+        }
+        return build_threads(headers, links)
+
+    def folders_of(self, thread: Thread) -> tuple[str, ...]:
+        """The folders that hold the thread's messages, in the order first seen."""
+        places = self.store.locate(self.account.name, thread.message_ids)
+        return tuple(dict.fromkeys(folder for folder, _uid, _size in places.values()))
+
+
+class _DrafterSlot:
+    """The drafter, made on first use (the LLM key is read from the keyring only then)."""
+
+    def __init__(self, settings: Settings, account: Account, drafter: Drafter | None) -> None:
+        self.settings, self.account, self.drafter = settings, account, drafter
+
+    def get(self) -> Drafter:
+        if self.drafter is None:
+            llm = self.settings.llm
+            key = secrets.get_secret(self.account.name, "llm") if llm.enabled else None
+            self.drafter = make_drafter(llm, key)
+        return self.drafter
+
+
+@dataclass(frozen=True)
+class Context:
+    account: Account
+    settings: Settings
+    store: Store
+    view: MailView
+    drafters: _DrafterSlot
+    actor: str = "daemon"
+
+    @classmethod
+    def create(
+        cls,
+        account: Account,
+        settings: Settings,
+        store: Store,
+        drafter: Drafter | None = None,
+        actor: str = "daemon",
+    ) -> Context:
+        return cls(
+            account,
+            settings,
+            store,
+            MailView(account, store),
+            _DrafterSlot(settings, account, drafter),
+            actor,
+        )
+
+    def acting_as(self, actor: str) -> Context:
+        """The same account, caches and drafter, with audit rows written as `actor`."""
+        return replace(self, actor=actor)
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+    @property
+    def drafter(self) -> Drafter:
+        return self.drafters.get()
+
+    def audit(self, action: str, *, actor: str | None = None, **fields: Any) -> int:
+        """One audit row for this account; call inside the transaction of the change it records."""
+        return audit.record(
+            self.store, actor=actor or self.actor, action=action, account=self.name, **fields
+        )
+
+    def sequence_row(self, sequence_id: int) -> dict[str, Any]:
+        seq = self.store.sequence(sequence_id)
+        if seq is None:
+            raise NotFound(
+                f"no thread with id {sequence_id}", "list them with `inbox-agent threads`"
+            )
+        return seq
+
+    def rules(self) -> Rules:
+        """The autonomy rules in force: the account file's, then the user's changes to them."""
+        return Rules.merge(self.account.autonomy, self.store.autonomy_overrides(self.name))
+
+    def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return self.store.sequences(self.name, states)
+
+
+_started: dict[str, float] = {}
+
+
+def _progress_bar(folder: str, done: int, total: int) -> None:
+    """A one-line progress bar with an ETA, for the first sync of a big mailbox on a terminal."""
+    start = _started.setdefault(folder, time.monotonic())
+    elapsed = time.monotonic() - start
+    eta = elapsed / done * (total - done) if done else 0.0
+    filled = int(30 * done / total) if total else 30
+    sys.stderr.write(
+        f"\r{folder[:20]:<20} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} ETA {eta:4.0f}s"
+    )
+    sys.stderr.flush()

@@ -1,0 +1,225 @@
+"""Drafting one due touch: the thread read back, the words from the drafter, the gate's level,
+the MIME reply built, and the draft saved to Drafts (and, on Autopilot, scheduled in the outbox).
+
+The draft row is committed as `saving` before the APPEND and gets its real state after it, so a
+crash in between leaves a row that `drafts.recover` reconciles with Drafts, never an orphan.
+"""
+
+from __future__ import annotations
+
+from email import policy
+from typing import Any
+
+from imapclient import IMAPClient
+
+from inbox_agent import clock, gate
+from inbox_agent.drafter.prompt import Quoted
+from inbox_agent.drafter.writers import prepare, steering_in
+from inbox_agent.engine import drafts
+from inbox_agent.engine.context import Context
+from inbox_agent.engine.schedule import send_time
+from inbox_agent.mail import compose
+from inbox_agent.mail.headers import Header
+from inbox_agent.mail.letter import first_name
+from inbox_agent.sync import imap
+from inbox_agent.tracker.sequence import ACTIVE, Due
+from inbox_agent.tracker.threads import Thread
+
+
+def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
+    """Draft the due touch; the draft's state, or None when there is nothing to draft."""
+    seq = next(
+        (s for s in ctx.sequences(ACTIVE) if s["anchor_message_id"] == action.anchor_message_id),
+        None,
+    )
+    if seq is None or seq["state"] != "waiting":
+        return None
+    anchor = next(m for m in action.thread.messages if m.message_id == action.anchor_message_id)
+    user = ctx.view.user_addresses()
+    rcpt = compose.recipients(anchor, user)
+    if not rcpt.all:
+        return None
+    account, store = ctx.account, ctx.store
+    cadence = account.cadence.cadence
+    quoted = thread_text(ctx, client, action.thread)
+    request = prepare(
+        touch=action.touch,
+        touches=cadence.touches,
+        kind=cadence.touch_kind(action.touch),
+        subject=anchor.subject,
+        user_name=account.display_name or account.email,
+        to=rcpt.to,
+        recipient_name=_name_of(action.thread, rcpt.to[0]),
+        thread=quoted,
+        profile=voice_profile(ctx, client),
+        earlier_nudges=[d["body"] for d in store.drafts(ctx.name) if d["sequence_id"] == seq["id"]],
+        budget_tokens=ctx.settings.llm.max_prompt_tokens,
+        exclude=action.thread.message_ids,
+    )
+    draft = ctx.drafter.draft(request)
+    decision = gate.decide(
+        ctx.rules(),
+        rcpt.all,
+        threads=(str(seq["id"]), action.thread.key),
+        folders=ctx.view.folders_of(action.thread),
+    )
+    downgrade = (
+        _downgrade(ctx, seq["id"], quoted, draft.downgrade) if decision.level == "autopilot" else ""
+    )
+    if downgrade:
+        decision = gate.Decision("copilot", f"{decision.scope}, kept off Autopilot")
+    when = clock.now()
+    agent_id = compose.new_agent_id()
+    msg = compose.build(
+        anchor=anchor,
+        user=user,
+        from_addr=account.email,
+        from_name=account.display_name,
+        body=draft.body,
+        when=when,
+        agent_id=agent_id,
+        html=_is_html(ctx, client, anchor),
+    )
+    raw = msg.as_bytes(policy=policy.SMTP)
+    draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
+    message_id, now = str(msg["Message-ID"]), when.isoformat()
+    drafts_folder = ctx.view.folders.drafts
+    with store.tx():
+        draft_id = store.add_draft(
+            {
+                "account": ctx.name,
+                "sequence_id": seq["id"],
+                "touch": action.touch,
+                "message_id": message_id,
+                "agent_id": agent_id,
+                "folder": drafts_folder,
+                "uidvalidity": None,
+                "uid": None,
+                "subject": str(msg["Subject"]),
+                "body": draft.body,
+                "raw_sha256": drafts.normalized_sha256(raw),
+                "recipients": list(rcpt.all),
+                "autonomy": decision.level,
+                "drafter": draft.drafter,
+                "html": int(msg.is_multipart()),
+                "state": "saving",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    uid = imap.append(client, drafts_folder, raw, [b"\\Draft", b"\\Seen"], when)
+    with store.tx():
+        store.update_draft(draft_id, {"uid": uid, "state": draft_state})
+        if decision.level == "autopilot":
+            store.add_outbox(
+                {
+                    "account": ctx.name,
+                    "draft_id": draft_id,
+                    "sequence_id": seq["id"],
+                    "message_id": message_id,
+                    "state": "pending",
+                    "not_before": send_time(
+                        ctx, seq, action.thread.messages, rcpt.to[0]
+                    ).isoformat(),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        store.update_sequence(seq["id"], {"state": seq_state, "updated_at": now})
+        if downgrade:
+            ctx.audit(
+                "downgrade",
+                sequence_id=seq["id"],
+                draft_id=draft_id,
+                message_id=message_id,
+                before="autopilot",
+                after="copilot",
+                reason=f"{downgrade}; this nudge waits for your approval",
+            )
+        ctx.audit(
+            "draft",
+            sequence_id=seq["id"],
+            draft_id=draft_id,
+            message_id=message_id,
+            before="waiting",
+            after=seq_state,
+            reason=f"touch {action.touch} of {cadence.touches}; {decision.level} "
+            f"({decision.scope}); written by {draft.drafter}",
+        )
+    return draft_state
+
+
+def thread_text(ctx: Context, client: IMAPClient, thread: Thread) -> tuple[Quoted, ...]:
+    """The thread's messages as quoted data, oldest first: the first one and the newest seven."""
+    from inbox_agent.mail.body import text_of  # mail-parser is only needed when drafting
+
+    chosen = list(thread.messages)
+    chosen = chosen if len(chosen) <= 8 else [chosen[0], *chosen[-7:]]
+    places = ctx.store.locate(ctx.name, [m.message_id for m in chosen])
+    by_folder: dict[str, dict[int, str]] = {}
+    for mid, (folder, uid, _size) in places.items():
+        by_folder.setdefault(folder, {})[uid] = mid
+    texts: dict[str, str] = {}
+    for folder, members in by_folder.items():
+        for uid, raw in imap.fetch_bodies(client, folder, sorted(members)).items():
+            texts[members[uid]] = text_of(raw)
+    user = ctx.view.user_addresses()
+    return tuple(
+        Quoted(
+            author=f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr,
+            from_user=m.from_addr in user,
+            date=f"{m.date:%Y-%m-%d %H:%M}" if m.date else "",
+            subject=m.subject,
+            text=texts.get(m.message_id, ""),
+        )
+        for m in chosen
+    )
+
+
+def voice_profile(ctx: Context, client: IMAPClient, refresh: bool = False) -> Any:
+    """The style profile (`voice.Profile`), learned again from Sent when a day old."""
+    from inbox_agent.voice import voicefile
+
+    view = ctx.view
+    return voicefile.current(
+        client,
+        ctx.store,
+        ctx.account,
+        view.folders.sent,
+        view.user_addresses(),
+        view.threads(),
+        clock.now(),
+        refresh,
+    )
+
+
+def _is_html(ctx: Context, client: IMAPClient, anchor: Header) -> bool:
+    """Was the user's own message HTML? Then the nudge carries an HTML part too."""
+    place = ctx.store.locate(ctx.name, [anchor.message_id]).get(anchor.message_id)
+    if place is None:
+        return False
+    head = imap.fetch_bodies(client, place[0], [place[1]], max_bytes=4096).get(place[1], b"")
+    return b"text/html" in head.lower()
+
+
+def _name_of(thread: Thread, address: str) -> str:
+    for m in thread.messages:
+        if m.from_addr == address and m.from_name:
+            return first_name(m.from_name)
+    return first_name("", address)
+
+
+def _downgrade(
+    ctx: Context, sequence_id: int, thread: tuple[Quoted, ...], drafter_reason: str
+) -> str:
+    """Why this thread's nudge must not go out on Autopilot, or "" when it may."""
+    phrase = steering_in(thread)
+    if phrase:
+        return f'an inbound message on the thread tries to steer the agent ("{phrase}")'
+    if drafter_reason:
+        return drafter_reason
+    earlier = [
+        r for r in ctx.store.audit_rows(sequence_id=sequence_id) if r["action"] == "downgrade"
+    ]
+    first = earlier[0]["reason"].split("; this nudge waits")[0] if earlier else ""
+    return f"this thread was taken off Autopilot before: {first}" if first else ""

@@ -1,0 +1,32 @@
+"""When an Autopilot nudge may leave, and when its touch's successor is due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from inbox_agent import clock, window
+from inbox_agent.engine.context import Context
+from inbox_agent.mail.headers import Header
+
+
+def send_time(
+    ctx: Context, seq: dict[str, Any], thread: Iterable[Header], recipient: str
+) -> datetime:
+    """After the undo window and a day after the last touch, inside the recipient's working
+    hours (their zone as their own Date headers show it), on a working day, within the caps."""
+    pol = ctx.account.sending.policy()
+    now = clock.now()
+    earliest = max(
+        now + pol.undo, datetime.fromisoformat(seq["last_touch_at"]) + pol.min_gap_per_thread
+    )
+    zone = window.recipient_zone(m.date for m in thread if m.from_addr == recipient and m.date)
+    sent = ctx.store.sent_times(ctx.name, (now - timedelta(days=1)).isoformat())
+    return window.schedule(earliest, sent, pol, zone)
+
+
+def next_due(ctx: Context, at: datetime, touches_sent: int) -> datetime:
+    """When the touch after `touches_sent` is due, counted from `at`."""
+    cadence = ctx.account.cadence
+    return cadence.cadence.next_due(at, touches_sent) or cadence.gaps[-1].after(at)
