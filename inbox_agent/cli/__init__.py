@@ -1,7 +1,4 @@
-from inbox_agent.cli.main import (
-    INIT_HELP,
-    Handler,
-    build_parser,
+from inbox_agent.cli.commands import (
     cmd_approve,
     cmd_audit,
     cmd_autonomy,
@@ -21,9 +18,8 @@ from inbox_agent.cli.main import (
     cmd_threads,
     cmd_undo,
     cmd_voice,
-    handle_error,
-    main,
 )
+from inbox_agent.cli.main import INIT_HELP, Handler, build_parser, handle_error, main
 
 __all__ = [
     "INIT_HELP",

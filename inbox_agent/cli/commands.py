@@ -1,0 +1,427 @@
+"""The work behind each `inbox-agent` command: one `cmd_*` function per command.
+
+`main.py` wires these to the argument parser; `render.py` prints what they find. Imports of heavy
+modules (openai, pystray, the mail server) happen inside the commands that need them, so
+`inbox-agent --help` is fast and works without a display. A command raises a domain error and
+lets `main.handle_error` turn it into a sentence and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from inbox_agent import clock, config, paths
+from inbox_agent.cli import render
+from inbox_agent.errors import UserError
+
+
+def _context(args: argparse.Namespace) -> tuple[config.Settings, config.Account]:
+    settings = config.load_settings()
+    return settings, config.pick_account(
+        config.load_accounts(settings), getattr(args, "account", None)
+    )
+
+
+def _engine(args: argparse.Namespace, actor: str = "cli") -> Any:
+    from inbox_agent.engine import Engine
+    from inbox_agent.store.db import Store
+
+    settings, account = _context(args)
+    return Engine(account, settings, Store(paths.database_file()), actor=actor)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from inbox_agent.setup import wizard
+
+    return wizard.run(args, wizard.console_for(args))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from inbox_agent.setup import check
+
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account or not accounts:
+        accounts = [config.pick_account(accounts, args.account)]
+    findings = check.run(accounts, settings)
+    if args.json:
+        render.print_json([f.as_dict() for f in findings])
+    else:
+        check.show(findings, several=len(accounts) > 1)
+    return check.exit_code(findings)
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    from inbox_agent.config import secrets
+
+    value = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else getpass.getpass(f"{args.kind} secret for {args.name}: ")
+    )
+    if not value:
+        raise UserError(
+            "no secret was given", "type it at the prompt, or pipe it on standard input"
+        )
+    secrets.set_secret(args.name, args.kind, value)
+    print(f"stored the {args.kind} secret for {args.name} in the keyring ({secrets.SERVICE})")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    with engine.session() as client:
+        new = engine.sync(client)
+    print(f"{engine.account.name}: {new} new messages")
+    return 0
+
+
+def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
+    from inbox_agent.tracker.threads import judge, last_human
+
+    now = as_of or clock.now()
+    user = engine.user_addresses()
+    by_anchor: dict[str, dict[str, Any]] = {}
+    for seq in engine.sequences():
+        by_anchor[seq["anchor_message_id"]] = seq
+    facts = engine.facts()
+    rows = []
+    for thread in engine.threads(as_of):
+        last_word = last_human(thread)
+        quiet = (
+            facts[last_word.message_id].no_answer_expected
+            if last_word and last_word.message_id in facts
+            else ""
+        )
+        verdict = judge(thread, user, now, engine.account.cadence.cadence.gap_before(1), quiet)
+        seq = (
+            None
+            if as_of
+            else next((by_anchor[m] for m in reversed(thread.message_ids) if m in by_anchor), None)
+        )
+        last = last_human(thread) or thread.messages[-1]
+        lookback = engine.account.cadence.lookback
+        if verdict.awaiting and seq is None and last.date and lookback.after(last.date) < now:
+            # quiet, but history: the baseline never nudges about it, so it is not waiting on us
+            verdict = replace(
+                verdict,
+                awaiting=False,
+                reason=f"{verdict.reason}; history (older than lookback {lookback}), never nudged",
+            )
+        rows.append(
+            {
+                "thread_id": thread.key,
+                "account": engine.account.name,
+                "subject": thread.subject,
+                "message_ids": list(thread.message_ids),
+                "last_message_id": thread.messages[-1].message_id,
+                "last_from_user": last.from_addr in user,
+                "awaiting": verdict.awaiting,
+                "reason": verdict.reason,
+                "state": seq["state"] if seq else ("awaiting" if verdict.awaiting else "untracked"),
+                "sequence_id": seq["id"] if seq else None,
+                "touches_sent": seq["touches_sent"] if seq else 0,
+                "next_due_at": (
+                    seq["next_due_at"]
+                    if seq
+                    else (verdict.due_at.isoformat() if verdict.due_at else None)
+                ),
+                "participants": list(thread.participants(user)),
+            }
+        )
+    return rows
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    as_of = clock.parse_instant(args.as_of) if args.as_of else None
+    rows = _thread_rows(engine, as_of)
+    if args.awaiting:
+        rows = [r for r in rows if r["awaiting"]]
+    elif not args.all:
+        rows = [r for r in rows if r["awaiting"] or r["sequence_id"] is not None]
+    if args.json:
+        render.print_json(rows)
+        return 0
+    render.threads(rows)
+    return 0
+
+
+def _tick_all(args: argparse.Namespace) -> int:
+    from inbox_agent.engine import Engine
+    from inbox_agent.store.db import Store
+
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account:
+        accounts = [config.pick_account(accounts, args.account)]
+    if not accounts:
+        config.pick_account(accounts, None)
+    store = Store(paths.database_file())
+    failures = 0
+    for account in accounts:
+        try:
+            report = Engine(account, settings, store).tick()
+        except UserError as exc:
+            failures += 1
+            print(f"{account.name}: {exc}", file=sys.stderr)
+            continue
+        print(f"{account.name}: {report.summary()}")
+    return 3 if failures else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.once:
+        return _tick_all(args)
+    from inbox_agent.desktop.daemon import run_forever
+
+    return run_forever(args.account, tray=not args.no_tray)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from inbox_agent.desktop import status
+    from inbox_agent.store.db import Store
+
+    settings = config.load_settings()
+    accounts = config.load_accounts(settings)
+    if args.account:
+        accounts = [config.pick_account(accounts, args.account)]
+    info = status.report(Store(paths.database_file()), accounts)
+    if args.json:
+        render.print_json(info)
+        return 0
+    render.status(info, any_account=bool(accounts))
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    from inbox_agent.desktop import status
+
+    status.set_paused(args.command == "pause", "cli")
+    if args.command == "pause":
+        print("paused: mail is still read, but nothing is drafted or sent (inbox-agent resume)")
+    else:
+        print("resumed: a running daemon picks this up within a minute")
+    return 0
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from inbox_agent.desktop import autostart
+
+    if args.action == "enable":
+        entry = autostart.enable()
+        print(f"enabled: {entry.location} runs `{' '.join(entry.argv)}` at login")
+        return 0
+    if args.action == "disable":
+        entry, existed = autostart.disable()
+        print(f"disabled: removed {entry.location}" if existed else "autostart was not enabled")
+        return 0
+    info = autostart.status()
+    if args.json:
+        render.print_json(info)
+    else:
+        render.autostart(info)
+    return 2 if info["problem"] else 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    rows = [
+        {
+            "id": d["id"],
+            "sequence_id": d["sequence_id"],
+            "touch": d["touch"],
+            "subject": d["subject"],
+            "to": d["recipients"],
+            "drafter": d["drafter"],
+            "created_at": d["created_at"],
+            "body": d["body"],
+        }
+        for d in engine.queue()
+    ]
+    if args.json:
+        render.print_json(rows)
+        return 0
+    render.queue(rows)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    _engine(args).approve(args.id)
+    print(f"sent draft {args.id}")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    _engine(args).reject(args.id)
+    print(f"rejected draft {args.id}; it was removed from Drafts unless you had edited it")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    _engine(args).undo(args.id)
+    print(f"undone: draft {args.id} will not be sent")
+    return 0
+
+
+def cmd_dismiss(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    target = args.thread
+    seq_id = (
+        int(target)
+        if target.isdigit()
+        else next(
+            (
+                s["id"]
+                for s in engine.sequences()
+                if target in (s["thread_key"], s["anchor_message_id"])
+            ),
+            -1,
+        )
+    )
+    engine.dismiss(seq_id)
+    print(f"dismissed thread {target}; no more nudges on it")
+    return 0
+
+
+def cmd_autonomy(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.autonomy_command == "set":
+        try:
+            engine.set_autonomy(args.scope, args.level)
+        except ValueError as exc:
+            raise UserError(str(exc), "see `inbox-agent autonomy --help`") from None
+        print(f"{args.scope}: {args.level}")
+        return 0
+    rows = [{"scope": scope, "level": level} for scope, level in engine.rules().listing()]
+    if getattr(args, "json", False):
+        render.print_json(rows)
+        return 0
+    render.autonomy(engine.account.name, rows)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from inbox_agent.store import audit
+    from inbox_agent.store.db import Store
+
+    store = Store(paths.database_file())
+    if args.verify:
+        problems = audit.verify(store)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        count = len(store.audit_rows())
+        print(f"audit log: {count} rows, {'BROKEN' if problems else 'intact'}")
+        return 5 if problems else 0
+    rows = store.audit_rows(getattr(args, "account", None), args.thread, args.since)
+    if args.json:
+        render.print_json(rows)
+        return 0
+    render.audit(rows)
+    return 0
+
+
+def cmd_voice(args: argparse.Namespace) -> int:
+    from inbox_agent import voice
+    from inbox_agent.voice import style, voicefile
+
+    engine = _engine(args)
+    name = engine.account.name
+    profile = None if args.refresh else voicefile.load(name)
+    if profile is None:  # learn it now: sync the headers, read the newest sent mail
+        with engine.session() as client:
+            engine.sync(client)
+            profile = engine.voice_profile(client, refresh=True)
+    if profile is None:
+        raise UserError(
+            f"could not learn a voice profile for {name}",
+            "run `inbox-agent voice --refresh -v` to see why",
+        )
+    file = voicefile.path(name)
+    stale = voicefile.is_stale(profile, clock.now())
+    if args.json:
+        data = voice.to_json(profile)
+        data["samples"] = [  # which messages, not what they say
+            {k: v for k, v in s.items() if k not in ("text", "core")} for s in data["samples"]
+        ]
+        render.print_json(
+            {
+                "account": name,
+                "file": str(file),
+                "stale": stale,
+                "traits": style.describe(profile),
+                "profile": data,
+            }
+        )
+        return 0
+    render.voice(name, profile, file, stale, style.describe(profile))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from inbox_agent.demo.run import run_demo
+
+    return run_demo(keep_running=args.keep_running)
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    from inbox_agent.config import secrets
+    from inbox_agent.errors import ConfigError
+
+    rows: list[dict[str, Any]] = []
+
+    def problem(path: object, exc: UserError) -> None:
+        text = exc.message.removeprefix(f"{path}: ")  # a ConfigError names its file itself
+        rows.append({"file": str(path), "ok": False, "problem": text, "fix": exc.fix})
+
+    try:
+        settings = config.load_settings()
+        rows.append(
+            {
+                "file": str(settings.path),
+                "ok": True,
+                "summary": "ok" if settings.path.exists() else "not present: every default",
+            }
+        )
+    except ConfigError as exc:
+        problem(exc.path, exc)
+        settings = config.Settings(paths.global_config_file())
+    files = sorted(paths.accounts_dir().glob("*.toml"))
+    for path in files:
+        try:
+            account = config.load_account(path, settings)
+        except ConfigError as exc:
+            problem(path, exc)
+            continue
+        try:
+            stored = secrets.get_secret(account.name, "imap")
+        except UserError as exc:
+            problem(path, exc)
+            continue
+        if not stored:
+            how = (
+                f"sign in: `inbox-agent init --oauth --account {account.name}`"
+                if account.auth == "oauth2"
+                else f"`inbox-agent secret set {account.name} imap`"
+            )
+            what = "OAuth sign-in" if account.auth == "oauth2" else "password"
+            problem(path, UserError(f"no {what} is stored in the keyring", how))
+            continue
+        rows.append(
+            {
+                "file": str(path),
+                "ok": True,
+                "summary": f"ok ({account.email}, {account.preset.name}, "
+                f"{'OAuth' if account.auth == 'oauth2' else 'password'}, {account.autonomy.default})",
+            }
+        )
+    if args.json:
+        render.print_json(rows)
+    else:
+        render.config_files(rows, any_file=bool(files))
+    return 0 if all(row["ok"] for row in rows) else 2
