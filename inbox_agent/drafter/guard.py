@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import TYPE_CHECKING
 
+from inbox_agent.drafter.request import DraftRequest
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import name_tokens, split, words
-
-if TYPE_CHECKING:
-    from inbox_agent.drafter.writers import DraftRequest
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(

@@ -9,45 +9,18 @@ from the middle so that the first message and the user's last one stay.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inbox_agent import paths
+from inbox_agent.drafter.request import DraftRequest, Quoted, defang
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name
 
-if TYPE_CHECKING:
-    from inbox_agent.drafter.writers import DraftRequest
-
 _REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 _EXAMPLE_CHARS = 700
-_TAGLIKE = re.compile(r"<(\s*/?\s*)(thread|message|example|system|instructions?)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Quoted:
-    """One message of the thread, as quoted data for the prompt."""
-
-    author: str  # "Bob Stone <bob@example.com>"
-    from_user: bool
-    date: str  # "2024-03-02 10:00", or ""
-    subject: str
-    text: str  # the new text of the message, quotes cut
-
-    def render(self, text: str | None = None) -> str:
-        who = " (the user)" if self.from_user else ""
-        body = _defang(self.text if text is None else text)
-        head = f'<message from="{_defang(self.author)}{who}" date="{self.date}">'
-        return f"{head}\nSubject: {_defang(self.subject)}\n\n{body.strip()}\n</message>"
-
-
-def _defang(text: str) -> str:
-    """Quoted mail cannot open or close our tags: `</thread>` in a message stays text."""
-    return _TAGLIKE.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
 
 
 def prompt_template(name: str) -> Template:
@@ -152,7 +125,7 @@ def build_prompt(request: DraftRequest, retry_reason: str = "") -> tuple[str, st
     room = max(request.budget_tokens - fixed - estimate_tokens(retry), 100)
     blocks: list[str] = []
     for example in request.examples:
-        block = f"<example>\n{_defang(_middle_cut(example.strip(), _EXAMPLE_CHARS))}\n</example>"
+        block = f"<example>\n{defang(_middle_cut(example.strip(), _EXAMPLE_CHARS))}\n</example>"
         if estimate_tokens("\n".join([*blocks, block])) > room // 3:
             break
         blocks.append(block)

@@ -18,22 +18,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from inbox_agent.config.load import LlmConfig
 from inbox_agent.drafter import guard
 from inbox_agent.drafter.prompt import (
-    Quoted,
     build_prompt,
     estimate_tokens,
     fit_thread,
     prompt_template,
 )
+from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name, formality, name_tokens, split, words
 from inbox_agent.voice.profile import Profile
-from inbox_agent.voice.style import Brief, brief, pick_examples, plain_brief
+from inbox_agent.voice.style import Brief, brief, pick_examples
 
 __all__ = [
     "Draft",
@@ -55,44 +54,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DraftRequest:
-    touch: int
-    touches: int
-    kind: str  # "bump", "context" or "close"
-    subject: str
-    user_name: str
-    recipient_name: str
-    thread: tuple[Quoted, ...] = ()  # oldest first
-    voice: Brief | None = None  # None: a plain greeting and sign-off
-    examples: tuple[str, ...] = ()  # the user's own past messages, for their voice
-    language: str = ""  # the thread's language, "" when unknown
-    earlier_nudges: tuple[str, ...] = ()  # bodies of nudges already drafted on this thread
-    budget_tokens: int = 3000
-
-    @property
-    def brief(self) -> Brief:
-        return self.voice or plain_brief(self.user_name, self.recipient_name)
-
-    @property
-    def known_text(self) -> str:
-        """What a draft may quote from: the thread and the user's own signature."""
-        return "\n".join([*(f"{q.author}\n{q.text}" for q in self.thread), self.brief.signature])
-
-
-@dataclass(frozen=True)
-class Draft:
-    body: str
-    drafter: str  # which drafter wrote it: "offline" or "llm:<model>"
-    rejected: tuple[str, ...] = ()  # why model answers were not used
-    note: str = ""  # why the offline drafter wrote it, when a model was configured
-    downgrade: str = ""  # why this draft must not go out on Autopilot; "" when it may
-
-
-class Drafter(Protocol):
-    def draft(self, request: DraftRequest) -> Draft: ...
 
 
 def compose_body(core: str, brief: Brief) -> str:

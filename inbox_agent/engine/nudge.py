@@ -13,7 +13,7 @@ from typing import Any
 from imapclient import IMAPClient
 
 from inbox_agent import clock, gate
-from inbox_agent.drafter.prompt import Quoted
+from inbox_agent.drafter.request import Quoted
 from inbox_agent.drafter.writers import prepare, steering_in
 from inbox_agent.engine import drafts
 from inbox_agent.engine.context import Context
