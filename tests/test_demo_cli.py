@@ -105,7 +105,7 @@ def test_help_is_fast_and_needs_no_display() -> None:
 
 
 def test_the_example_config_reads_as_a_settings_file() -> None:
-    from inbox_agent.config.load import load_settings
+    from inbox_agent.config import load_settings
 
     settings = load_settings(ROOT / "config.example.toml")
     assert settings.llm.enabled and settings.cadence.touches == 3

@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inbox_agent import paths
-from inbox_agent.config.load import LlmConfig
+from inbox_agent.config import LlmConfig
 from inbox_agent.drafter.guard import check
 from inbox_agent.drafter.writers import (
     DraftRequest,

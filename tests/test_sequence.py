@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.cadence import Cadence, Gap, add_business_days, parse_gap
-from inbox_agent.config.load import AutonomyConfig
+from inbox_agent.config import AutonomyConfig
 from inbox_agent.gate.autonomy import decide
 from inbox_agent.mail.compose import build, recipients, reply_subject
 from inbox_agent.mail.headers import Header

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.config.load import AutonomyConfig
+from inbox_agent.config import AutonomyConfig
 from inbox_agent.gate.autonomy import Rules, decide, parse_scope
 from inbox_agent.window import SendPolicy, in_window, recipient_zone, respecting_caps, schedule
 

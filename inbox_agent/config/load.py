@@ -1,172 +1,45 @@
 """Config files: `inbox-agent.toml` (global) and one `accounts/<name>.toml` per account.
 
-Every error names the file, the key and the fix. Secrets never live here: passwords and API keys
-are in the OS keyring (see `secrets.py`).
+Reads and validates the TOML into the records of `model.py`. Every error names the file, the key and
+the fix. Secrets never live here: passwords and API keys are in the OS keyring (see `secrets.py`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inbox_agent import paths
-from inbox_agent.cadence import Cadence, Gap, parse_gap
+from inbox_agent.cadence import Gap, parse_gap
 from inbox_agent.config import providers
-from inbox_agent.errors import ConfigError, UserError
-from inbox_agent.window import SendPolicy
+from inbox_agent.config.model import (
+    AUTH_METHODS,
+    AUTONOMY_LEVELS,
+    SECURITY_MODES,
+    AutonomyConfig,
+    CadenceConfig,
+    LlmConfig,
+    OAuthConfig,
+    SendingConfig,
+    ServerConfig,
+    holiday_checker,
+)
 
-AUTONOMY_LEVELS = ("manual", "copilot", "autopilot")
-SECURITY_MODES = ("tls", "starttls", "none")
-AUTH_METHODS = ("password", "oauth2")
+# engine/ still imports these two from here; they go when it imports them from the package
+from inbox_agent.config.model import Account as Account
+from inbox_agent.config.model import Settings as Settings
+from inbox_agent.errors import ConfigError, UserError
+
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-DEFAULT_GAPS = ("3bd", "5bd", "7bd")
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    host: str
-    port: int
-    security: str
-    username: str
-
-
-@dataclass(frozen=True)
-class OAuthConfig:
-    """`[oauth]`: the user's own client ID, and the authorization server (the provider preset's,
-    with the tenant filled in and any URL the file overrides)."""
-
-    client_id: str
-    server: providers.OAuthEndpoints
-
-
-@dataclass(frozen=True)
-class AutonomyConfig:
-    default: str = "manual"
-    contacts: Mapping[str, str] = field(default_factory=dict)
-    domains: Mapping[str, str] = field(default_factory=dict)
-    folders: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SendingConfig:
-    """When Autopilot may send: `[sending]` in the account file."""
-
-    window: tuple[time, time] = (time(9, 0), time(17, 0))
-    timezone: str = ""  # IANA name; "" means this computer's zone
-    holidays: str = ""  # a country (and subdivision) code for the `holidays` library: "US", "DE-BY"
-    undo: Gap = Gap(10, "m")
-    spacing: Gap = Gap(2, "m")
-    max_per_hour: int = 10
-    max_per_day: int = 50
-
-    def policy(self) -> SendPolicy:
-        zone: tzinfo = (
-            ZoneInfo(self.timezone)
-            if self.timezone
-            else (datetime.now().astimezone().tzinfo or UTC)
-        )
-        return SendPolicy(
-            start=self.window[0],
-            end=self.window[1],
-            zone=zone,
-            is_holiday=_holiday_checker(self.holidays),
-            undo=_span(self.undo),
-            spacing=_span(self.spacing),
-            per_hour=self.max_per_hour,
-            per_day=self.max_per_day,
-        )
-
-
-def _span(gap: Gap) -> timedelta:
-    start = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday: business days count as days here
-    return gap.after(start) - start
-
-
-def _holiday_checker(code: str) -> Callable[[date], bool]:
-    if not code:
-        return lambda _day: False
-    import holidays  # only accounts that name a country need it
-
-    country, _, subdivision = code.partition("-")
-    calendar = holidays.country_holidays(country, subdiv=subdivision or None)
-    return lambda day: day in calendar
-
-
-@dataclass(frozen=True)
-class CadenceConfig:
-    touches: int = 3
-    gaps: tuple[Gap, ...] = tuple(parse_gap(g) for g in DEFAULT_GAPS)
-    lookback: Gap = Gap(14, "d")
-
-    @property
-    def cadence(self) -> Cadence:
-        return Cadence(self.touches, self.gaps)
-
-
-@dataclass(frozen=True)
-class Account:
-    name: str
-    path: Path
-    email: str
-    display_name: str
-    aliases: tuple[str, ...]
-    imap: ServerConfig
-    smtp: ServerConfig
-    autonomy: AutonomyConfig
-    cadence: CadenceConfig
-    folders: tuple[str, ...] = ()
-    sent_folder: str = ""  # names the Sent folder where SPECIAL-USE and the usual names fail
-    drafts_folder: str = ""
-    smtp_saves_sent: bool = False
-    sending: SendingConfig = SendingConfig()
-    provider: str = "generic"  # a key of providers.PRESETS
-    auth: str = "password"  # or "oauth2": the keyring holds a token set, not a password
-    oauth: OAuthConfig | None = None
-
-    @property
-    def preset(self) -> providers.Preset:
-        return providers.get(self.provider)
-
-    @property
-    def addresses(self) -> frozenset[str]:
-        """Every address that is the user: the account's email and its aliases, lower-cased."""
-        return frozenset(a.lower() for a in (self.email, *self.aliases))
-
-    @property
-    def domain(self) -> str:
-        return self.email.rpartition("@")[2].lower()
-
-
-@dataclass(frozen=True)
-class LlmConfig:
-    base_url: str = ""
-    model: str = ""
-    timeout_s: float = 30.0
-    max_prompt_tokens: int = 3000
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.base_url and self.model)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The global file: the LLM endpoint, the poll interval, and cadence defaults for accounts."""
-
-    path: Path
-    llm: LlmConfig = LlmConfig()
-    poll_interval: Gap = Gap(5, "m")
-    cadence: CadenceConfig = CadenceConfig()
 
 
 class _Table:
@@ -504,7 +377,7 @@ def _sending(table: _Table) -> SendingConfig:
     holidays = table.text("holidays", "")
     if holidays:
         try:
-            _holiday_checker(holidays)
+            holiday_checker(holidays)
         except (NotImplementedError, KeyError, ValueError):
             raise table.fail(
                 "holidays",
@@ -546,47 +419,4 @@ def pick_account(accounts: list[Account], name: str | None) -> Account:
             return account
     raise UserError(
         f"no account named {name!r}", f"use one of: {', '.join(a.name for a in accounts)}"
-    )
-
-
-def _toml_string(value: str) -> str:
-    # JSON's string escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string
-    return json.dumps(value, ensure_ascii=False)
-
-
-def render_account(
-    *,
-    email: str,
-    display_name: str,
-    imap: ServerConfig,
-    smtp: ServerConfig,
-    autonomy: str = "manual",
-    smtp_saves_sent: bool = False,
-    provider: str = "",
-    oauth_client_id: str = "",
-    oauth_overrides: Mapping[str, str] | None = None,
-) -> str:
-    """The TOML text of a new account file (used by `init` and the demo). With a client ID, the
-    file says `auth = "oauth2"` and carries the ID (never a secret) and any URL overrides."""
-    q = _toml_string
-    head = f"email = {q(email)}\ndisplay_name = {q(display_name)}\naliases = []\n"
-    if provider:
-        head += f"provider = {q(provider)}\n"
-    if oauth_client_id:
-        head += 'auth = "oauth2"\n'
-    text = (
-        f"{head}\n"
-        f"[imap]\nhost = {q(imap.host)}\nport = {imap.port}\nsecurity = {q(imap.security)}\n"
-        f"username = {q(imap.username)}\n\n"
-        f"[smtp]\nhost = {q(smtp.host)}\nport = {smtp.port}\nsecurity = {q(smtp.security)}\n"
-        f"username = {q(smtp.username)}\n"
-        f"saves_sent = {'true' if smtp_saves_sent else 'false'}\n\n"
-    )
-    if oauth_client_id:
-        text += f"[oauth]\nclient_id = {q(oauth_client_id)}\n"
-        text += "".join(f"{k} = {q(v)}\n" for k, v in (oauth_overrides or {}).items())
-        text += "\n"
-    return text + (
-        f"[autonomy]\ndefault = {q(autonomy)}\n\n"
-        '[cadence]\ntouches = 3\ngaps = ["3bd", "5bd", "7bd"]\nlookback = "14d"\n'
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from inbox_agent import clock, paths
-from inbox_agent.config.load import Account
+from inbox_agent.config import Account
 from inbox_agent.desktop.notify import Problem
 from inbox_agent.store.db import Store
 

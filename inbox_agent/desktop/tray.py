@@ -24,7 +24,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from inbox_agent import clock, paths
-from inbox_agent.config.load import AUTONOMY_LEVELS
+from inbox_agent.config import AUTONOMY_LEVELS
 from inbox_agent.desktop.notify import LogNotifier
 from inbox_agent.desktop.status import Nudge, Snapshot
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from inbox_agent.config.load import LlmConfig
+from inbox_agent.config import LlmConfig
 from inbox_agent.drafter import guard
 from inbox_agent.drafter.prompt import (
     build_prompt,

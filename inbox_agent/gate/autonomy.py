@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from inbox_agent.config.load import AUTONOMY_LEVELS, AutonomyConfig
+from inbox_agent.config import AUTONOMY_LEVELS, AutonomyConfig
 
 DRAFT_STATE = {"manual": "saved", "copilot": "queued", "autopilot": "scheduled"}
 SEQUENCE_STATE = {"manual": "drafted", "copilot": "awaiting_approval", "autopilot": "scheduled"}

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
-from inbox_agent.config.load import Account
+from inbox_agent.config import Account
 from inbox_agent.config.providers import login_refused
 from inbox_agent.errors import UserError
 from inbox_agent.mail.compose import for_submission

@@ -16,8 +16,7 @@ from typing import Any
 
 import aiosmtplib
 
-from inbox_agent.config import providers, secrets
-from inbox_agent.config.load import Account, Settings
+from inbox_agent.config import Account, Settings, providers, secrets
 from inbox_agent.config.providers import login_refused
 from inbox_agent.errors import UserError
 from inbox_agent.sender.smtp import smtp_login

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Protocol
 
 from inbox_agent import config, paths
-from inbox_agent.config import load as config_load
 from inbox_agent.config import providers, secrets
+from inbox_agent.config.render import toml_string
 from inbox_agent.errors import ConfigError, UserError
 from inbox_agent.setup import check
 from inbox_agent.sync import oauth
@@ -429,7 +429,7 @@ def write_llm(path: Path, choice: LlmChoice) -> None:
             lines.append(line)
     body = "\n".join(lines).rstrip()
     if choice.base_url:
-        q = config_load._toml_string
+        q = toml_string
         table = f"[llm]\nbase_url = {q(choice.base_url)}\nmodel = {q(choice.model)}\n"
         table += "".join(f"{k} = {q(v) if isinstance(v, str) else v}\n" for k, v in kept.items())
         body = f"{table}\n{body}" if body else table

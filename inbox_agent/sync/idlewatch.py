@@ -19,8 +19,7 @@ from collections.abc import Callable
 
 from imapclient import IMAPClient
 
-from inbox_agent.config import secrets
-from inbox_agent.config.load import Account
+from inbox_agent.config import Account, secrets
 from inbox_agent.sync import imap
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from imapclient import IMAPClient
 from imapclient.datetime_util import parse_to_datetime
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from inbox_agent.config.load import Account
+from inbox_agent.config import Account
 from inbox_agent.config.providers import login_refused
 from inbox_agent.errors import MailServerError
 from inbox_agent.mail import headers

@@ -35,8 +35,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from inbox_agent import clock
-from inbox_agent.config import secrets
-from inbox_agent.config.load import Account, OAuthConfig
+from inbox_agent.config import Account, OAuthConfig, secrets
 from inbox_agent.errors import ConfigError, MailServerError, SecretError, UserError
 
 REFRESH_MARGIN = timedelta(minutes=5)

@@ -18,7 +18,7 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from inbox_agent import paths, voice
-from inbox_agent.config.load import Account
+from inbox_agent.config import Account
 from inbox_agent.store.db import Store
 from inbox_agent.sync import imap
 from inbox_agent.tracker.threads import Thread
