@@ -24,18 +24,16 @@ from inbox_agent.config.model import (
     AUTH_METHODS,
     AUTONOMY_LEVELS,
     SECURITY_MODES,
+    Account,
     AutonomyConfig,
     CadenceConfig,
     LlmConfig,
     OAuthConfig,
     SendingConfig,
     ServerConfig,
+    Settings,
     holiday_checker,
 )
-
-# engine/ still imports these two from here; they go when it imports them from the package
-from inbox_agent.config.model import Account as Account
-from inbox_agent.config.model import Settings as Settings
 from inbox_agent.errors import ConfigError, UserError
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
