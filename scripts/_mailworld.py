@@ -252,7 +252,7 @@ class World:
         """Compile the agent's modules into the byte-code cache before anything is timed."""
         env = profile_env(self.root, PYTHONPYCACHEPREFIX=str(PYCACHE))
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        code = "import inbox_agent.cli, inbox_agent.engine, inbox_agent.mail.body, inbox_agent.desktop.daemon"
+        code = "import inbox_agent.cli, inbox_agent.engine, inbox_agent.mail.body, inbox_agent.desktop.run"
         subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120, check=True)
 
     # -- people and threads ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.config import secrets
-from inbox_agent.desktop import daemon, notify, status
+from inbox_agent.desktop import daemon, decisions, notify, status
 from inbox_agent.errors import MailServerError, SecretError
 from inbox_agent.store import audit
 from inbox_agent.store.db import Store
@@ -144,7 +144,7 @@ def test_idle_is_reissued_on_time_and_still_reports_new_mail(
         watcher.stop()
         watcher.join(10)
     assert not watcher.is_alive() and modes[-1] == "stopped"
-    assert daemon.seconds_of(config.load_settings().poll_interval) == 300
+    assert decisions.seconds_of(config.load_settings().poll_interval) == 300
     assert IDLE_REISSUE < 29 * 60
 
 
@@ -441,11 +441,11 @@ def test_due_work_names_what_is_due_and_sleep_is_told_by_the_two_clocks() -> Non
         {"id": 2, "next_due_at": (now + timedelta(days=1)).isoformat()},
     ]
     out = [{"id": 7, "not_before": now.isoformat()}]
-    reason, keys = daemon.due_work(seqs, out, now)
+    reason, keys = decisions.due_work(seqs, out, now)
     assert reason == "1 nudges due, 1 sends due" and len(keys) == 2
-    assert daemon.due_work([], [], now) == ("", frozenset())
-    assert daemon.slept((now, 100.0), (now + timedelta(hours=8), 160.0)) > 7 * 3600
-    assert daemon.slept((now, 100.0), (now + timedelta(seconds=60), 160.0)) == 0
+    assert decisions.due_work([], [], now) == ("", frozenset())
+    assert decisions.slept((now, 100.0), (now + timedelta(hours=8), 160.0)) > 7 * 3600
+    assert decisions.slept((now, 100.0), (now + timedelta(seconds=60), 160.0)) == 0
 
 
 def test_an_llm_that_stops_answering_is_told_once(

@@ -178,7 +178,7 @@ def _tick_all(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     if args.once:
         return _tick_all(args)
-    from inbox_agent.desktop.daemon import run_forever
+    from inbox_agent.desktop.run import run_forever
 
     return run_forever(args.account, tray=not args.no_tray)
 

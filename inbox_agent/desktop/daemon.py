@@ -1,17 +1,18 @@
-"""`inbox-agent run`: one instance per INBOX_AGENT_HOME that watches every account until stopped.
+"""The running daemon: it watches every account until stopped.
 
 APScheduler runs, per account, the poll (the configured interval), the due-check and outbox job
 (every minute: a cycle only when a nudge or a send is due), and the voice refresh. Its single
 worker thread is the one place the engine and the store are used, so cycles, IDLE-triggered
 polls and the tray's Approve/Reject/Dismiss run one at a time. An `IdleWatch` per account asks
-for a poll when INBOX changes.
+for a poll when INBOX changes. The process around it (the single-instance lock, the log file,
+signals) is `run.py`; the pure decisions it acts on are `decisions.py`.
 
 Sleep and hibernate: missed runs coalesce into one, and a wake (the wall clock ran ahead of the
 monotonic one) re-opens the IDLE connections and polls at once. Sends that fell due while asleep
 are re-slotted by the outbox into the send window and its spacing, never sent in a burst.
 
-SIGTERM and SIGINT stop taking work, let the job in progress finish (every state change is its
-own transaction; a send is bracketed by the outbox), and exit. A second signal exits at once.
+Stopping lets the job in progress finish (every state change is its own transaction; a send is
+bracketed by the outbox); `shutdown` says whether it did within the grace period.
 """
 
 from __future__ import annotations
@@ -19,24 +20,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import logging.handlers
 import os
-import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from inbox_agent import clock, config, paths
-from inbox_agent.cadence import Gap
 from inbox_agent.config import secrets
 from inbox_agent.desktop import notify, status
 from inbox_agent.desktop.actions import UserActions
+from inbox_agent.desktop.decisions import due_work, news, seconds_of, slept
 from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
 from inbox_agent.desktop.status import Snapshot
 from inbox_agent.errors import SafetyStop, UserError
@@ -46,116 +43,8 @@ log = logging.getLogger(__name__)
 
 DUE_EVERY = 60.0
 VOICE_EVERY = 6 * 3600.0  # the profile itself is learned again when a day old
-WAKE_GAP = 120.0  # seconds the wall clock ran ahead of the monotonic one: we were asleep
 SHUTDOWN_GRACE = 120.0
 OPEN_DRAFTS = ("saved", "queued", "scheduled")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}
-
-
-# -- pure decisions --------------------------------------------------------------------------------
-
-
-def seconds_of(gap: Gap) -> float:
-    return float(gap.amount * _UNIT_SECONDS[gap.unit])
-
-
-def due_work(
-    sequences: list[dict[str, Any]], outbox: list[dict[str, Any]], now: datetime
-) -> tuple[str, frozenset[str]]:
-    """What is due now, as a reason and a set of keys; a key already acted on is not new work
-    (a sequence the planner will not draft must not cost a cycle every minute)."""
-    seqs = {
-        f"seq:{s['id']}:{s['next_due_at']}"
-        for s in sequences
-        if s["next_due_at"] and datetime.fromisoformat(s["next_due_at"]) <= now
-    }
-    sends = {
-        f"out:{o['id']}:{o['not_before']}"
-        for o in outbox
-        if datetime.fromisoformat(o["not_before"]) <= now
-    }
-    parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(sends)} sends due"] * bool(sends)
-    return ", ".join(parts), frozenset(seqs | sends)
-
-
-def news(snap: Snapshot, known: set[int] | None) -> list[tuple[str, str]]:
-    """Notifications for drafts not told about yet: approvals waiting, and Autopilot sends with
-    their time (an undo window is only worth something when the user knows it is running).
-    At start (`known` is None) everything waiting is new: a reminder after login."""
-    told = known or set()
-    out = []
-    waiting = [n for n in snap.approvals if n.draft_id not in told]
-    if waiting:
-        more = f"\n… and {len(waiting) - 5} more" if len(waiting) > 5 else ""
-        title = (
-            f"{len(waiting)} nudges wait for your approval"
-            if len(waiting) > 1
-            else "A nudge waits for your approval"
-        )
-        out.append((title, "\n".join(n.label for n in waiting[:5]) + more))
-    going = [n for n in snap.scheduled if n.draft_id not in told]
-    if going:
-        lines = [
-            f"{n.label}, at {datetime.fromisoformat(n.send_at).astimezone():%a %H:%M}"
-            for n in going[:5]
-            if n.send_at
-        ]
-        more = f"\n… and {len(going) - 5} more" if len(going) > 5 else ""
-        out.append(
-            (
-                "Autopilot will send (undo in the tray or with inbox-agent undo)",
-                "\n".join(lines) + more,
-            )
-        )
-    return out
-
-
-def slept(before: tuple[datetime, float], after: tuple[datetime, float]) -> float:
-    """Seconds spent asleep between two (wall clock, monotonic clock) readings: the monotonic
-    clock stops while a laptop sleeps, the wall clock does not."""
-    gap = (after[0] - before[0]).total_seconds() - (after[1] - before[1])
-    return gap if gap > WAKE_GAP else 0.0
-
-
-# -- the process -------------------------------------------------------------------------------------
-
-
-@contextmanager
-def single_instance() -> Iterator[None]:
-    """Hold an exclusive lock on the data directory's lock file, or refuse to start."""
-    lock_path = status.lock_file()
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = lock_path.open("a+")
-    if not status.try_lock(handle):
-        pid = status.read_pid(handle) or "unknown"
-        handle.close()
-        raise UserError(
-            f"inbox-agent is already running for {paths.data_dir()} (pid {pid})",
-            "use that one (`inbox-agent status`), stop it first, or set INBOX_AGENT_HOME "
-            "for a separate profile",
-        ) from None
-    status.write_pid(handle, os.getpid())
-    try:
-        yield
-    finally:
-        status.write_pid(handle, None)
-        status.unlock(handle)
-        handle.close()
-
-
-def _file_logging() -> Path:
-    paths.log_dir().mkdir(parents=True, exist_ok=True)
-    path = paths.log_dir() / "inbox-agent.log"
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job is noise
-    logging.getLogger("imapclient").setLevel(logging.WARNING)
-    return path
 
 
 class Daemon:
@@ -485,72 +374,3 @@ def _fingerprint(accounts: dict[str, config.Account], name: str) -> str:
     except OSError:
         mtime = ""
     return hashlib.sha256(f"{secret}\0{mtime}".encode()).hexdigest()
-
-
-# -- `inbox-agent run` -------------------------------------------------------------------------------
-
-
-def _say(text: str) -> None:
-    os.write(2, (text + "\n").encode())  # safe inside a signal handler, unlike print()
-
-
-def _install_signals(daemon: Daemon) -> None:
-    def handler(signum: int, _frame: object) -> None:
-        if daemon.stopping.is_set():
-            _say("inbox-agent: stopping at once")
-            os._exit(128 + signum)
-        _say("inbox-agent: stopping after the current step (signal again to stop at once)")
-        daemon.request_stop()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-
-
-def run_forever(
-    account_name: str | None,
-    tray: bool,
-    idle: bool = True,
-    on_tray_ready: Callable[[Any], None] | None = None,
-) -> int:
-    settings = config.load_settings()
-    accounts = config.load_accounts(settings)
-    if account_name or not accounts:
-        accounts = [config.pick_account(accounts, account_name)]
-    with single_instance():
-        log_path = _file_logging()
-        store = Store(paths.database_file())
-        daemon = Daemon(settings, accounts, store, idle=idle, only=account_name)
-        ui = None
-        if tray:
-            from inbox_agent.desktop.tray import open_tray
-
-            ui, why = open_tray(daemon)
-            if ui is None:
-                _say(f"inbox-agent: no tray icon ({why}); running headless")
-                log.warning("no tray icon (%s); running headless", why)
-        _install_signals(daemon)
-        daemon.start()
-        every = settings.poll_interval
-        print(
-            f"inbox-agent is watching {', '.join(a.name for a in accounts)} (IDLE where the "
-            f"server has it, else every {every}); log: {log_path}; stop with Ctrl-C",
-            flush=True,
-        )
-        try:
-            if ui is not None:
-                ui.run(on_tray_ready)
-            else:
-                daemon.wait()
-        finally:
-            clean = daemon.shutdown()
-            if not clean:
-                log.error(
-                    "the step in progress did not finish within %.0f s; exiting anyway (an "
-                    "interrupted send is resolved from the outbox at the next start)",
-                    SHUTDOWN_GRACE,
-                )
-                logging.shutdown()
-                os._exit(1)
-            store.close()
-            log.info("stopped")
-    return 0

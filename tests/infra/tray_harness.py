@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-from inbox_agent.desktop import daemon
+from inbox_agent.desktop import run
 from inbox_agent.desktop.tray import Tray
 
 
@@ -79,4 +79,4 @@ def serve(tray: Tray) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(daemon.run_forever(None, tray=True, on_tray_ready=serve))
+    raise SystemExit(run.run_forever(None, tray=True, on_tray_ready=serve))
