@@ -21,12 +21,21 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.config import secrets
 from inbox_agent.desktop import daemon, decisions, notify, status
-from inbox_agent.errors import MailServerError, SecretError
+from inbox_agent.errors import (
+    FolderMissing,
+    LoginRefused,
+    MailServerError,
+    SecretError,
+    SendFailure,
+    TokenRevoked,
+    Unreachable,
+)
 from inbox_agent.store import audit
 from inbox_agent.store.db import Store
 from inbox_agent.sync.idlewatch import REISSUE as IDLE_REISSUE
@@ -415,13 +424,21 @@ def test_alerts_tell_once_and_wait_for_transient_failures_to_last() -> None:
 
 def test_failures_are_sorted_into_what_the_user_must_fix() -> None:
     kind = lambda exc: notify.problem_of(exc, "main").kind  # noqa: E731
-    assert kind(MailServerError("imap.x rejected the login for a", "fix")) == "login"
-    assert kind(MailServerError("cannot reach the IMAP server imap.x:993")) == "unreachable"
+    assert kind(LoginRefused("imap.x rejected the login for a", "fix")) == "login"
+    assert kind(Unreachable("cannot reach the IMAP server imap.x:993")) == "unreachable"
     assert kind(SecretError("no usable keyring")) == "keyring"
     assert kind(OSError(28, "No space left on device")) == "disk"
     assert kind(ConnectionResetError()) == "unreachable"
-    assert kind(MailServerError("the OAuth token was revoked")) == "token"
+    assert kind(TokenRevoked("the OAuth token was revoked")) == "token"
+    assert kind(FolderMissing("cannot find the drafts folder on imap.x")) == "folder"
     assert kind(KeyError("x")) == "failing"
+    # the class decides, never the words
+    assert kind(Unreachable("imap.x rejected the connection: token invalid")) == "unreachable"
+    assert kind(LoginRefused("the server said no")) == "login"
+    assert kind(MailServerError("something odd")) == "unreachable"
+    assert kind(SendFailure("cannot reach smtp.x:465")) == "unreachable"
+    assert kind(IMAPClientError("select failed: [UNAVAILABLE] try later")) == "unreachable"
+    assert kind(IMAPClientAbortError("socket error: EOF")) == "unreachable"
     assert notify.llm_problem("main", ["llm:m", "offline"], "http://127.0.0.1:1/v1")
     assert notify.llm_problem("main", ["offline", "llm:m"], "http://127.0.0.1:1/v1") is None
 

@@ -1,10 +1,12 @@
 """Problems that need the user, told once: which failures count, when to tell, and how.
 
 A poll that fails because the network blipped is retried quietly. A failure only the user can
-fix (a rejected password, a revoked token, a keyring that will not open, a full disk, an LLM
-endpoint that stopped answering) is told at once, in the tray and as one desktop notification,
+fix (a rejected password, a revoked token, a Sent or Drafts folder that cannot be found, a
+keyring that will not open, a full disk, an LLM endpoint that stopped answering) is told at once, in the tray and as one desktop notification,
 and told again only after it went away and came back. A transient failure that lasts becomes a
 problem too: a watch that has been failing for half an hour is not left to fail silently.
+
+Which is which goes by the error's class (the tree in `inbox_agent.errors`), never by its words.
 
 `Alerts` is pure: it is fed what each cycle found and the time, and returns what to say.
 """
@@ -20,12 +22,21 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from inbox_agent import clock
-from inbox_agent.errors import MailServerError, SecretError, UserError
+from inbox_agent.errors import (
+    FolderMissing,
+    LoginRefused,
+    MailServerError,
+    SecretError,
+    TokenRevoked,
+    UserError,
+)
+from inbox_agent.sync.failures import EDGE_ERRORS
 
 log = logging.getLogger(__name__)
 
-NEEDS_USER = frozenset({"login", "token", "keyring", "disk", "llm"})
-BREAKS_WATCH = frozenset({"login", "token", "keyring", "disk", "unreachable", "failing"})
+NEEDS_USER = frozenset({"login", "token", "folder", "keyring", "disk", "llm"})
+BREAKS_WATCH = frozenset({"login", "token", "folder", "keyring", "disk", "unreachable", "failing"})
+HELD = frozenset({"login", "token", "keyring"})  # retrying the same secret can lock the account
 PERSISTS = timedelta(minutes=30)  # a transient failure this old is a problem after all
 
 
@@ -33,7 +44,7 @@ PERSISTS = timedelta(minutes=30)  # a transient failure this old is a problem af
 class Problem:
     """Why an account is not being watched (or drafted for) as it should be, and the fix."""
 
-    kind: str  # login | token | keyring | disk | llm | unreachable | failing
+    kind: str  # login | token | folder | keyring | disk | llm | unreachable | failing
     account: str
     message: str
     fix: str = ""
@@ -57,13 +68,26 @@ def _disk_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
 
 
+# The first class that matches decides; the order goes from the narrowest class to the widest.
+_KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((SecretError,), "keyring"),
+    ((TokenRevoked,), "token"),
+    ((LoginRefused,), "login"),
+    ((FolderMissing,), "folder"),
+    # Unreachable, a send that may pass, any other server trouble, and what the IMAP edge
+    # raised untranslated (a dropped connection, a NO in the middle of a sync): it may pass
+    ((MailServerError, *EDGE_ERRORS), "unreachable"),
+    ((UserError,), "failing"),
+)
+_FALLBACK_FIX = {
+    "token": "sign in again with `inbox-agent init` ({account})",
+    "unreachable": "check the network; retrying by itself",
+}
+
+
 def problem_of(exc: BaseException, account: str) -> Problem:
-    """What a failed cycle means for the user. Reads the error's class first, its words second:
-    the mail errors share one class, and only their message tells a refused login from a
-    server that could not be reached."""
+    """What a failed cycle means for the user, decided by the error's class."""
     message = (str(getattr(exc, "message", "") or exc).splitlines() or [type(exc).__name__])[0]
-    fix = str(getattr(exc, "fix", ""))
-    lowered = message.lower()
     if _disk_full(exc):
         return Problem(
             "disk",
@@ -71,26 +95,16 @@ def problem_of(exc: BaseException, account: str) -> Problem:
             "the disk is full: nothing can be saved",
             "free some disk space; watching resumes by itself",
         )
-    if isinstance(exc, SecretError):
-        return Problem("keyring", account, message, fix)
-    if "token" in lowered and any(w in lowered for w in ("revoked", "expired", "invalid")):
+    kind = next((kind for classes, kind in _KINDS if isinstance(exc, classes)), "")
+    if not kind:
         return Problem(
-            "token", account, message, fix or f"sign in again with `inbox-agent init` ({account})"
+            "failing",
+            account,
+            f"a cycle failed ({type(exc).__name__}: {message})",
+            "see the log (inbox-agent status shows where); retrying at the next poll",
         )
-    if isinstance(exc, MailServerError) and "rejected" in lowered:
-        return Problem("login", account, message, fix)
-    if isinstance(exc, MailServerError | OSError) or type(exc).__module__.startswith("imapclient"):
-        return Problem(
-            "unreachable", account, message, fix or "check the network; retrying by itself"
-        )
-    if isinstance(exc, UserError):
-        return Problem("failing", account, message, fix)
-    return Problem(
-        "failing",
-        account,
-        f"a cycle failed ({type(exc).__name__}: {message})",
-        "see the log (inbox-agent status shows where); retrying at the next poll",
-    )
+    fix = str(getattr(exc, "fix", "")) or _FALLBACK_FIX.get(kind, "").format(account=account)
+    return Problem(kind, account, message, fix)
 
 
 def llm_problem(account: str, drafters: list[str], base_url: str) -> Problem | None:
@@ -184,7 +198,7 @@ class Health:
             "kind": problem.kind,
             "message": problem.message,
         }
-        if problem.kind in ("login", "token", "keyring"):
+        if problem.kind in HELD:
             self.held[name] = self.fingerprint(name)
         self.tell(name, "mail", problem)
         return problem

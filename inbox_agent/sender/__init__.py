@@ -1,5 +1,6 @@
 from inbox_agent.sender.smtp import (
     SendFailure,
+    SendRefused,
     Submission,
     T,
     envelope,
@@ -9,6 +10,7 @@ from inbox_agent.sender.smtp import (
 
 __all__ = [
     "SendFailure",
+    "SendRefused",
     "Submission",
     "T",
     "envelope",

@@ -1,6 +1,8 @@
 """SMTP submission with aiosmtplib, and what an SMTP failure means for the send.
 
-Only `submit()` talks SMTP. The pre-send re-sync and the outbox states live in `outbox.py`, which
+Only `Submission` talks SMTP. Every failure leaves it as a SendFailure (nothing was sent, try
+again later) or a SendRefused (refused for good: the draft goes back to the user), both in the
+tree of `inbox_agent.errors`; `check` signs in through it too, so both say the same. The pre-send re-sync and the outbox states live in `outbox.py`, which
 calls this between committing `sending` and committing `sent`.
 
 The envelope can carry one more recipient than the headers: the user's own address, as a
@@ -22,20 +24,11 @@ import aiosmtplib
 
 from inbox_agent.config import Account
 from inbox_agent.config.providers import login_refused
-from inbox_agent.errors import UserError
+from inbox_agent.errors import SendFailure, SendRefused, UserError
 from inbox_agent.mail.compose import for_submission
 from inbox_agent.sync import oauth
 
 T = TypeVar("T")
-
-
-class SendFailure(Exception):
-    """Raised when submission failed. `permanent` (5xx) goes back to the user; else retry later."""
-
-    def __init__(self, message: str, permanent: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
 
 
 def envelope(msg: EmailMessage, receipt_to: str = "") -> list[str]:
@@ -59,7 +52,8 @@ def smtp_login(account: Account, secret: str) -> dict[str, Any]:
 
 
 def _failure(exc: Exception, account: Account) -> SendFailure:
-    """What an SMTP error means for the send: permanent (5xx, a refused sign-in) or passing."""
+    """What an SMTP error means for the send: refused for good (5xx, a refused sign-in) or
+    passing (4xx, the network, a timeout)."""
     server = account.smtp
     if isinstance(exc, SendFailure):
         return exc
@@ -73,20 +67,31 @@ def _failure(exc: Exception, account: Account) -> SendFailure:
             path=str(account.path),
             oauth=account.auth == "oauth2",
         )
-        return SendFailure(f"{problem} ({exc.code}): {fix}", permanent=True)
+        return SendRefused(f"{problem} ({exc.code})", fix)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        codes = [r.code for r in exc.recipients]
-        return SendFailure(
-            f"{server.host} refused the recipients: "
-            + ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients),
-            permanent=bool(codes) and all(500 <= c < 600 for c in codes),
+        return _refused_recipients(
+            server.host, {r.recipient: f"{r.code} {r.message}" for r in exc.recipients}
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return SendFailure(
-            f"{server.host} refused the message: {exc.code} {exc.message}",
-            permanent=500 <= exc.code < 600,
-        )
-    return SendFailure(f"cannot reach {server.host}:{server.port} ({exc})", permanent=False)
+        kind = SendRefused if 500 <= exc.code < 600 else SendFailure
+        return kind(f"{server.host} refused the message: {exc.code} {exc.message}")
+    return SendFailure(
+        f"cannot reach {server.host}:{server.port} ({exc})",
+        f"check your network, and [smtp] host, port and security in {account.path}",
+    )
+
+
+def _refused_recipients(host: str, refused: dict[str, str]) -> SendFailure:
+    """Every recipient refused: for good when each refusal is 5xx, else worth another try."""
+    permanent = bool(refused) and all(reason.startswith("5") for reason in refused.values())
+    return (SendRefused if permanent else SendFailure)(
+        f"{host} refused the recipients: "
+        + ", ".join(f"{addr} ({reason})" for addr, reason in refused.items()),
+        "nothing was sent and the draft is back in your queue: check the addresses, then "
+        "approve it again or reject it"
+        if permanent
+        else "",
+    )
 
 
 class Submission:
@@ -99,7 +104,7 @@ class Submission:
         try:
             login = smtp_login(account, password)
         except UserError as exc:  # a sign-in that could not be renewed: nothing was submitted
-            raise SendFailure(str(exc), permanent=False) from None
+            raise SendFailure(exc.message, exc.fix) from None
         self._loop = asyncio.new_event_loop()
         self._client = aiosmtplib.SMTP(
             hostname=server.host,
@@ -136,11 +141,7 @@ class Submission:
         refused = {addr: f"{resp.code} {resp.message}" for addr, resp in errors.items()}
         real = [a for a in envelope(outgoing) if a != receipt_to]
         if real and all(a in refused for a in real):
-            raise SendFailure(
-                f"{self.account.smtp.host} refused the recipients: "
-                + ", ".join(f"{a} ({refused[a]})" for a in real),
-                permanent=all(refused[a].startswith("5") for a in real),
-            )
+            raise _refused_recipients(self.account.smtp.host, {a: refused[a] for a in real})
         return refused
 
     def close(self) -> None:
@@ -163,3 +164,8 @@ def submit(
     """Open a session, submit `msg`, close. See `Submission.send`."""
     with Submission(account, password, timeout) as session:
         return session.send(msg, receipt_to)
+
+
+# the send's errors live in the tree of inbox_agent.errors; they are named here too, where
+# callers of submission have always found them
+__all__ = ["SendFailure", "SendRefused", "Submission", "envelope", "smtp_login", "submit"]

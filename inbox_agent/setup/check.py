@@ -3,24 +3,23 @@ the LLM endpoint and model.
 
 Every part is tried even when an earlier one failed, so one run shows everything. A failure is a
 Finding with one line that names the cause and one that names the fix; the exit code is the worst
-part's (3 for a mail server, 2 for anything else the user can fix).
+part's, and each error class says its own: 3 for a mail server that refused the login or could
+not be reached, 2 for anything the user fixes in the config or the keyring (a Sent or Drafts
+folder that cannot be found, too).
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import aiosmtplib
-
 from inbox_agent.config import Account, Settings, providers, secrets
-from inbox_agent.config.providers import login_refused
-from inbox_agent.errors import UserError
-from inbox_agent.sender.smtp import smtp_login
+from inbox_agent.errors import SendFailure, UserError
+from inbox_agent.sender.smtp import Submission, smtp_login
 from inbox_agent.sync import imap
+from inbox_agent.sync.failures import EDGE_ERRORS
 
 TIMEOUT = 20.0
 
@@ -80,7 +79,7 @@ def check_imap(account: Account, secret: str) -> Finding:
             folders = imap.discover_folders(client, account)
     except UserError as exc:
         return _failed("imap", account.name, exc)
-    except OSError as exc:
+    except EDGE_ERRORS as exc:  # after the login: the connection broke, or the server said NO
         return Finding(
             "imap",
             account.name,
@@ -112,44 +111,14 @@ def check_smtp(account: Account, secret: str) -> Finding:
     server = account.smtp
     where = f"SMTP {server.host}:{server.port}"
     try:
-        login = smtp_login(account, secret)
+        smtp_login(account, secret)  # a sign-in that cannot be renewed is told as itself
     except UserError as exc:
         return _failed("smtp", account.name, exc)
-
-    async def log_in() -> None:
-        client = aiosmtplib.SMTP(
-            hostname=server.host,
-            port=server.port,
-            use_tls=server.security == "tls",
-            start_tls=server.security == "starttls",
-            timeout=TIMEOUT,
-            **login,
-        )
-        await client.connect()  # logs in, too
-        await client.quit()
-
     try:
-        asyncio.run(log_in())
-    except aiosmtplib.SMTPAuthenticationError as exc:
-        problem, fix = login_refused(
-            account.preset,
-            protocol="smtp",
-            host=server.host,
-            user=server.username,
-            account=account.name,
-            path=str(account.path),
-            oauth=account.auth == "oauth2",
-        )
-        return Finding("smtp", account.name, False, f"{problem} ({exc.code})", fix=fix, exit_code=3)
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        return Finding(
-            "smtp",
-            account.name,
-            False,
-            f"{where} failed: {exc}",
-            fix=f"check your network, and [smtp] host, port and security in {account.path}",
-            exit_code=3,
-        )
+        with Submission(account, secret, TIMEOUT) as session:
+            session.open()  # connects and signs in; closing sends QUIT, and nothing is sent
+    except SendFailure as exc:
+        return _failed("smtp", account.name, exc)
     return Finding(
         "smtp",
         account.name,

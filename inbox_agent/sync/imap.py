@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,11 +21,11 @@ from imapclient.datetime_util import parse_to_datetime
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from inbox_agent.config import Account
-from inbox_agent.config.providers import login_refused
-from inbox_agent.errors import MailServerError
+from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import headers
 from inbox_agent.store.db import Store
-from inbox_agent.sync import oauth
+from inbox_agent.sync import failures, oauth
+from inbox_agent.sync.failures import EDGE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +51,7 @@ _SPECIAL_USE = {
     "archive": b"\\Archive",
     "all": b"\\All",
 }
+_NOT_OPENABLE = {b"\\noselect", b"\\nonexistent"}  # RFC 3501, RFC 5258: listed, not selectable
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,13 @@ class SyncReport:
 
 
 def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClient:
-    """Open and log in; every failure becomes a MailServerError that says what to do."""
+    """Open and log in. A refused login is LoginRefused; a server that cannot be reached, a TLS
+    failure, a timeout or a connection that broke on the way is Unreachable."""
     server = account.imap
     if account.auth == "oauth2":  # renew before connecting: a refused renewal leaks nothing
         password = oauth.bearer(account, password)
     context = ssl.create_default_context()
+    client: IMAPClient | None = None
     try:
         client = IMAPClient(
             server.host,
@@ -103,29 +105,17 @@ def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClien
         )
         if server.security == "starttls":
             client.starttls(context)
-    except (OSError, IMAPClientError) as exc:
-        raise MailServerError(
-            f"cannot reach the IMAP server {server.host}:{server.port} ({exc})",
-            f"check your network, and [imap] host, port and security in {account.path}",
-        ) from None
-    try:
         if account.auth == "oauth2":
             client.oauth2_login(server.username, password)
         else:
             client.login(server.username, password)
-    except LoginError:
-        client.shutdown()
-        raise MailServerError(
-            *login_refused(
-                account.preset,
-                protocol="imap",
-                host=server.host,
-                user=server.username,
-                account=account.name,
-                path=str(account.path),
-                oauth=account.auth == "oauth2",
-            )
-        ) from None
+    except EDGE_ERRORS as exc:
+        if client is not None:
+            with suppress(*EDGE_ERRORS):
+                client.shutdown()
+        if isinstance(exc, LoginError):
+            raise failures.login_failure(account, exc) from None
+        raise failures.unreachable(account, exc) from None
     return client
 
 
@@ -135,25 +125,32 @@ def session(account: Account, password: str) -> Iterator[IMAPClient]:
     try:
         yield client
     finally:
-        with suppress(OSError, IMAPClientError):
+        with suppress(*EDGE_ERRORS):
             client.logout()
 
 
 def discover_folders(client: IMAPClient, account: Account) -> Folders:
-    """SPECIAL-USE flags first, then the usual names; the config's `folders` are watched too."""
-    listing = client.list_folders()
+    """SPECIAL-USE flags first, then the usual names; the config's `folders` are watched too.
+    FolderMissing when Sent or Drafts cannot be found or cannot be opened (\\Noselect)."""
+    try:
+        listing = client.list_folders()
+        gmail = b"X-GM-EXT-1" in client.capabilities()
+    except EDGE_ERRORS as exc:
+        raise failures.unreachable(account, exc) from None
     names = [name for _flags, _delim, name in listing]
+    closed = {name for flags, _delim, name in listing if _NOT_OPENABLE & {f.lower() for f in flags}}
     found: dict[str, str] = {}
     for flags, _delim, name in listing:
         for role, flag in _SPECIAL_USE.items():
-            if flag in flags and role not in found:
+            if flag in flags and role not in found and name not in closed:
                 found[role] = name
-    lowered = {n.lower(): n for n in names}
+    lowered = {n.lower(): n for n in names if n not in closed}
     for role, named in (("sent", account.sent_folder), ("drafts", account.drafts_folder)):
         if named:  # the account file names it: that wins over flags and guesses
-            if named not in names:
-                raise MailServerError(
-                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} has no such folder "
+            if named not in names or named in closed:
+                why = "cannot be opened there" if named in names else "has no such folder"
+                raise FolderMissing(
+                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} {why} "
                     f"(folders: {', '.join(names)})",
                     f"set [imap] {role}_folder to one of the folders listed, or remove it",
                 )
@@ -169,14 +166,14 @@ def discover_folders(client: IMAPClient, account: Account) -> Folders:
                     break
     missing = [role for role in ("sent", "drafts") if role not in found]
     if missing:
-        raise MailServerError(
+        raise FolderMissing(
             f"cannot find the {' and '.join(missing)} folder on {account.imap.host} (folders: {', '.join(names)})",
             f'name it in {account.path}: [imap] {missing[0]}_folder = "..." (one of the folders listed)',
         )
     others = tuple(
         dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])
     )
-    gmail = b"X-GM-EXT-1" in client.capabilities() and "all" in found
+    gmail = gmail and "all" in found
     return Folders("INBOX", found["sent"], found["drafts"], others, found["all"] if gmail else "")
 
 
@@ -488,7 +485,3 @@ def capabilities(client: IMAPClient) -> list[str]:
 
 
 __all__ = ["IMAPClientError"]
-
-
-def is_network_error(exc: BaseException) -> bool:
-    return isinstance(exc, OSError | socket.timeout | IMAPClientError)

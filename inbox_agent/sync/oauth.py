@@ -9,8 +9,10 @@ keeps its password, and never anywhere else.
 
 `bearer()` is what a login calls: it returns an access token that is good for at least five more
 minutes, renewing it first when needed and saving the renewed set. A refresh token that was
-revoked or expired (`invalid_grant`) is a MailServerError that says to sign in again; the daemon
-tells it once and waits for the new sign-in.
+revoked or expired (`invalid_grant`) is TokenRevoked, which says to sign in again; the daemon
+tells it once and waits for the new sign-in. Any other refusal by the token endpoint is
+LoginRefused (or a UserError about the client ID); a network failure or a server that says it is
+busy (5xx, 429, `temporarily_unavailable`) is Unreachable.
 
 All HTTP is urllib from the standard library: form-encoded POSTs, JSON answers.
 """
@@ -36,7 +38,14 @@ from typing import Any
 
 from inbox_agent import clock
 from inbox_agent.config import Account, OAuthConfig, secrets
-from inbox_agent.errors import ConfigError, MailServerError, SecretError, UserError
+from inbox_agent.errors import (
+    ConfigError,
+    LoginRefused,
+    SecretError,
+    TokenRevoked,
+    Unreachable,
+    UserError,
+)
 
 REFRESH_MARGIN = timedelta(minutes=5)
 HTTP_TIMEOUT = 30.0
@@ -157,7 +166,7 @@ def refresh(account: Account, tokens: TokenSet) -> TokenSet:
         answer = _post(oauth.server.token_url, form, tokens.client_secret)
     except _TokenError as exc:
         if exc.error == "invalid_grant":
-            raise MailServerError(
+            raise TokenRevoked(
                 f"{oauth.server.name} refused to renew the sign-in token for {account.email}: "
                 f"it was revoked or has expired ({exc.described})",
                 _sign_in_again(account),
@@ -340,10 +349,18 @@ class _RedirectCatcher:
 # -- the token endpoint ----------------------------------------------------------------------------
 
 
+# what the token endpoint answers when it is down or busy, not when it refuses (RFC 6749 §5.2)
+_PASSING = frozenset({"network", "invalid_response", "server_error", "temporarily_unavailable"})
+
+
 class _TokenError(Exception):
-    def __init__(self, error: str, description: str, url: str) -> None:
+    def __init__(self, error: str, description: str, url: str, status: int = 0) -> None:
         super().__init__(error)
-        self.error, self.description, self.url = error, description, url
+        self.error, self.description, self.url, self.status = error, description, url, status
+
+    @property
+    def passing(self) -> bool:
+        return self.error in _PASSING or self.status >= 500 or self.status == 429
 
     @property
     def described(self) -> str:
@@ -366,11 +383,17 @@ class _TokenError(Exception):
                 ),
             )
         if self.error == "network":
-            return MailServerError(
+            return Unreachable(
                 f"cannot reach {self.url} ({self.description})",
                 "check the network; the sign-in is tried again at the next poll",
             )
-        return MailServerError(
+        if self.passing:
+            return Unreachable(
+                f"{oauth.server.name} could not answer the sign-in just now ({self.described})",
+                "the sign-in is tried again at the next poll; if it keeps failing, see "
+                "Troubleshooting in the README",
+            )
+        return LoginRefused(
             f"{oauth.server.name} refused the sign-in ({self.described})",
             f"`inbox-agent init --oauth{retry}`; if it keeps failing, see Troubleshooting in the README",
         )
@@ -407,6 +430,7 @@ def _post(url: str, form: dict[str, str], client_secret: str) -> dict[str, Any]:
             if body.get("error_description")
             else "",
             url,
+            exc.code,
         ) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise _TokenError("network", str(getattr(exc, "reason", exc)), url) from None
