@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import os
 import re
 import socket
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 
 from inbox_agent import clock, config, errors, paths
+from inbox_agent.cadence import add_business_days
 from inbox_agent.desktop import daemon, notify
+from inbox_agent.engine import Engine
 from inbox_agent.errors import (
     FolderMissing,
     LoginRefused,
@@ -35,6 +38,7 @@ from inbox_agent.sync import failures, imap
 from tests.infra.dovecot import free_port
 from tests.infra.mail import MailUser, MailWorld
 from tests.test_daemon import Told
+from tests.test_outbox import make_engine, nudges_to
 from tests.test_story import run, write_account
 
 # -- the tree ---------------------------------------------------------------------------------------
@@ -304,3 +308,67 @@ def test_the_boundary_names_the_tree_and_the_untranslated_edge() -> None:
     # a bug, or a keyring that will not open, is not the mail edge: it stops the tick
     assert not isinstance(KeyError("x"), failures.ACTION_ERRORS)
     assert not isinstance(errors.SecretError("no keyring"), failures.ACTION_ERRORS)
+
+
+# -- the per-action boundary, against the real server ----------------------------------------------
+
+
+def test_a_refused_append_costs_that_nudge_only_and_the_due_send_still_goes(
+    mail_world: MailWorld, agent_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Dovecot answers NO [TRYCREATE] to the APPEND of one nudge (its Drafts folder was deleted
+    while the daemon ran); the same cycle still sends the nudge that was due, says in the log
+    what failed, and the next cycle names the folder to fix."""
+    alice, bob, carol = (mail_world.new_user(n) for n in ("alice", "bob", "carol"))
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    clock.set_now(monday)
+    try:
+        mail_world.send(alice, [bob.address], "Budget", "Numbers?", date=monday)
+        mail_world.send(
+            alice, [carol.address], "Venue", "Which one?", date=monday + timedelta(days=1)
+        )
+        first = make_engine(alice, mail_world, "autopilot")
+        clock.set_now(add_business_days(monday, 3) + timedelta(minutes=1))
+        assert first.tick().counts["scheduled"] == 1  # Budget; Venue is due a day later
+
+        # the user points drafts_folder at a folder of their own, then deletes that folder
+        with mail_world.imap_client(alice) as client:
+            client.create_folder("Nudges")
+        _set_imap_key('drafts_folder = "Nudges"')
+        settings = config.load_settings()
+        account = config.load_account(paths.accounts_dir() / "main.toml", settings)
+        engine = Engine(account, settings, Store(paths.database_file()))
+        with engine.session():
+            assert engine.folders.drafts == "Nudges"
+        with mail_world.imap_client(alice) as client:
+            client.delete_folder("Nudges")
+
+        clock.set_now(add_business_days(monday + timedelta(days=1), 3) + timedelta(minutes=1))
+        with caplog.at_level(logging.ERROR, logger="inbox_agent.engine"):
+            report = engine.tick()
+        assert report.counts["due"] == 1 and report.counts["failed"] == 1
+        assert report.counts["sent"] == 1 and len(nudges_to(mail_world, bob)) == 1
+        assert nudges_to(mail_world, carol) == []
+        [line] = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+        assert line.startswith("main: Due ('Venue') failed; the rest of the cycle goes on: ")
+        assert "TRYCREATE" in line  # the server's own words
+        assert "1 actions failed (see the log)" in report.summary()
+        [abandoned] = [
+            r for r in engine.store.audit_rows("main") if r["action"] == "draft_abandoned"
+        ]
+        assert "Nudges refused it" in abandoned["reason"]  # nothing left half-saved
+
+        with pytest.raises(FolderMissing) as caught:
+            engine.tick()
+        assert "drafts_folder = 'Nudges'" in caught.value.message
+        assert "[imap] drafts_folder" in caught.value.fix
+        assert notify.problem_of(caught.value, "main").needs_user  # told at once
+
+        path = paths.accounts_dir() / "main.toml"  # the user follows the fix
+        path.write_text(path.read_text().replace('drafts_folder = "Nudges"\n', ""))
+        account = config.load_account(path, settings)
+        report = Engine(account, settings, Store(paths.database_file())).tick()
+        assert report.counts["scheduled"] == 1 and not report.counts["failed"]
+        assert [d["folder"] for d in engine.store.drafts("main", ("scheduled",))] == ["Drafts"]
+    finally:
+        clock.set_now(None)

@@ -38,6 +38,7 @@ class MailView:
     def __init__(self, account: Account, store: Store) -> None:
         self.account, self.store = account, store
         self._folders: imap.Folders | None = None
+        self._recheck_folders = False
         self._index: ThreadIndex | None = None
         self._index_rowid = 0
         self._index_generation = -1
@@ -47,14 +48,20 @@ class MailView:
         with imap.session(
             self.account, secrets.require_secret(self.account.name, "imap")
         ) as client:
-            if self._folders is None:
+            if self._folders is None or self._recheck_folders:
                 self._folders = imap.discover_folders(client, self.account)
+                self._recheck_folders = False
             yield client
 
     @property
     def folders(self) -> imap.Folders:
         assert self._folders is not None, "open a session first"
         return self._folders
+
+    def recheck_folders(self) -> None:
+        """Look the special folders up again at the next session (the server refused an action;
+        a Drafts folder that is gone is then told as FolderMissing). This session keeps them."""
+        self._recheck_folders = True
 
     def sync(self, client: IMAPClient) -> int:
         stamp = clock.now().isoformat()

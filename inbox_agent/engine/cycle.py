@@ -2,7 +2,11 @@
 
 Each planned action is carried out behind one boundary: an action that the mail server or the
 network refuses costs that action only (logged with what failed), never the rest of the cycle,
-the sends included.
+the sends included. The boundary catches `sync.failures.ACTION_ERRORS`, the error tree's mail
+errors plus what the IMAP edge raises untranslated (a NO to an APPEND, a dropped connection);
+a bug or a keyring that will not open still stops the cycle, to be told. After a failure the
+special folders are looked up again at the next session, so a Drafts folder that was deleted
+becomes FolderMissing there, told at once, instead of a refused APPEND every cycle.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import logging
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
 
 from inbox_agent.engine import drafts
 from inbox_agent.engine.apply import apply
@@ -19,13 +22,10 @@ from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
 from inbox_agent.engine.planning import plan_for
 from inbox_agent.engine.report import TickReport
-from inbox_agent.errors import MailServerError
-from inbox_agent.sender.smtp import SendFailure
+from inbox_agent.sync.failures import ACTION_ERRORS
+from inbox_agent.tracker.sequence import Action, Due, Start
 
 log = logging.getLogger(__name__)
-
-# What one action may fail with and still leave the rest of the cycle to run.
-ACTION_FAILURES = (MailServerError, SendFailure, IMAPClientError, OSError)
 
 
 def tick(ctx: Context) -> TickReport:
@@ -46,5 +46,16 @@ def act(ctx: Context, client: IMAPClient, report: TickReport) -> None:
     for action in plan_for(ctx, ctx.view.threads(), ctx.sequences()):
         try:
             apply(ctx, client, action, report)
-        except ACTION_FAILURES as exc:
-            log.error("%s: %s failed: %s", ctx.name, type(action).__name__, exc)
+        except ACTION_ERRORS as exc:
+            log.error(
+                "%s: %s failed; the rest of the cycle goes on: %s", ctx.name, _what(action), exc
+            )
+            report.counts["failed"] += 1
+            ctx.view.recheck_folders()
+
+
+def _what(action: Action) -> str:
+    """The action in a log line: its kind and the thread or sequence it is about."""
+    if isinstance(action, Start | Due):
+        return f"{type(action).__name__} ({action.thread.subject!r})"
+    return f"{type(action).__name__} (sequence {action.sequence_id})"

@@ -129,20 +129,30 @@ def recover(ctx: Context, client: IMAPClient) -> None:
                             "updated_at": now,
                         }
                     )
-                action, after, why = "draft", SEQUENCE_STATE[level], "adopted after an interruption"
-            else:
-                store.update_draft(row["id"], {"state": "abandoned", "updated_at": now})
-                action, after, why = (
-                    "draft_abandoned",
-                    seq["state"] if seq else "",
-                    "interrupted before it reached Drafts; it will be drafted again",
+                ctx.audit(
+                    "draft",
+                    sequence_id=row["sequence_id"],
+                    draft_id=row["id"],
+                    message_id=row["message_id"],
+                    before="waiting",
+                    after=SEQUENCE_STATE[level],
+                    reason="adopted after an interruption",
                 )
-            ctx.audit(
-                action,
-                sequence_id=row["sequence_id"],
-                draft_id=row["id"],
-                message_id=row["message_id"],
-                before="waiting",
-                after=after,
-                reason=why,
-            )
+            else:
+                abandon(ctx, row, "interrupted before it reached Drafts; it will be drafted again")
+
+
+def abandon(ctx: Context, row: dict[str, Any], why: str) -> None:
+    """A draft row whose message never reached Drafts: closed, so that the sequence drafts the
+    touch again. Inside the caller's transaction."""
+    seq = ctx.store.sequence(row["sequence_id"])
+    ctx.store.update_draft(row["id"], {"state": "abandoned", "updated_at": clock.now().isoformat()})
+    ctx.audit(
+        "draft_abandoned",
+        sequence_id=row["sequence_id"],
+        draft_id=row["id"],
+        message_id=row["message_id"],
+        before="waiting",
+        after=seq["state"] if seq else "",
+        reason=why,
+    )

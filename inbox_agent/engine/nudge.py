@@ -2,7 +2,9 @@
 the MIME reply built, and the draft saved to Drafts (and, on Autopilot, scheduled in the outbox).
 
 The draft row is committed as `saving` before the APPEND and gets its real state after it, so a
-crash in between leaves a row that `drafts.recover` reconciles with Drafts, never an orphan.
+crash in between leaves a row that `drafts.recover` reconciles with Drafts, never an orphan. An
+APPEND the server refuses (NO) stored nothing: the row is abandoned at once and the touch is
+drafted again at a later cycle.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from inbox_agent.engine.schedule import send_time
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import Header
 from inbox_agent.mail.letter import first_name
-from inbox_agent.sync import imap
+from inbox_agent.sync import failures, imap
+from inbox_agent.sync.failures import EDGE_ERRORS
 from inbox_agent.tracker.sequence import ACTIVE, Due
 from inbox_agent.tracker.threads import Thread
 
@@ -107,7 +110,14 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
                 "updated_at": now,
             }
         )
-    uid = imap.append(client, drafts_folder, raw, [b"\\Draft", b"\\Seen"], when)
+    try:
+        uid = imap.append(client, drafts_folder, raw, [b"\\Draft", b"\\Seen"], when)
+    except EDGE_ERRORS as exc:
+        if failures.refused(exc):  # a NO stored nothing: no `saving` row left for recovery
+            with store.tx():
+                row = {"id": draft_id, "sequence_id": seq["id"], "message_id": message_id}
+                drafts.abandon(ctx, row, f"{drafts_folder} refused it ({exc}); drafted again later")
+        raise
     with store.tx():
         store.update_draft(draft_id, {"uid": uid, "state": draft_state})
         if decision.level == "autopilot":

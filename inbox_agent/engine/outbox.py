@@ -40,6 +40,7 @@ from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
 from inbox_agent.sender.smtp import SendFailure, Submission
 from inbox_agent.sync import imap
+from inbox_agent.sync.failures import ACTION_ERRORS, EDGE_ERRORS
 from inbox_agent.tracker.sequence import ACTIVE, End, Pause, Touched
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class Outbox:
             except SafetyStop as stop:
                 log.info("%s: %s", self.account.name, stop)
                 report.counts["cancelled"] += 1
-            except SendFailure as exc:
+            except ACTION_ERRORS as exc:  # one send costs itself; SendFailure is recorded
                 log.error("%s: send failed: %s", self.account.name, exc)
+                report.counts["failed"] += 1
+                self.ctx.view.recheck_folders()
 
     def _reslot(self, row: dict[str, Any], when: datetime, why: str) -> None:
         with self.store.tx():
@@ -332,7 +335,7 @@ class Outbox:
             self._drop_receipt(client, draft)
             if drafts.unchanged(raw, draft):
                 imap.delete(client, draft["folder"], uid)
-        except (OSError, imap.IMAPClientError) as exc:  # the send stands; tidying can wait
+        except EDGE_ERRORS as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
 
     def _drop_receipt(self, client: IMAPClient, draft: dict[str, Any]) -> None:
@@ -344,7 +347,7 @@ class Outbox:
             found += imap.find_header(client, inbox, AGENT_HEADER, draft["agent_id"])
             for receipt in dict.fromkeys(found):
                 imap.delete(client, inbox, receipt)
-        except (OSError, imap.IMAPClientError) as exc:
+        except EDGE_ERRORS as exc:
             log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 
     def skip_touch(self, draft: dict[str, Any], reason: str, state: str = "gone") -> None:

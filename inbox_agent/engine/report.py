@@ -15,6 +15,7 @@ _LABELS = {
     "opted_out": "ended by an opt-out",
     "exhausted": "ended after the last touch",
     "cancelled": "sends cancelled",
+    "failed": "actions failed (see the log)",
 }
 
 

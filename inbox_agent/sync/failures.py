@@ -44,6 +44,12 @@ def dropped(exc: BaseException) -> bool:
     return False
 
 
+def refused(exc: BaseException) -> bool:
+    """True when the server answered NO or BAD: the command did nothing (RFC 3501 §7.1), unlike
+    a connection that broke in the middle, after which anything may have happened."""
+    return isinstance(exc, imaplib.IMAP4.error) and not isinstance(exc, imaplib.IMAP4.abort)
+
+
 def unreachable(account: Account, exc: BaseException) -> Unreachable:
     """The IMAP server could not be reached, or the connection broke while we set it up."""
     server = account.imap
@@ -76,5 +82,6 @@ __all__ = [
     "EDGE_ERRORS",
     "dropped",
     "login_failure",
+    "refused",
     "unreachable",
 ]
