@@ -23,10 +23,9 @@ from typing import Any, TypeVar
 import aiosmtplib
 
 from inbox_agent.config import Account
-from inbox_agent.config.providers import login_refused
 from inbox_agent.errors import SendFailure, SendRefused, UserError
 from inbox_agent.mail.compose import for_submission
-from inbox_agent.sync import oauth
+from inbox_agent.sync import failures, oauth
 
 T = TypeVar("T")
 
@@ -58,15 +57,7 @@ def _failure(exc: Exception, account: Account) -> SendFailure:
     if isinstance(exc, SendFailure):
         return exc
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        problem, fix = login_refused(
-            account.preset,
-            protocol="smtp",
-            host=server.host,
-            user=server.username,
-            account=account.name,
-            path=str(account.path),
-            oauth=account.auth == "oauth2",
-        )
+        problem, fix = failures.login_words(account, "smtp")
         return SendRefused(f"{problem} ({exc.code})", fix)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return _refused_recipients(

@@ -63,17 +63,21 @@ def login_failure(account: Account, exc: BaseException) -> MailServerError:
     """A failed LOGIN or AUTHENTICATE: refused credentials, or a connection that broke."""
     if dropped(exc):
         return unreachable(account, exc)
-    server = account.imap
-    return LoginRefused(
-        *login_refused(
-            account.preset,
-            protocol="imap",
-            host=server.host,
-            user=server.username,
-            account=account.name,
-            path=str(account.path),
-            oauth=account.auth == "oauth2",
-        )
+    return LoginRefused(*login_words(account, "imap"))
+
+
+def login_words(account: Account, protocol: str) -> tuple[str, str]:
+    """(message, fix) for a login the `protocol` ("imap" or "smtp") server refused, in the
+    provider's words; the SMTP edge (`sender/smtp.py`) says it the same way."""
+    server = account.imap if protocol == "imap" else account.smtp
+    return login_refused(
+        account.preset,
+        protocol=protocol,
+        host=server.host,
+        user=server.username,
+        account=account.name,
+        path=str(account.path),
+        oauth=account.auth == "oauth2",
     )
 
 
@@ -82,6 +86,7 @@ __all__ = [
     "EDGE_ERRORS",
     "dropped",
     "login_failure",
+    "login_words",
     "refused",
     "unreachable",
 ]
