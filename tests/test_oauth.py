@@ -4,6 +4,7 @@ endpoint, and an SMTP submission server that does the same for AUTH XOAUTH2."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -12,6 +13,7 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from imapclient import IMAPClient
 from inbox_agent import clock, config, paths, sender
 from inbox_agent.config import secrets
 from inbox_agent.desktop import notify
-from inbox_agent.errors import MailServerError, UserError
+from inbox_agent.errors import LoginRefused, MailServerError, Unreachable, UserError
 from inbox_agent.sync import imap, oauth
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
@@ -327,3 +329,62 @@ def test_the_stored_token_set_is_json_with_every_part(agent_home: Path) -> None:
     with pytest.raises(ValueError):
         oauth.TokenSet.from_secret("a plain password")
     assert oauth.xoauth2("u@x", "tok") == "user=u@x\x01auth=Bearer tok\x01\x01"
+
+
+@contextlib.contextmanager
+def _token_endpoint(status: int, body: dict[str, str]) -> Iterator[str]:
+    """A loopback token endpoint that answers every POST with `status` and `body`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/token"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+def test_a_busy_token_endpoint_is_unreachable_and_a_refusal_is_a_refused_login(
+    world: OAuthWorld, agent_home: Path, frozen_clock: None
+) -> None:
+    """The class says what the daemon does: an OAuth server that is down or busy passes by
+    itself (told once it lasts); one that refuses the sign-in waits for the user (told at once)."""
+    login, email = world.add_user("alice")
+    account = write_account(world, login, email)
+    signed_in(world, account)
+    clock.set_now(clock.now() + timedelta(hours=2))  # the access token needs renewing
+    stored = secrets.require_secret("main", "imap")
+    path = paths.accounts_dir() / "main.toml"
+    kinds = []
+    for status, body, expected in (
+        (503, {}, Unreachable),
+        (400, {"error": "temporarily_unavailable"}, Unreachable),
+        (429, {}, Unreachable),
+        (400, {"error": "invalid_scope", "error_description": "no mail scope"}, LoginRefused),
+    ):
+        with _token_endpoint(status, body) as url:
+            path.write_text(path.read_text().replace(world.server.token_url, url))
+            moved = config.load_account(path, config.load_settings())
+            with pytest.raises(MailServerError) as caught:
+                oauth.bearer(moved, stored)
+            path.write_text(path.read_text().replace(url, world.server.token_url))
+        assert type(caught.value) is expected, (status, body, caught.value)
+        kinds.append(notify.problem_of(caught.value, "main").kind)
+    assert kinds == ["unreachable", "unreachable", "unreachable", "login"]
+    assert "invalid_scope: no mail scope" in str(caught.value)
+    assert "inbox-agent init --oauth --account main" in caught.value.fix
