@@ -27,6 +27,7 @@ from inbox_agent.cli.main import build_parser
 from inbox_agent.config import load as config_load
 from inbox_agent.config import secrets
 from inbox_agent.setup import wizard
+from inbox_agent.setup.questions import LlmChoice
 from inbox_agent.sync import oauth
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
@@ -351,7 +352,7 @@ def test_the_llm_table_is_replaced_and_the_rest_of_the_file_kept(agent_home: Pat
         '[daemon]\npoll_interval = "2m"\n\n[llm]\nbase_url = "http://old/v1"\nmodel = "m"\n'
         'timeout = "45s"\n\n[cadence]\ntouches = 2\n'
     )
-    wizard.write_llm(path, wizard.LlmChoice(True, "http://localhost:11434/v1", "llama3.1"))
+    wizard.write_llm(path, LlmChoice(True, "http://localhost:11434/v1", "llama3.1"))
     settings = config.load_settings(path)
     assert (settings.llm.base_url, settings.llm.model, settings.llm.timeout_s) == (
         "http://localhost:11434/v1",
@@ -359,7 +360,7 @@ def test_the_llm_table_is_replaced_and_the_rest_of_the_file_kept(agent_home: Pat
         45.0,
     )
     assert settings.cadence.touches == 2 and settings.poll_interval.amount == 2
-    wizard.write_llm(path, wizard.LlmChoice(True))
+    wizard.write_llm(path, LlmChoice(True))
     assert not config.load_settings(path).llm.enabled and "[llm]" not in path.read_text()
     assert tomllib.loads(path.read_text())["cadence"]["touches"] == 2
 
@@ -464,9 +465,7 @@ def test_check_names_a_model_the_endpoint_does_not_serve(
 
     alice = mail_world.new_user("alice")
     write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    wizard.write_llm(
-        paths.global_config_file(), wizard.LlmChoice(True, llm_server.base_url, "llama9")
-    )
+    wizard.write_llm(paths.global_config_file(), LlmChoice(True, llm_server.base_url, "llama9"))
     code, out, err = run(capsys, "check")
     assert code == 2 and "IMAP 127.0.0.1" in out and "SMTP 127.0.0.1" in out
     assert "does not serve the model 'llama9' (it has: test-model)" in err

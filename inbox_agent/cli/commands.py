@@ -37,8 +37,9 @@ def _engine(args: argparse.Namespace, actor: str = "cli") -> Any:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from inbox_agent.setup import wizard
+    from inbox_agent.setup.console import console_for
 
-    return wizard.run(args, wizard.console_for(args))
+    return wizard.run(args, console_for(args))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
