@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 
 from inbox_agent.desktop import status
+from inbox_agent.desktop.icon import draw_icon
+from inbox_agent.desktop.menu import MenuActions, menu_model, title_of
 from inbox_agent.desktop.notify import Problem
 from inbox_agent.desktop.status import AccountView, Nudge, Snapshot
-from inbox_agent.desktop.tray import MenuActions, display_problem, draw_icon, menu_model, title_of
+from inbox_agent.desktop.tray import display_problem
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.desktop import Desktop, missing_tools
 from tests.infra.mail import MailWorld, wait_for
