@@ -24,7 +24,7 @@ from inbox_agent import clock, config, paths, sender
 from inbox_agent.config import secrets
 from inbox_agent.desktop import notify
 from inbox_agent.errors import LoginRefused, MailServerError, Unreachable, UserError
-from inbox_agent.sync import imap, oauth
+from inbox_agent.sync import imap, oauth, signin
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
     MICROSOFT_CLIENT,
@@ -80,7 +80,7 @@ def write_account(
 def signed_in(world: OAuthWorld, account: config.Account) -> oauth.TokenSet:
     assert account.oauth is not None
     secret = GOOGLE_CLIENT[1] if account.oauth.server.client_secret else ""
-    tokens = oauth.sign_in_browser(
+    tokens = signin.sign_in_browser(
         account.oauth, account.email, secret, say=lambda _: None, open_browser=click, timeout=20
     )
     secrets.set_secret(account.name, "imap", tokens.to_secret())
@@ -94,7 +94,7 @@ def test_browser_sign_in_uses_pkce_a_state_and_a_loopback_redirect(
     account = write_account(world, login, email)
     said: list[str] = []
     assert account.oauth is not None
-    tokens = oauth.sign_in_browser(
+    tokens = signin.sign_in_browser(
         account.oauth, email, GOOGLE_CLIENT[1], said.append, open_browser=click, timeout=20
     )
     asked = [q for path, q in world.server.requests if path == "/authorize"][-1]
@@ -134,7 +134,7 @@ def test_a_foreign_redirect_is_ignored_and_a_denial_explained(
 
         threading.Thread(target=visits, daemon=True).start()
 
-    tokens = oauth.sign_in_browser(
+    tokens = signin.sign_in_browser(
         account.oauth, email, GOOGLE_CLIENT[1], lambda _: None, open_browser=browser, timeout=20
     )
     assert forged == [400] and tokens.access_token.startswith("at-")
@@ -142,7 +142,7 @@ def test_a_foreign_redirect_is_ignored_and_a_denial_explained(
 
     world.server.deny_next = True
     with pytest.raises(UserError) as caught:
-        oauth.sign_in_browser(
+        signin.sign_in_browser(
             account.oauth, email, GOOGLE_CLIENT[1], lambda _: None, open_browser=click, timeout=20
         )
     assert "did not grant access (access_denied)" in caught.value.message
@@ -158,15 +158,15 @@ def test_device_sign_in_polls_until_the_code_is_approved(
 
     def approve_later() -> None:  # the person finds their phone after a few polls
         deadline = time.monotonic() + 10
-        while len(world.server.grants(oauth.DEVICE_GRANT)) < 3 and time.monotonic() < deadline:
+        while len(world.server.grants(signin.DEVICE_GRANT)) < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         code = said[-1].rsplit(" ", 1)[1]
         world.server.approve_device(code, email)
 
     threading.Thread(target=approve_later, daemon=True).start()
-    tokens = oauth.sign_in_device(account.oauth, "", said.append, timeout=20)
+    tokens = signin.sign_in_device(account.oauth, "", said.append, timeout=20)
     assert f"open {world.server.base_url}/device and enter the code" in said[-1]
-    polls = world.server.grants(oauth.DEVICE_GRANT)
+    polls = world.server.grants(signin.DEVICE_GRANT)
     assert len(polls) >= 4 and all("client_secret" not in p for p in polls)
     start = [q for path, q in world.server.requests if path == "/devicecode"][-1]
     assert "offline_access" in start["scope"].split()
@@ -183,7 +183,7 @@ def test_device_sign_in_polls_until_the_code_is_approved(
     seen = said[-1]
     threading.Thread(target=decline, daemon=True).start()
     with pytest.raises(UserError) as caught:
-        oauth.sign_in_device(account.oauth, "", said.append, timeout=20)
+        signin.sign_in_device(account.oauth, "", said.append, timeout=20)
     assert "declined" in caught.value.message
 
 
@@ -192,7 +192,7 @@ def test_gmail_has_no_device_sign_in(world: OAuthWorld, agent_home: Path) -> Non
     account = write_account(world, login, email)
     assert account.oauth is not None and not account.oauth.server.device_url
     with pytest.raises(UserError) as caught:
-        oauth.sign_in_device(account.oauth, GOOGLE_CLIENT[1], lambda _: None)
+        signin.sign_in_device(account.oauth, GOOGLE_CLIENT[1], lambda _: None)
     assert "browser" in caught.value.fix
 
 
@@ -202,7 +202,7 @@ def test_microsoft_sign_in_asks_for_offline_access_and_sends_no_secret(
     login, email = world.add_user("alice")
     account = write_account(world, login, email, kind="microsoft")
     assert account.oauth is not None
-    oauth.sign_in_browser(account.oauth, email, "", lambda _: None, open_browser=click, timeout=20)
+    signin.sign_in_browser(account.oauth, email, "", lambda _: None, open_browser=click, timeout=20)
     asked = [q for path, q in world.server.requests if path == "/authorize"][-1]
     assert set(asked["scope"].split()) == {
         "https://outlook.office.com/IMAP.AccessAsUser.All",

@@ -28,7 +28,7 @@ from inbox_agent.config import load as config_load
 from inbox_agent.config import secrets
 from inbox_agent.setup import wizard
 from inbox_agent.setup.questions import LlmChoice
-from inbox_agent.sync import oauth
+from inbox_agent.sync import oauth, signin
 from tests.infra.oauth_server import (
     GOOGLE_CLIENT,
     MICROSOFT_CLIENT,
@@ -452,7 +452,7 @@ def test_a_script_signs_in_to_microsoft_with_a_device_code(
     assert "signed in with Microsoft" in out and "with OAuth (Microsoft), nothing sent" in out
     text = (paths.accounts_dir() / f"{login}.toml").read_text()
     assert 'provider = "microsoft365"' in text and 'tenant = "contoso.example"' in text
-    assert "client_secret" not in fake.grants(oauth.DEVICE_GRANT)[-1]
+    assert "client_secret" not in fake.grants(signin.DEVICE_GRANT)[-1]
 
 
 def test_check_names_a_model_the_endpoint_does_not_serve(

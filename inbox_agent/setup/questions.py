@@ -15,7 +15,7 @@ from inbox_agent import config
 from inbox_agent.config import providers, secrets
 from inbox_agent.errors import UserError
 from inbox_agent.setup.console import Console, until
-from inbox_agent.sync import oauth
+from inbox_agent.sync import oauth, signin
 
 AUTONOMY_HELP = {
     "manual": "nudges are saved to your Drafts folder; you send them yourself",
@@ -237,9 +237,9 @@ def sign_in(
             .startswith("n")
         )
     if device:
-        tokens = oauth.sign_in_device(account.oauth, client_secret, console.say)
+        tokens = signin.sign_in_device(account.oauth, client_secret, console.say)
     else:
-        tokens = oauth.sign_in_browser(account.oauth, account.email, client_secret, console.say)
+        tokens = signin.sign_in_browser(account.oauth, account.email, client_secret, console.say)
     console.say(f"signed in with {server.name}")
     return tokens
 
