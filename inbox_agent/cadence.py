@@ -1,17 +1,20 @@
 """When the next touch is due: gaps in hours, days or business days, and the sequence's length.
 
 Pure: no clock is read here. Durations in config read as `90s`, `30m`, `4h`, `3d` or `2bd`
-(business days, Monday to Friday).
+(business days, Monday to Friday). `Gap.after` is a wait counted from a moment, `Gap.span` the
+same gap as a plain length of time, and `Cadence.due_after` the one rule for when a sequence's
+next step is due.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|bd)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_MONDAY = datetime(2000, 1, 3, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Gap:
         if self.unit != "bd":
             return start + timedelta(**{_UNITS[self.unit]: self.amount})
         return add_business_days(start, self.amount)
+
+    def span(self) -> timedelta:
+        """The gap as a length of time, for settings that are intervals rather than waits from
+        a message (the poll interval, the undo window, the spacing, timeouts). Business days
+        are counted from a Monday: `2bd` is two days, `5bd` a week."""
+        return self.after(_MONDAY) - _MONDAY
 
 
 def parse_gap(text: str) -> Gap:
@@ -65,11 +74,19 @@ class Cadence:
         """The wait before touch number `touch` (1-based); the last gap repeats if the list is short."""
         return self.gaps[min(touch, len(self.gaps)) - 1]
 
+    def due_after(self, touches_sent: int, at: datetime) -> datetime:
+        """When a sequence's next step is due, counted from `at` (its last touch, or the
+        message it follows up): touch `touches_sent + 1`, or, once every touch is sent, the
+        moment it is given up as exhausted, which waits the last gap of the list."""
+        if touches_sent >= self.touches:
+            return self.gaps[-1].after(at)
+        return self.gap_before(touches_sent + 1).after(at)
+
     def next_due(self, last_touch_at: datetime, touches_sent: int) -> datetime | None:
         """When touch `touches_sent + 1` is due, or None when the sequence has run out."""
         if touches_sent >= self.touches:
             return None
-        return self.gap_before(touches_sent + 1).after(last_touch_at)
+        return self.due_after(touches_sent, last_touch_at)
 
     def touch_kind(self, touch: int) -> str:
         """Which prompt a touch uses: a gentle bump first, then context, and a polite close last."""

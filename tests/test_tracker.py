@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.cadence import Gap
+from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.headers import Header, parse
-from inbox_agent.tracker.threads import build_threads, judge
+from inbox_agent.tracker.start import judge
+from inbox_agent.tracker.threads import build_threads
 
 USER = frozenset({"alice@example.test"})
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
-GAP = Gap(3, "bd")
+GAP = Cadence(3, (Gap(3, "bd"),))  # the first gap is what judge reads
 
 
 def mail(

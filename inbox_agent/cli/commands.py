@@ -83,7 +83,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
-    from inbox_agent.tracker.threads import judge, last_human
+    from inbox_agent.tracker.start import judge
+    from inbox_agent.tracker.threads import last_human
 
     now = as_of or clock.now()
     user = engine.user_addresses()
@@ -99,7 +100,7 @@ def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
             if last_word and last_word.message_id in facts
             else ""
         )
-        verdict = judge(thread, user, now, engine.account.cadence.cadence.gap_before(1), quiet)
+        verdict = judge(thread, user, now, engine.account.cadence.cadence, quiet)
         seq = (
             None
             if as_of

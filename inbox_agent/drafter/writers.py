@@ -31,6 +31,7 @@ from inbox_agent.drafter.prompt import (
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name, formality, name_tokens, split, words
+from inbox_agent.mail.subject import strip_prefixes
 from inbox_agent.voice.profile import Profile
 from inbox_agent.voice.style import Brief, brief, pick_examples
 
@@ -205,7 +206,7 @@ class OfflineDrafter:
         lang = request.language if request.language in self._LINES else "en"
         lines = self._LINES[lang]
         kind = request.kind if request.kind in lines else "bump"
-        subject = re.sub(r"^((re|aw|fwd?|wg|tr)\s*:\s*)+", "", request.subject, flags=re.I)
+        subject = strip_prefixes(request.subject)
         own = self._own_phrase(request, lang) if kind == "bump" else ""
         if own:
             return own

@@ -17,6 +17,7 @@ from email.message import EmailMessage, Message
 from typing import Any
 
 from inbox_agent.mail.body import strip_quotes
+from inbox_agent.mail.subject import is_forward
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class BodyFacts:
     out_of_office: bool = False
     return_at: str | None = None  # ISO time when the sender says they are back
     opt_out: str = ""  # the phrase that opted out
-    bounce_status: str = ""  # e.g. "5.1.1"; 5.x.x is hard, 4.x.x is soft
+    bounce_status: str = ""  # e.g. "5.1.1"; 4.x.x is soft, anything else is hard
     bounced_message_id: str = ""
     no_answer_expected: str = ""  # why the user's own message needs no answer
 
@@ -76,7 +77,10 @@ class BodyFacts:
 
     @property
     def hard_bounce(self) -> bool:
-        return self.bounce_status.startswith("5")
+        """Read on a bounce: did it fail for good? Only a 4.x.x status is passing; a report
+        whose status could not be read (or whose body was not read yet) counts as hard, so
+        nobody is nudged at an address that does not take mail."""
+        return not self.bounce_status.startswith("4")
 
 
 def _text(msg: Message) -> str:
@@ -191,7 +195,7 @@ def _no_answer_expected(text: str, subject: str, msg: Message) -> str:
         or any(p.get_content_type() == "text/calendar" for p in msg.walk())
     ):
         return "a calendar response"
-    if re.match(r"^\s*(fwd?|wg|tr)\s*:", subject, re.IGNORECASE) and "?" not in text:
+    if is_forward(subject) and "?" not in text:
         return "a forward with no question"
     if _FYI.search(subject) or (_FYI.search(text[:200]) and "?" not in text):
         return "an FYI"

@@ -6,7 +6,6 @@ never from the drafter: nothing an LLM writes can add an address.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,8 @@ from email.utils import format_datetime, formataddr, make_msgid
 from html import escape
 
 from inbox_agent.mail.headers import AGENT_HEADER, Header
+from inbox_agent.mail.subject import strip_prefixes
 
-_RE_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|fwd?|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MAX_REFERENCES = 20
 
 
@@ -33,7 +32,7 @@ class Recipients:
 
 def reply_subject(subject: str) -> str:
     """Exactly one `Re:` in front of the original subject."""
-    base = _RE_PREFIX.sub("", subject).strip()
+    base = strip_prefixes(subject)
     return f"Re: {base}" if base else "Re:"
 
 

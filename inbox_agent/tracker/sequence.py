@@ -1,21 +1,26 @@
-"""A tracked thread's life: what should happen to each sequence, given the threads and the time.
+"""A tracked thread's life: the stored facts of a sequence, the actions planning may ask for, and
+the rules for a sequence that is running.
 
-Pure: `plan()` turns threads, stored sequences and `now` into a list of actions; the daemon carries
-them out. States: waiting → drafted | awaiting_approval | scheduled → (sent) waiting … and the
+Pure. States: waiting → drafted | awaiting_approval | scheduled → (sent) waiting … and the
 endings exhausted, replied, bounced, opted_out, dismissed. An auto-reply pauses; it never ends.
+Whether a thread with no running sequence starts one is `start.py`; one thread's whole
+assessment, and `plan()` over a mailbox, are `assess.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import MAX_PAUSE, BodyFacts
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.threads import Thread, judge, last_human
+from inbox_agent.tracker.threads import Thread
+
+if TYPE_CHECKING:  # TODO(phase 2): engine/ imports `plan` from here; it lives in `assess.py`
+    from inbox_agent.tracker.assess import plan as plan
 
 DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
 ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
@@ -34,6 +39,7 @@ class Sequence:
     last_touch_at: datetime
     next_due_at: datetime | None
     seen_ids: frozenset[str]
+    reason: str = ""  # why it is in its state, as a person reads it
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Sequence:
@@ -45,6 +51,7 @@ class Sequence:
             datetime.fromisoformat(row["last_touch_at"]),
             datetime.fromisoformat(row["next_due_at"]) if row["next_due_at"] else None,
             frozenset(row["seen_ids"]),
+            row.get("reason") or "",
         )
 
 
@@ -123,44 +130,18 @@ class Context:
 _NO_FACTS = BodyFacts()
 
 
-def plan(
-    threads: Iterable[Thread],
-    sequences: Iterable[Sequence],
-    *,
-    user: frozenset[str],
-    now: datetime,
-    cadence: Cadence,
-    lookback: Gap,
-    our_ids: frozenset[str] = frozenset(),
-    facts: Mapping[str, BodyFacts] | None = None,
-    opted_out: frozenset[str] = frozenset(),
-    dismissed: frozenset[str] = frozenset(),
-) -> list[Action]:
-    """Everything that should happen now. Never returns a Due for a thread with a reply."""
-    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out, dismissed)
-    by_id: dict[str, list[Sequence]] = {}
-    anchors: set[str] = set()
-    for seq in sequences:
-        anchors.add(seq.anchor_message_id)
-        for mid in (seq.anchor_message_id, *seq.seen_ids):
-            by_id.setdefault(mid, []).append(seq)
-    actions: list[Action] = []
-    for thread in threads:
-        mine = {s.id: s for mid in thread.message_ids for s in by_id.get(mid, [])}
-        active = [s for s in mine.values() if s.state in ACTIVE]
-        for seq in active:
-            actions += _advance(seq, thread, ctx)
-        if active:
-            continue
-        actions += _maybe_start(thread, anchors, ctx)
-    return actions
+def is_due(seq: Sequence, now: datetime) -> bool:
+    """The running sequence's next step (its next touch, or giving up) is due at `now`. The
+    planner and the daemon's wake-up ask this one question."""
+    return seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= now
 
 
-def _step(ctx: Context, seq: Sequence) -> Gap:
-    return ctx.cadence.gap_before(min(seq.touches_sent + 1, ctx.cadence.touches))
+def is_auto_reply(message: Header, ctx: Context) -> bool:
+    """An automatic answer (by its headers, or an out-of-office its body revealed)."""
+    return message.kind == "auto_reply" or ctx.fact(message.message_id).out_of_office
 
 
-def _pause_until(ctx: Context, seq: Sequence, auto: Header) -> tuple[datetime, str]:
+def pause_until(ctx: Context, touches_sent: int, auto: Header) -> tuple[datetime, str]:
     """An out-of-office pauses until its stated return date (at most 30 days), else one step."""
     sent = auto.date or ctx.now
     back = ctx.fact(auto.message_id).return_at
@@ -170,10 +151,14 @@ def _pause_until(ctx: Context, seq: Sequence, auto: Header) -> tuple[datetime, s
             until,
             f"out-of-office from {auto.from_addr}; paused until they are back ({until:%Y-%m-%d})",
         )
-    return _step(ctx, seq).after(sent), f"auto-reply from {auto.from_addr}; paused one cadence step"
+    return (
+        ctx.cadence.due_after(touches_sent, sent),
+        f"auto-reply from {auto.from_addr}; paused one cadence step",
+    )
 
 
-def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+    """What happens to a running sequence, given its thread as it is now."""
     tagged = next((mid for mid in thread.message_ids if mid in ctx.dismissed), None)
     if tagged:
         return [
@@ -188,7 +173,7 @@ def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
     known = seq.seen_ids | {seq.anchor_message_id}
     new = [m for m in thread.messages if m.message_id not in known]
     inbound = [m for m in new if m.from_addr not in ctx.user]
-    autos = [m for m in inbound if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
+    autos = [m for m in inbound if is_auto_reply(m, ctx)]
     people = [m for m in inbound if m.kind in ("normal", "list") and m not in autos]
     stop = next((m for m in people if ctx.fact(m.message_id).opt_out), None)
     if stop:
@@ -209,7 +194,7 @@ def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
             )
         ]
     bounces = [m for m in inbound if m.kind == "bounce"]
-    hard = next((m for m in bounces if ctx.fact(m.message_id).bounce_status[:1] != "4"), None)
+    hard = next((m for m in bounces if ctx.fact(m.message_id).hard_bounce), None)
     soft_seen = [m for m in thread.messages if m.kind == "bounce" and m.from_addr not in ctx.user]
     if hard or len(soft_seen) >= 2:
         culprit = hard or bounces[-1]
@@ -220,9 +205,10 @@ def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
         soft = bounces[-1]
         status = ctx.fact(soft.message_id).bounce_status
         reason = f"a soft bounce ({status}); trying once more at the next step"
-        return [Pause(seq.id, _step(ctx, seq).after(soft.date or ctx.now), reason, soft.message_id)]
+        until = ctx.cadence.due_after(seq.touches_sent, soft.date or ctx.now)
+        return [Pause(seq.id, until, reason, soft.message_id)]
     if autos:
-        until, reason = _pause_until(ctx, seq, autos[-1])
+        until, reason = pause_until(ctx, seq.touches_sent, autos[-1])
         return [Pause(seq.id, until, reason, autos[-1].message_id)]
     by_hand = [
         m for m in new if m.from_addr in ctx.user and m.message_id not in ctx.our_ids and m.date
@@ -230,12 +216,12 @@ def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
     if by_hand:
         latest = by_hand[-1]
         assert latest.date is not None
-        gap = ctx.cadence.gap_before(min(seq.touches_sent + 2, ctx.cadence.touches))
-        return [Touched(seq.id, latest.message_id, latest.date, gap.after(latest.date))]
+        due = ctx.cadence.due_after(seq.touches_sent + 1, latest.date)
+        return [Touched(seq.id, latest.message_id, latest.date, due)]
     actions: list[Action] = []
     if new:
         actions.append(Observe(seq.id, seq.seen_ids | {m.message_id for m in new}))
-    if seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= ctx.now:
+    if is_due(seq, ctx.now):
         if seq.touches_sent >= ctx.cadence.touches:
             actions.append(
                 End(seq.id, "exhausted", f"no answer after {seq.touches_sent} nudges", "")
@@ -245,28 +231,9 @@ def _advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
     return actions
 
 
-def _maybe_start(thread: Thread, anchors: set[str], ctx: Context) -> list[Action]:
-    last = last_human(thread)
-    no_answer = ctx.fact(last.message_id).no_answer_expected if last else ""
-    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence.gap_before(1), no_answer)
-    if not verdict.candidate or last is None or last.date is None or last.message_id in anchors:
-        return []
-    if ctx.lookback.after(last.date) < ctx.now:
-        return []  # history: the baseline never nudges about messages older than the lookback
-    if any(mid in ctx.dismissed for mid in thread.message_ids):
-        return []  # the user tagged it: no follow-up, ever
-    if ctx.opted_out & {*last.to, *last.cc}:
-        return []  # someone on it asked never to be followed up again
-    due, reason = ctx.cadence.gap_before(1).after(last.date), verdict.reason
-    later = thread.messages[thread.messages.index(last) + 1 :]
-    if any(m.kind == "bounce" for m in later):
-        return []  # it never reached them; there is nobody to nudge
-    autos = [m for m in later if m.kind == "auto_reply" or ctx.fact(m.message_id).out_of_office]
-    for auto in autos:
-        probe = Sequence(0, last.message_id, "waiting", 0, last.date, due, frozenset())
-        until, reason = _pause_until(ctx, probe, auto)
-        due = max(due, until)
-    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(autos))]
-    if due <= ctx.now:
-        actions.append(Due(last.message_id, 1, thread))
-    return actions
+def __getattr__(name: str) -> Any:
+    if name == "plan":
+        from inbox_agent.tracker.assess import plan
+
+        return plan
+    raise AttributeError(name)

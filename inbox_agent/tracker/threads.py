@@ -1,8 +1,7 @@
-"""Threads from Message-ID, In-Reply-To and References, and whether one awaits a reply.
+"""Threads from Message-ID, In-Reply-To and References.
 
-Pure: messages in, threads and judgements out; the caller passes the time. Messages are linked
-with a union-find over every Message-ID they mention, so the order in which they were synced never
-changes the threads. Copies of one message (INBOX and Sent, say) count once. Mail without
+Pure: messages in, threads out. Messages are linked with a union-find over every Message-ID they
+mention, so the order in which they were synced never changes the threads. Copies of one message (INBOX and Sent, say) count once. Mail without
 threading headers (Outlook/Exchange-era, the Enron corpus) falls back to the normalised subject,
 participant overlap and a time window.
 """
@@ -10,13 +9,12 @@ participant overlap and a time window.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from inbox_agent.cadence import Gap
-from inbox_agent.mail.headers import Header, is_noreply
+from inbox_agent.mail.headers import Header
+from inbox_agent.mail.subject import has_prefix, strip_prefixes
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,38 +39,22 @@ class Thread:
         return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    """Whether a thread awaits a reply, and the one-line reason a person can check."""
-
-    awaiting: bool
-    candidate: bool  # the last word is the user's, to a person: a sequence may start
-    last_from_user: bool
-    reason: str
-    due_at: datetime | None
-
-
 def _key(h: Header) -> tuple[datetime, int, str]:
     # Date headers have whole seconds: within one second, a reply sorts after what it answers
     return (h.date or _EPOCH, len(h.references) + len(h.in_reply_to), h.message_id)
 
 
-_PREFIX = re.compile(
-    r"^\s*((re|aw|sv|vs|antw|antwort|wg|fwd?|tr|rv|r|ref|回复|答复|转发)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
-    re.IGNORECASE,
-)
 SUBJECT_WINDOW = timedelta(days=30)
 
 
 @functools.lru_cache(maxsize=65536)
 def normalize_subject(subject: str) -> str:
     """The subject without reply/forward prefixes and counters, lower-cased and squeezed."""
-    text = _PREFIX.sub("", subject.strip())
-    return " ".join(text.lower().split())
+    return " ".join(strip_prefixes(subject).lower().split())
 
 
 def _is_headerless_reply(h: Header) -> bool:
-    return not h.in_reply_to and not h.references and bool(_PREFIX.match(h.subject))
+    return not h.in_reply_to and not h.references and has_prefix(h.subject)
 
 
 def _people(h: Header) -> set[str]:
@@ -209,57 +191,3 @@ def last_human(thread: Thread) -> Header | None:
         if m.kind in ("normal", "list"):
             return m
     return None
-
-
-def judge(
-    thread: Thread,
-    user: frozenset[str],
-    now: datetime,
-    first_gap: Gap,
-    no_answer_expected: str = "",
-) -> Judgement:
-    """Does this thread await a reply at `now`? Decided from mailbox facts alone.
-
-    `no_answer_expected` is what the body of the user's last message said about itself
-    (a thank-you, a calendar response, an FYI), when it has been read."""
-    last = last_human(thread)
-    if last is None:
-        return Judgement(False, False, False, "no message written by a person", None)
-    from_user = last.from_addr in user
-    if not from_user:
-        return Judgement(
-            False, False, False, f"the last word is {last.from_addr or 'unknown'}'s", None
-        )
-    if no_answer_expected:
-        return Judgement(
-            False,
-            False,
-            True,
-            f"your last message is {no_answer_expected}: no answer expected",
-            None,
-        )
-    if any(m.kind == "list" for m in thread.messages):
-        return Judgement(False, False, True, "mailing-list thread", None)
-    recipients = [a for a in (*last.to, *last.cc) if a not in user]
-    if not recipients:
-        return Judgement(False, False, True, "sent only to your own addresses", None)
-    if all(is_noreply(a) for a in recipients):
-        return Judgement(False, False, True, "sent to a no-reply address", None)
-    if last.date is None:
-        return Judgement(False, False, True, "your last message has no date", None)
-    due = first_gap.after(last.date)
-    if now < due:
-        return Judgement(
-            False,
-            True,
-            True,
-            f"sent {last.date:%Y-%m-%d}; quiet is not yet long enough (due {due:%Y-%m-%d})",
-            due,
-        )
-    return Judgement(
-        True,
-        True,
-        True,
-        f"no answer since {last.date:%Y-%m-%d %H:%M} to {', '.join(recipients)}",
-        due,
-    )

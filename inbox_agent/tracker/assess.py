@@ -1,0 +1,230 @@
+"""The one decision: what a thread is, whether it awaits a reply, why, when it is due, and what to
+do about it now. Everything that asks goes through `assess`.
+
+Pure: a thread, the sequences that know it and a `Context` in; an `Assessment` out. `plan()` is
+the actions of every thread's assessment (the daemon carries them out); `inbox-agent threads`,
+`status`, the tray and the pre-send re-check render or act on the same assessments.
+`bodies_needed()` says which bodies the decision reads, `next_wakeup()` when the daemon has
+something to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.sequence import (
+    ACTIVE,
+    Action,
+    Context,
+    Due,
+    End,
+    Pause,
+    Sequence,
+    Touched,
+    advance,
+    is_due,
+)
+from inbox_agent.tracker.start import later_than, start
+from inbox_agent.tracker.threads import Thread, last_human
+
+_WAITING_FOR = {
+    "drafted": "is in your Drafts folder, for you to send",
+    "awaiting_approval": "waits for your approval (inbox-agent queue)",
+    "scheduled": "is scheduled to send",
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One thread, decided."""
+
+    thread: Thread
+    sequence: Sequence | None  # the one following it: the running one, else the latest that ended
+    state: str  # the sequence's state; "awaiting" or "untracked" when there is none
+    awaiting: bool  # a nudge is due now, or one is drafted and waits (for the user, or its time)
+    reason: str  # one line a person can check
+    due_at: datetime | None  # when the daemon acts next (a touch, or giving up); None: never
+    actions: tuple[Action, ...]  # what to do now
+
+
+@dataclass(frozen=True)
+class _Outlook:
+    awaiting: bool
+    reason: str
+    due_at: datetime | None
+
+
+def _running(seq: Sequence, actions: list[Action], ctx: Context) -> _Outlook:
+    """A running sequence, once `actions` (its own) are carried out."""
+    for action in actions:
+        if isinstance(action, End) and action.sequence_id == seq.id:
+            return _Outlook(False, f"{action.reason}: it ends ({action.state})", None)
+        if isinstance(action, Pause) and action.sequence_id == seq.id:
+            return _Outlook(False, action.reason, action.until)
+        if isinstance(action, Touched) and action.sequence_id == seq.id:
+            return _Outlook(
+                False,
+                f"you wrote on the thread yourself; the next touch is due "
+                f"{action.next_due_at:%Y-%m-%d %H:%M}",
+                action.next_due_at,
+            )
+    touch, touches = seq.touches_sent + 1, ctx.cadence.touches
+    if any(isinstance(a, Due) and a.anchor_message_id == seq.anchor_message_id for a in actions):
+        since = f"{seq.last_touch_at:%Y-%m-%d %H:%M}"
+        return _Outlook(True, f"touch {touch} of {touches} is due: no answer since {since}", None)
+    if seq.state in _WAITING_FOR:
+        return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}", None)
+    due = seq.next_due_at
+    if due is None:
+        return _Outlook(False, seq.reason or "nothing is scheduled", None)
+    if seq.touches_sent >= touches:
+        return _Outlook(False, f"every touch is sent; given up at {due:%Y-%m-%d %H:%M}", due)
+    return _Outlook(False, f"touch {touch} of {touches} is due {due:%Y-%m-%d %H:%M}", due)
+
+
+def assess(thread: Thread, sequences: Iterable[Sequence], ctx: Context) -> Assessment:
+    """Decide one thread. `sequences` are those that know a message of it (as their anchor or
+    a seen message), ended ones too; the others are ignored."""
+    ids = set(thread.message_ids)
+    known = [s for s in sequences if s.anchor_message_id in ids or s.seen_ids & ids]
+    active = [s for s in known if s.state in ACTIVE]
+    if not active:
+        opening = start(thread, known, ctx)
+        awaiting = any(isinstance(a, Due) for a in opening.actions)
+        shown = None if opening.actions else _latest(thread, known)
+        state = shown.state if shown else ("awaiting" if awaiting else "untracked")
+        return Assessment(
+            thread, shown, state, awaiting, opening.reason, opening.due_at, opening.actions
+        )
+    actions = [a for seq in active for a in advance(seq, thread, ctx)]
+    outlooks = [_running(seq, actions, ctx) for seq in active]
+    primary = _latest(thread, active) or active[-1]
+    dues = [o.due_at for o in outlooks if o.due_at is not None]
+    return Assessment(
+        thread,
+        primary,
+        primary.state,
+        any(o.awaiting for o in outlooks),
+        outlooks[active.index(primary)].reason,
+        min(dues) if dues else None,
+        tuple(actions),
+    )
+
+
+def _latest(thread: Thread, sequences: list[Sequence]) -> Sequence | None:
+    """The sequence anchored latest in the thread (a later one follows a newer message)."""
+    for mid in reversed(thread.message_ids):
+        for seq in reversed(sequences):
+            if seq.anchor_message_id == mid:
+                return seq
+    return sequences[-1] if sequences else None
+
+
+def assessments(
+    threads: Iterable[Thread], sequences: Iterable[Sequence], ctx: Context
+) -> list[Assessment]:
+    """Every thread decided, in the order given."""
+    by_id: dict[str, list[Sequence]] = {}
+    for seq in sequences:
+        for mid in (seq.anchor_message_id, *seq.seen_ids):
+            by_id.setdefault(mid, []).append(seq)
+    out = []
+    for thread in threads:
+        mine = {s.id: s for mid in thread.message_ids for s in by_id.get(mid, [])}
+        out.append(assess(thread, mine.values(), ctx))
+    return out
+
+
+def plan(
+    threads: Iterable[Thread],
+    sequences: Iterable[Sequence],
+    *,
+    user: frozenset[str],
+    now: datetime,
+    cadence: Cadence,
+    lookback: Gap,
+    our_ids: frozenset[str] = frozenset(),
+    facts: Mapping[str, BodyFacts] | None = None,
+    opted_out: frozenset[str] = frozenset(),
+    dismissed: frozenset[str] = frozenset(),
+) -> list[Action]:
+    """Everything that should happen now. Never returns a Due for a thread with a reply."""
+    ctx = Context(user, now, cadence, lookback, our_ids, facts or {}, opted_out, dismissed)
+    return [a for x in assessments(threads, sequences, ctx) for a in x.actions]
+
+
+def bodies_needed(
+    threads: Iterable[Thread], sequences: Iterable[Sequence], ctx: Context, limit: int = 100
+) -> list[tuple[Header, bool]]:
+    """The bodies the decision reads and has not read yet (`ctx.facts` holds those read), newest
+    first, each with whether the user wrote it: inbound mail on followed threads, bounces (their
+    report names the message that bounced, which threads them), and on threads that may start a
+    sequence the user's last message and the auto-replies after it. Only mail inside the
+    lookback: older mail never changes a decision."""
+    followed = {
+        mid for s in sequences if s.state in ACTIVE for mid in (s.anchor_message_id, *s.seen_ids)
+    }
+    wanted: dict[str, tuple[Header, bool]] = {}
+
+    def want(m: Header, from_user: bool = False) -> None:
+        if m.message_id not in ctx.facts:
+            wanted[m.message_id] = (m, from_user)
+
+    for thread in threads:
+        recent = [
+            m for m in thread.messages if m.date is None or ctx.lookback.after(m.date) >= ctx.now
+        ]
+        if any(mid in followed for mid in thread.message_ids):
+            for m in recent:
+                if m.from_addr not in ctx.user:
+                    want(m)
+            continue
+        for m in recent:
+            if m.kind == "bounce":
+                want(m)
+        last = last_human(thread)
+        if last is None or last not in recent or last.from_addr not in ctx.user:
+            continue
+        want(last, True)
+        for m in later_than(thread, last):
+            if m.kind == "auto_reply":
+                want(m)  # its return date decides when the first touch is due
+    newest = sorted(wanted.values(), key=lambda item: item[0].date or ctx.now, reverse=True)
+    return newest[:limit]
+
+
+@dataclass(frozen=True)
+class Wakeup:
+    """What the daemon has to do: the keys of what is due now (a key it already acted on is not
+    new work: a sequence the planner will not draft must not cost a cycle every minute), a
+    sentence, and the next moment something falls due (None: nothing is scheduled)."""
+
+    due: frozenset[str]
+    reason: str
+    at: datetime | None
+
+
+def next_wakeup(
+    sequences: Iterable[Sequence], sends: Iterable[tuple[int, datetime]], now: datetime
+) -> Wakeup:
+    """`sends`: the pending outbox rows as (id, not before)."""
+    seqs, outs, later = set(), set(), []
+    for seq in sequences:
+        if seq.next_due_at is None or seq.state != "waiting":
+            continue
+        if is_due(seq, now):
+            seqs.add(f"seq:{seq.id}:{seq.next_due_at.isoformat()}")
+        else:
+            later.append(seq.next_due_at)
+    for outbox_id, not_before in sends:
+        if not_before <= now:
+            outs.add(f"out:{outbox_id}:{not_before.isoformat()}")
+        else:
+            later.append(not_before)
+    parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(outs)} sends due"] * bool(outs)
+    return Wakeup(frozenset(seqs | outs), ", ".join(parts), min(later) if later else None)

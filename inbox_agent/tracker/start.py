@@ -1,0 +1,147 @@
+"""Whether a thread that no sequence is running on starts one, and the reason a person can check.
+
+Pure. `judge` reads the mailbox alone: is the last word the user's, to a person, and quiet for
+the first gap. `start` adds what the daemon knows besides: the lookback (history is never
+nudged), sequences that already followed the message, `$NoFollowUp`, recipients who opted out,
+a bounce after the message, and auto-replies that push the first touch back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from inbox_agent.cadence import Cadence
+from inbox_agent.mail.headers import Header, is_noreply
+from inbox_agent.tracker.sequence import (
+    DISMISS_KEYWORD,
+    Action,
+    Context,
+    Due,
+    Sequence,
+    Start,
+    is_auto_reply,
+    pause_until,
+)
+from inbox_agent.tracker.threads import Thread, last_human
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Whether a thread awaits a reply by the mailbox alone, and the reason a person can check."""
+
+    awaiting: bool
+    candidate: bool  # the last word is the user's, to a person: a sequence may start
+    last_from_user: bool
+    reason: str
+    due_at: datetime | None
+
+
+def judge(
+    thread: Thread,
+    user: frozenset[str],
+    now: datetime,
+    cadence: Cadence,
+    no_answer_expected: str = "",
+) -> Judgement:
+    """Does this thread await a reply at `now`? Decided from mailbox facts alone.
+
+    `no_answer_expected` is what the body of the user's last message said about itself
+    (a thank-you, a calendar response, an FYI), when it has been read."""
+    last = last_human(thread)
+    if last is None:
+        return Judgement(False, False, False, "no message written by a person", None)
+    from_user = last.from_addr in user
+    if not from_user:
+        return Judgement(
+            False, False, False, f"the last word is {last.from_addr or 'unknown'}'s", None
+        )
+    if no_answer_expected:
+        return Judgement(
+            False,
+            False,
+            True,
+            f"your last message is {no_answer_expected}: no answer expected",
+            None,
+        )
+    if any(m.kind == "list" for m in thread.messages):
+        return Judgement(False, False, True, "mailing-list thread", None)
+    recipients = [a for a in (*last.to, *last.cc) if a not in user]
+    if not recipients:
+        return Judgement(False, False, True, "sent only to your own addresses", None)
+    if all(is_noreply(a) for a in recipients):
+        return Judgement(False, False, True, "sent to a no-reply address", None)
+    if last.date is None:
+        return Judgement(False, False, True, "your last message has no date", None)
+    due = cadence.due_after(0, last.date)
+    if now < due:
+        return Judgement(
+            False,
+            True,
+            True,
+            f"sent {last.date:%Y-%m-%d}; quiet is not yet long enough (due {due:%Y-%m-%d})",
+            due,
+        )
+    return Judgement(
+        True,
+        True,
+        True,
+        f"no answer since {last.date:%Y-%m-%d %H:%M} to {', '.join(recipients)}",
+        due,
+    )
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What `start` decided: the actions (a Start, and a Due when it is due at once), the reason
+    and when the first touch is due (None: never)."""
+
+    actions: tuple[Action, ...]
+    reason: str
+    due_at: datetime | None
+
+
+def later_than(thread: Thread, message: Header) -> tuple[Header, ...]:
+    """The thread's messages after `message`: what answered it, or bounced it."""
+    return thread.messages[thread.messages.index(message) + 1 :]
+
+
+def start(thread: Thread, known: Iterable[Sequence], ctx: Context) -> Opening:
+    """Does the thread start a sequence? `known` are the sequences, ended ones too, that know a
+    message of the thread."""
+    last = last_human(thread)
+    no_answer = ctx.fact(last.message_id).no_answer_expected if last else ""
+    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, no_answer)
+    if not verdict.candidate or last is None or last.date is None:
+        return Opening((), verdict.reason, None)
+    earlier = next((s for s in known if s.anchor_message_id == last.message_id), None)
+    if earlier is not None:
+        why = f" ({earlier.reason})" if earlier.reason else ""
+        return Opening((), f"followed up already: it ended {earlier.state}{why}", None)
+    if ctx.lookback.after(last.date) < ctx.now:
+        # the baseline never nudges about messages older than the lookback
+        return Opening(
+            (),
+            f"{verdict.reason}; history (older than lookback {ctx.lookback}), never nudged",
+            None,
+        )
+    if any(mid in ctx.dismissed for mid in thread.message_ids):
+        return Opening((), f"you tagged it {DISMISS_KEYWORD}: no follow-up, ever", None)
+    stopped = sorted(ctx.opted_out & {*last.to, *last.cc})
+    if stopped:
+        return Opening((), f"{', '.join(stopped)} asked never to be followed up again", None)
+    later = later_than(thread, last)
+    bounce = next((m for m in later if m.kind == "bounce"), None)
+    if bounce is not None:
+        status = ctx.fact(bounce.message_id).bounce_status or "no status"
+        return Opening((), f"your message bounced ({status}): there is nobody to nudge", None)
+    due, reason = ctx.cadence.due_after(0, last.date), verdict.reason
+    autos = [m for m in later if is_auto_reply(m, ctx)]
+    for auto in autos:
+        until, reason = pause_until(ctx, 0, auto)
+        due = max(due, until)
+    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(autos))]
+    if due <= ctx.now:
+        actions.append(Due(last.message_id, 1, thread))
+    return Opening(tuple(actions), reason, due)
