@@ -142,8 +142,16 @@ def is_auto_reply(message: Header, ctx: Context) -> bool:
 
 
 def pause_until(ctx: Context, touches_sent: int, auto: Header) -> tuple[datetime, str]:
-    """An out-of-office pauses until its stated return date (at most 30 days), else one step."""
+    """Until when a message pauses a sequence, and why. A soft bounce waits one step before the
+    touch is tried again; an out-of-office until its stated return date (at most 30 days),
+    else one step."""
     sent = auto.date or ctx.now
+    if auto.kind == "bounce":
+        status = ctx.fact(auto.message_id).bounce_status
+        return (
+            ctx.cadence.due_after(touches_sent, sent),
+            f"a soft bounce ({status}); trying once more at the next step",
+        )
     back = ctx.fact(auto.message_id).return_at
     if back:
         until = min(datetime.fromisoformat(back), sent + MAX_PAUSE)
@@ -196,20 +204,17 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
     bounces = [m for m in inbound if m.kind == "bounce"]
     hard = next((m for m in bounces if ctx.fact(m.message_id).hard_bounce), None)
     soft_seen = [m for m in thread.messages if m.kind == "bounce" and m.from_addr not in ctx.user]
-    if hard or len(soft_seen) >= 2:
+    # a new bounce ends it when hard, or when it is the second soft one; bounces seen before
+    # the sequence started (or before the user wrote again) end nothing by themselves
+    if hard or (bounces and len(soft_seen) >= 2):
         culprit = hard or bounces[-1]
         status = ctx.fact(culprit.message_id).bounce_status or "no status"
         who = culprit.from_addr or "the mail server"
         return [End(seq.id, "bounced", f"a bounce ({status}) from {who}", culprit.message_id)]
-    if bounces:
-        soft = bounces[-1]
-        status = ctx.fact(soft.message_id).bounce_status
-        reason = f"a soft bounce ({status}); trying once more at the next step"
-        until = ctx.cadence.due_after(seq.touches_sent, soft.date or ctx.now)
-        return [Pause(seq.id, until, reason, soft.message_id)]
-    if autos:
-        until, reason = pause_until(ctx, seq.touches_sent, autos[-1])
-        return [Pause(seq.id, until, reason, autos[-1].message_id)]
+    if bounces or autos:
+        cause = bounces[-1] if bounces else autos[-1]
+        until, reason = pause_until(ctx, seq.touches_sent, cause)
+        return [Pause(seq.id, until, reason, cause.message_id)]
     by_hand = [
         m for m in new if m.from_addr in ctx.user and m.message_id not in ctx.our_ids and m.date
     ]

@@ -136,12 +136,20 @@ def start(thread: Thread, known: Iterable[Sequence], ctx: Context) -> Opening:
     if bounce is not None:
         status = ctx.fact(bounce.message_id).bounce_status or "no status"
         return Opening((), f"your message bounced ({status}): there is nobody to nudge", None)
-    due, reason = ctx.cadence.due_after(0, last.date), verdict.reason
-    autos = [m for m in later if is_auto_reply(m, ctx)]
-    for auto in autos:
-        until, reason = pause_until(ctx, 0, auto)
-        due = max(due, until)
-    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(autos))]
+    due, paused = first_due(later, last.date, ctx)
+    reason = paused or verdict.reason
+    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(paused))]
     if due <= ctx.now:
         actions.append(Due(last.message_id, 1, thread))
     return Opening(tuple(actions), reason, due)
+
+
+def first_due(later: Iterable[Header], sent: datetime, ctx: Context) -> tuple[datetime, str]:
+    """When the first touch on a message sent at `sent` is due, given the messages after it;
+    and, when an auto-reply pushed it back, why."""
+    due, why = ctx.cadence.due_after(0, sent), ""
+    for auto in later:
+        if is_auto_reply(auto, ctx):
+            until, why = pause_until(ctx, 0, auto)
+            due = max(due, until)
+    return due, why

@@ -1,0 +1,455 @@
+"""The one decision (`tracker.assess`): the disagreements it ended, and its promises as properties
+over random mailboxes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.assess import (
+    Assessment,
+    assess,
+    assessments,
+    bodies_needed,
+    next_wakeup,
+    plan,
+)
+from inbox_agent.tracker.replay import Event, as_of
+from inbox_agent.tracker.sequence import (
+    Action,
+    Context,
+    Due,
+    End,
+    Observe,
+    Pause,
+    Sequence,
+    Start,
+    Touched,
+)
+from inbox_agent.tracker.start import judge
+from inbox_agent.tracker.threads import Thread, build_threads
+
+USER = frozenset({"alice@example.test"})
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+CADENCE = Cadence(3, (Gap(3, "bd"), Gap(5, "bd"), Gap(7, "bd")))
+LOOKBACK = Gap(14, "d")
+
+
+def mail(
+    mid: str,
+    sender: str,
+    to: str,
+    at: datetime,
+    parent: str | None = None,
+    kind: str = "normal",
+) -> Header:
+    refs = (parent,) if parent else ()
+    return Header(mid, refs, refs, "Q3 contract", sender, "", (to,), (), (), at, kind, "")
+
+
+def ctx(now: datetime, **kw: object) -> Context:
+    return Context(USER, now, kw.pop("cadence", CADENCE), LOOKBACK, **kw)  # type: ignore[arg-type]
+
+
+def one(
+    messages: list[Header], sequences: list[Sequence], now: datetime, **kw: object
+) -> Assessment:
+    [thread] = build_threads(messages)
+    return assess(thread, sequences, ctx(now, **kw))
+
+
+ASKED = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
+
+
+# -- the disagreements that one decision ended -------------------------------------------------
+
+
+def test_a_thread_whose_message_bounced_is_not_awaiting() -> None:
+    bounce = mail("<b@x>", "mailer-daemon@x.test", "alice@example.test", T0 + timedelta(hours=1))
+    bounce = replace(bounce, kind="bounce", in_reply_to=("<a@x>",))
+    later = T0 + timedelta(days=5)
+    [thread] = build_threads([ASKED, bounce])
+    assert judge(thread, USER, later, CADENCE).awaiting  # the mailbox alone says "quiet"
+    found = assess(thread, [], ctx(later))
+    assert not found.awaiting and found.actions == () and found.due_at is None
+    assert "bounced" in found.reason
+
+
+def test_a_paused_thread_shows_its_pause_date() -> None:
+    back = T0 + timedelta(days=12)
+    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(hours=1), "<a@x>")
+    ooo = replace(ooo, kind="auto_reply")
+    facts = {"<o@x>": BodyFacts(out_of_office=True, return_at=back.isoformat())}
+    found = one([ASKED, ooo], [], T0 + timedelta(days=5), facts=facts)
+    assert found.due_at == back and not found.awaiting
+    assert f"({back:%Y-%m-%d})" in found.reason
+    # and a running sequence that an out-of-office answers
+    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    found = one([ASKED, ooo], [seq], T0 + timedelta(days=2), facts=facts)
+    assert [type(a) for a in found.actions] == [Pause] and found.due_at == back
+
+
+def test_history_dismissed_opted_out_and_followed_messages_are_never_due() -> None:
+    old = mail("<h@x>", "alice@example.test", "bob@example.test", T0 - timedelta(days=30))
+    history = one([old], [], T0)
+    assert not history.awaiting and history.due_at is None and "history" in history.reason
+    later = T0 + timedelta(days=5)
+    assert "tagged" in one([ASKED], [], later, dismissed=frozenset({"<a@x>"})).reason
+    stopped = one([ASKED], [], later, opted_out=frozenset({"bob@example.test"}))
+    assert not stopped.awaiting and "bob@example.test asked" in stopped.reason
+    ended = Sequence(4, "<a@x>", "dismissed", 0, T0, None, frozenset({"<a@x>"}), "by you")
+    found = one([ASKED], [ended], later)
+    assert not found.awaiting and found.sequence == ended and found.state == "dismissed"
+    assert found.reason == "followed up already: it ended dismissed (by you)"
+
+
+def test_the_wait_after_the_last_touch_is_the_same_after_a_send_and_a_touch_by_hand() -> None:
+    cadence = Cadence(2, (Gap(1, "d"), Gap(2, "d"), Gap(9, "d")))  # more gaps than touches
+    # the outbox's rule: after the last touch the sequence waits the last gap, then gives up
+    assert cadence.due_after(2, T0) == T0 + timedelta(days=9)
+    assert cadence.due_after(1, T0) == T0 + timedelta(days=2)
+    assert cadence.due_after(0, T0) == T0 + timedelta(days=1)
+    by_hand = mail(
+        "<n@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=3), "<a@x>"
+    )
+    seq = Sequence(1, "<a@x>", "waiting", 1, T0, T0 + timedelta(days=5), frozenset({"<a@x>"}))
+    found = one([ASKED, by_hand], [seq], T0 + timedelta(days=4), cadence=cadence)
+    [touched] = found.actions
+    assert isinstance(touched, Touched)
+    assert touched.next_due_at == cadence.due_after(2, by_hand.date)  # type: ignore[arg-type]
+    assert found.due_at == touched.next_due_at
+
+
+def test_a_bounce_is_hard_unless_its_status_says_it_may_pass() -> None:
+    assert BodyFacts(bounce_status="5.1.1").hard_bounce
+    assert BodyFacts(bounce_status="").hard_bounce  # not read (yet): nobody is nudged at it
+    assert not BodyFacts(bounce_status="4.2.2").hard_bounce
+    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    bounce = replace(
+        mail("<b@x>", "mailer-daemon@x.test", "alice@example.test", T0 + timedelta(hours=1)),
+        kind="bounce",
+        in_reply_to=("<a@x>",),
+    )
+    soft = {"<b@x>": BodyFacts(bounce_status="4.2.2")}
+    assert isinstance(
+        one([ASKED, bounce], [seq], T0 + timedelta(days=1), facts=soft).actions[0], Pause
+    )
+    [end] = one([ASKED, bounce], [seq], T0 + timedelta(days=1)).actions
+    assert isinstance(end, End) and end.state == "bounced"
+
+
+def test_gap_spans_count_business_days_from_a_monday() -> None:
+    assert Gap(90, "s").span() == timedelta(seconds=90)
+    assert Gap(2, "bd").span() == timedelta(days=2)
+    assert Gap(5, "bd").span() == timedelta(days=7)
+
+
+def test_next_wakeup_names_what_is_due_and_when_the_next_thing_is() -> None:
+    due = Sequence(1, "<a@x>", "waiting", 0, T0, T0 - timedelta(minutes=1), frozenset())
+    later = Sequence(2, "<b@x>", "waiting", 0, T0, T0 + timedelta(days=1), frozenset())
+    drafted = Sequence(3, "<c@x>", "drafted", 0, T0, T0 - timedelta(days=1), frozenset())
+    wake = next_wakeup([due, later, drafted], [(7, T0), (8, T0 + timedelta(hours=2))], T0)
+    assert wake.reason == "1 nudges due, 1 sends due" and len(wake.due) == 2
+    assert wake.at == T0 + timedelta(hours=2)
+    assert next_wakeup([], [], T0).due == frozenset() and next_wakeup([], [], T0).at is None
+
+
+def test_bodies_needed_are_what_the_decision_reads() -> None:
+    ooo = replace(
+        mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(hours=1), "<a@x>"),
+        kind="auto_reply",
+    )
+    lone_bounce = replace(
+        mail("<b@x>", "mailer-daemon@x.test", "alice@example.test", T0), kind="bounce"
+    )
+    old = mail("<h@x>", "alice@example.test", "carol@example.test", T0 - timedelta(days=30))
+    threads = build_threads([ASKED, ooo, lone_bounce, old])
+    wanted = bodies_needed(threads, [], ctx(T0 + timedelta(days=1)))
+    assert {(h.message_id, mine) for h, mine in wanted} == {
+        ("<a@x>", True),  # does it expect an answer?
+        ("<o@x>", False),  # when are they back?
+        ("<b@x>", False),  # which message bounced?
+    }
+    known = {"<a@x>": BodyFacts(), "<o@x>": BodyFacts(), "<b@x>": BodyFacts()}
+    assert bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=known)) == []
+    # a followed thread: every inbound message, and nothing of the user's
+    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    followed = bodies_needed(build_threads([ASKED, ooo]), [seq], ctx(T0 + timedelta(days=1)))
+    assert [(h.message_id, mine) for h, mine in followed] == [("<o@x>", False)]
+
+
+def test_as_of_replays_sequences_from_the_audit_log() -> None:
+    nudge = mail(
+        "<n1@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=3), "<a@x>"
+    )
+    reply = mail(
+        "<r@x>", "bob@example.test", "alice@example.test", T0 + timedelta(days=5), "<n1@x>"
+    )
+    stored = Sequence(
+        1,
+        "<a@x>",
+        "replied",
+        1,
+        nudge.date,
+        None,
+        frozenset({"<a@x>", "<n1@x>", "<r@x>"}),  # type: ignore[arg-type]
+        "a reply from bob@example.test",
+    )
+    log = [
+        Event(T0 + timedelta(hours=1), "track", 1, "<a@x>", "", "waiting", "no answer"),
+        Event(T0 + timedelta(days=3), "draft", 1, "<n1@x>", "waiting", "scheduled", "touch 1 of 3"),
+        Event(
+            T0 + timedelta(days=3, minutes=10),
+            "sent",
+            1,
+            "<n1@x>",
+            "scheduled",
+            "waiting",
+            "touch 1 sent",
+        ),
+        Event(
+            T0 + timedelta(days=5, hours=1),
+            "end",
+            1,
+            "<r@x>",
+            "waiting",
+            "replied",
+            "a reply from bob@example.test",
+        ),
+    ]
+    mailbox = [ASKED, nudge, reply]
+
+    def at(moment: datetime) -> tuple[list[Sequence], list[Assessment]]:
+        threads = build_threads([m for m in mailbox if m.date and m.date <= moment])
+        c = ctx(moment, our_ids=frozenset({"<n1@x>"}))
+        seqs = as_of([stored], log, threads, c)
+        return seqs, assessments(threads, seqs, c)
+
+    assert at(T0 + timedelta(minutes=30)) == ([], at(T0 + timedelta(minutes=30))[1])  # not yet
+    [seq], [found] = at(T0 + timedelta(days=1))
+    assert (seq.state, seq.touches_sent, seq.next_due_at) == (
+        "waiting",
+        0,
+        CADENCE.due_after(0, T0),
+    )
+    assert found.sequence == seq and not found.awaiting and found.due_at == seq.next_due_at
+    [seq], [found] = at(T0 + timedelta(days=3, hours=1))  # the first nudge went
+    assert (seq.state, seq.touches_sent) == ("waiting", 1)
+    assert seq.next_due_at == CADENCE.due_after(1, T0 + timedelta(days=3, minutes=10))
+    [seq], [found] = at(T0 + timedelta(days=5, minutes=30))  # bob answered; not yet seen
+    assert seq.state == "waiting" and not found.awaiting
+    assert [type(a) for a in found.actions] == [End] and "bob" in found.reason
+    [seq], [found] = at(T0 + timedelta(days=9))  # as it is stored now
+    assert seq == stored and found.state == "replied" and not found.awaiting
+
+
+def test_soft_bounces_from_before_the_sequence_end_nothing_by_themselves() -> None:
+    # two soft bounces, then the user wrote again (to a fixed address, say): that runs, and no
+    # bounce it never had ends it (this planned an IndexError on every tick before)
+    soft = [
+        replace(
+            mail(
+                f"<b{i}@x>", "mailer-daemon@x.test", "alice@example.test", T0 - timedelta(hours=i)
+            ),
+            kind="bounce",
+            in_reply_to=("<a0@x>",),
+        )
+        for i in (1, 2)
+    ]
+    first = mail("<a0@x>", "alice@example.test", "bob@example.test", T0 - timedelta(hours=3))
+    again = mail("<a@x>", "alice@example.test", "bob@example.test", T0, "<a0@x>")
+    everything = frozenset({"<a0@x>", "<b1@x>", "<b2@x>", "<a@x>"})
+    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), everything)
+    found = one([first, *soft, again], [seq], T0 + timedelta(days=1))
+    assert found.actions == () and found.due_at == T0 + timedelta(days=3)
+
+
+# -- properties over random mailboxes ----------------------------------------------------------
+
+PEOPLE = ["alice@example.test", "bob@example.test", "carol@example.test", "no-reply@shop.test"]
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[Header], dict[str, BodyFacts], timedelta, Context]:
+    """A random mailbox over three weeks, random body facts, when to look at it (`Context.now`)
+    and how long before that the daemon last planned."""
+    count = draw(st.integers(1, 10))
+    out: list[Header] = []
+    facts: dict[str, BodyFacts] = {}
+    for i in range(count):
+        parent = (
+            draw(st.one_of(st.none(), st.sampled_from([m.message_id for m in out])))
+            if out
+            else None
+        )
+        sender = draw(st.sampled_from([PEOPLE[0], *PEOPLE[:3]]))  # the user writes half of it
+        to = draw(st.sampled_from([p for p in PEOPLE if p != sender]))
+        kind = draw(
+            st.sampled_from(["normal", "normal", "auto_reply", "auto_reply", "bounce", "list"])
+        )
+        at = T0 + timedelta(hours=draw(st.integers(0, 21 * 24)))
+        mid = f"<m{i}@x>"
+        out.append(
+            mail(mid, sender, to, at, parent, kind if sender != "alice@example.test" else "normal")
+        )
+        fact = draw(
+            st.sampled_from(
+                [
+                    BodyFacts(),
+                    BodyFacts(out_of_office=True, return_at=(at + timedelta(days=9)).isoformat()),
+                    BodyFacts(opt_out="not interested"),
+                    BodyFacts(bounce_status="4.2.2"),
+                    BodyFacts(no_answer_expected="a thank-you"),
+                ]
+            )
+        )
+        if draw(st.booleans()):
+            facts[mid] = fact
+    now = T0 + timedelta(hours=draw(st.integers(0, 40 * 24)))
+    dismissed = frozenset(draw(st.sets(st.sampled_from([m.message_id for m in out]), max_size=1)))
+    opted = frozenset(draw(st.sets(st.sampled_from(PEOPLE[1:3]), max_size=1)))
+    ago = timedelta(hours=draw(st.integers(0, 12 * 24)))
+    return (
+        out,
+        facts,
+        ago,
+        Context(USER, now, CADENCE, LOOKBACK, frozenset(), facts, opted, dismissed),
+    )
+
+
+def fold(seqs: list[Sequence], actions: tuple[Action, ...] | list[Action]) -> list[Sequence]:
+    """What the engine stores for each action (drafting aside: a Due changes no sequence)."""
+    by_id = {s.id: s for s in seqs}
+    for a in actions:
+        if isinstance(a, Start):
+            new = Sequence(
+                len(by_id) + 100,
+                a.anchor_message_id,
+                "waiting",
+                0,
+                a.last_touch_at,
+                a.next_due_at,
+                frozenset(a.thread.message_ids),
+                a.reason,
+            )
+            by_id[new.id] = new
+        elif isinstance(a, End):
+            by_id[a.sequence_id] = replace(by_id[a.sequence_id], state=a.state, next_due_at=None)
+        elif isinstance(a, Pause):
+            s = by_id[a.sequence_id]
+            by_id[s.id] = replace(s, next_due_at=a.until, seen_ids=s.seen_ids | {a.message_id})
+        elif isinstance(a, Touched):
+            s = by_id[a.sequence_id]
+            by_id[s.id] = replace(
+                s,
+                touches_sent=s.touches_sent + 1,
+                last_touch_at=a.at,
+                next_due_at=a.next_due_at,
+                seen_ids=s.seen_ids | {a.message_id},
+            )
+        elif isinstance(a, Observe):
+            by_id[a.sequence_id] = replace(by_id[a.sequence_id], seen_ids=a.seen_ids)
+    return list(by_id.values())
+
+
+def started(messages: list[Header], c: Context, ago: timedelta) -> list[Sequence]:
+    """Sequences as the daemon would have them after planning `ago` before `c.now`."""
+    earlier = replace(c, now=c.now - ago)
+    visible = [m for m in messages if m.date and m.date <= earlier.now]
+    return fold([], plan_actions(build_threads(visible), [], earlier))
+
+
+def plan_actions(threads: list[Thread], seqs: list[Sequence], c: Context) -> list[Action]:
+    return plan(
+        threads,
+        seqs,
+        user=c.user,
+        now=c.now,
+        cadence=c.cadence,
+        lookback=c.lookback,
+        our_ids=c.our_ids,
+        facts=c.facts,
+        opted_out=c.opted_out,
+        dismissed=c.dismissed,
+    )
+
+
+def drafted_threads(threads: list[Thread], seqs: list[Sequence], c: Context) -> set[str]:
+    """The threads plan() drafts now (a Due), or whose nudge is drafted and still stands."""
+    actions = plan_actions(threads, seqs, c)
+    due = {a.anchor_message_id for a in actions if isinstance(a, Due)}
+    stopped = {a.sequence_id for a in actions if isinstance(a, End | Pause | Touched)}
+    pending = {
+        s.anchor_message_id
+        for s in seqs
+        if s.state in ("drafted", "awaiting_approval", "scheduled") and s.id not in stopped
+    }
+    return {t.key for t in threads if (due | pending) & set(t.message_ids)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds(), st.booleans())
+def test_awaiting_lists_exactly_what_plan_drafts(world: tuple, draft_some: bool) -> None:  # type: ignore[type-arg]
+    messages, _facts, ago, c = world
+    threads = build_threads(messages)
+    seqs = started(messages, c, ago)
+    if draft_some and seqs:
+        seqs[0] = replace(seqs[0], state="awaiting_approval")
+    listed = {a.thread.key for a in assessments(threads, seqs, c) if a.awaiting}
+    assert listed == drafted_threads(threads, seqs, c)
+
+
+def settled(thread: Thread, seqs: list[Sequence], c: Context) -> tuple[Assessment, list[Sequence]]:
+    """The thread's assessment once the sequences its endings end are stored (a thread whose
+    sequence ends is assessed afresh at the next cycle: the user may have written since)."""
+    found = assess(thread, seqs, c)
+    for _ in range(3):
+        if not any(isinstance(a, End) for a in found.actions):
+            break
+        seqs = fold(seqs, found.actions)
+        found = assess(thread, seqs, c)
+    return found, seqs
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_a_due_time_shown_is_when_plan_drafts_and_no_due_time_means_never(world: tuple) -> None:  # type: ignore[type-arg]
+    messages, _facts, ago, c = world
+    seqs = started(messages, c, ago)
+    for thread in build_threads(messages):
+        found, known = settled(thread, seqs, c)
+        if found.awaiting:
+            continue
+        after = fold(known, found.actions)
+        if found.due_at is None:
+            for later in (c.now + timedelta(days=30), c.now + timedelta(days=400)):
+                again = assess(thread, after, replace(c, now=later))
+                assert not any(isinstance(a, Due) for a in again.actions)
+            continue
+        moment = max(found.due_at, c.now)
+        then = assess(thread, after, replace(c, now=moment))
+        assert then.awaiting or End in [type(a) for a in then.actions]  # drafts, or gives up
+        if found.due_at > c.now:
+            early = assess(thread, after, replace(c, now=found.due_at - timedelta(seconds=1)))
+            assert not early.awaiting
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_an_inbound_message_after_the_last_outbound_is_never_due(world: tuple) -> None:  # type: ignore[type-arg]
+    messages, _facts, ago, c = world
+    threads = build_threads(messages)
+    for found in assessments(threads, started(messages, c, ago), c):
+        people = [m for m in found.thread.messages if m.kind in ("normal", "list")]
+        if people and people[-1].from_addr not in USER:
+            assert not found.awaiting
+            assert not any(isinstance(a, Due) for a in found.actions)
+        after_ours = found.thread.messages[-1]
+        if after_ours.kind == "bounce" and found.sequence is None:
+            assert not found.awaiting  # a message that bounced: nobody to nudge
