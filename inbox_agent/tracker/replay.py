@@ -101,17 +101,14 @@ def _rewound(
             if e.action != "skip":
                 last_touch = at
         elif e.action == "track" and anchor is not None:
-            thread, first = anchor
-            due = first_due(
-                [m for m in later_than(thread, first) if m.date and m.date <= e.at], last_touch, ctx
-            )[0]
+            answers = later_than(*anchor)
+            due = first_due([m for m in answers if m.date and m.date <= e.at], last_touch, ctx)[0]
         elif e.action == "pause" and message is not None:
             due = pause_until(ctx, touches, message[1])[0]
     named_later = {e.message_id for e in after} - {e.message_id for e in before}
-    thread = anchor[0] if anchor else None
     seen = {e.message_id for e in before if e.message_id}
-    if thread is not None:
-        seen |= {m.message_id for m in thread.messages if m.date and m.date <= before[-1].at}
+    if anchor is not None:  # what the sequence had seen by its last change before `now`
+        seen |= {m.message_id for m in anchor[0].messages if m.date and m.date <= before[-1].at}
     return replace(
         seq,
         state=state,
