@@ -249,6 +249,24 @@ def test_as_of_replays_sequences_from_the_audit_log() -> None:
     assert seq == stored and found.state == "replied" and not found.awaiting
 
 
+def test_an_exhausted_sequence_does_not_start_again_on_its_own_last_nudge() -> None:
+    nudge = mail(
+        "<n3@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=9), "<a@x>"
+    )
+    ended = Sequence(
+        1, "<a@x>", "exhausted", 3, T0 + timedelta(days=9), None, frozenset({"<a@x>", "<n3@x>"})
+    )
+    found = one([ASKED, nudge], [ended], T0 + timedelta(days=20), our_ids=frozenset({"<n3@x>"}))
+    assert found.actions == () and not found.awaiting and found.state == "exhausted"
+    assert found.reason.startswith("followed up already: it ended exhausted")
+    # the user asking again on the thread is a new question: that starts a new sequence
+    again = mail(
+        "<q@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=21), "<n3@x>"
+    )
+    fresh = one([ASKED, nudge, again], [ended], T0 + timedelta(days=22))
+    assert [type(a) for a in fresh.actions] == [Start] and fresh.sequence is None
+
+
 def test_soft_bounces_from_before_the_sequence_end_nothing_by_themselves() -> None:
     # two soft bounces, then the user wrote again (to a fixed address, say): that runs, and no
     # bounce it never had ends it (this planned an IndexError on every tick before)

@@ -2,8 +2,9 @@
 
 Pure. `judge` reads the mailbox alone: is the last word the user's, to a person, and quiet for
 the first gap. `start` adds what the daemon knows besides: the lookback (history is never
-nudged), sequences that already followed the message, `$NoFollowUp`, recipients who opted out,
-a bounce after the message, and auto-replies that push the first touch back.
+nudged), sequences that already followed the message (or sent it: an exhausted sequence's last
+nudge is not a new question), `$NoFollowUp`, recipients who opted out, a bounce after the
+message, and auto-replies that push the first touch back.
 """
 
 from __future__ import annotations
@@ -115,7 +116,11 @@ def start(thread: Thread, known: Iterable[Sequence], ctx: Context) -> Opening:
     verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, no_answer)
     if not verdict.candidate or last is None or last.date is None:
         return Opening((), verdict.reason, None)
-    earlier = next((s for s in known if s.anchor_message_id == last.message_id), None)
+    # a message an earlier sequence already followed (its anchor, or a touch it made: the last
+    # nudge of an exhausted one) is not followed up again; a new question of the user's is
+    earlier = next(
+        (s for s in known if last.message_id in {s.anchor_message_id, *s.seen_ids}), None
+    )
     if earlier is not None:
         why = f" ({earlier.reason})" if earlier.reason else ""
         return Opening((), f"followed up already: it ended {earlier.state}{why}", None)
