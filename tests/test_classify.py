@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.mail import headers
+from inbox_agent.mail import headers, subject
 from inbox_agent.mail.classify import read
+from inbox_agent.mail.compose import reply_subject
 from inbox_agent.tracker.threads import build_threads, normalize_subject
 
 SENT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # a Friday
@@ -114,6 +115,7 @@ def test_hard_and_soft_bounces_name_the_message_that_bounced() -> None:
         ("Re: Q3", "Thanks!", "a thank-you"),
         ("Accepted: Weekly sync", "", "a calendar response"),
         ("Fwd: the report", "See below.", "a forward with no question"),
+        ("RV: el informe", "Abajo.", "a forward with no question"),
         ("FYI: new policy", "Just so you know.", "an FYI"),
         ("Re: Q3", "Thanks! Can you also send the numbers?", ""),
     ],
@@ -132,6 +134,34 @@ def test_subject_normalisation() -> None:
     assert normalize_subject("Re[2]: Budget") == "budget"
     assert normalize_subject("回复: 预算") == "预算"
     assert normalize_subject("SV: Antw: WG: Budget  plan") == "budget plan"
+
+
+REPLY_WORDS = ["Re", "RE", "AW", "SV", "Vs", "Antw", "Antwort", "R", "Ref", "回复", "答复"]
+FORWARD_WORDS = ["Fwd", "FW", "WG", "TR", "RV", "转发"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(REPLY_WORDS + FORWARD_WORDS),
+            st.sampled_from(["", "[2]", "(3)"]),
+            st.sampled_from([":", "：", " :"]),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.text(st.characters(codec="utf-8", exclude_categories=["C"]), min_size=1, max_size=30),
+)
+def test_one_prefix_rule_for_threading_replies_and_forwards(
+    prefixes: list[tuple[str, str, str]], base: str
+) -> None:
+    assume(base.strip() and not subject.has_prefix(base))
+    chain = "".join(f"{word}{count}{colon} " for word, count, colon in prefixes)
+    assert subject.has_prefix(chain + base)
+    assert normalize_subject(chain + base) == normalize_subject(base)
+    assert reply_subject(chain + base) == f"Re: {base.strip()}"  # what the thread index strips
+    assert subject.is_forward(chain + base) == (prefixes[0][0] in FORWARD_WORDS)
 
 
 def h(
