@@ -82,12 +82,6 @@ class Cadence:
             return self.gaps[-1].after(at)
         return self.gap_before(touches_sent + 1).after(at)
 
-    def next_due(self, last_touch_at: datetime, touches_sent: int) -> datetime | None:
-        """When touch `touches_sent + 1` is due, or None when the sequence has run out."""
-        if touches_sent >= self.touches:
-            return None
-        return self.due_after(touches_sent, last_touch_at)
-
     def touch_kind(self, touch: int) -> str:
         """Which prompt a touch uses: a gentle bump first, then context, and a polite close last."""
         if touch >= self.touches:

@@ -1,4 +1,4 @@
-"""The one decision (`tracker.assess`): the disagreements it ended, and its promises as properties
+"""The one decision (`tracker.decision`): the disagreements it ended, and its promises as properties
 over random mailboxes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.assess import (
+from inbox_agent.tracker.decision import (
     Assessment,
     assess,
     assessments,

@@ -40,6 +40,8 @@ from inbox_agent.store import audit
 from inbox_agent.store.db import Store
 from inbox_agent.sync.idlewatch import REISSUE as IDLE_REISSUE
 from inbox_agent.sync.idlewatch import IdleWatch, backoff
+from inbox_agent.tracker.decision import Wakeup, next_wakeup
+from inbox_agent.tracker.sequence import Sequence
 from tests.infra.daemon import (
     AgentProcess,
     idle_latencies,
@@ -153,7 +155,7 @@ def test_idle_is_reissued_on_time_and_still_reports_new_mail(
         watcher.stop()
         watcher.join(10)
     assert not watcher.is_alive() and modes[-1] == "stopped"
-    assert decisions.seconds_of(config.load_settings().poll_interval) == 300
+    assert config.load_settings().poll_interval.span().total_seconds() == 300
     assert IDLE_REISSUE < 29 * 60
 
 
@@ -454,13 +456,12 @@ def test_reconnect_waits_grow_are_capped_and_jittered(failures: int, seed: int) 
 def test_due_work_names_what_is_due_and_sleep_is_told_by_the_two_clocks() -> None:
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
     seqs = [
-        {"id": 1, "next_due_at": (now - timedelta(minutes=1)).isoformat()},
-        {"id": 2, "next_due_at": (now + timedelta(days=1)).isoformat()},
+        Sequence(1, "<a@x>", "waiting", 0, now, now - timedelta(minutes=1), frozenset()),
+        Sequence(2, "<b@x>", "waiting", 0, now, now + timedelta(days=1), frozenset()),
     ]
-    out = [{"id": 7, "not_before": now.isoformat()}]
-    reason, keys = decisions.due_work(seqs, out, now)
-    assert reason == "1 nudges due, 1 sends due" and len(keys) == 2
-    assert decisions.due_work([], [], now) == ("", frozenset())
+    wake = next_wakeup(seqs, [(7, now)], now)
+    assert wake.reason == "1 nudges due, 1 sends due" and len(wake.due) == 2
+    assert next_wakeup([], [], now) == Wakeup(frozenset(), "", None)
     assert decisions.slept((now, 100.0), (now + timedelta(hours=8), 160.0)) > 7 * 3600
     assert decisions.slept((now, 100.0), (now + timedelta(seconds=60), 160.0)) == 0
 

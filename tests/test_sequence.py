@@ -13,7 +13,7 @@ from inbox_agent.config import AutonomyConfig
 from inbox_agent.gate.autonomy import decide
 from inbox_agent.mail.compose import build, recipients, reply_subject
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.assess import plan
+from inbox_agent.tracker.decision import plan
 from inbox_agent.tracker.sequence import Due, End, Pause, Sequence, Start
 from inbox_agent.tracker.threads import build_threads
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from dataclasses import replace
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from inbox_agent import clock, config, paths
 from inbox_agent.cli import render
 from inbox_agent.errors import UserError
+
+if TYPE_CHECKING:
+    from inbox_agent.tracker.decision import Assessment
 
 
 def _context(args: argparse.Namespace) -> tuple[config.Settings, config.Account]:
@@ -82,71 +84,52 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _thread_rows(engine: Any, as_of: datetime | None) -> list[dict[str, Any]]:
-    from inbox_agent.tracker.start import judge
+def thread_rows(
+    found: Iterable[Assessment], account: str, user: frozenset[str]
+) -> list[dict[str, Any]]:
+    """What `threads` shows of each assessment (its JSON form)."""
     from inbox_agent.tracker.threads import last_human
 
-    now = as_of or clock.now()
-    user = engine.user_addresses()
-    by_anchor: dict[str, dict[str, Any]] = {}
-    for seq in engine.sequences():
-        by_anchor[seq["anchor_message_id"]] = seq
-    facts = engine.facts()
     rows = []
-    for thread in engine.threads(as_of):
-        last_word = last_human(thread)
-        quiet = (
-            facts[last_word.message_id].no_answer_expected
-            if last_word and last_word.message_id in facts
-            else ""
-        )
-        verdict = judge(thread, user, now, engine.account.cadence.cadence, quiet)
-        seq = (
-            None
-            if as_of
-            else next((by_anchor[m] for m in reversed(thread.message_ids) if m in by_anchor), None)
-        )
+    for a in found:
+        thread, seq = a.thread, a.sequence
         last = last_human(thread) or thread.messages[-1]
-        lookback = engine.account.cadence.lookback
-        if verdict.awaiting and seq is None and last.date and lookback.after(last.date) < now:
-            # quiet, but history: the baseline never nudges about it, so it is not waiting on us
-            verdict = replace(
-                verdict,
-                awaiting=False,
-                reason=f"{verdict.reason}; history (older than lookback {lookback}), never nudged",
-            )
         rows.append(
             {
                 "thread_id": thread.key,
-                "account": engine.account.name,
+                "account": account,
                 "subject": thread.subject,
                 "message_ids": list(thread.message_ids),
                 "last_message_id": thread.messages[-1].message_id,
                 "last_from_user": last.from_addr in user,
-                "awaiting": verdict.awaiting,
-                "reason": verdict.reason,
-                "state": seq["state"] if seq else ("awaiting" if verdict.awaiting else "untracked"),
-                "sequence_id": seq["id"] if seq else None,
-                "touches_sent": seq["touches_sent"] if seq else 0,
-                "next_due_at": (
-                    seq["next_due_at"]
-                    if seq
-                    else (verdict.due_at.isoformat() if verdict.due_at else None)
-                ),
+                "awaiting": a.awaiting,
+                "reason": a.reason,
+                "state": a.state,
+                "sequence_id": seq.id if seq else None,
+                "touches_sent": seq.touches_sent if seq else 0,
+                "next_due_at": a.due_at.isoformat() if a.due_at else None,
+                "actions": [text for text in map(render.action, a.actions) if text],
                 "participants": list(thread.participants(user)),
             }
         )
     return rows
 
 
+def listed(rows: list[dict[str, Any]], awaiting: bool, everything: bool) -> list[dict[str, Any]]:
+    """The rows `threads` lists: `--awaiting` those awaiting a reply, `--all` every one, by
+    default those awaiting or followed."""
+    if awaiting:
+        return [r for r in rows if r["awaiting"]]
+    if everything:
+        return rows
+    return [r for r in rows if r["awaiting"] or r["sequence_id"] is not None]
+
+
 def cmd_threads(args: argparse.Namespace) -> int:
     engine = _engine(args)
     as_of = clock.parse_instant(args.as_of) if args.as_of else None
-    rows = _thread_rows(engine, as_of)
-    if args.awaiting:
-        rows = [r for r in rows if r["awaiting"]]
-    elif not args.all:
-        rows = [r for r in rows if r["awaiting"] or r["sequence_id"] is not None]
+    rows = thread_rows(engine.assessments(as_of), engine.account.name, engine.user_addresses())
+    rows = listed(rows, args.awaiting, args.all)
     if args.json:
         render.print_json(rows)
         return 0

@@ -11,9 +11,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from inbox_agent import paths
+from inbox_agent.tracker.sequence import Action, Due, End, Observe, Pause, Start, Touched
 
 if TYPE_CHECKING:  # the voice package is only needed when a profile is shown
     from inbox_agent.voice import Profile
@@ -21,6 +22,25 @@ if TYPE_CHECKING:  # the voice package is only needed when a profile is shown
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def action(planned: Action) -> str:
+    """A planned action in a few words ("" for one that changes nothing a person would see)."""
+    match planned:
+        case Start():
+            return "start following"
+        case Due():
+            return f"draft touch {planned.touch}"
+        case End():
+            return f"end ({planned.state})"
+        case Pause():
+            return f"pause until {planned.until:%Y-%m-%d %H:%M}"
+        case Touched():
+            return "count your message as a touch"
+        case Observe():
+            return ""
+        case _:
+            assert_never(planned)
 
 
 def threads(rows: Sequence[dict[str, Any]]) -> None:
@@ -31,7 +51,7 @@ def threads(rows: Sequence[dict[str, Any]]) -> None:
         print(
             f"{seq:>5} {r['state']:<18} {r['subject'][:50]:<50} {', '.join(r['participants'][:2])}"
         )
-        print(f"      {r['reason']}")
+        print(f"      {r['reason']}" + (f" → {'; '.join(r['actions'])}" if r["actions"] else ""))
 
 
 def status(info: dict[str, Any], any_account: bool) -> None:

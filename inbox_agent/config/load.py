@@ -244,11 +244,11 @@ def load_settings(path: Path | None = None) -> Settings:
     timeout = llm.gap("timeout", Gap(30, "s"))
     if timeout.unit not in ("s", "m"):
         raise llm.fail("timeout", f"{timeout} is too long", 'use seconds or minutes, e.g. "30s"')
-    seconds = timeout.amount * (60 if timeout.unit == "m" else 1)
+    seconds = timeout.span().total_seconds()
     llm_config = LlmConfig(
         llm.text("base_url", ""),
         llm.text("model", ""),
-        float(seconds),
+        seconds,
         llm.integer("max_prompt_tokens", 3000, 500, 200_000),
     )
     daemon = root.table("daemon")

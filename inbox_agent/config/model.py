@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -70,16 +70,11 @@ class SendingConfig:
             end=self.window[1],
             zone=zone,
             is_holiday=holiday_checker(self.holidays),
-            undo=_span(self.undo),
-            spacing=_span(self.spacing),
+            undo=self.undo.span(),
+            spacing=self.spacing.span(),
             per_hour=self.max_per_hour,
             per_day=self.max_per_day,
         )
-
-
-def _span(gap: Gap) -> timedelta:
-    start = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday: business days count as days here
-    return gap.after(start) - start
 
 
 def holiday_checker(code: str) -> Callable[[date], bool]:

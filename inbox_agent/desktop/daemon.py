@@ -33,7 +33,7 @@ from inbox_agent import clock, config, paths
 from inbox_agent.config import secrets
 from inbox_agent.desktop import notify, status
 from inbox_agent.desktop.actions import UserActions
-from inbox_agent.desktop.decisions import due_work, news, seconds_of, slept
+from inbox_agent.desktop.decisions import news, slept
 from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
 from inbox_agent.desktop.status import Snapshot
 from inbox_agent.errors import SafetyStop, UserError
@@ -105,7 +105,7 @@ class Daemon:
         from inbox_agent.sync.idlewatch import IdleWatch
 
         now = datetime.now(UTC)
-        poll = seconds_of(self.settings.poll_interval)
+        poll = self.settings.poll_interval.span().total_seconds()
         for name in self.accounts:
             for kind, every, first in (
                 ("poll", poll, now),
@@ -260,15 +260,11 @@ class Daemon:
         self._heartbeat()
         if status.paused() or self.health.blocked(name):
             return
-        reason, keys = due_work(
-            self.store.sequences(name, ("waiting",)),
-            self.store.outbox(name, ("pending",)),
-            clock.now(),
-        )
-        fresh = keys - self._tried.get(name, frozenset())
-        self._tried[name] = keys
+        wake = self.engines[name].next_wakeup()
+        fresh = wake.due - self._tried.get(name, frozenset())
+        self._tried[name] = wake.due
         if fresh:
-            log.info("%s: %s", name, reason)
+            log.info("%s: %s", name, wake.reason)
             self.cycle(name)
 
     def refresh_voice(self, name: str) -> None:

@@ -1,41 +1,15 @@
-"""The daemon's pure decisions: how long a gap is in seconds, what is due now, which waiting drafts
-are news to the user, and whether the machine slept. Records and clock readings in, answers out;
-`daemon.py` acts on them.
+"""The daemon's pure decisions: which waiting drafts are news to the user, and whether the machine
+slept. Records and clock readings in, answers out; `daemon.py` acts on them. What is due, and
+when, is the tracker's (`tracker.decision.next_wakeup`, asked through `Engine.next_wakeup`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from inbox_agent.cadence import Gap
 from inbox_agent.desktop.status import Snapshot
 
 WAKE_GAP = 120.0  # seconds the wall clock ran ahead of the monotonic one: we were asleep
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "bd": 86400}
-
-
-def seconds_of(gap: Gap) -> float:
-    return float(gap.amount * _UNIT_SECONDS[gap.unit])
-
-
-def due_work(
-    sequences: list[dict[str, Any]], outbox: list[dict[str, Any]], now: datetime
-) -> tuple[str, frozenset[str]]:
-    """What is due now, as a reason and a set of keys; a key already acted on is not new work
-    (a sequence the planner will not draft must not cost a cycle every minute)."""
-    seqs = {
-        f"seq:{s['id']}:{s['next_due_at']}"
-        for s in sequences
-        if s["next_due_at"] and datetime.fromisoformat(s["next_due_at"]) <= now
-    }
-    sends = {
-        f"out:{o['id']}:{o['not_before']}"
-        for o in outbox
-        if datetime.fromisoformat(o["not_before"]) <= now
-    }
-    parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(sends)} sends due"] * bool(sends)
-    return ", ".join(parts), frozenset(seqs | sends)
 
 
 def news(snap: Snapshot, known: set[int] | None) -> list[tuple[str, str]]:

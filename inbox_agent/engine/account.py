@@ -15,7 +15,7 @@ from imapclient import IMAPClient
 
 from inbox_agent.config import Account, Settings
 from inbox_agent.drafter import Drafter
-from inbox_agent.engine import commands, cycle, drafts, nudge
+from inbox_agent.engine import commands, cycle, drafts, nudge, planning
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
@@ -24,6 +24,7 @@ from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.store import Store
 from inbox_agent.sync import imap
+from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.threads import Thread, ThreadIndex
 
 
@@ -80,6 +81,14 @@ class Engine:
 
     def threads(self, as_of: datetime | None = None) -> list[Thread]:
         return self.ctx.view.threads(as_of)
+
+    def assessments(self, as_of: datetime | None = None) -> list[Assessment]:
+        """Every thread decided now, or as it stood at `as_of`."""
+        return planning.assessments(self.ctx, as_of)
+
+    def next_wakeup(self) -> Wakeup:
+        """What is due now, and when the next thing falls due."""
+        return planning.wakeup(self.ctx)
 
     def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         return self.ctx.sequences(states)

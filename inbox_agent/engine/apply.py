@@ -1,6 +1,6 @@
 """Carrying out one planned action: each state change in one transaction with its audit row.
 
-The planner (`tracker.sequence.plan`) decides; this module only writes what it decided, and, for an
+The decision (`tracker.decision`) decides; this module only writes what it decided, and, for an
 ending or a touch by hand, first removes the sequence's pending drafts from Drafts.
 """
 

@@ -1,8 +1,9 @@
-"""Reading the bodies that classification needs, and not more.
+"""Reading the bodies that the decision needs, and not more.
 
-Headers decide most things; a body is read only for inbound mail on followed threads, for bounces,
-and for the user's own last message on a thread that may start a sequence (with the auto-replies
-after it, whose return date decides when it starts). Each body is read once: its facts are kept.
+Which ones is `tracker.decision.bodies_needed`: inbound mail on followed threads, bounces, and the
+user's own last message on a thread that may start a sequence (with the auto-replies after it,
+whose return date decides when it starts). This module fetches them and keeps their facts, so
+each body is read once.
 """
 
 from __future__ import annotations
@@ -11,44 +12,24 @@ from imapclient import IMAPClient
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
+from inbox_agent.engine.planning import facts, sequences
 from inbox_agent.mail import classify
 from inbox_agent.mail.headers import Header
 from inbox_agent.sync import imap
+from inbox_agent.tracker.decision import bodies_needed
 from inbox_agent.tracker.sequence import ACTIVE
-from inbox_agent.tracker.threads import last_human
 
 
 def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
-    """Classify the newest `limit` bodies that are wanted and not yet known; how many were read."""
+    """Classify the newest `limit` bodies that the decision wants and has not read; how many
+    were read."""
     store, name, view = ctx.store, ctx.name, ctx.view
-    known = store.facts(name)
-    user, now = view.user_addresses(), clock.now()
-    lookback = ctx.account.cadence.lookback
-    followed = {
-        mid for s in ctx.sequences(ACTIVE) for mid in (s["anchor_message_id"], *s["seen_ids"])
-    }
-    wanted: dict[str, tuple[Header, bool]] = {}
-    for thread in view.index().threads():
-        recent = [m for m in thread.messages if m.date is None or lookback.after(m.date) >= now]
-        if any(mid in followed for mid in thread.message_ids):
-            for m in recent:
-                if m.from_addr not in user and m.message_id not in known:
-                    wanted[m.message_id] = (m, False)
-            continue
-        for m in recent:
-            if m.kind == "bounce" and m.message_id not in known:
-                wanted[m.message_id] = (m, False)
-        last = last_human(thread)
-        if last is None or last not in recent or last.from_addr not in user:
-            continue
-        if last.message_id not in known:
-            wanted[last.message_id] = (last, True)
-        for m in thread.messages[thread.messages.index(last) + 1 :]:
-            if m.kind == "auto_reply" and m.message_id not in known:
-                wanted[m.message_id] = (m, False)  # its return date decides when to start
-    if not wanted:
+    now = clock.now()
+    decided = facts(ctx)
+    threads = view.index().threads()
+    newest = bodies_needed(threads, sequences(ctx.sequences(ACTIVE)), decided, limit)
+    if not newest:
         return 0
-    newest = sorted(wanted.values(), key=lambda item: item[0].date or now, reverse=True)[:limit]
     places = store.locate(name, [h.message_id for h, _ in newest])
     by_folder: dict[str, dict[int, tuple[Header, bool]]] = {}
     for h, from_user in newest:

@@ -32,9 +32,8 @@ from inbox_agent.engine import drafts
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
-from inbox_agent.engine.planning import plan_for
+from inbox_agent.engine.planning import assessment_of
 from inbox_agent.engine.report import TickReport
-from inbox_agent.engine.schedule import next_due
 from inbox_agent.errors import SafetyStop
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
@@ -134,7 +133,8 @@ class Outbox:
         seq = ctx.sequence_row(sequence_id)
         if seq["state"] not in ACTIVE:
             return f"the thread is {seq['state']}"
-        for action in plan_for(ctx, ctx.view.threads(), [seq]):
+        found = assessment_of(ctx, seq)
+        for action in found.actions if found else ():
             if isinstance(action, End | Pause | Touched):
                 apply(ctx, client, action, TickReport())
                 return (
@@ -289,7 +289,7 @@ class Outbox:
         note: str = "",
     ) -> None:
         touches = seq["touches_sent"] + 1
-        due = next_due(self.ctx, at, touches)
+        due = self.account.cadence.cadence.due_after(touches, at)
         stamp = clock.now().isoformat()
         with self.store.tx():
             self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
@@ -354,7 +354,7 @@ class Outbox:
         seq = self.ctx.sequence_row(draft["sequence_id"])
         now = clock.now()
         touches = seq["touches_sent"] + 1
-        due = next_due(self.ctx, now, touches)
+        due = self.account.cadence.cadence.due_after(touches, now)
         with self.store.tx():
             self.store.update_draft(draft["id"], {"state": state, "updated_at": now.isoformat()})
             if seq["state"] in ACTIVE:

@@ -1,27 +1,97 @@
-"""The pure planner fed from the store: what should happen to this account's threads now."""
+"""The one decision (`tracker.decision`) fed from the store: this account's assessments now or as of
+an earlier moment, the actions of a cycle, one sequence's thread for the pre-send re-check, and
+when the daemon has work.
+
+Only the facts are gathered here; every rule is in `tracker`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
-from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action, Sequence, plan
+from inbox_agent.tracker import decision
+from inbox_agent.tracker.decision import Assessment, Wakeup
+from inbox_agent.tracker.replay import Event, as_of
+from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action, Sequence
+from inbox_agent.tracker.sequence import Context as Facts
 from inbox_agent.tracker.threads import Thread
 
 
-def plan_for(ctx: Context, threads: list[Thread], sequences: list[dict[str, Any]]) -> list[Action]:
-    cadence = ctx.account.cadence
-    store, name = ctx.store, ctx.name
-    return plan(
-        threads,
-        [Sequence.from_row(r) for r in sequences],
+def facts(ctx: Context, now: datetime | None = None) -> Facts:
+    """Everything besides threads and sequences that the decision reads, as it stood at `now`
+    (the clock when None)."""
+    store, name, cadence = ctx.store, ctx.name, ctx.account.cadence
+    until = now.isoformat() if now is not None else None
+    return Facts(
         user=ctx.view.user_addresses(),
-        now=clock.now(),
+        now=now or clock.now(),
         cadence=cadence.cadence,
         lookback=cadence.lookback,
         our_ids=frozenset(store.our_message_ids(name)),
         facts=ctx.view.facts(),
-        opted_out=frozenset(store.opt_outs(name)),
+        opted_out=frozenset(store.opt_outs(name, until)),
+        # flags have no history: a message tagged since is taken as tagged then
         dismissed=frozenset(store.message_ids_flagged(name, DISMISS_KEYWORD)),
+    )
+
+
+def sequences(rows: Iterable[Mapping[str, Any]]) -> list[Sequence]:
+    return [Sequence.from_row(r) for r in rows]
+
+
+def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
+    """Every thread of the account decided now, or (`when`) as it stood then: the mail dated up
+    to `when`, and the sequences rewound through the audit log to that moment."""
+    if when is None:
+        return decision.assessments(ctx.view.threads(), sequences(ctx.sequences()), facts(ctx))
+    then = facts(ctx, when)
+    threads = ctx.view.threads(when)
+    history = [
+        Event(
+            datetime.fromisoformat(r["at"]),
+            r["action"],
+            r["sequence_id"],
+            r["message_id"],
+            r["state_before"],
+            r["state_after"],
+            r["reason"],
+        )
+        for r in ctx.store.audit_rows(ctx.name)
+        if r["sequence_id"] is not None
+    ]
+    return decision.assessments(
+        threads, as_of(sequences(ctx.sequences()), history, threads, then), then
+    )
+
+
+def plan_for(ctx: Context, threads: list[Thread], rows: list[dict[str, Any]]) -> list[Action]:
+    """What a cycle carries out: the actions of every thread's assessment."""
+    return [
+        a for x in decision.assessments(threads, sequences(rows), facts(ctx)) for a in x.actions
+    ]
+
+
+def assessment_of(ctx: Context, row: Mapping[str, Any]) -> Assessment | None:
+    """The assessment of the thread one running sequence follows, from the mail as synced now
+    (the pre-send re-check); None when its message is no longer in the mailbox."""
+    seq = Sequence.from_row(row)
+    index = ctx.view.index()
+    found = (index.thread_of(mid) for mid in (seq.anchor_message_id, *sorted(seq.seen_ids)))
+    thread = next((t for t in found if t is not None), None)
+    return decision.assess(thread, [seq], facts(ctx)) if thread else None
+
+
+def wakeup(ctx: Context, now: datetime | None = None) -> Wakeup:
+    """What the daemon has due now, and when the next thing falls due."""
+    return decision.next_wakeup(
+        sequences(ctx.sequences(("waiting",))),
+        [
+            (r["id"], datetime.fromisoformat(r["not_before"]))
+            for r in ctx.store.outbox(ctx.name, ("pending",))
+        ],
+        now or clock.now(),
     )

@@ -1,4 +1,4 @@
-"""When an Autopilot nudge may leave, and when its touch's successor is due."""
+"""When an Autopilot nudge may leave."""
 
 from __future__ import annotations
 
@@ -24,9 +24,3 @@ def send_time(
     zone = window.recipient_zone(m.date for m in thread if m.from_addr == recipient and m.date)
     sent = ctx.store.sent_times(ctx.name, (now - timedelta(days=1)).isoformat())
     return window.schedule(earliest, sent, pol, zone)
-
-
-def next_due(ctx: Context, at: datetime, touches_sent: int) -> datetime:
-    """When the touch after `touches_sent` is due, counted from `at`."""
-    cadence = ctx.account.cadence
-    return cadence.cadence.next_due(at, touches_sent) or cadence.gaps[-1].after(at)

@@ -301,11 +301,13 @@ class Store:
             (account, message_id, json.dumps(facts), read_at),
         )
 
-    def opt_outs(self, account: str) -> set[str]:
-        return {
-            r[0]
-            for r in self.conn.execute("SELECT address FROM opt_outs WHERE account = ?", (account,))
-        }
+    def opt_outs(self, account: str, until: str | None = None) -> set[str]:
+        """Who asked never to be followed up again (by `until`, an ISO time, when given)."""
+        sql, params = "SELECT address FROM opt_outs WHERE account = ?", [account]
+        if until is not None:
+            sql += " AND at <= ?"
+            params.append(until)
+        return {r[0] for r in self.conn.execute(sql, params)}
 
     def add_opt_out(self, account: str, address: str, message_id: str, at: str) -> None:
         self.conn.execute(

@@ -1,4 +1,4 @@
-from inbox_agent.tracker.assess import (
+from inbox_agent.tracker.decision import (
     Assessment,
     Wakeup,
     assess,

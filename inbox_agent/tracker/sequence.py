@@ -4,7 +4,7 @@ the rules for a sequence that is running.
 Pure. States: waiting → drafted | awaiting_approval | scheduled → (sent) waiting … and the
 endings exhausted, replied, bounced, opted_out, dismissed. An auto-reply pauses; it never ends.
 Whether a thread with no running sequence starts one is `start.py`; one thread's whole
-assessment, and `plan()` over a mailbox, are `assess.py`.
+assessment, and `plan()` over a mailbox, are `decision.py`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import MAX_PAUSE, BodyFacts
 from inbox_agent.mail.headers import Header
 from inbox_agent.tracker.threads import Thread
-
-if TYPE_CHECKING:  # TODO(phase 2): engine/ imports `plan` from here; it lives in `assess.py`
-    from inbox_agent.tracker.assess import plan as plan
 
 DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
 ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
@@ -234,11 +231,3 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
         else:
             actions.append(Due(seq.anchor_message_id, seq.touches_sent + 1, thread))
     return actions
-
-
-def __getattr__(name: str) -> Any:
-    if name == "plan":
-        from inbox_agent.tracker.assess import plan
-
-        return plan
-    raise AttributeError(name)

@@ -48,7 +48,8 @@ class Assessment:
     state: str  # the sequence's state; "awaiting" or "untracked" when there is none
     awaiting: bool  # a nudge is due now, or one is drafted and waits (for the user, or its time)
     reason: str  # one line a person can check
-    due_at: datetime | None  # when the daemon acts next (a touch, or giving up); None: never
+    due_at: datetime | None  # when the next step falls (or fell) due: a touch, or giving up
+    #                          (None: never, unless new mail changes it)
     actions: tuple[Action, ...]  # what to do now
 
 
@@ -74,12 +75,12 @@ def _running(seq: Sequence, actions: list[Action], ctx: Context) -> _Outlook:
                 action.next_due_at,
             )
     touch, touches = seq.touches_sent + 1, ctx.cadence.touches
+    due = seq.next_due_at
     if any(isinstance(a, Due) and a.anchor_message_id == seq.anchor_message_id for a in actions):
         since = f"{seq.last_touch_at:%Y-%m-%d %H:%M}"
-        return _Outlook(True, f"touch {touch} of {touches} is due: no answer since {since}", None)
+        return _Outlook(True, f"touch {touch} of {touches} is due: no answer since {since}", due)
     if seq.state in _WAITING_FOR:
-        return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}", None)
-    due = seq.next_due_at
+        return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}", due)
     if due is None:
         return _Outlook(False, seq.reason or "nothing is scheduled", None)
     if seq.touches_sent >= touches:
