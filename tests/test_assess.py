@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.cli.commands import listed, thread_rows
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
 from inbox_agent.tracker.decision import (
@@ -293,8 +294,11 @@ def test_soft_bounces_from_before_the_sequence_end_nothing_by_themselves() -> No
 PEOPLE = ["alice@example.test", "bob@example.test", "carol@example.test", "no-reply@shop.test"]
 
 
+World = tuple[list[Header], dict[str, BodyFacts], timedelta, Context]
+
+
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[list[Header], dict[str, BodyFacts], timedelta, Context]:
+def worlds(draw: st.DrawFn) -> World:
     """A random mailbox over three weeks, random body facts, when to look at it (`Context.now`)
     and how long before that the daemon last planned (mail may have arrived since)."""
     count = draw(st.integers(1, 10))
@@ -414,14 +418,16 @@ def drafted_threads(threads: list[Thread], seqs: list[Sequence], c: Context) -> 
 
 @settings(max_examples=300, deadline=None)
 @given(worlds(), st.booleans())
-def test_awaiting_lists_exactly_what_plan_drafts(world: tuple, draft_some: bool) -> None:  # type: ignore[type-arg]
+def test_threads_awaiting_lists_exactly_what_plan_drafts(world: World, draft_some: bool) -> None:
     messages, _facts, ago, c = world
     threads = build_threads(messages)
     seqs = started(messages, c, ago)
     if draft_some and seqs:
         seqs[0] = replace(seqs[0], state="awaiting_approval")
-    listed = {a.thread.key for a in assessments(threads, seqs, c) if a.awaiting}
-    assert listed == drafted_threads(threads, seqs, c)
+    # what `inbox-agent threads --awaiting` prints, by the functions it prints with
+    rows = thread_rows(assessments(threads, seqs, c), "main", USER)
+    shown = listed(rows, awaiting=True, everything=False)
+    assert {r["thread_id"] for r in shown} == drafted_threads(threads, seqs, c)
 
 
 def settled(thread: Thread, seqs: list[Sequence], c: Context) -> tuple[Assessment, list[Sequence]]:
@@ -440,7 +446,7 @@ def settled(thread: Thread, seqs: list[Sequence], c: Context) -> tuple[Assessmen
 
 @settings(max_examples=300, deadline=None)
 @given(worlds())
-def test_a_due_time_shown_is_when_plan_drafts_and_no_due_time_means_never(world: tuple) -> None:  # type: ignore[type-arg]
+def test_a_due_time_shown_is_when_plan_drafts_and_no_due_time_means_never(world: World) -> None:
     messages, _facts, ago, c = world
     seqs = started(messages, c, ago)
     for thread in build_threads(messages):
@@ -463,7 +469,7 @@ def test_a_due_time_shown_is_when_plan_drafts_and_no_due_time_means_never(world:
 
 @settings(max_examples=300, deadline=None)
 @given(worlds())
-def test_an_inbound_message_after_the_last_outbound_is_never_due(world: tuple) -> None:  # type: ignore[type-arg]
+def test_an_inbound_message_after_the_last_outbound_is_never_due(world: World) -> None:
     messages, _facts, ago, c = world
     threads = build_threads(messages)
     for found in assessments(threads, started(messages, c, ago), c):

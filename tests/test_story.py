@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,59 @@ def test_threads_json_contract_and_exit_codes(
     broken.write_text(broken.read_text().replace('default = "copilot"', 'default = "sometimes"'))
     code, _, err = run(capsys, "threads")
     assert code == 2 and str(broken) in err and "autonomy.default" in err and "copilot" in err
+
+
+def test_threads_shows_what_the_daemon_decides(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`threads` and the daemon give one answer: a thread whose message bounced is not awaiting,
+    a paused thread shows its pause date, and `--as-of` keeps the sequences of that moment."""
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    carol = mail_world.new_user("carol")  # her server will say she is gone
+    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
+    now = datetime.now(UTC)
+    future = add_business_days(now, 5).isoformat()
+    bounced = mail_world.send(
+        alice, [carol.address], "Offsite", "Which venue?", date=now - timedelta(minutes=2)
+    )
+    dsn = (
+        f"From: Mail Delivery System <MAILER-DAEMON@{alice.address.split('@')[1]}>\r\n"
+        f"To: {alice.address}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Date: {format_datetime(now - timedelta(seconds=90))}\r\n"
+        f"Message-ID: <dsn-{bounced[1:-1]}>\r\nIn-Reply-To: {bounced}\r\nReferences: {bounced}\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        "Final-Recipient: rfc822; gone@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
+    )
+    with mail_world.imap_client(alice) as client:
+        client.append("INBOX", dsn.encode())
+    paused = mail_world.send(
+        alice, [bob.address], "Contract", "Please sign.", date=now - timedelta(minutes=1)
+    )
+    back = now + timedelta(days=12)
+    mail_world.reply(
+        bob,
+        to_message_id=paused,
+        body=f"I am out of the office until {back:%A, %B %d, %Y}.",
+        subject="Automatic reply: Contract",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    assert run(capsys, "run", "--once")[0] == 0  # reads the out-of-office, follows "Contract"
+
+    def rows(*argv: str) -> dict[str, dict[str, Any]]:
+        found = json.loads(run(capsys, "threads", "--json", *argv)[1])
+        return {r["message_ids"][0]: r for r in found}
+
+    shown = rows("--all", "--as-of", future)
+    assert rows("--awaiting", "--as-of", future) == {}  # neither is nudged by then
+    assert not shown[bounced]["awaiting"] and "bounced" in shown[bounced]["reason"]
+    assert shown[bounced]["next_due_at"] is None
+    row = shown[paused]
+    assert row["sequence_id"] is not None and row["state"] == "waiting" and not row["awaiting"]
+    assert datetime.fromisoformat(row["next_due_at"]).date() == back.date()
+    assert "until they are back" in row["reason"]
+    assert rows("--all")[paused]["next_due_at"] == row["next_due_at"]
+    before = rows("--all", "--as-of", (now - timedelta(seconds=30)).isoformat())
+    assert before[paused]["sequence_id"] is None  # the daemon followed it only later

@@ -302,6 +302,7 @@ class Outbox:
                     "last_touch_at": at.isoformat(),
                     "next_due_at": due.isoformat(),
                     "seen_ids": sorted({*seq["seen_ids"], draft["message_id"]}),
+                    "reason": f"touch {touches} sent",
                     "updated_at": stamp,
                 },
             )
@@ -364,6 +365,7 @@ class Outbox:
                         "state": "waiting",
                         "touches_sent": touches,
                         "next_due_at": due.isoformat(),
+                        "reason": reason,
                         "updated_at": now.isoformat(),
                     },
                 )

@@ -83,9 +83,10 @@ def _running(seq: Sequence, actions: list[Action], ctx: Context) -> _Outlook:
         return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}", due)
     if due is None:
         return _Outlook(False, seq.reason or "nothing is scheduled", None)
+    why = f"{seq.reason}; " if seq.reason else ""  # what last happened: a pause, a touch …
     if seq.touches_sent >= touches:
-        return _Outlook(False, f"every touch is sent; given up at {due:%Y-%m-%d %H:%M}", due)
-    return _Outlook(False, f"touch {touch} of {touches} is due {due:%Y-%m-%d %H:%M}", due)
+        return _Outlook(False, f"{why}every touch is sent; given up at {due:%Y-%m-%d %H:%M}", due)
+    return _Outlook(False, f"{why}touch {touch} of {touches} is due {due:%Y-%m-%d %H:%M}", due)
 
 
 def assess(thread: Thread, sequences: Iterable[Sequence], ctx: Context) -> Assessment:
