@@ -239,5 +239,7 @@ def test_threads_shows_what_the_daemon_decides(
     assert datetime.fromisoformat(row["next_due_at"]).date() == back.date()
     assert "until they are back" in row["reason"]
     assert rows("--all")[paused]["next_due_at"] == row["next_due_at"]
+    [account] = json.loads(run(capsys, "status", "--json")[1])["accounts"]
+    assert account["next_nudge_at"] == row["next_due_at"]  # `status` shows the same decision
     before = rows("--all", "--as-of", (now - timedelta(seconds=30)).isoformat())
     assert before[paused]["sequence_id"] is None  # the daemon followed it only later

@@ -14,18 +14,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from inbox_agent import clock
 from inbox_agent.desktop import status
 from inbox_agent.desktop.icon import draw_icon
-from inbox_agent.desktop.menu import MenuActions, menu_model, title_of
+from inbox_agent.desktop.menu import MenuActions, menu_model, title_of, when
 from inbox_agent.desktop.notify import Problem
 from inbox_agent.desktop.status import AccountView, Nudge, Snapshot
 from inbox_agent.desktop.tray import display_problem
+from inbox_agent.store import Store
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.desktop import Desktop, missing_tools
 from tests.infra.mail import MailWorld, wait_for
@@ -109,6 +112,49 @@ def test_a_nudge_reads_as_subject_recipient_and_touch_and_its_rows_do_what_they_
         )
     }
     assert "Resume" in paused and "Pause all" not in paused
+
+
+def test_the_menu_shows_when_the_next_nudge_falls_due(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.db")
+    account = AccountView("main", "alice@example.com", "copilot", "", "idle")
+    now = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    seen = {
+        r.text
+        for r in menu_model(
+            _snapshot(), MenuActions(Recorder(), Recorder().draft, Recorder().path), now
+        )
+    }
+    assert not any(t.startswith("Next nudge due") for t in seen)
+    due = now + timedelta(hours=2)
+    store.add_sequence(
+        {
+            "account": "main",
+            "anchor_message_id": "<a@x>",
+            "thread_key": "<a@x>",
+            "subject": "Q3",
+            "state": "waiting",
+            "touches_sent": 0,
+            "last_touch_at": now.isoformat(),
+            "next_due_at": due.isoformat(),
+            "seen_ids": ["<a@x>"],
+            "participants": ["bob@x.test"],
+            "reason": "",
+            "created_at": now.isoformat(),
+            "updated_at": now.isoformat(),
+        }
+    )
+    clock.set_now(now)
+    try:
+        shown = status.next_nudge(store, "main")
+    finally:
+        clock.set_now(None)
+    assert shown == due.isoformat()
+    snap = _snapshot(accounts=(replace(account, next_nudge=shown),))
+    rows = {
+        r.text
+        for r in menu_model(snap, MenuActions(Recorder(), Recorder().draft, Recorder().path), now)
+    }
+    assert f"Next nudge due (main): {when(shown, now)}" in rows
 
 
 def test_state_and_tooltip_follow_what_needs_the_user() -> None:

@@ -73,6 +73,8 @@ def status(info: dict[str, Any], any_account: bool) -> None:
         print(f"{a['name']} ({a['email']}, {a['autonomy']} by default): {watch}")
         print(f"  last successful sync: {str(a['last_sync'] or 'never')[:19]}")
         print(f"  pending approvals: {a['pending_approvals']} (inbox-agent queue)")
+        if a["next_nudge_at"]:
+            print(f"  next nudge due: {a['next_nudge_at'][:16]} (inbox-agent threads)")
         sends = a["scheduled_sends"]
         print(
             f"  scheduled sends: {len(sends)}"

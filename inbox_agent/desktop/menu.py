@@ -168,6 +168,8 @@ def menu_model(snap: Snapshot, act: MenuActions, now: datetime) -> tuple[Entry, 
         )
     for a in snap.accounts:
         rows.append(label(f"Last sync ({a.name}): {when(a.last_sync, now)}"))
+        if a.next_nudge:
+            rows.append(label(f"Next nudge due ({a.name}): {when(a.next_nudge, now)}"))
     rows.append(Entry("Open audit log", partial(d.export_audit, act.open_path)))
     rows.append(Entry("Open config folder", partial(act.open_path, paths.config_dir())))
     rows.append(SEPARATOR)

@@ -178,6 +178,7 @@ class AccountView:
     last_sync: str  # ISO time of the last successful sync, "" when never
     watch: str  # "idle", "polling", "connecting", "held" (a refused login) or "stopped"
     problems: tuple[Problem, ...] = ()
+    next_nudge: str = ""  # ISO time the next sequence's step falls due, "" when none waits
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ def gather(
             last_sync=store.last_sync(a.name) or "",
             watch=watch.get(a.name, "stopped"),
             problems=tuple(problems.get(a.name, ())),
+            next_nudge=next_nudge(store, a.name),
         )
         for a, level in accounts.values()
     )
@@ -273,6 +275,15 @@ def gather(
         scheduled=tuple(n for a in listed for n in nudges(store, a, ("scheduled",), names)),
         taken_at=clock.now().isoformat(),
     )
+
+
+def next_nudge(store: Store, account: str) -> str:
+    """When the account's next nudge (or giving up on a thread) falls due, as the decision
+    has it; "" when no followed thread waits for a step."""
+    from inbox_agent.engine.planning import wakeup  # the engine is only needed when asked
+
+    at = wakeup(store, account).nudge_at
+    return at.isoformat() if at else ""
 
 
 def default_level(store: Store, account: Account) -> str:
@@ -319,6 +330,7 @@ def report(store: Store, accounts: list[Account]) -> dict[str, Any]:
                 "last_sync": store.last_sync(a.name),
                 "watch": known.get("watch", "stopped"),
                 "pending_approvals": len(store.drafts(a.name, ("queued",))),
+                "next_nudge_at": next_nudge(store, a.name) or None,
                 "scheduled_sends": [
                     {"draft_id": n.draft_id, "send_at": n.send_at, "label": n.label}
                     for n in nudges(store, a, ("scheduled",))

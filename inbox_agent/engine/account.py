@@ -88,7 +88,7 @@ class Engine:
 
     def next_wakeup(self) -> Wakeup:
         """What is due now, and when the next thing falls due."""
-        return planning.wakeup(self.ctx)
+        return planning.wakeup(self.store, self.account.name)
 
     def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         return self.ctx.sequences(states)

@@ -13,6 +13,7 @@ from typing import Any
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
+from inbox_agent.store import Store
 from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.replay import Event, as_of
@@ -85,13 +86,14 @@ def assessment_of(ctx: Context, row: Mapping[str, Any]) -> Assessment | None:
     return decision.assess(thread, [seq], facts(ctx)) if thread else None
 
 
-def wakeup(ctx: Context, now: datetime | None = None) -> Wakeup:
-    """What the daemon has due now, and when the next thing falls due."""
+def wakeup(store: Store, account: str, now: datetime | None = None) -> Wakeup:
+    """What the daemon has due now for `account`, and when the next things fall due (read from
+    the store alone: the daemon asks every minute, `status` and the tray show it)."""
     return decision.next_wakeup(
-        sequences(ctx.sequences(("waiting",))),
+        sequences(store.sequences(account, ("waiting",))),
         [
             (r["id"], datetime.fromisoformat(r["not_before"]))
-            for r in ctx.store.outbox(ctx.name, ("pending",))
+            for r in store.outbox(account, ("pending",))
         ],
         now or clock.now(),
     )

@@ -204,29 +204,43 @@ def bodies_needed(
 class Wakeup:
     """What the daemon has to do: the keys of what is due now (a key it already acted on is not
     new work: a sequence the planner will not draft must not cost a cycle every minute), a
-    sentence, and the next moment something falls due (None: nothing is scheduled)."""
+    sentence, and the next moments a sequence's step and a send fall due (None: none is
+    scheduled)."""
 
     due: frozenset[str]
     reason: str
-    at: datetime | None
+    nudge_at: datetime | None = None
+    send_at: datetime | None = None
+
+    @property
+    def at(self) -> datetime | None:
+        """The next moment anything falls due."""
+        return min((t for t in (self.nudge_at, self.send_at) if t), default=None)
 
 
 def next_wakeup(
     sequences: Iterable[Sequence], sends: Iterable[tuple[int, datetime]], now: datetime
 ) -> Wakeup:
     """`sends`: the pending outbox rows as (id, not before)."""
-    seqs, outs, later = set(), set(), []
+    seqs, outs = set(), set()
+    nudges: list[datetime] = []
+    later: list[datetime] = []
     for seq in sequences:
         if seq.next_due_at is None or seq.state != "waiting":
             continue
         if is_due(seq, now):
             seqs.add(f"seq:{seq.id}:{seq.next_due_at.isoformat()}")
         else:
-            later.append(seq.next_due_at)
+            nudges.append(seq.next_due_at)
     for outbox_id, not_before in sends:
         if not_before <= now:
             outs.add(f"out:{outbox_id}:{not_before.isoformat()}")
         else:
             later.append(not_before)
     parts = [f"{len(seqs)} nudges due"] * bool(seqs) + [f"{len(outs)} sends due"] * bool(outs)
-    return Wakeup(frozenset(seqs | outs), ", ".join(parts), min(later) if later else None)
+    return Wakeup(
+        frozenset(seqs | outs),
+        ", ".join(parts),
+        min(nudges, default=None),
+        min(later, default=None),
+    )
