@@ -13,11 +13,12 @@ from pathlib import Path
 
 import keyring
 
-from inbox_agent import clock, config, paths
+from inbox_agent import config, paths
 from inbox_agent.config import secrets
 from inbox_agent.engine import Engine
+from inbox_agent.engine.planning import facts
 from inbox_agent.store.db import Store
-from inbox_agent.tracker.threads import judge
+from inbox_agent.tracker.decision import assess
 from tests.infra.memkeyring import MemoryKeyring
 
 
@@ -73,13 +74,12 @@ def main() -> None:
         from_addr="bob0@example.test",
         date=datetime.now(UTC),
     )
-    user_set = engine.user_addresses()
-    gap = engine.account.cadence.cadence.gap_before(1)
+    decided = facts(engine.ctx)  # read from the store before the clock starts
     started = time.perf_counter()
     index.add(reply)
     thread = index.thread_of(reply.message_id)
     assert thread is not None
-    judge(thread, user_set, clock.now(), gap)
+    assess(thread, [], decided)
     incremental_ms = (time.perf_counter() - started) * 1000
     print(
         f"(c) agent sync: {synced} in {sync_s:.2f}s; {len(threads)} threads; "

@@ -23,7 +23,8 @@ from inbox_agent.config import secrets
 from inbox_agent.engine import Engine
 from inbox_agent.mail import headers
 from inbox_agent.store.db import Store
-from inbox_agent.tracker.threads import judge, last_human
+from inbox_agent.tracker.start import judge
+from inbox_agent.tracker.threads import last_human
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
 
@@ -95,7 +96,7 @@ def main() -> None:
         )
         dated = [m.date for t in threads for m in t.messages if m.date]
         end = max(dated) + timedelta(days=1)
-        gap = engine.account.cadence.cadence.gap_before(1)
+        cadence = engine.account.cadence.cadence
         rnd = random.Random(1)
         print(
             f"{args.corpus.name}: {inbox} INBOX files, {sent} Sent files; user {address}; "
@@ -110,7 +111,7 @@ def main() -> None:
         print(f"\nsample of {args.sample} decisions, as of {end:%Y-%m-%d}:", file=sys.stderr)
         for t in rnd.sample(outbound, min(args.sample, len(outbound))):
             last = last_human(t)
-            verdict = judge(t, user, end, gap)
+            verdict = judge(t, user, end, cadence)  # the mailbox alone: no lookback here
             people = ", ".join(t.participants(user)[:3])
             print(
                 f"- [{len(t.messages)} msg] {t.subject[:60]!r} with {people[:70]}\n"

@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--as-of",
         metavar="ISO8601",
-        help="answer as if the clock read this time, using only mail dated before it",
+        help="answer as if the clock read this time: the mail dated before it, and the "
+        "followed threads as the audit log has them then",
     )
     p = command("run", cmd_run, "run the daemon: sync, draft nudges, send what is approved")
     p.add_argument("--once", action="store_true", help="run one cycle and exit")
