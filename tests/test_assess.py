@@ -4,7 +4,7 @@ over random mailboxes."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,23 +35,7 @@ from inbox_agent.tracker.sequence import (
 )
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import Thread, build_threads
-
-USER = frozenset({"alice@example.test"})
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
-CADENCE = Cadence(3, (Gap(3, "bd"), Gap(5, "bd"), Gap(7, "bd")))
-LOOKBACK = Gap(14, "d")
-
-
-def mail(
-    mid: str,
-    sender: str,
-    to: str,
-    at: datetime,
-    parent: str | None = None,
-    kind: str = "normal",
-) -> Header:
-    refs = (parent,) if parent else ()
-    return Header(mid, refs, refs, "Q3 contract", sender, "", (to,), (), (), at, kind, "")
+from tests.test_sequence import CADENCE, LOOKBACK, T0, USER, mail
 
 
 def ctx(now: datetime, **kw: object) -> Context:
