@@ -1,8 +1,9 @@
-"""The prompt for one draft: templates from `prompts/`, the thread as quoted data, the budget.
+"""The prompt for one draft: the templates, the thread as quoted data, the budget.
 
-Pure but for reading the templates (a user's file in `<config>/prompts/` wins over the shipped
-one). Quoted mail and examples are wrapped in `<thread>`, `<message>` and `<example>` tags and
-cannot open or close them. `build_prompt()` keeps the whole prompt within the request's token
+Pure but for reading the templates: a user's file in `<config>/prompts/` wins over the shipped
+one, which is package data of `inbox_agent.prompts` (its source is the top-level `prompts/`).
+Quoted mail and examples are wrapped in `<thread>`, `<message>` and `<example>` tags and cannot
+open or close them. `build_prompt()` keeps the whole prompt within the request's token
 budget: examples get up to a third of what the templates leave, and the thread the rest, trimmed
 from the middle so that the first message and the user's last one stay.
 """
@@ -10,6 +11,8 @@ from the middle so that the first message and the user's last one stay.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -19,18 +22,30 @@ from inbox_agent.drafter.request import DraftRequest, Quoted, defang
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name
 
-_REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+# A checkout run without installing it (PYTHONPATH=.) has no package `inbox_agent.prompts`;
+# the templates' source sits beside the package there.
+_SOURCE_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 _EXAMPLE_CHARS = 700
+
+
+def _shipped_prompts() -> Traversable:
+    """The templates that ship: package data where inbox-agent is installed (a wheel, or an
+    editable install), else their source in the checkout."""
+    try:
+        return resources.files("inbox_agent.prompts")
+    except ModuleNotFoundError:
+        return _SOURCE_PROMPTS
 
 
 def prompt_template(name: str) -> Template:
     """A user's file in `<config>/prompts/` wins over the shipped one."""
-    for directory in (paths.config_dir() / "prompts", _REPO_PROMPTS):
+    directories = (paths.config_dir() / "prompts", _shipped_prompts())
+    for directory in directories:
         candidate = directory / f"{name}.md"
         if candidate.is_file():
             return Template(candidate.read_text(encoding="utf-8"))
     raise FileNotFoundError(
-        f"prompt template {name}.md not found in {paths.config_dir() / 'prompts'} or {_REPO_PROMPTS}"
+        f"prompt template {name}.md not found in {' or '.join(map(str, directories))}"
     )
 
 
