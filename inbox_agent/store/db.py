@@ -1,8 +1,8 @@
 """The SQLite store: schema, migrations and every SQL statement in the program.
 
 Writes that change state happen inside `Store.tx()` (BEGIN IMMEDIATE … COMMIT), and the audit row
-for that change is written in the same transaction. sqlite-utils builds the schema and serves
-reads; writes inside a transaction use plain SQL, because sqlite-utils' own write helpers commit.
+for that change is written in the same transaction. The schema is one SQL script, versioned by
+`PRAGMA user_version`; every statement is plain sqlite3.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from inbox_agent.mail.headers import Header
 
@@ -116,7 +114,6 @@ class Store:
         self.conn = sqlite3.connect(
             str(path), isolation_level=None, timeout=30, check_same_thread=False
         )
-        self.db = sqlite_utils.Database(self.conn)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
