@@ -36,7 +36,8 @@ from pathlib import Path
 import inbox_agent
 from inbox_agent import paths
 from inbox_agent.config import LlmConfig
-from inbox_agent.drafter.writers import DraftRequest, LlmDrafter, Quoted
+from inbox_agent.drafter.request import DraftRequest, Quoted
+from inbox_agent.drafter.writers import LlmDrafter
 
 base_url = sys.argv[1]
 request = DraftRequest(
