@@ -36,8 +36,7 @@ from pathlib import Path
 import inbox_agent
 from inbox_agent import paths
 from inbox_agent.config import LlmConfig
-from inbox_agent.drafter.request import DraftRequest, Quoted
-from inbox_agent.drafter.writers import LlmDrafter
+from inbox_agent.drafter import DraftRequest, LlmDrafter, Quoted
 
 base_url = sys.argv[1]
 request = DraftRequest(

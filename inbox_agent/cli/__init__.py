@@ -1,49 +1,8 @@
-from inbox_agent.cli.commands import (
-    cmd_approve,
-    cmd_audit,
-    cmd_autonomy,
-    cmd_autostart,
-    cmd_check,
-    cmd_config_validate,
-    cmd_demo,
-    cmd_dismiss,
-    cmd_init,
-    cmd_pause,
-    cmd_queue,
-    cmd_reject,
-    cmd_run,
-    cmd_secret,
-    cmd_status,
-    cmd_sync,
-    cmd_threads,
-    cmd_undo,
-    cmd_voice,
-)
-from inbox_agent.cli.main import INIT_HELP, Handler, build_parser, handle_error, main
+"""The `inbox-agent` command line: the parser and dispatch (`main`), what each command does
+(`commands`) and how it prints (`render`). Nothing else imports it: `main` is the console
+script and `python -m inbox_agent`; `build_parser` lets tests hold the README to the commands.
+"""
 
-__all__ = [
-    "INIT_HELP",
-    "Handler",
-    "build_parser",
-    "cmd_approve",
-    "cmd_audit",
-    "cmd_autonomy",
-    "cmd_autostart",
-    "cmd_check",
-    "cmd_config_validate",
-    "cmd_demo",
-    "cmd_dismiss",
-    "cmd_init",
-    "cmd_pause",
-    "cmd_queue",
-    "cmd_reject",
-    "cmd_run",
-    "cmd_secret",
-    "cmd_status",
-    "cmd_sync",
-    "cmd_threads",
-    "cmd_undo",
-    "cmd_voice",
-    "handle_error",
-    "main",
-]
+from inbox_agent.cli.main import build_parser, main
+
+__all__ = ["build_parser", "main"]

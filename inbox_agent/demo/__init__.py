@@ -1,9 +1,7 @@
-from inbox_agent.demo.run import (
-    run_demo,
-    sample_mailbox,
-)
+"""`inbox-agent demo`: the whole product against an embedded IMAP and SMTP server (`embedded`,
+pymap and aiosmtpd, imported only when the demo runs) with a sample mailbox (`run`).
+"""
 
-__all__ = [
-    "run_demo",
-    "sample_mailbox",
-]
+from inbox_agent.demo.run import run_demo
+
+__all__ = ["run_demo"]

@@ -1,0 +1,9 @@
+"""The program on a desktop: the daemon that runs every account (`daemon`), the tray and what
+its menu does (`tray`, `actions`), problems told to the user once (`notify`), the daemon's state
+on disk for `status` and the tray (`status`), and starting at login (`autostart`).
+
+The surface is modules, imported by name, so that the CLI's other commands never load the
+scheduler, the tray or Pillow.
+"""
+
+__all__ = ["autostart", "daemon", "status"]

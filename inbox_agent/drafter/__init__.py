@@ -1,15 +1,15 @@
+"""The words of a nudge: the `Drafter` seam and its records (`request`), the model and offline
+writers (`writers`), the prompt built from the shipped templates (`prompt`) and the checks on
+what a model wrote (`guard`). `openai` is imported only when an LLM drafter first drafts.
+"""
+
+from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.drafter.writers import (
-    Draft,
-    Drafter,
-    DraftRequest,
     LlmDrafter,
     OfflineDrafter,
-    compose_body,
-    core_of,
     make_drafter,
     prepare,
     steering_in,
-    thread_language,
 )
 
 __all__ = [
@@ -18,10 +18,8 @@ __all__ = [
     "Drafter",
     "LlmDrafter",
     "OfflineDrafter",
-    "compose_body",
-    "core_of",
+    "Quoted",
     "make_drafter",
     "prepare",
     "steering_in",
-    "thread_language",
 ]

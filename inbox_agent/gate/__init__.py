@@ -1,6 +1,9 @@
+"""The autonomy gate: which level (Observe, Copilot, Autopilot) applies to a nudge, the most
+specific scope winning, and what that level lets the engine do with it. Pure.
+"""
+
 from inbox_agent.gate.autonomy import (
     DRAFT_STATE,
-    SCOPE_KINDS,
     SEQUENCE_STATE,
     Decision,
     Rules,
@@ -11,7 +14,6 @@ from inbox_agent.gate.autonomy import (
 
 __all__ = [
     "DRAFT_STATE",
-    "SCOPE_KINDS",
     "SEQUENCE_STATE",
     "Decision",
     "Rules",

@@ -1,11 +1,9 @@
-from inbox_agent.store.db import (
-    SCHEMA_VERSION,
-    Store,
-    StoredMessage,
-)
+"""The state on disk: one SQLite file (`Store`: the schema, its migrations and every SQL
+statement) and the hash-chained audit log written in the same transaction as each change
+(`audit`).
+"""
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "Store",
-    "StoredMessage",
-]
+from inbox_agent.store import audit
+from inbox_agent.store.db import Store, StoredMessage
+
+__all__ = ["Store", "StoredMessage", "audit"]
