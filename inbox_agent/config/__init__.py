@@ -1,17 +1,10 @@
 """The configuration: frozen records (`model`), read and checked from TOML (`load`), written for a
-new account (`render`); provider presets in `providers`, secrets in the keyring via `secrets`."""
+new account (`render`); provider presets in `providers`, secrets in the keyring via `secrets`
+(both imported by name; `secrets` brings in keyring)."""
 
-from inbox_agent.config.load import (
-    load_account,
-    load_accounts,
-    load_settings,
-    pick_account,
-    read_toml,
-)
+from inbox_agent.config.load import load_account, load_accounts, load_settings, pick_account
 from inbox_agent.config.model import (
-    AUTH_METHODS,
     AUTONOMY_LEVELS,
-    DEFAULT_GAPS,
     SECURITY_MODES,
     Account,
     AutonomyConfig,
@@ -25,9 +18,7 @@ from inbox_agent.config.model import (
 from inbox_agent.config.render import render_account
 
 __all__ = [
-    "AUTH_METHODS",
     "AUTONOMY_LEVELS",
-    "DEFAULT_GAPS",
     "SECURITY_MODES",
     "Account",
     "AutonomyConfig",
@@ -41,6 +32,7 @@ __all__ = [
     "load_accounts",
     "load_settings",
     "pick_account",
-    "read_toml",
+    "providers",
     "render_account",
+    "secrets",
 ]
