@@ -43,7 +43,7 @@ SURFACES: dict[str, list[str]] = {
         "secrets",
     ],
     "inbox_agent.demo": ["run_demo"],
-    "inbox_agent.desktop": ["autostart", "daemon", "status"],
+    "inbox_agent.desktop": ["autostart", "run", "status"],
     "inbox_agent.drafter": [
         "Draft",
         "DraftRequest",

@@ -1,4 +1,5 @@
-"""The program on a desktop: the daemon that runs every account (`daemon`), the tray and what
+"""The program on a desktop: the process around the daemon (`run`: lock, log, signals), the
+daemon that runs every account (`daemon`) and its pure rules (`decisions`), the tray and what
 its menu does (`tray`, `actions`), problems told to the user once (`notify`), the daemon's state
 on disk for `status` and the tray (`status`), and starting at login (`autostart`).
 
@@ -6,4 +7,4 @@ The surface is modules, imported by name, so that the CLI's other commands never
 scheduler, the tray or Pillow.
 """
 
-__all__ = ["autostart", "daemon", "status"]
+__all__ = ["autostart", "run", "status"]
