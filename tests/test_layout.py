@@ -2,13 +2,15 @@
 
 Each package names its public surface in `__all__` (written out here, as httpx's test does, so
 that a change to a surface is a change to this file too); every name in it resolves, to an
-attribute or to a submodule that callers import by name. Each package says what it owns. A
+attribute or to a submodule that callers import by name, and no other package imports anything
+from it that its surface does not name. Each package says what it owns. A
 package's `__init__` loads none of the heavy dependencies, so `inbox-agent --help` stays quick.
 pyproject.toml lists every package, so none is missing from the wheel.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import subprocess
@@ -41,6 +43,7 @@ SURFACES: dict[str, list[str]] = {
         "providers",
         "render_account",
         "secrets",
+        "toml_string",
     ],
     "inbox_agent.demo": ["run_demo"],
     "inbox_agent.desktop": ["autostart", "run", "status"],
@@ -69,7 +72,7 @@ SURFACES: dict[str, list[str]] = {
     "inbox_agent.sender": ["SendFailure", "Submission", "smtp_login", "submit"],
     "inbox_agent.setup": ["check", "wizard"],
     "inbox_agent.store": ["Store", "StoredMessage", "audit"],
-    "inbox_agent.sync": ["idlewatch", "imap", "oauth"],
+    "inbox_agent.sync": ["failures", "idlewatch", "imap", "oauth"],
     "inbox_agent.tracker": [
         "ACTIVE",
         "DISMISS_KEYWORD",
@@ -131,6 +134,51 @@ def test_each_package_names_its_surface_and_says_what_it_owns(name: str) -> None
         if not hasattr(package, item):
             importlib.import_module(f"{name}.{item}")  # a submodule, imported by name
         assert hasattr(package, item), f"{name}.{item} does not resolve"
+
+
+def _taken_from_other_packages() -> list[tuple[str, str, str, str]]:
+    """(importing file, package, module or "", name) for each name a module of inbox_agent takes
+    from a package other than its own, however it is spelled."""
+    taken: list[tuple[str, str, str, str]] = []
+    for path in sorted((ROOT / "inbox_agent").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        own = ".".join(parts[:2]) if len(parts) > 2 else ""
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}  # `from inbox_agent import config` -> config.X below
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            module = node.module.split(".")
+            if node.module == "inbox_agent":
+                for alias in node.names:
+                    package = f"inbox_agent.{alias.name}"
+                    if package in SURFACES and package != own:
+                        aliases[alias.asname or alias.name] = package
+            elif module[0] == "inbox_agent" and ".".join(module[:2]) in SURFACES:
+                package = ".".join(module[:2])
+                if package != own:
+                    inner = ".".join(module[2:])
+                    taken += [
+                        (str(path.relative_to(ROOT)), package, inner, a.name) for a in node.names
+                    ]
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
+                taken.append((str(path.relative_to(ROOT)), aliases[node.value.id], "", node.attr))
+    return taken
+
+
+def test_other_packages_import_only_the_surface() -> None:
+    outside = sorted(
+        f"{file}: {package}{'.' + inner if inner else ''}.{name}"
+        for file, package, inner, name in _taken_from_other_packages()
+        if (inner.split(".")[0] if inner else name) not in SURFACES[package]
+        and name not in SURFACES[package]
+    )
+    assert not outside, "imported past a package's __all__:\n" + "\n".join(outside)
 
 
 def test_package_inits_and_help_load_no_heavy_dependency() -> None:

@@ -15,7 +15,7 @@ from inbox_agent.config.model import (
     ServerConfig,
     Settings,
 )
-from inbox_agent.config.render import render_account
+from inbox_agent.config.render import render_account, toml_string
 
 __all__ = [
     "AUTONOMY_LEVELS",
@@ -35,4 +35,5 @@ __all__ = [
     "providers",
     "render_account",
     "secrets",
+    "toml_string",
 ]

@@ -1,7 +1,8 @@
 """The IMAP edge: one account's session and incremental header sync (`imap`), push through IDLE
-(`idlewatch`) and OAuth 2.0 sign-in for IMAP and SMTP (`oauth`).
+(`idlewatch`), OAuth 2.0 sign-in for IMAP and SMTP (`oauth`), and what the edge raises, as the
+error tree (`failures`).
 
 The surface is these modules; callers import the one they need.
 """
 
-__all__ = ["idlewatch", "imap", "oauth"]
+__all__ = ["failures", "idlewatch", "imap", "oauth"]
