@@ -70,7 +70,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "inbox_agent.mail": ["body", "classify", "compose", "headers", "language", "letter"],
     "inbox_agent.sender": ["SendFailure", "Submission", "smtp_login", "submit"],
-    "inbox_agent.setup": ["check", "wizard"],
+    "inbox_agent.setup": ["check", "console", "wizard"],
     "inbox_agent.store": ["Store", "StoredMessage", "audit"],
     "inbox_agent.sync": ["failures", "idlewatch", "imap", "oauth"],
     "inbox_agent.tracker": [
