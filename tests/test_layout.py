@@ -72,7 +72,7 @@ SURFACES: dict[str, list[str]] = {
     "inbox_agent.sender": ["SendFailure", "Submission", "smtp_login", "submit"],
     "inbox_agent.setup": ["check", "console", "wizard"],
     "inbox_agent.store": ["Store", "StoredMessage", "audit"],
-    "inbox_agent.sync": ["failures", "idlewatch", "imap", "oauth"],
+    "inbox_agent.sync": ["failures", "idlewatch", "imap", "oauth", "signin"],
     "inbox_agent.tracker": [
         "ACTIVE",
         "DISMISS_KEYWORD",
