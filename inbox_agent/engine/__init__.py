@@ -2,10 +2,12 @@
 
 The I/O edge around the pure middle (`tracker`, `gate`, `mail.compose`): every state change is
 written in one transaction together with its audit row. Start reading at `cycle.tick`; `Engine`
-(account.py) is the surface the daemon, the CLI and the demo use.
+(account.py) is the surface the daemon, the CLI and the demo use; `wakeup` reads what falls due
+from the store alone, for `status` and the tray.
 """
 
 from inbox_agent.engine.account import Engine
+from inbox_agent.engine.planning import wakeup
 from inbox_agent.engine.report import TickReport
 
-__all__ = ["Engine", "TickReport"]
+__all__ = ["Engine", "TickReport", "wakeup"]

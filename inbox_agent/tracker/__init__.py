@@ -1,3 +1,10 @@
+"""Threads and what they need, pure. Threads are built from the headers (`threads`); whether a
+thread starts a sequence (`start`), the sequence rules (`sequence`) and the one decision over
+both (`decision`: `assess` one thread, `assessments` for all, the `bodies_needed` to read and
+the `next_wakeup`); `replay` rewinds the sequences to an earlier moment for `--as-of`.
+"""
+
+from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import (
     Assessment,
     Wakeup,
@@ -5,13 +12,11 @@ from inbox_agent.tracker.decision import (
     assessments,
     bodies_needed,
     next_wakeup,
-    plan,
 )
+from inbox_agent.tracker.replay import Event, as_of
 from inbox_agent.tracker.sequence import (
     ACTIVE,
     DISMISS_KEYWORD,
-    ENDED,
-    PENDING_DRAFT,
     Action,
     Context,
     Due,
@@ -22,26 +27,17 @@ from inbox_agent.tracker.sequence import (
     Start,
     Touched,
 )
-from inbox_agent.tracker.threads import (
-    SUBJECT_WINDOW,
-    Thread,
-    ThreadIndex,
-    build_threads,
-    last_human,
-    normalize_subject,
-)
+from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads, last_human
 
 __all__ = [
     "ACTIVE",
     "DISMISS_KEYWORD",
-    "ENDED",
-    "PENDING_DRAFT",
-    "SUBJECT_WINDOW",
     "Action",
     "Assessment",
     "Context",
     "Due",
     "End",
+    "Event",
     "Observe",
     "Pause",
     "Sequence",
@@ -50,12 +46,12 @@ __all__ = [
     "ThreadIndex",
     "Touched",
     "Wakeup",
+    "as_of",
     "assess",
     "assessments",
     "bodies_needed",
     "build_threads",
+    "decision",
     "last_human",
     "next_wakeup",
-    "normalize_subject",
-    "plan",
 ]
