@@ -12,6 +12,7 @@ UserError                  something the user can fix; printed as one line plus 
 │       └── SendRefused    the SMTP server refused it for good (5xx, a refused sign-in)
 └── NotFound               a draft, queue entry or thread id that does not exist
 SafetyStop                 a send was refused to keep an invariant (a reply arrived, ...) (exit 4)
+IllegalTransition          a bug: a state change its machine's table does not allow (store/states.py)
 
 The class says what happens next, so nobody reads the words: the daemon tells LoginRefused,
 FolderMissing and SecretError at once and holds refused logins until what they depend on
@@ -120,3 +121,8 @@ class SafetyStop(Exception):
     """Raised when a send is refused to keep an invariant (a reply arrived, a recipient is new)."""
 
     exit_code = 4
+
+
+class IllegalTransition(Exception):
+    """Raised when the program tries to write a state change that the machine's transition
+    table (`store.states`) does not allow. Nothing is written; it is a bug to report."""

@@ -37,6 +37,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from imapclient import IMAPClient
 
+from inbox_agent.store.states import DraftState
 from tests.infra.daemon import ROOT, AgentProcess, profile_env, store_rows, write_profile
 from tests.infra.dovecot import DovecotServer, free_port
 from tests.infra.mail import MailUser, build_message, imap_client, submit
@@ -381,7 +382,9 @@ class World:
         known = dict(store_rows(prof.home, "SELECT message_id, state FROM drafts"))
         return {
             "drafts_left": len(in_drafts),
-            "sent_draft_left": sum(1 for mid in in_drafts if known.get(mid.strip()) == "sent"),
+            "sent_draft_left": sum(
+                1 for mid in in_drafts if known.get(mid.strip()) == DraftState.SENT
+            ),
             "orphan_draft": sum(1 for mid in in_drafts if mid.strip() not in known),
             "receipts_left": receipts,
             "sent_copy_missing": sum(1 for c in copies if c == 0),

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from inbox_agent.store.states import OutboxState
 from scripts._mailworld import (
     Profile,
     World,
@@ -79,7 +80,11 @@ class RunResult:
 def done(prof: Profile) -> bool:
     """The store says every thread's nudge is sent and nothing is pending or sending."""
     sent = rows(prof, "SELECT COUNT(*) FROM sequences WHERE touches_sent >= 1")
-    open_rows = rows(prof, "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')")
+    open_rows = rows(
+        prof,
+        "SELECT COUNT(*) FROM outbox WHERE state IN (?, ?)",
+        (OutboxState.PENDING, OutboxState.SENDING),
+    )
     return bool(sent and open_rows) and sent[0][0] == len(prof.threads) and open_rows[0][0] == 0
 
 
@@ -108,7 +113,10 @@ def cycle(
         result.notes.append("the relay did not go quiet within 10 s after a cycle")
     if killed:  # where did the kill land? A row left `sending` is the window that matters
         relayed = {d.message_id for d in world.nudges_relayed(prof)}
-        for (mid,) in rows(prof, "SELECT message_id FROM outbox WHERE state = 'sending'"):
+        sending = rows(
+            prof, "SELECT message_id FROM outbox WHERE state = ?", (OutboxState.SENDING,)
+        )
+        for (mid,) in sending:
             result.leftovers[
                 "killed_after_smtp" if mid in relayed else "killed_before_smtp_done"
             ] += 1

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from inbox_agent.store.states import DraftState, SequenceState
 from scripts._mailworld import (
     Profile,
     Thread,
@@ -106,7 +107,8 @@ def draft_ids(prof: Profile) -> dict[str, int]:
         rows(
             prof,
             "SELECT s.anchor_message_id, d.id FROM drafts d JOIN sequences s "
-            "ON s.id = d.sequence_id WHERE d.state IN ('queued', 'scheduled')",
+            "ON s.id = d.sequence_id WHERE d.state IN (?, ?)",
+            (DraftState.QUEUED, DraftState.SCHEDULED),
         )
     )
 
@@ -223,7 +225,7 @@ def judge(
                     round((answers[0].finished_at - nudge.connected_at) * 1000, 1)
                 )
         if not mine:
-            if states.get(thread.message_id) == "replied":
+            if states.get(thread.message_id) == SequenceState.REPLIED:
                 result.cancelled += 1
             else:
                 result.other += 1

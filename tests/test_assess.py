@@ -13,6 +13,8 @@ from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.cli.commands import listed, thread_rows
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import SequenceRow, SequenceState
+from inbox_agent.store.states import DRAFTED_SEQUENCES
 from inbox_agent.tracker.decision import (
     Assessment,
     assess,
@@ -29,12 +31,12 @@ from inbox_agent.tracker.sequence import (
     End,
     Observe,
     Pause,
-    Sequence,
     Start,
     Touched,
 )
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import Thread, build_threads
+from tests.infra.rows import sequence
 from tests.test_sequence import CADENCE, LOOKBACK, T0, USER, mail
 
 
@@ -43,7 +45,7 @@ def ctx(now: datetime, **kw: object) -> Context:
 
 
 def one(
-    messages: list[Header], sequences: list[Sequence], now: datetime, **kw: object
+    messages: list[Header], sequences: list[SequenceRow], now: datetime, **kw: object
 ) -> Assessment:
     [thread] = build_threads(messages)
     return assess(thread, sequences, ctx(now, **kw))
@@ -75,7 +77,7 @@ def test_a_paused_thread_shows_its_pause_date() -> None:
     assert found.due_at == back and not found.awaiting
     assert f"({back:%Y-%m-%d})" in found.reason
     # and a running sequence that an out-of-office answers
-    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
     found = one([ASKED, ooo], [seq], T0 + timedelta(days=2), facts=facts)
     assert [type(a) for a in found.actions] == [Pause] and found.due_at == back
 
@@ -88,7 +90,7 @@ def test_history_dismissed_opted_out_and_followed_messages_are_never_due() -> No
     assert "tagged" in one([ASKED], [], later, dismissed=frozenset({"<a@x>"})).reason
     stopped = one([ASKED], [], later, opted_out=frozenset({"bob@example.test"}))
     assert not stopped.awaiting and "bob@example.test asked" in stopped.reason
-    ended = Sequence(4, "<a@x>", "dismissed", 0, T0, None, frozenset({"<a@x>"}), "by you")
+    ended = sequence(4, "<a@x>", "dismissed", 0, T0, None, frozenset({"<a@x>"}), "by you")
     found = one([ASKED], [ended], later)
     assert not found.awaiting and found.sequence == ended and found.state == "dismissed"
     assert found.reason == "followed up already: it ended dismissed (by you)"
@@ -103,7 +105,7 @@ def test_the_wait_after_the_last_touch_is_the_same_after_a_send_and_a_touch_by_h
     by_hand = mail(
         "<n@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=3), "<a@x>"
     )
-    seq = Sequence(1, "<a@x>", "waiting", 1, T0, T0 + timedelta(days=5), frozenset({"<a@x>"}))
+    seq = sequence(1, "<a@x>", "waiting", 1, T0, T0 + timedelta(days=5), frozenset({"<a@x>"}))
     found = one([ASKED, by_hand], [seq], T0 + timedelta(days=4), cadence=cadence)
     [touched] = found.actions
     assert isinstance(touched, Touched)
@@ -115,7 +117,7 @@ def test_a_bounce_is_hard_unless_its_status_says_it_may_pass() -> None:
     assert BodyFacts(bounce_status="5.1.1").hard_bounce
     assert BodyFacts(bounce_status="").hard_bounce  # not read (yet): nobody is nudged at it
     assert not BodyFacts(bounce_status="4.2.2").hard_bounce
-    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
     bounce = replace(
         mail("<b@x>", "mailer-daemon@x.test", "alice@example.test", T0 + timedelta(hours=1)),
         kind="bounce",
@@ -136,9 +138,9 @@ def test_gap_spans_count_business_days_from_a_monday() -> None:
 
 
 def test_next_wakeup_names_what_is_due_and_when_the_next_thing_is() -> None:
-    due = Sequence(1, "<a@x>", "waiting", 0, T0, T0 - timedelta(minutes=1), frozenset())
-    later = Sequence(2, "<b@x>", "waiting", 0, T0, T0 + timedelta(days=1), frozenset())
-    drafted = Sequence(3, "<c@x>", "drafted", 0, T0, T0 - timedelta(days=1), frozenset())
+    due = sequence(1, "<a@x>", "waiting", 0, T0, T0 - timedelta(minutes=1), frozenset())
+    later = sequence(2, "<b@x>", "waiting", 0, T0, T0 + timedelta(days=1), frozenset())
+    drafted = sequence(3, "<c@x>", "drafted", 0, T0, T0 - timedelta(days=1), frozenset())
     wake = next_wakeup([due, later, drafted], [(7, T0), (8, T0 + timedelta(hours=2))], T0)
     assert wake.reason == "1 nudges due, 1 sends due" and len(wake.due) == 2
     assert wake.at == T0 + timedelta(hours=2)
@@ -164,7 +166,7 @@ def test_bodies_needed_are_what_the_decision_reads() -> None:
     known = {"<a@x>": BodyFacts(), "<o@x>": BodyFacts(), "<b@x>": BodyFacts()}
     assert bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=known)) == []
     # a followed thread: every inbound message, and nothing of the user's
-    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
+    seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
     followed = bodies_needed(build_threads([ASKED, ooo]), [seq], ctx(T0 + timedelta(days=1)))
     assert [(h.message_id, mine) for h, mine in followed] == [("<o@x>", False)]
 
@@ -176,7 +178,7 @@ def test_as_of_replays_sequences_from_the_audit_log() -> None:
     reply = mail(
         "<r@x>", "bob@example.test", "alice@example.test", T0 + timedelta(days=5), "<n1@x>"
     )
-    stored = Sequence(
+    stored = sequence(
         1,
         "<a@x>",
         "replied",
@@ -210,7 +212,7 @@ def test_as_of_replays_sequences_from_the_audit_log() -> None:
     ]
     mailbox = [ASKED, nudge, reply]
 
-    def at(moment: datetime) -> tuple[list[Sequence], list[Assessment]]:
+    def at(moment: datetime) -> tuple[list[SequenceRow], list[Assessment]]:
         threads = build_threads([m for m in mailbox if m.date and m.date <= moment])
         c = ctx(moment, our_ids=frozenset({"<n1@x>"}))
         seqs = as_of([stored], log, threads, c)
@@ -238,7 +240,7 @@ def test_an_exhausted_sequence_does_not_start_again_on_its_own_last_nudge() -> N
     nudge = mail(
         "<n3@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=9), "<a@x>"
     )
-    ended = Sequence(
+    ended = sequence(
         1, "<a@x>", "exhausted", 3, T0 + timedelta(days=9), None, frozenset({"<a@x>", "<n3@x>"})
     )
     found = one([ASKED, nudge], [ended], T0 + timedelta(days=20), our_ids=frozenset({"<n3@x>"}))
@@ -268,7 +270,7 @@ def test_soft_bounces_from_before_the_sequence_end_nothing_by_themselves() -> No
     first = mail("<a0@x>", "alice@example.test", "bob@example.test", T0 - timedelta(hours=3))
     again = mail("<a@x>", "alice@example.test", "bob@example.test", T0, "<a0@x>")
     everything = frozenset({"<a0@x>", "<b1@x>", "<b2@x>", "<a@x>"})
-    seq = Sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), everything)
+    seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), everything)
     found = one([first, *soft, again], [seq], T0 + timedelta(days=1))
     assert found.actions == () and found.due_at == T0 + timedelta(days=3)
 
@@ -330,12 +332,12 @@ def worlds(draw: st.DrawFn) -> World:
     )
 
 
-def fold(seqs: list[Sequence], actions: tuple[Action, ...] | list[Action]) -> list[Sequence]:
+def fold(seqs: list[SequenceRow], actions: tuple[Action, ...] | list[Action]) -> list[SequenceRow]:
     """What the engine stores for each action (drafting aside: a Due changes no sequence)."""
     by_id = {s.id: s for s in seqs}
     for a in actions:
         if isinstance(a, Start):
-            new = Sequence(
+            new = sequence(
                 len(by_id) + 100,
                 a.anchor_message_id,
                 "waiting",
@@ -365,14 +367,14 @@ def fold(seqs: list[Sequence], actions: tuple[Action, ...] | list[Action]) -> li
     return list(by_id.values())
 
 
-def started(messages: list[Header], c: Context, ago: timedelta) -> list[Sequence]:
+def started(messages: list[Header], c: Context, ago: timedelta) -> list[SequenceRow]:
     """Sequences as the daemon would have them after planning `ago` before `c.now`."""
     earlier = replace(c, now=c.now - ago)
     visible = [m for m in messages if m.date and m.date <= earlier.now]
     return fold([], plan_actions(build_threads(visible), [], earlier))
 
 
-def plan_actions(threads: list[Thread], seqs: list[Sequence], c: Context) -> list[Action]:
+def plan_actions(threads: list[Thread], seqs: list[SequenceRow], c: Context) -> list[Action]:
     return plan(
         threads,
         seqs,
@@ -387,15 +389,13 @@ def plan_actions(threads: list[Thread], seqs: list[Sequence], c: Context) -> lis
     )
 
 
-def drafted_threads(threads: list[Thread], seqs: list[Sequence], c: Context) -> set[str]:
+def drafted_threads(threads: list[Thread], seqs: list[SequenceRow], c: Context) -> set[str]:
     """The threads plan() drafts now (a Due), or whose nudge is drafted and still stands."""
     actions = plan_actions(threads, seqs, c)
     due = {a.anchor_message_id for a in actions if isinstance(a, Due)}
     stopped = {a.sequence_id for a in actions if isinstance(a, End | Pause | Touched)}
     pending = {
-        s.anchor_message_id
-        for s in seqs
-        if s.state in ("drafted", "awaiting_approval", "scheduled") and s.id not in stopped
+        s.anchor_message_id for s in seqs if s.state in DRAFTED_SEQUENCES and s.id not in stopped
     }
     return {t.key for t in threads if (due | pending) & set(t.message_ids)}
 
@@ -407,14 +407,16 @@ def test_threads_awaiting_lists_exactly_what_plan_drafts(world: World, draft_som
     threads = build_threads(messages)
     seqs = started(messages, c, ago)
     if draft_some and seqs:
-        seqs[0] = replace(seqs[0], state="awaiting_approval")
+        seqs[0] = replace(seqs[0], state=SequenceState.AWAITING_APPROVAL)
     # what `inbox-agent threads --awaiting` prints, by the functions it prints with
     rows = thread_rows(assessments(threads, seqs, c), "main", USER)
     shown = listed(rows, awaiting=True, everything=False)
     assert {r["thread_id"] for r in shown} == drafted_threads(threads, seqs, c)
 
 
-def settled(thread: Thread, seqs: list[Sequence], c: Context) -> tuple[Assessment, list[Sequence]]:
+def settled(
+    thread: Thread, seqs: list[SequenceRow], c: Context
+) -> tuple[Assessment, list[SequenceRow]]:
     """The thread's assessment once the daemon has caught up with its mail: a cycle takes one
     new message per sequence into account (a reply, a bounce, an auto-reply, a touch by hand),
     and a thread whose sequence ended is assessed afresh at the next (the user may have written

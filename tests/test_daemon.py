@@ -38,10 +38,10 @@ from inbox_agent.errors import (
 )
 from inbox_agent.store import audit
 from inbox_agent.store.db import Store
+from inbox_agent.store.states import DraftState, OutboxState
 from inbox_agent.sync.idlewatch import REISSUE as IDLE_REISSUE
 from inbox_agent.sync.idlewatch import IdleWatch, backoff
 from inbox_agent.tracker.decision import Wakeup, next_wakeup
-from inbox_agent.tracker.sequence import Sequence
 from tests.infra.daemon import (
     AgentProcess,
     idle_latencies,
@@ -55,6 +55,7 @@ from tests.infra.daemon import (
 from tests.infra.dovecot import DovecotServer
 from tests.infra.llm_server import FakeLlm
 from tests.infra.mail import MailUser, MailWorld, build_message, imap_client, wait_for
+from tests.infra.rows import sequence
 
 QUIET_POLLS = '[daemon]\npoll_interval = "1h"\n'  # only IDLE can explain a fast reaction
 
@@ -328,7 +329,7 @@ def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
             mail_world.send(alice, [bob.address], topic, "Thoughts?", date=clock.now())
         clock.set_now(add_business_days(monday, 4))  # Friday 10:00
         d.cycle("main")
-        assert len(d.store.outbox("main", ("pending",))) == 3
+        assert len(d.store.outbox("main", (OutboxState.PENDING,))) == 3
         d.publish()
         [(title, message)] = told.said
         assert title.startswith("Autopilot will send") and message.count("Re: ") == 3
@@ -337,10 +338,10 @@ def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
         d._heartbeat()
         assert ("poll", "main") in d._queued  # a poll at once, before the next interval
         d.cycle("main")
-        assert [r["state"] for r in d.store.outbox("main")] == ["pending"] * 3
+        assert [r.state for r in d.store.outbox("main")] == [OutboxState.PENDING] * 3
         clock.set_now(add_business_days(monday, 7) + timedelta(hours=1))  # Monday 11:00
         d.cycle("main")
-        assert [r["state"] for r in d.store.outbox("main")].count("sent") == 1  # not three
+        assert [r.state for r in d.store.outbox("main")].count(OutboxState.SENT) == 1  # not three
         d.store.close()
     finally:
         clock.set_now(None)
@@ -354,10 +355,10 @@ def test_a_send_checked_on_time_goes_out_on_time(mail_world: MailWorld, agent_ho
         mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
         clock.set_now(add_business_days(monday, 4))
         d.cycle("main")
-        [row] = d.store.outbox("main", ("pending",))
-        clock.set_now(datetime.fromisoformat(row["not_before"]) + timedelta(seconds=30))
+        [row] = d.store.outbox("main", (OutboxState.PENDING,))
+        clock.set_now(row.not_before + timedelta(seconds=30))
         d.cycle("main")  # the due job, half a minute after the send's time
-        assert [r["state"] for r in d.store.outbox("main")] == ["sent"]
+        assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
         d.store.close()
     finally:
         clock.set_now(None)
@@ -375,7 +376,7 @@ def test_paused_reads_mail_but_drafts_nothing_and_the_pause_survives(
     assert status.paused() and "by test" in status.paused_since()
     status.set_paused(False, "test")
     d.cycle("main")
-    assert [x["state"] for x in d.store.drafts("main")] == ["queued"]
+    assert [x.state for x in d.store.drafts("main")] == [DraftState.QUEUED]
     d.publish()
     assert d.snapshot.state == "attention" and len(d.snapshot.approvals) == 1
     d.store.close()
@@ -456,8 +457,8 @@ def test_reconnect_waits_grow_are_capped_and_jittered(failures: int, seed: int) 
 def test_due_work_names_what_is_due_and_sleep_is_told_by_the_two_clocks() -> None:
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
     seqs = [
-        Sequence(1, "<a@x>", "waiting", 0, now, now - timedelta(minutes=1), frozenset()),
-        Sequence(2, "<b@x>", "waiting", 0, now, now + timedelta(days=1), frozenset()),
+        sequence(1, "<a@x>", "waiting", 0, now, now - timedelta(minutes=1), frozenset()),
+        sequence(2, "<b@x>", "waiting", 0, now, now + timedelta(days=1), frozenset()),
     ]
     wake = next_wakeup(seqs, [(7, now)], now)
     assert wake.reason == "1 nudges due, 1 sends due" and len(wake.due) == 2
@@ -483,7 +484,7 @@ def test_an_llm_that_stops_answering_is_told_once(
     started = time.monotonic()
     d.cycle("main")
     print(f"a cycle with a dead LLM took {time.monotonic() - started:.1f} s")
-    assert [x["drafter"] for x in d.store.drafts("main")] == ["offline", "offline"]
+    assert [x.drafter for x in d.store.drafts("main")] == ["offline", "offline"]
     needs = [m for t, m in told.said if t == "inbox-agent needs you"]
     assert len(needs) == 1 and dead in needs[0]
     d.publish()
@@ -504,10 +505,8 @@ def test_undo_from_the_tray_cancels_a_scheduled_send(
         [nudge] = d.snapshot.scheduled
         d.user.undo(nudge.draft_id)
         assert wait_for(lambda: not d.snapshot.scheduled, 20)
-        assert [r["state"] for r in d.store.outbox("main")] == ["cancelled"]
-        assert ("tray", "draft_removed") in [
-            (r["actor"], r["action"]) for r in d.store.audit_rows()
-        ]
+        assert [r.state for r in d.store.outbox("main")] == [OutboxState.CANCELLED]
+        assert ("tray", "draft_removed") in [(r.actor, r.action) for r in d.store.audit_rows()]
         assert ("inbox-agent", f"Will not be sent: {nudge.label}") in told.said
     finally:
         assert d.shutdown(10)

@@ -34,6 +34,7 @@ from inbox_agent.errors import (
 )
 from inbox_agent.sender import smtp
 from inbox_agent.store.db import Store
+from inbox_agent.store.states import DraftState
 from inbox_agent.sync import failures, imap
 from tests.infra.dovecot import free_port
 from tests.infra.mail import MailUser, MailWorld
@@ -353,10 +354,8 @@ def test_a_refused_append_costs_that_nudge_only_and_the_due_send_still_goes(
         assert line.startswith("main: Due ('Venue') failed; the rest of the cycle goes on: ")
         assert "TRYCREATE" in line  # the server's own words
         assert "1 actions failed (see the log)" in report.summary()
-        [abandoned] = [
-            r for r in engine.store.audit_rows("main") if r["action"] == "draft_abandoned"
-        ]
-        assert "Nudges refused it" in abandoned["reason"]  # nothing left half-saved
+        [abandoned] = [r for r in engine.store.audit_rows("main") if r.action == "draft_abandoned"]
+        assert "Nudges refused it" in abandoned.reason  # nothing left half-saved
 
         with pytest.raises(FolderMissing) as caught:
             engine.tick()
@@ -369,6 +368,7 @@ def test_a_refused_append_costs_that_nudge_only_and_the_due_send_still_goes(
         account = config.load_account(path, settings)
         report = Engine(account, settings, Store(paths.database_file())).tick()
         assert report.counts["scheduled"] == 1 and not report.counts["failed"]
-        assert [d["folder"] for d in engine.store.drafts("main", ("scheduled",))] == ["Drafts"]
+        scheduled = engine.store.drafts("main", (DraftState.SCHEDULED,))
+        assert [d.folder for d in scheduled] == ["Drafts"]
     finally:
         clock.set_now(None)

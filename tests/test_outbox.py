@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from inbox_agent.engine import Engine, TickReport
 from inbox_agent.errors import SafetyStop
 from inbox_agent.sender.smtp import submit
 from inbox_agent.store.db import Store
+from inbox_agent.store.records import DraftRow, SequenceRow
+from inbox_agent.store.states import DraftState, OutboxState, SequenceState
 from tests.infra.mail import MailUser
 from tests.test_story import run
 
@@ -83,11 +86,11 @@ def test_an_edited_draft_is_what_arrives(mail_world: Any, agent_home: Path, late
         client.append("Drafts", edited.as_bytes(), flags=[b"\\Draft"])
         client.delete_messages([uid])
         client.expunge()
-    engine.approve(draft["id"])
+    engine.approve(draft.id)
     [arrived] = nudges_to(mail_world, bob)
     assert b"written by me" in arrived
     rows = engine.store.audit_rows("main")
-    assert [r["action"] for r in rows].count("sent") == 1
+    assert [r.action for r in rows].count("sent") == 1
 
 
 def test_autopilot_waits_out_the_undo_window_and_undo_cancels(
@@ -102,8 +105,8 @@ def test_autopilot_waits_out_the_undo_window_and_undo_cancels(
     mail_world.send(alice, [bob.address], "Budget", "Numbers?", date=datetime.now(UTC))
     mail_world.send(alice, [carol.address], "Venue", "Which one?", date=datetime.now(UTC))
     assert engine.tick().counts["scheduled"] == 2
-    scheduled = {d["recipients"][0]: d for d in engine.store.drafts("main", ("scheduled",))}
-    engine.undo(scheduled[carol.address]["id"])
+    scheduled = {d.recipients[0]: d for d in engine.store.drafts("main", (DraftState.SCHEDULED,))}
+    engine.undo(scheduled[carol.address].id)
     assert engine.tick().counts["sent"] == 0  # still inside the undo window
     clock.advance(timedelta(minutes=15))
     report = engine.tick()
@@ -142,14 +145,14 @@ def test_a_refused_recipient_goes_back_to_the_queue(
     engine.tick()
     [draft] = engine.queue()
     with pytest.raises(Exception, match="refused the recipients"):
-        engine.approve(draft["id"])
+        engine.approve(draft.id)
     [back] = engine.queue()
-    assert back["id"] == draft["id"]
+    assert back.id == draft.id
     [row] = engine.store.outbox("main")
-    assert row["state"] == "failed" and "550" in row["last_error"]
+    assert row.state == OutboxState.FAILED and "550" in row.last_error
 
 
-def _queued(mail_world: Any, alice: MailUser, bob: MailUser) -> tuple[Engine, dict[str, Any]]:
+def _queued(mail_world: Any, alice: MailUser, bob: MailUser) -> tuple[Engine, DraftRow]:
     engine = make_engine(alice, mail_world)
     mail_world.send(alice, [bob.address], "Contract", "Sign?", date=datetime.now(UTC))
     engine.tick()
@@ -157,25 +160,63 @@ def _queued(mail_world: Any, alice: MailUser, bob: MailUser) -> tuple[Engine, di
     return engine, draft
 
 
+def _cut_off_in_smtp(
+    mail_world: Any, alice: MailUser, bob: MailUser
+) -> tuple[Engine, SequenceRow, Message]:
+    """A queued nudge whose send got as far as `sending`: the message it was about to submit."""
+    engine, draft = _queued(mail_world, alice, bob)
+    seq = engine.sequence_row(draft.sequence_id)
+    engine.outbox._mark_sending(seq, draft, clock.now())
+    with engine.session() as client:
+        raw = engine.locate_draft(client, draft)
+    assert raw is not None
+    return engine, seq, message_from_bytes(raw[1])
+
+
 def test_crash_after_smtp_is_recognised_as_sent(
     mail_world: Any, agent_home: Path, later: None
 ) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine, draft = _queued(mail_world, alice, bob)
-    seq = engine.sequence_row(draft["sequence_id"])
-    outbox = engine.outbox
-    outbox._mark_sending(seq, draft, clock.now())
-    with engine.session() as client:
-        raw = engine.locate_draft(client, draft)
-    assert raw is not None
-    msg = message_from_bytes(raw[1])
+    engine, seq, msg = _cut_off_in_smtp(mail_world, alice, bob)
     submit(engine.account, alice.password, msg, receipt_to=alice.address)  # type: ignore[arg-type]
     # … and the process dies here, before it could record the send
     engine2 = make_engine(alice, mail_world)
     engine2.tick()
     assert len(nudges_to(mail_world, bob)) == 1
-    assert engine2.sequence_row(seq["id"])["touches_sent"] == 1
-    assert [r["state"] for r in engine2.store.outbox("main")] == ["sent"]
+    assert engine2.sequence_row(seq.id).touches_sent == 1
+    assert [r.state for r in engine2.store.outbox("main")] == [OutboxState.SENT]
+
+
+def test_approving_a_draft_whose_send_was_cut_off_waits_for_the_evidence(
+    mail_world: Any, agent_home: Path, later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine, draft = _queued(mail_world, alice, bob)
+    engine.outbox._mark_sending(engine.sequence_row(draft.sequence_id), draft, clock.now())
+    with pytest.raises(SafetyStop, match="cut off during SMTP"):
+        engine.approve(draft.id)  # it may have left: never send again blindly
+    assert nudges_to(mail_world, bob) == []
+    assert [r.state for r in engine.store.outbox("main")] == [OutboxState.SENDING]
+
+
+def test_a_send_found_after_the_thread_ended_leaves_it_ended(
+    mail_world: Any, agent_home: Path, later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    engine, seq, msg = _cut_off_in_smtp(mail_world, alice, bob)
+    # … the process dies inside SMTP; before its copy shows up, bob answers and a tick ends it
+    mail_world.reply(bob, to_message_id=seq.anchor_message_id, body="Signed.", date=clock.now())
+    engine2 = make_engine(alice, mail_world)
+    engine2.tick()
+    assert engine2.sequence_row(seq.id).state == SequenceState.REPLIED
+    submit(engine.account, alice.password, msg, receipt_to=alice.address)  # type: ignore[arg-type]
+    engine2.tick()  # now the copy is there: it was sent, and the thread stays ended
+    ended = engine2.sequence_row(seq.id)
+    assert ended.state == SequenceState.REPLIED and ended.touches_sent == 0
+    assert [r.state for r in engine2.store.outbox("main")] == [OutboxState.SENT]
+    assert [d.state for d in engine2.store.drafts("main")] == [DraftState.CANCELLED]
+    [sent] = [r for r in engine2.store.audit_rows("main") if r.action == "sent"]
+    assert sent.state_after == SequenceState.REPLIED and "stays ended" in sent.reason
 
 
 def test_crash_before_smtp_sends_exactly_once_after_the_grace(
@@ -183,14 +224,17 @@ def test_crash_before_smtp_sends_exactly_once_after_the_grace(
 ) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     engine, draft = _queued(mail_world, alice, bob)
-    engine.outbox._mark_sending(engine.sequence_row(draft["sequence_id"]), draft, clock.now())
+    engine.outbox._mark_sending(engine.sequence_row(draft.sequence_id), draft, clock.now())
     engine.tick()  # within the grace period: wait, do nothing
-    assert nudges_to(mail_world, bob) == [] and engine.store.outbox("main")[0]["state"] == "sending"
+    assert (
+        nudges_to(mail_world, bob) == []
+        and engine.store.outbox("main")[0].state == OutboxState.SENDING
+    )
     clock.advance(timedelta(minutes=11))
     engine.tick()  # no receipt, no Sent copy: it never left; back to pending, then sent
     engine.tick()
     assert len(nudges_to(mail_world, bob)) == 1
-    assert [r["action"] for r in engine.store.audit_rows("main")].count("recover") == 1
+    assert [r.action for r in engine.store.audit_rows("main")].count("recover") == 1
 
 
 def test_sending_the_draft_yourself_counts_as_the_touch(
@@ -202,17 +246,17 @@ def test_sending_the_draft_yourself_counts_as_the_touch(
     mail_world.send(
         alice,
         [bob.address],
-        draft["subject"],
+        draft.subject,
         "My own words.",
         date=clock.now(),
-        in_reply_to=engine.sequence_row(draft["sequence_id"])["anchor_message_id"],
+        in_reply_to=engine.sequence_row(draft.sequence_id).anchor_message_id,
     )
     engine.tick()
-    seq = engine.sequence_row(draft["sequence_id"])
-    assert seq["state"] == "waiting" and seq["touches_sent"] == 1
+    seq = engine.sequence_row(draft.sequence_id)
+    assert seq.state == SequenceState.WAITING and seq.touches_sent == 1
     with pytest.raises(Exception, match="not waiting for you"):
-        engine.approve(draft["id"])
-    actions = [r["action"] for r in engine.store.audit_rows("main")]
+        engine.approve(draft.id)
+    actions = [r.action for r in engine.store.audit_rows("main")]
     assert "touch_by_hand" in actions and actions.count("sent") == 0
     assert run(capsys, "audit", "--verify")[0] == 0
 
@@ -222,12 +266,12 @@ def test_approve_refuses_after_the_thread_ended(
 ) -> None:
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     engine, draft = _queued(mail_world, alice, bob)
-    anchor = engine.sequence_row(draft["sequence_id"])["anchor_message_id"]
+    anchor = engine.sequence_row(draft.sequence_id).anchor_message_id
     mail_world.reply(
         bob, to_message_id=anchor, body="Done.", date=clock.now() + timedelta(minutes=1)
     )
     with pytest.raises(SafetyStop, match="a reply from"):
-        engine.approve(draft["id"])
+        engine.approve(draft.id)
     assert nudges_to(mail_world, bob) == []
 
 
@@ -238,14 +282,15 @@ def test_a_reply_that_lands_before_a_scheduled_send_cancels_it(
     engine = make_engine(alice, mail_world, "autopilot")
     original = mail_world.send(alice, [bob.address], "Budget", "Numbers?", date=datetime.now(UTC))
     engine.tick()
-    [scheduled] = engine.store.drafts("main", ("scheduled",))
+    [scheduled] = engine.store.drafts("main", (DraftState.SCHEDULED,))
     mail_world.reply(bob, to_message_id=original, body="Sent them yesterday.", date=clock.now())
     clock.advance(timedelta(minutes=15))
     with engine.session() as client:  # the outbox job alone, with no poll before it
         engine.outbox.flush(client, TickReport())
     assert nudges_to(mail_world, bob) == []
-    assert engine.store.draft(scheduled["id"])["state"] == "cancelled"  # type: ignore[index]
-    assert engine.sequence_row(scheduled["sequence_id"])["state"] == "replied"
+    cancelled = engine.store.draft(scheduled.id)
+    assert cancelled is not None and cancelled.state == DraftState.CANCELLED
+    assert engine.sequence_row(scheduled.sequence_id).state == SequenceState.REPLIED
 
 
 class Crash(Exception):
@@ -282,5 +327,5 @@ def test_a_crash_around_the_draft_append_leaves_no_orphan_and_no_duplicate(
         client.select_folder("Drafts", readonly=True)
         assert len(client.search(["ALL"])) == 1
     assert len(restarted.queue()) == 1
-    actions = [r["action"] for r in restarted.store.audit_rows("main")]
+    actions = [r.action for r in restarted.store.audit_rows("main")]
     assert ("draft_abandoned" in actions) != reached_drafts

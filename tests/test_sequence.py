@@ -13,9 +13,11 @@ from inbox_agent.config import AutonomyConfig
 from inbox_agent.gate.autonomy import decide
 from inbox_agent.mail.compose import build, recipients, reply_subject
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import SequenceRow, SequenceState
 from inbox_agent.tracker.decision import plan
-from inbox_agent.tracker.sequence import Due, End, Pause, Sequence, Start
+from inbox_agent.tracker.sequence import Due, End, Pause, Start
 from inbox_agent.tracker.threads import build_threads
+from tests.infra.rows import sequence
 
 USER = frozenset({"alice@example.test"})
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -30,7 +32,7 @@ def mail(
     return Header(mid, refs, refs, "Q3 contract", sender, "", (to,), (), (), at, kind, "")
 
 
-def run_plan(messages: list[Header], sequences: list[Sequence], now: datetime) -> list[object]:
+def run_plan(messages: list[Header], sequences: list[SequenceRow], now: datetime) -> list[object]:
     return list(
         plan(
             build_threads(messages),
@@ -71,8 +73,10 @@ def test_out_of_office_at_start_pauses() -> None:
     assert len(actions) == 1 and isinstance(actions[0], Start) and actions[0].paused
 
 
-def seq(state: str = "waiting", due: datetime | None = None, touches: int = 0) -> Sequence:
-    return Sequence(
+def seq(
+    state: SequenceState = SequenceState.WAITING, due: datetime | None = None, touches: int = 0
+) -> SequenceRow:
+    return sequence(
         1, "<a@x>", state, touches, T0, due or T0 + timedelta(days=3), frozenset({"<a@x>"})
     )
 
@@ -91,7 +95,7 @@ def test_reply_ends_the_sequence_even_with_an_auto_reply_beside_it() -> None:
         "<r@x>", "carol@example.test", "alice@example.test", T0 + timedelta(hours=2), "<a@x>"
     )
     actions = run_plan([a, ooo, reply], [seq()], T0 + timedelta(days=9))
-    assert actions == [End(1, "replied", "a reply from carol@example.test", "<r@x>")]
+    assert actions == [End(1, SequenceState.REPLIED, "a reply from carol@example.test", "<r@x>")]
 
 
 def test_auto_reply_pauses_a_running_sequence() -> None:
@@ -111,7 +115,7 @@ def test_auto_reply_pauses_a_running_sequence() -> None:
 def test_last_touch_then_silence_exhausts() -> None:
     a = mail("<a@x>", "alice@example.test", "bob@example.test", T0)
     actions = run_plan([a], [seq(due=T0 + timedelta(days=1), touches=3)], T0 + timedelta(days=2))
-    assert [type(x) for x in actions] == [End] and actions[0].state == "exhausted"  # type: ignore[attr-defined]
+    assert [type(x) for x in actions] == [End] and actions[0].state == SequenceState.EXHAUSTED  # type: ignore[attr-defined]
 
 
 @settings(max_examples=300, deadline=None)

@@ -36,6 +36,8 @@ from inbox_agent.engine import TickReport
 from inbox_agent.errors import NotFound, SafetyStop
 from inbox_agent.sender.smtp import SendFailure
 from inbox_agent.store import audit
+from inbox_agent.store.records import DraftRow
+from inbox_agent.store.states import DraftState
 from tests.infra.memkeyring import MemoryKeyring
 from tests.test_outbox import make_engine
 
@@ -105,7 +107,10 @@ class QuietThread(RuleBasedStateMachine):
         self._saw_reply()
 
     @precondition(
-        lambda self: self.engine is not None and bool(self._one("queued") or self._one("scheduled"))
+        lambda self: (
+            self.engine is not None
+            and bool(self._one(DraftState.QUEUED) or self._one(DraftState.SCHEDULED))
+        )
     )
     @rule(
         kind=st.sampled_from(["reply", "colleague", "opt_out"]),
@@ -139,34 +144,39 @@ class QuietThread(RuleBasedStateMachine):
     def tick(self) -> None:
         self.engine.tick()
 
-    def _one(self, state: str) -> dict[str, Any] | None:
+    def _one(self, state: DraftState) -> DraftRow | None:
         drafts = self.engine.store.drafts("main", (state,))
         return drafts[0] if drafts else None
 
-    @precondition(lambda self: self.engine is not None and self._one("queued") is not None)
+    @precondition(lambda self: self.engine is not None and self._one(DraftState.QUEUED) is not None)
     @rule()
     def approve(self) -> None:
-        draft = self._one("queued")
+        draft = self._one(DraftState.QUEUED)
         if draft is not None:
             with contextlib.suppress(SafetyStop, NotFound, SendFailure):
-                self.engine.approve(draft["id"])
+                self.engine.approve(draft.id)
 
     @precondition(
-        lambda self: self.engine is not None and bool(self._one("queued") or self._one("scheduled"))
+        lambda self: (
+            self.engine is not None
+            and bool(self._one(DraftState.QUEUED) or self._one(DraftState.SCHEDULED))
+        )
     )
     @rule()
     def reject(self) -> None:
-        draft = self._one("queued") or self._one("scheduled")
+        draft = self._one(DraftState.QUEUED) or self._one(DraftState.SCHEDULED)
         if draft is not None:
-            self.engine.reject(draft["id"])
+            self.engine.reject(draft.id)
 
-    @precondition(lambda self: self.engine is not None and self._one("scheduled") is not None)
+    @precondition(
+        lambda self: self.engine is not None and self._one(DraftState.SCHEDULED) is not None
+    )
     @rule()
     def undo(self) -> None:
-        draft = self._one("scheduled")
+        draft = self._one(DraftState.SCHEDULED)
         if draft is not None:
             with contextlib.suppress(NotFound):
-                self.engine.undo(draft["id"])
+                self.engine.undo(draft.id)
 
     @rule()
     def user_writes_by_hand(self) -> None:
@@ -216,7 +226,7 @@ class QuietThread(RuleBasedStateMachine):
 
     def _is_ours(self, head: bytes) -> bool:
         mid = self._message_id(head)
-        return any(d["message_id"] == mid for d in self.engine.store.drafts("main"))
+        return any(d.message_id == mid for d in self.engine.store.drafts("main"))
 
     @staticmethod
     def _message_id(head: bytes) -> str:
@@ -231,9 +241,9 @@ class QuietThread(RuleBasedStateMachine):
             return
         store = self.engine.store
         snapshot = (
-            [(s["state"], s["touches_sent"]) for s in store.sequences("main")],
-            [d["state"] for d in store.drafts("main")],
-            [o["state"] for o in store.outbox("main")],
+            [(s.state, s.touches_sent) for s in store.sequences("main")],
+            [d.state for d in store.drafts("main")],
+            [o.state for o in store.outbox("main")],
         )
         rows = len(store.audit_rows("main"))
         previous = getattr(self, "_snapshot", None)

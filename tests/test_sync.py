@@ -15,6 +15,8 @@ from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.engine import Engine
 from inbox_agent.store.db import Store
+from inbox_agent.store.records import SequenceRow
+from inbox_agent.store.states import SequenceState
 from inbox_agent.sync import imap
 from tests.infra.dovecot import DovecotServer
 from tests.infra.mail import MailUser
@@ -29,8 +31,8 @@ def engine_for(user: MailUser, imap_port: int, smtp_port: int, autonomy: str = "
     return Engine(account, settings, Store(paths.database_file()))
 
 
-def state_of(engine: Engine, message_id: str) -> dict[str, Any]:
-    [seq] = [s for s in engine.sequences() if s["anchor_message_id"] == message_id]
+def state_of(engine: Engine, message_id: str) -> SequenceRow:
+    [seq] = [s for s in engine.sequences() if s.anchor_message_id == message_id]
     return seq
 
 
@@ -50,7 +52,7 @@ def test_first_sync_is_a_baseline(mail_world: Any, agent_home: Path) -> None:
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     report = engine.tick()
     assert report.started == 1 and report.counts["due"] == 1
-    assert [s["anchor_message_id"] for s in engine.sequences()] == [fresh]
+    assert [s.anchor_message_id for s in engine.sequences()] == [fresh]
 
 
 def test_out_of_office_pauses_until_the_return_date(
@@ -76,11 +78,9 @@ def test_out_of_office_pauses_until_the_return_date(
     report = engine.tick()
     assert report.counts["paused"] == 1 and report.counts["due"] == 0
     seq = state_of(engine, original)
-    assert seq["state"] == "waiting" and "until they are back" in seq["reason"]
-    assert (
-        datetime.fromisoformat(seq["next_due_at"]).date()
-        == (datetime.now(UTC) + timedelta(days=12)).date()
-    )
+    assert seq.state == SequenceState.WAITING and "until they are back" in seq.reason
+    assert seq.next_due_at is not None
+    assert seq.next_due_at.date() == (datetime.now(UTC) + timedelta(days=12)).date()
 
 
 def test_hard_bounce_without_threading_headers_ends_the_sequence(
@@ -106,7 +106,7 @@ def test_hard_bounce_without_threading_headers_ends_the_sequence(
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     report = engine.tick()
     assert report.counts["bounced"] == 1 and report.counts["due"] == 0
-    assert state_of(engine, original)["state"] == "bounced"
+    assert state_of(engine, original).state == SequenceState.BOUNCED
 
 
 def test_opt_out_ends_for_good(mail_world: Any, agent_home: Path, four_days_later: None) -> None:
@@ -120,13 +120,13 @@ def test_opt_out_ends_for_good(mail_world: Any, agent_home: Path, four_days_late
     mail_world.reply(bob, to_message_id=original, body="Not interested, please stop emailing me.")
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     assert engine.tick().counts["opted_out"] == 1
-    assert state_of(engine, original)["state"] == "opted_out"
+    assert state_of(engine, original).state == SequenceState.OPTED_OUT
     again = mail_world.send(
         alice, [bob.address], "One more idea", "What about this?", date=datetime.now(UTC)
     )
     clock.set_now(add_business_days(datetime.now(UTC), 6))
     engine.tick()
-    assert not [s for s in engine.sequences() if s["anchor_message_id"] == again]
+    assert not [s for s in engine.sequences() if s.anchor_message_id == again]
 
 
 def test_a_reply_moved_to_archive_is_not_missed(
@@ -168,9 +168,7 @@ def test_uidvalidity_reset_resyncs_without_duplicates(mail_world: Any, agent_hom
     with engine.session() as client:
         engine.sync(client)
     after = engine.store.folder_state("main", "Archive")
-    assert (
-        before is not None and after is not None and before["uidvalidity"] != after["uidvalidity"]
-    )
+    assert before is not None and after is not None and before.uidvalidity != after.uidvalidity
     archived = [m for m in engine.store.messages("main") if m.folder == "Archive"]
     assert len(archived) == 1
     [thread] = [t for t in engine.threads() if first in t.message_ids]
@@ -228,16 +226,16 @@ def test_a_no_follow_up_tag_in_the_mail_client_dismisses(
     original = mail_world.send(alice, [bob.address], "Ping", "Still on?", date=datetime.now(UTC))
     clock.set_now(datetime.now(UTC))
     engine.tick()
-    assert state_of(engine, original)["state"] == "waiting"
+    assert state_of(engine, original).state == SequenceState.WAITING
     with mail_world.imap_client(alice) as client:  # the user tags the message in their client
         client.select_folder("Sent")
         client.add_flags(client.search(["HEADER", "Message-ID", original]), [b"$NoFollowUp"])
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     assert engine.tick().counts["due"] == 0
     seq = state_of(engine, original)
-    assert seq["state"] == "dismissed"
-    [row] = [r for r in engine.store.audit_rows("main") if r["action"] == "end"]
-    assert row["actor"] == "user" and "$NoFollowUp" in row["reason"]
+    assert seq.state == SequenceState.DISMISSED
+    [row] = [r for r in engine.store.audit_rows("main") if r.action == "end"]
+    assert row.actor == "user" and "$NoFollowUp" in row.reason
 
 
 def test_a_named_sent_folder_that_does_not_exist_says_which_key_to_fix(

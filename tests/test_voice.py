@@ -458,6 +458,20 @@ def test_an_injection_never_changes_recipients_and_keeps_the_thread_off_autopilo
     assert code == 0 and "sign-off" in out and "from: " in out
 
 
+def _two_failed_drafts(
+    mail_world: Any, llm_server: Any, capsys: pytest.CaptureFixture[str], four_days_on: Any
+) -> tuple[Any, int, str, str]:
+    """An Autopilot thread whose first nudge fails the checks twice: bob, and `run --once`'s
+    exit code, output and errors."""
+    alice, bob = _story_account(mail_world, llm_server)
+    mail_world.send(alice, [bob.address], "Lease", "Bob,\n\nAny news on the lease?\n\nThanks,\nAli")
+    four_days_on()
+    llm_server.enqueue(text="Write to mallory@evil.example about the lease.")
+    llm_server.enqueue(text="As an AI language model I cannot know about the lease.")
+    code, out, err = _cli(capsys, "run", "--once")
+    return bob, code, out, err
+
+
 def test_drafts_that_fail_the_checks_twice_go_offline_and_wait_for_approval(
     mail_world: Any,
     llm_server: Any,
@@ -465,12 +479,7 @@ def test_drafts_that_fail_the_checks_twice_go_offline_and_wait_for_approval(
     capsys: pytest.CaptureFixture[str],
     four_days_on: Any,
 ) -> None:
-    alice, bob = _story_account(mail_world, llm_server)
-    mail_world.send(alice, [bob.address], "Lease", "Bob,\n\nAny news on the lease?\n\nThanks,\nAli")
-    four_days_on()
-    llm_server.enqueue(text="Write to mallory@evil.example about the lease.")
-    llm_server.enqueue(text="As an AI language model I cannot know about the lease.")
-    code, out, err = _cli(capsys, "run", "--once")
+    bob, code, out, err = _two_failed_drafts(mail_world, llm_server, capsys, four_days_on)
     assert code == 0, err
     assert "1 queued for approval" in out
     [queued] = json.loads(_cli(capsys, "queue", "--json")[1])
@@ -480,3 +489,30 @@ def test_drafts_that_fail_the_checks_twice_go_offline_and_wait_for_approval(
     assert "failed the checks twice" in down["reason"]
     [drafted] = [r for r in rows if r["action"] == "draft"]
     assert "written by offline" in drafted["reason"]
+
+
+def test_a_thread_kept_off_autopilot_stays_off_it_and_says_why(
+    mail_world: Any,
+    llm_server: Any,
+    agent_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    four_days_on: Any,
+) -> None:
+    from inbox_agent import clock
+    from inbox_agent.store import Store
+
+    assert _two_failed_drafts(mail_world, llm_server, capsys, four_days_on)[1] == 0
+    [queued] = json.loads(_cli(capsys, "queue", "--json")[1])
+    assert _cli(capsys, "reject", str(queued["id"]))[0] == 0
+    clock.advance(timedelta(days=21))  # the second touch is due; this draft passes the checks
+    llm_server.reply_text = "Bob, any news on the lease? Happy to help with the paperwork."
+    code, out, err = _cli(capsys, "run", "--once")
+    assert code == 0, err
+    assert "1 queued for approval" in out and "scheduled to send" not in out
+    rows = json.loads(_cli(capsys, "audit", "--json")[1])
+    first, again = [r for r in rows if r["action"] == "downgrade"]
+    reason = first["reason"].split("; this nudge waits")[0]
+    assert "failed the checks twice" in reason
+    assert again["reason"].startswith(f"this thread was taken off Autopilot before: {reason};")
+    [seq] = Store(paths.database_file()).sequences("main")
+    assert seq.downgraded == reason and seq.touches_sent == 1

@@ -12,6 +12,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from inbox_agent import clock, config, paths
@@ -218,14 +219,14 @@ def cmd_queue(args: argparse.Namespace) -> int:
     engine = _engine(args)
     rows = [
         {
-            "id": d["id"],
-            "sequence_id": d["sequence_id"],
-            "touch": d["touch"],
-            "subject": d["subject"],
-            "to": d["recipients"],
-            "drafter": d["drafter"],
-            "created_at": d["created_at"],
-            "body": d["body"],
+            "id": d.id,
+            "sequence_id": d.sequence_id,
+            "touch": d.touch,
+            "subject": d.subject,
+            "to": list(d.recipients),
+            "drafter": d.drafter,
+            "created_at": d.created_at.isoformat(),
+            "body": d.body,
         }
         for d in engine.queue()
     ]
@@ -261,11 +262,7 @@ def cmd_dismiss(args: argparse.Namespace) -> int:
         int(target)
         if target.isdigit()
         else next(
-            (
-                s["id"]
-                for s in engine.sequences()
-                if target in (s["thread_key"], s["anchor_message_id"])
-            ),
+            (s.id for s in engine.sequences() if target in (s.thread_key, s.anchor_message_id)),
             -1,
         )
     )
@@ -305,7 +302,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 5 if problems else 0
     rows = store.audit_rows(getattr(args, "account", None), args.thread, args.since)
     if args.json:
-        render.print_json(rows)
+        render.print_json([asdict(r) for r in rows])
         return 0
     render.audit(rows)
     return 0

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, assert_never
 from inbox_agent import paths
 from inbox_agent.tracker.sequence import Action, Due, End, Observe, Pause, Start, Touched
 
-if TYPE_CHECKING:  # the voice package is only needed when a profile is shown
+if TYPE_CHECKING:  # the store and the voice package load only in the commands that need them
+    from inbox_agent.store import AuditRow
     from inbox_agent.voice import Profile
 
 
@@ -115,15 +116,11 @@ def autonomy(account: str, rows: Sequence[dict[str, Any]]) -> None:
         print(f"  {row['scope']:<40} {row['level']}")
 
 
-def audit(rows: Sequence[dict[str, Any]]) -> None:
+def audit(rows: Sequence[AuditRow]) -> None:
     for r in rows:
-        change = (
-            f"{r['state_before']}→{r['state_after']}"
-            if r["state_before"] or r["state_after"]
-            else ""
-        )
+        change = f"{r.state_before}→{r.state_after}" if r.state_before or r.state_after else ""
         print(
-            f"{r['at'][:19]} {r['actor']:<6} {r['action']:<14} #{r['sequence_id'] or '-'} {change:<28} {r['reason']}"
+            f"{r.at[:19]} {r.actor:<6} {r.action:<14} #{r.sequence_id or '-'} {change:<28} {r.reason}"
         )
 
 

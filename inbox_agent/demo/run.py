@@ -226,9 +226,7 @@ def run_demo(keep_running: bool = False) -> int:
             lines = data[b"BODY[HEADER.FIELDS (SUBJECT TO)]"].decode(errors="replace").split("\r\n")
             print("   " + "  ".join(line for line in lines if line))
         for row in engine.queue():
-            print(
-                f"queued for approval: #{row['id']} {row['subject']} → {', '.join(row['recipients'])}"
-            )
+            print(f"queued for approval: #{row.id} {row.subject} → {', '.join(row.recipients)}")
         print(f"finished in {time.monotonic() - started:.1f}s; state and audit log in {home}")
         if keep_running:
             print(

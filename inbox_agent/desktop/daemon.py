@@ -37,14 +37,13 @@ from inbox_agent.desktop.decisions import news, slept
 from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
 from inbox_agent.desktop.status import Snapshot
 from inbox_agent.errors import SafetyStop, UserError
-from inbox_agent.store.db import Store
+from inbox_agent.store import OPEN_DRAFTS, Store
 
 log = logging.getLogger(__name__)
 
 DUE_EVERY = 60.0
 VOICE_EVERY = 6 * 3600.0  # the profile itself is learned again when a day old
 SHUTDOWN_GRACE = 120.0
-OPEN_DRAFTS = ("saved", "queued", "scheduled")
 
 
 class Daemon:
@@ -237,7 +236,7 @@ class Daemon:
         engine = self.engines[name]
         if self.health.blocked(name):
             return
-        before = {d["id"] for d in self.store.drafts(name, OPEN_DRAFTS)}
+        before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)}
         try:
             if status.paused():
                 with engine.session() as client:
@@ -250,9 +249,9 @@ class Daemon:
             self.health.failed(name, exc)
             return
         self.health.tell(name, "mail", None)
-        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d["id"] not in before]
+        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d.id not in before]
         if new and self.settings.llm.enabled:
-            drafters = [d["drafter"] for d in new]
+            drafters = [d.drafter for d in new]
             problem = notify.llm_problem(name, drafters, self.settings.llm.base_url)
             self.health.tell(name, "llm", problem)
 

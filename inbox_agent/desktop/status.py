@@ -21,7 +21,7 @@ from typing import IO, Any
 from inbox_agent import clock, paths
 from inbox_agent.config import Account
 from inbox_agent.desktop.notify import Problem
-from inbox_agent.store.db import Store
+from inbox_agent.store import AuditRow, DraftState, OutboxState, Store
 
 
 def lock_file() -> Path:
@@ -210,37 +210,37 @@ class Snapshot:
 def nudges(
     store: Store,
     account: Account,
-    states: tuple[str, ...],
+    state: DraftState,
     names: dict[tuple[str, str], str] | None = None,
 ) -> list[Nudge]:
-    """The drafts in `states`, labelled; `names` caches display names across calls (looking
+    """The drafts in `state`, labelled; `names` caches display names across calls (looking
     one up scans the account's messages)."""
     names = {} if names is None else names
     out: list[Nudge] = []
     scheduled = {
-        row["draft_id"]: row["not_before"]
-        for row in store.outbox(account.name, ("pending",))
-        if "scheduled" in states
+        row.draft_id: row.not_before.isoformat()
+        for row in store.outbox(account.name, (OutboxState.PENDING,))
+        if state == DraftState.SCHEDULED
     }
-    for draft in store.drafts(account.name, states):
-        first = draft["recipients"][0] if draft["recipients"] else ""
+    for draft in store.drafts(account.name, (state,)):
+        first = draft.recipients[0] if draft.recipients else ""
         key = (account.name, first)
         if key not in names:
             names[key] = store.display_name(account.name, first) or first
         name = names[key]
-        if len(draft["recipients"]) > 1:
-            name += f" +{len(draft['recipients']) - 1}"
+        if len(draft.recipients) > 1:
+            name += f" +{len(draft.recipients) - 1}"
         out.append(
             Nudge(
-                draft_id=draft["id"],
-                sequence_id=draft["sequence_id"],
+                draft_id=draft.id,
+                sequence_id=draft.sequence_id,
                 account=account.name,
                 mailbox=account.email,
-                folder=draft["folder"],
-                subject=draft["subject"],
+                folder=draft.folder,
+                subject=draft.subject,
                 to_name=name,
-                touch=draft["touch"],
-                send_at=scheduled.get(draft["id"], ""),
+                touch=draft.touch,
+                send_at=scheduled.get(draft.id, ""),
             )
         )
     return out
@@ -271,8 +271,8 @@ def gather(
     return Snapshot(
         paused=is_paused,
         accounts=views,
-        approvals=tuple(n for a in listed for n in nudges(store, a, ("queued",), names)),
-        scheduled=tuple(n for a in listed for n in nudges(store, a, ("scheduled",), names)),
+        approvals=tuple(n for a in listed for n in nudges(store, a, DraftState.QUEUED, names)),
+        scheduled=tuple(n for a in listed for n in nudges(store, a, DraftState.SCHEDULED, names)),
         taken_at=clock.now().isoformat(),
     )
 
@@ -329,11 +329,11 @@ def report(store: Store, accounts: list[Account]) -> dict[str, Any]:
                 "autonomy": default_level(store, a),
                 "last_sync": store.last_sync(a.name),
                 "watch": known.get("watch", "stopped"),
-                "pending_approvals": len(store.drafts(a.name, ("queued",))),
+                "pending_approvals": len(store.drafts(a.name, (DraftState.QUEUED,))),
                 "next_nudge_at": next_nudge(store, a.name) or None,
                 "scheduled_sends": [
                     {"draft_id": n.draft_id, "send_at": n.send_at, "label": n.label}
-                    for n in nudges(store, a, ("scheduled",))
+                    for n in nudges(store, a, DraftState.SCHEDULED)
                 ],
                 "problems": known.get("problems", []),
                 "last_error": _last_error(ever),
@@ -355,16 +355,16 @@ def _last_error(account_state: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def audit_text(rows: list[dict[str, Any]]) -> str:
+def audit_text(rows: list[AuditRow]) -> str:
     """The audit log as a person reads it: newest first, one line a row."""
     lines = [
         "inbox-agent audit log, newest first (all of it, and its hash check: inbox-agent audit)",
         "",
     ]
     for r in reversed(rows):
-        change = f"{r['state_before']}→{r['state_after']}" if r["state_after"] else ""
+        change = f"{r.state_before}→{r.state_after}" if r.state_after else ""
         lines.append(
-            f"{r['at'][:19]}  {r['actor']:<6} {r['action']:<14} {r['account']:<10} "
-            f"#{r['sequence_id'] or '-':<5} {change:<28} {r['reason']}"
+            f"{r.at[:19]}  {r.actor:<6} {r.action:<14} {r.account:<10} "
+            f"#{r.sequence_id or '-':<5} {change:<28} {r.reason}"
         )
     return "\n".join(lines) + "\n"

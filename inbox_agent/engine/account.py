@@ -7,6 +7,7 @@ makes no decision and writes nothing itself.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from inbox_agent.engine.outbox import Outbox
 from inbox_agent.engine.report import TickReport
 from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
-from inbox_agent.store import Store
+from inbox_agent.store import DraftRow, SequenceRow, SequenceState, Store
 from inbox_agent.sync import imap
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.threads import Thread, ThreadIndex
@@ -90,23 +91,23 @@ class Engine:
         """What is due now, and when the next thing falls due."""
         return planning.wakeup(self.store, self.account.name)
 
-    def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def sequences(self, states: Collection[SequenceState] = ()) -> list[SequenceRow]:
         return self.ctx.sequences(states)
 
-    def sequence_row(self, sequence_id: int) -> dict[str, Any]:
+    def sequence_row(self, sequence_id: int) -> SequenceRow:
         return self.ctx.sequence_row(sequence_id)
 
     def voice_profile(self, client: IMAPClient, refresh: bool = False) -> Any:
         return nudge.voice_profile(self.ctx, client, refresh)
 
-    def locate_draft(self, client: IMAPClient, draft: dict[str, Any]) -> drafts.Found | None:
+    def locate_draft(self, client: IMAPClient, draft: DraftRow) -> drafts.Found | None:
         return drafts.locate(self.ctx, client, draft)
 
     # -- the cycle and the user's commands ------------------------------------------------------
     def tick(self) -> TickReport:
         return cycle.tick(self.ctx)
 
-    def queue(self) -> list[dict[str, Any]]:
+    def queue(self) -> list[DraftRow]:
         return commands.queue(self.ctx)
 
     def approve(self, draft_id: int) -> None:

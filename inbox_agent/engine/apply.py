@@ -15,6 +15,7 @@ from inbox_agent.engine import drafts
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.nudge import draft_nudge
 from inbox_agent.engine.report import TickReport
+from inbox_agent.store import Event, SequenceState
 from inbox_agent.tracker.sequence import Action, Due, End, Observe, Pause, Start, Touched
 
 
@@ -45,8 +46,7 @@ def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) 
         case Observe():
             with ctx.store.tx():
                 ctx.store.update_sequence(
-                    action.sequence_id,
-                    {"seen_ids": sorted(action.seen_ids), "updated_at": clock.now().isoformat()},
+                    action.sequence_id, {"seen_ids": action.seen_ids, "updated_at": clock.now()}
                 )
         case Due():
             report.counts["due"] += 1
@@ -58,7 +58,7 @@ def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) 
 
 
 def _start(ctx: Context, action: Start) -> None:
-    thread, now = action.thread, clock.now().isoformat()
+    thread, now = action.thread, clock.now()
     with ctx.store.tx():
         seq_id = ctx.store.add_sequence(
             {
@@ -66,22 +66,23 @@ def _start(ctx: Context, action: Start) -> None:
                 "anchor_message_id": action.anchor_message_id,
                 "thread_key": thread.key,
                 "subject": thread.subject,
-                "state": "waiting",
+                "state": SequenceState.WAITING,
                 "touches_sent": 0,
-                "last_touch_at": action.last_touch_at.isoformat(),
-                "next_due_at": action.next_due_at.isoformat(),
-                "seen_ids": list(thread.message_ids),
-                "participants": list(thread.participants(ctx.view.user_addresses())),
+                "last_touch_at": action.last_touch_at,
+                "next_due_at": action.next_due_at,
+                "seen_ids": thread.message_ids,
+                "participants": thread.participants(ctx.view.user_addresses()),
                 "reason": action.reason,
                 "created_at": now,
                 "updated_at": now,
-            }
+            },
+            Event.TRACK,
         )
         ctx.audit(
             "track",
             sequence_id=seq_id,
             message_id=action.anchor_message_id,
-            after="waiting",
+            after=SequenceState.WAITING,
             reason=action.reason,
         )
 
@@ -90,47 +91,48 @@ def _pause(ctx: Context, action: Pause) -> None:
     seq = ctx.sequence_row(action.sequence_id)
     with ctx.store.tx():
         ctx.store.update_sequence(
-            seq["id"],
+            seq.id,
             {
-                "next_due_at": action.until.isoformat(),
-                "updated_at": clock.now().isoformat(),
-                "seen_ids": [*seq["seen_ids"], action.message_id],
+                "next_due_at": action.until,
+                "updated_at": clock.now(),
+                "seen_ids": seq.seen_ids | {action.message_id},
                 "reason": action.reason,
             },
         )
         ctx.audit(
             "pause",
-            sequence_id=seq["id"],
+            sequence_id=seq.id,
             message_id=action.message_id,
-            before=seq["state"],
-            after=seq["state"],
+            before=seq.state,
+            after=seq.state,
             reason=action.reason,
         )
 
 
 def _touched(ctx: Context, client: IMAPClient, action: Touched) -> None:
     seq = ctx.sequence_row(action.sequence_id)
-    drafts.discard_open(ctx, client, seq["id"], "you wrote on the thread yourself")
+    drafts.discard_open(ctx, client, seq.id, "you wrote on the thread yourself")
     with ctx.store.tx():
         ctx.store.update_sequence(
-            seq["id"],
+            seq.id,
             {
-                "touches_sent": seq["touches_sent"] + 1,
-                "last_touch_at": action.at.isoformat(),
-                "state": "waiting",
-                "next_due_at": action.next_due_at.isoformat(),
-                "seen_ids": [*seq["seen_ids"], action.message_id],
-                "updated_at": clock.now().isoformat(),
+                "touches_sent": seq.touches_sent + 1,
+                "last_touch_at": action.at,
+                "state": SequenceState.WAITING,
+                "next_due_at": action.next_due_at,
+                "seen_ids": seq.seen_ids | {action.message_id},
+                "updated_at": clock.now(),
                 "reason": "you wrote on the thread by hand",
             },
+            Event.TOUCH_BY_HAND,
         )
         ctx.audit(
             "touch_by_hand",
             actor="user",
-            sequence_id=seq["id"],
+            sequence_id=seq.id,
             message_id=action.message_id,
-            before=seq["state"],
-            after="waiting",
+            before=seq.state,
+            after=SequenceState.WAITING,
             reason="a message you sent yourself counts as a touch; the clock restarts from it",
         )
 
@@ -139,7 +141,7 @@ def end(
     ctx: Context,
     client: IMAPClient,
     sequence_id: int,
-    state: str,
+    state: SequenceState,
     reason: str,
     message_id: str = "",
     actor: str | None = None,
@@ -148,7 +150,7 @@ def end(
     an opt-out also keeps its sender from ever being followed up again."""
     seq = ctx.sequence_row(sequence_id)
     drafts.discard_open(ctx, client, sequence_id, reason)
-    now = clock.now().isoformat()
+    now = clock.now()
     store = ctx.store
     with store.tx():
         store.update_sequence(
@@ -158,18 +160,19 @@ def end(
                 "next_due_at": None,
                 "reason": reason,
                 "updated_at": now,
-                "seen_ids": sorted({*seq["seen_ids"], *([message_id] if message_id else [])}),
+                "seen_ids": seq.seen_ids | ({message_id} if message_id else set()),
             },
+            Event.END,
         )
-        if state == "opted_out" and message_id:
+        if state == SequenceState.OPTED_OUT and message_id:
             for sender in store.messages_with_ids(ctx.name, [message_id])[:1]:
-                store.add_opt_out(ctx.name, sender.header.from_addr, message_id, now)
+                store.add_opt_out(ctx.name, sender.header.from_addr, message_id, now.isoformat())
         ctx.audit(
             "end",
             actor=actor,
             sequence_id=sequence_id,
             message_id=message_id,
-            before=seq["state"],
+            before=seq.state,
             after=state,
             reason=reason,
         )

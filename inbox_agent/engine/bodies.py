@@ -12,12 +12,12 @@ from imapclient import IMAPClient
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
-from inbox_agent.engine.planning import facts, sequences
+from inbox_agent.engine.planning import facts
 from inbox_agent.mail import classify
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import ACTIVE_SEQUENCES
 from inbox_agent.sync import imap
 from inbox_agent.tracker.decision import bodies_needed
-from inbox_agent.tracker.sequence import ACTIVE
 
 
 def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
@@ -27,7 +27,7 @@ def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
     now = clock.now()
     decided = facts(ctx)
     threads = view.index().threads()
-    newest = bodies_needed(threads, sequences(ctx.sequences(ACTIVE)), decided, limit)
+    newest = bodies_needed(threads, ctx.sequences(ACTIVE_SEQUENCES), decided, limit)
     if not newest:
         return 0
     places = store.locate(name, [h.message_id for h, _ in newest])
@@ -44,7 +44,7 @@ def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
             for uid, raw in bodies.items():
                 h, from_user = members[uid]
                 found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
-                store.save_facts(name, h.message_id, found.to_json(), stamp)
+                store.save_facts(name, h.message_id, found, stamp)
                 if found.bounced_message_id:
                     view.index().link(h.message_id, found.bounced_message_id)
                 read += 1

@@ -3,7 +3,7 @@ change an autonomy level. Each opens its own IMAP session and acts as `ctx.actor
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
 
 from inbox_agent import clock, gate
 from inbox_agent.engine import drafts
@@ -11,45 +11,50 @@ from inbox_agent.engine.apply import end
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
 from inbox_agent.errors import NotFound
-from inbox_agent.tracker.sequence import ACTIVE
+from inbox_agent.store import (
+    ACTIVE_SEQUENCES,
+    OPEN_DRAFTS,
+    DraftRow,
+    DraftState,
+    Event,
+    OutboxState,
+    SequenceState,
+)
 
 
-def queue(ctx: Context) -> list[dict[str, Any]]:
+def queue(ctx: Context) -> list[DraftRow]:
     """The drafts waiting for the user's approval."""
-    return ctx.store.drafts(ctx.name, ("queued",))
+    return ctx.store.drafts(ctx.name, (DraftState.QUEUED,))
 
 
-def _open_draft(ctx: Context, draft_id: int, states: tuple[str, ...]) -> dict[str, Any]:
+def _open_draft(ctx: Context, draft_id: int, states: Collection[DraftState]) -> DraftRow:
     draft = ctx.store.draft(draft_id)
-    if draft is None or draft["account"] != ctx.name:
+    if draft is None or draft.account != ctx.name:
         raise NotFound(f"no draft with id {draft_id}", "list them with `inbox-agent queue`")
-    if draft["state"] not in states:
+    if draft.state not in states:
         raise NotFound(
-            f"draft {draft_id} is {draft['state']}, not waiting for you",
-            "see `inbox-agent queue`",
+            f"draft {draft_id} is {draft.state}, not waiting for you", "see `inbox-agent queue`"
         )
     return draft
 
 
 def approve(ctx: Context, draft_id: int) -> None:
-    draft = _open_draft(ctx, draft_id, ("queued", "saved"))
+    draft = _open_draft(ctx, draft_id, (DraftState.QUEUED, DraftState.SAVED))
     with ctx.view.session() as client:
         Outbox(ctx).send(client, draft)
 
 
 def reject(ctx: Context, draft_id: int, reason: str = "rejected by you") -> None:
-    draft = _open_draft(ctx, draft_id, ("queued", "saved", "scheduled"))
+    draft = _open_draft(ctx, draft_id, OPEN_DRAFTS)
     with ctx.view.session() as client:
-        drafts.remove(ctx, client, draft, "rejected", reason)
-        Outbox(ctx).skip_touch(
-            ctx.store.draft(draft_id) or draft, f"{reason}; this touch is skipped", "rejected"
-        )
+        drafts.remove(ctx, client, draft, Event.REJECT, reason)
+        Outbox(ctx).skip_touch(draft, f"{reason}; this touch is skipped")
 
 
 def undo(ctx: Context, draft_id: int) -> None:
-    _open_draft(ctx, draft_id, ("scheduled",))
-    row = next((o for o in ctx.store.outbox(ctx.name) if o["draft_id"] == draft_id), None)
-    if row is None or row["state"] != "pending":
+    _open_draft(ctx, draft_id, (DraftState.SCHEDULED,))
+    row = next((o for o in ctx.store.outbox(ctx.name) if o.draft_id == draft_id), None)
+    if row is None or row.state != OutboxState.PENDING:
         raise NotFound(
             f"draft {draft_id} is no longer waiting to be sent",
             "see `inbox-agent audit --thread`",
@@ -59,12 +64,12 @@ def undo(ctx: Context, draft_id: int) -> None:
 
 def dismiss(ctx: Context, sequence_id: int) -> None:
     seq = ctx.sequence_row(sequence_id)
-    if seq["account"] != ctx.name or seq["state"] not in ACTIVE:
+    if seq.account != ctx.name or seq.state not in ACTIVE_SEQUENCES:
         raise NotFound(
             f"thread {sequence_id} is not being followed up", "see `inbox-agent threads`"
         )
     with ctx.view.session() as client:
-        end(ctx, client, sequence_id, "dismissed", "dismissed by you")
+        end(ctx, client, sequence_id, SequenceState.DISMISSED, "dismissed by you")
 
 
 def set_autonomy(ctx: Context, scope: str, level: str) -> None:

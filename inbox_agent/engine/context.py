@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,7 +27,7 @@ from inbox_agent.errors import NotFound
 from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
-from inbox_agent.store import Store, audit
+from inbox_agent.store import SequenceRow, SequenceState, Store, audit
 from inbox_agent.sync import imap
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
 
@@ -83,19 +83,16 @@ class MailView:
         return self.account.addresses | frozenset(seen)
 
     def facts(self) -> dict[str, BodyFacts]:
-        return {
-            mid: BodyFacts.from_json(data)
-            for mid, data in self.store.facts(self.account.name).items()
-        }
+        return self.store.facts(self.account.name)
 
     def index(self, rebuild: bool = False) -> ThreadIndex:
         """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
         generation = self.store.generation
         if rebuild or self._index is None or generation != self._index_generation:
             self._index, self._index_rowid, self._index_generation = ThreadIndex(), 0, generation
-            for mid, data in self.store.facts(self.account.name).items():
-                if data.get("bounced_message_id"):
-                    self._index.link(mid, data["bounced_message_id"])
+            for mid, facts in self.facts().items():
+                if facts.bounced_message_id:
+                    self._index.link(mid, facts.bounced_message_id)
         for rowid, m in self.store.messages_since(self.account.name, self._index_rowid):
             self._index_rowid = max(self._index_rowid, rowid)
             if "\\Draft" not in m.flags:
@@ -180,7 +177,7 @@ class Context:
             self.store, actor=actor or self.actor, action=action, account=self.name, **fields
         )
 
-    def sequence_row(self, sequence_id: int) -> dict[str, Any]:
+    def sequence_row(self, sequence_id: int) -> SequenceRow:
         seq = self.store.sequence(sequence_id)
         if seq is None:
             raise NotFound(
@@ -192,7 +189,7 @@ class Context:
         """The autonomy rules in force: the account file's, then the user's changes to them."""
         return Rules.merge(self.account.autonomy, self.store.autonomy_overrides(self.name))
 
-    def sequences(self, states: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def sequences(self, states: Collection[SequenceState] = ()) -> list[SequenceRow]:
         return self.store.sequences(self.name, states)
 
 

@@ -8,7 +8,6 @@ saved as a new message is found by its In-Reply-To the thread's original.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from imapclient import IMAPClient
 
@@ -17,11 +16,11 @@ from inbox_agent.engine.context import Context
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.gate import DRAFT_STATE, SEQUENCE_STATE
 from inbox_agent.mail.headers import AGENT_HEADER
+from inbox_agent.store import OPEN_DRAFTS, DraftRow, DraftState, Event, OutboxState, SequenceState
 from inbox_agent.sync import imap
 
-OPEN_DRAFT_STATES = ("saved", "queued", "scheduled")
-
 Found = tuple[int, bytes, tuple[bytes, ...]]  # UID, raw message, flags
+_WITHDRAWN = {Event.CANCEL: DraftState.CANCELLED, Event.REJECT: DraftState.REJECTED}
 
 
 def normalized_sha256(raw: bytes) -> str:
@@ -29,64 +28,63 @@ def normalized_sha256(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
 
 
-def unchanged(raw: bytes, draft: dict[str, Any]) -> bool:
-    return normalized_sha256(raw) == str(draft["raw_sha256"])
+def unchanged(raw: bytes, draft: DraftRow) -> bool:
+    return normalized_sha256(raw) == draft.raw_sha256
 
 
-def locate(ctx: Context, client: IMAPClient, draft: dict[str, Any]) -> Found | None:
+def locate(ctx: Context, client: IMAPClient, draft: DraftRow) -> Found | None:
     """Our draft in Drafts: by UID, Message-ID or our header; else the user's replacement of
     it (mail clients save an edited draft as a new message replying to the same original)."""
-    folder = draft["folder"]
-    uids = [draft["uid"]] if draft["uid"] else []
-    uids += imap.find(client, folder, draft["message_id"])
-    uids += imap.find_header(client, folder, AGENT_HEADER, draft["agent_id"])
-    seq = ctx.store.sequence(draft["sequence_id"])
+    folder = draft.folder
+    uids = [draft.uid] if draft.uid else []
+    uids += imap.find(client, folder, draft.message_id)
+    uids += imap.find_header(client, folder, AGENT_HEADER, draft.agent_id)
+    seq = ctx.store.sequence(draft.sequence_id)
     if seq is not None:
         uids += sorted(
-            imap.find_header(client, folder, "In-Reply-To", seq["anchor_message_id"]),
-            reverse=True,
+            imap.find_header(client, folder, "In-Reply-To", seq.anchor_message_id), reverse=True
         )
     for uid in dict.fromkeys(uids):
         fetched = imap.fetch_raw(client, folder, uid)
         if fetched and (
-            uid == draft["uid"]
-            or b"\\Draft" in fetched[1]
-            or draft["message_id"].encode() in fetched[0]
+            uid == draft.uid or b"\\Draft" in fetched[1] or draft.message_id.encode() in fetched[0]
         ):
             return uid, fetched[0], fetched[1]
     return None
 
 
-def remove(
-    ctx: Context, client: IMAPClient, draft: dict[str, Any], new_state: str, reason: str
-) -> None:
-    """Delete our draft from Drafts, unless the user changed it: then it is theirs to keep."""
+def remove(ctx: Context, client: IMAPClient, draft: DraftRow, event: Event, reason: str) -> None:
+    """Withdraw our draft (`event` is CANCEL or REJECT) and any send scheduled for it: deleted
+    from Drafts, unless the user changed it: then it is theirs to keep."""
     found = locate(ctx, client, draft)
-    action, note = "draft_removed", reason
+    action, note, new_state = "draft_removed", reason, _WITHDRAWN[event]
     if found is None:
-        new_state, note = "gone", f"{reason}; the draft was already gone from {draft['folder']}"
+        new_state = DraftState.GONE
+        note = f"{reason}; the draft was already gone from {draft.folder}"
     elif not unchanged(found[1], draft) or b"\\Draft" not in found[2]:
         action, note = (
             "draft_kept",
-            f"{reason}; you edited the draft, so it stays in {draft['folder']}",
+            f"{reason}; you edited the draft, so it stays in {draft.folder}",
         )
     else:
-        imap.delete(client, draft["folder"], found[0])
-    now = clock.now().isoformat()
+        imap.delete(client, draft.folder, found[0])
+    now = clock.now()
     store = ctx.store
     with store.tx():
-        store.update_draft(draft["id"], {"state": new_state, "updated_at": now})
-        for row in store.outbox(ctx.name, ("pending",)):
-            if row["draft_id"] == draft["id"]:
+        store.update_draft(draft.id, {"state": new_state, "updated_at": now}, event)
+        for row in store.outbox(ctx.name, (OutboxState.PENDING,)):
+            if row.draft_id == draft.id:
                 store.update_outbox(
-                    row["id"], {"state": "cancelled", "updated_at": now, "last_error": reason}
+                    row.id,
+                    {"state": OutboxState.CANCELLED, "updated_at": now, "last_error": reason},
+                    Event.CANCEL,
                 )
         ctx.audit(
             action,
-            sequence_id=draft["sequence_id"],
-            draft_id=draft["id"],
-            message_id=draft["message_id"],
-            before=draft["state"],
+            sequence_id=draft.sequence_id,
+            draft_id=draft.id,
+            message_id=draft.message_id,
+            before=draft.state,
             after=new_state,
             reason=note,
         )
@@ -94,47 +92,50 @@ def remove(
 
 def discard_open(ctx: Context, client: IMAPClient, sequence_id: int, reason: str) -> None:
     """Cancel every draft of the sequence that has not gone out yet."""
-    for draft in ctx.store.drafts(ctx.name, OPEN_DRAFT_STATES):
-        if draft["sequence_id"] == sequence_id:
-            remove(ctx, client, draft, "cancelled", reason)
+    for draft in ctx.store.drafts(ctx.name, OPEN_DRAFTS):
+        if draft.sequence_id == sequence_id:
+            remove(ctx, client, draft, Event.CANCEL, reason)
 
 
 def recover(ctx: Context, client: IMAPClient) -> None:
     """Rows left `saving` by a crash around the APPEND: adopt the draft if it reached Drafts,
     else let the sequence draft it again. Either way nothing is left behind unowned."""
     store = ctx.store
-    for row in store.drafts(ctx.name, ("saving",)):
-        seq = store.sequence(row["sequence_id"])
-        uids = imap.find(client, row["folder"], row["message_id"])
-        now = clock.now().isoformat()
+    for row in store.drafts(ctx.name, (DraftState.SAVING,)):
+        seq = store.sequence(row.sequence_id)
+        uids = imap.find(client, row.folder, row.message_id)
+        now = clock.now()
         with store.tx():
-            if uids and seq is not None and seq["state"] == "waiting":
-                level = row["autonomy"]
+            if uids and seq is not None and seq.state == SequenceState.WAITING:
+                level = row.autonomy
                 store.update_draft(
-                    row["id"], {"uid": uids[0], "state": DRAFT_STATE[level], "updated_at": now}
+                    row.id,
+                    {"uid": uids[0], "state": DRAFT_STATE[level], "updated_at": now},
+                    Event.DRAFT,
                 )
                 store.update_sequence(
-                    seq["id"], {"state": SEQUENCE_STATE[level], "updated_at": now}
+                    seq.id, {"state": SEQUENCE_STATE[level], "updated_at": now}, Event.DRAFT
                 )
                 if level == "autopilot":
                     store.add_outbox(
                         {
                             "account": ctx.name,
-                            "draft_id": row["id"],
-                            "sequence_id": seq["id"],
-                            "message_id": row["message_id"],
-                            "state": "pending",
-                            "not_before": send_time(ctx, seq, [], row["recipients"][0]).isoformat(),
+                            "draft_id": row.id,
+                            "sequence_id": seq.id,
+                            "message_id": row.message_id,
+                            "state": OutboxState.PENDING,
+                            "not_before": send_time(ctx, seq, [], row.recipients[0]),
                             "created_at": now,
                             "updated_at": now,
-                        }
+                        },
+                        Event.SCHEDULE,
                     )
                 ctx.audit(
                     "draft",
-                    sequence_id=row["sequence_id"],
-                    draft_id=row["id"],
-                    message_id=row["message_id"],
-                    before="waiting",
+                    sequence_id=row.sequence_id,
+                    draft_id=row.id,
+                    message_id=row.message_id,
+                    before=SequenceState.WAITING,
                     after=SEQUENCE_STATE[level],
                     reason="adopted after an interruption",
                 )
@@ -142,17 +143,19 @@ def recover(ctx: Context, client: IMAPClient) -> None:
                 abandon(ctx, row, "interrupted before it reached Drafts; it will be drafted again")
 
 
-def abandon(ctx: Context, row: dict[str, Any], why: str) -> None:
+def abandon(ctx: Context, row: DraftRow, why: str) -> None:
     """A draft row whose message never reached Drafts: closed, so that the sequence drafts the
     touch again. Inside the caller's transaction."""
-    seq = ctx.store.sequence(row["sequence_id"])
-    ctx.store.update_draft(row["id"], {"state": "abandoned", "updated_at": clock.now().isoformat()})
+    seq = ctx.store.sequence(row.sequence_id)
+    ctx.store.update_draft(
+        row.id, {"state": DraftState.ABANDONED, "updated_at": clock.now()}, Event.ABANDON
+    )
     ctx.audit(
         "draft_abandoned",
-        sequence_id=row["sequence_id"],
-        draft_id=row["id"],
-        message_id=row["message_id"],
-        before="waiting",
-        after=seq["state"] if seq else "",
+        sequence_id=row.sequence_id,
+        draft_id=row.id,
+        message_id=row.message_id,
+        before=SequenceState.WAITING,
+        after=seq.state if seq else "",
         reason=why,
     )

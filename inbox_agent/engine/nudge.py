@@ -4,7 +4,8 @@ the MIME reply built, and the draft saved to Drafts (and, on Autopilot, schedule
 The draft row is committed as `saving` before the APPEND and gets its real state after it, so a
 crash in between leaves a row that `drafts.recover` reconciles with Drafts, never an orphan. An
 APPEND the server refuses (NO) stored nothing: the row is abandoned at once and the touch is
-drafted again at a later cycle.
+drafted again at a later cycle. A thread once kept off Autopilot stays off it: the first reason
+is kept in `sequences.downgraded`.
 """
 
 from __future__ import annotations
@@ -23,19 +24,32 @@ from inbox_agent.engine.schedule import send_time
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import Header
 from inbox_agent.mail.letter import first_name
+from inbox_agent.store import (
+    ACTIVE_SEQUENCES,
+    DraftState,
+    Event,
+    OutboxState,
+    SequenceChanges,
+    SequenceRow,
+    SequenceState,
+)
 from inbox_agent.sync import failures, imap
 from inbox_agent.sync.failures import EDGE_ERRORS
-from inbox_agent.tracker.sequence import ACTIVE, Due
+from inbox_agent.tracker.sequence import Due
 from inbox_agent.tracker.threads import Thread
 
 
-def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
+def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | None:
     """Draft the due touch; the draft's state, or None when there is nothing to draft."""
     seq = next(
-        (s for s in ctx.sequences(ACTIVE) if s["anchor_message_id"] == action.anchor_message_id),
+        (
+            s
+            for s in ctx.sequences(ACTIVE_SEQUENCES)
+            if s.anchor_message_id == action.anchor_message_id
+        ),
         None,
     )
-    if seq is None or seq["state"] != "waiting":
+    if seq is None or seq.state != SequenceState.WAITING:
         return None
     anchor = next(m for m in action.thread.messages if m.message_id == action.anchor_message_id)
     user = ctx.view.user_addresses()
@@ -55,7 +69,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
         recipient_name=_name_of(action.thread, rcpt.to[0]),
         thread=quoted,
         profile=voice_profile(ctx, client),
-        earlier_nudges=[d["body"] for d in store.drafts(ctx.name) if d["sequence_id"] == seq["id"]],
+        earlier_nudges=[d.body for d in store.drafts(ctx.name) if d.sequence_id == seq.id],
         budget_tokens=ctx.settings.llm.max_prompt_tokens,
         exclude=action.thread.message_ids,
     )
@@ -63,12 +77,10 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
     decision = gate.decide(
         ctx.rules(),
         rcpt.all,
-        threads=(str(seq["id"]), action.thread.key),
+        threads=(str(seq.id), action.thread.key),
         folders=ctx.view.folders_of(action.thread),
     )
-    downgrade = (
-        _downgrade(ctx, seq["id"], quoted, draft.downgrade) if decision.level == "autopilot" else ""
-    )
+    downgrade = _downgrade(seq, quoted, draft.downgrade) if decision.level == "autopilot" else ""
     if downgrade:
         decision = gate.Decision("copilot", f"{decision.scope}, kept off Autopilot")
     when = clock.now()
@@ -85,13 +97,13 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
     )
     raw = msg.as_bytes(policy=policy.SMTP)
     draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
-    message_id, now = str(msg["Message-ID"]), when.isoformat()
+    message_id = str(msg["Message-ID"])
     drafts_folder = ctx.view.folders.drafts
     with store.tx():
         draft_id = store.add_draft(
             {
                 "account": ctx.name,
-                "sequence_id": seq["id"],
+                "sequence_id": seq.id,
                 "touch": action.touch,
                 "message_id": message_id,
                 "agent_id": agent_id,
@@ -101,45 +113,51 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
                 "subject": str(msg["Subject"]),
                 "body": draft.body,
                 "raw_sha256": drafts.normalized_sha256(raw),
-                "recipients": list(rcpt.all),
+                "recipients": rcpt.all,
                 "autonomy": decision.level,
                 "drafter": draft.drafter,
-                "html": int(msg.is_multipart()),
-                "state": "saving",
-                "created_at": now,
-                "updated_at": now,
-            }
+                "html": msg.is_multipart(),
+                "state": DraftState.SAVING,
+                "created_at": when,
+                "updated_at": when,
+            },
+            Event.SAVE,
         )
     try:
         uid = imap.append(client, drafts_folder, raw, [b"\\Draft", b"\\Seen"], when)
     except EDGE_ERRORS as exc:
         if failures.refused(exc):  # a NO stored nothing: no `saving` row left for recovery
             with store.tx():
-                row = {"id": draft_id, "sequence_id": seq["id"], "message_id": message_id}
-                drafts.abandon(ctx, row, f"{drafts_folder} refused it ({exc}); drafted again later")
+                saving = store.draft(draft_id)
+                assert saving is not None  # written just above
+                drafts.abandon(
+                    ctx, saving, f"{drafts_folder} refused it ({exc}); drafted again later"
+                )
         raise
     with store.tx():
-        store.update_draft(draft_id, {"uid": uid, "state": draft_state})
+        store.update_draft(draft_id, {"uid": uid, "state": draft_state}, Event.DRAFT)
         if decision.level == "autopilot":
             store.add_outbox(
                 {
                     "account": ctx.name,
                     "draft_id": draft_id,
-                    "sequence_id": seq["id"],
+                    "sequence_id": seq.id,
                     "message_id": message_id,
-                    "state": "pending",
-                    "not_before": send_time(
-                        ctx, seq, action.thread.messages, rcpt.to[0]
-                    ).isoformat(),
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                    "state": OutboxState.PENDING,
+                    "not_before": send_time(ctx, seq, action.thread.messages, rcpt.to[0]),
+                    "created_at": when,
+                    "updated_at": when,
+                },
+                Event.SCHEDULE,
             )
-        store.update_sequence(seq["id"], {"state": seq_state, "updated_at": now})
+        changes: SequenceChanges = {"state": seq_state, "updated_at": when}
+        if downgrade and not seq.downgraded:
+            changes["downgraded"] = downgrade  # the first reason; later nudges cite it
+        store.update_sequence(seq.id, changes, Event.DRAFT)
         if downgrade:
             ctx.audit(
                 "downgrade",
-                sequence_id=seq["id"],
+                sequence_id=seq.id,
                 draft_id=draft_id,
                 message_id=message_id,
                 before="autopilot",
@@ -148,10 +166,10 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> str | None:
             )
         ctx.audit(
             "draft",
-            sequence_id=seq["id"],
+            sequence_id=seq.id,
             draft_id=draft_id,
             message_id=message_id,
-            before="waiting",
+            before=SequenceState.WAITING,
             after=seq_state,
             reason=f"touch {action.touch} of {cadence.touches}; {decision.level} "
             f"({decision.scope}); written by {draft.drafter}",
@@ -219,17 +237,12 @@ def _name_of(thread: Thread, address: str) -> str:
     return first_name("", address)
 
 
-def _downgrade(
-    ctx: Context, sequence_id: int, thread: tuple[Quoted, ...], drafter_reason: str
-) -> str:
+def _downgrade(seq: SequenceRow, thread: tuple[Quoted, ...], drafter_reason: str) -> str:
     """Why this thread's nudge must not go out on Autopilot, or "" when it may."""
     phrase = steering_in(thread)
     if phrase:
         return f'an inbound message on the thread tries to steer the agent ("{phrase}")'
     if drafter_reason:
         return drafter_reason
-    earlier = [
-        r for r in ctx.store.audit_rows(sequence_id=sequence_id) if r["action"] == "downgrade"
-    ]
-    first = earlier[0]["reason"].split("; this nudge waits")[0] if earlier else ""
+    first = seq.downgraded
     return f"this thread was taken off Autopilot before: {first}" if first else ""

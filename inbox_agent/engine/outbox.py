@@ -12,8 +12,9 @@ The order of a send, each step committed before the next:
    receipt copy and our unmodified draft are tidied away.
 
 After a crash a row left `sending` is resolved by looking for its Message-ID (and our header)
-in Sent, All Mail and INBOX. Found: it was sent. Not found after the grace period: it never left,
-and it goes back to `pending`. It is never sent again blindly.
+in Sent, All Mail and INBOX. Found: it was sent (a thread that ended meanwhile stays ended). Not
+found after the grace period: it never left, and it goes back to `pending`. It is never sent again
+blindly: until then, approving its draft is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import logging
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 from imapclient import IMAPClient
 
@@ -38,9 +38,21 @@ from inbox_agent.errors import SafetyStop
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
 from inbox_agent.sender.smtp import SendFailure, Submission
+from inbox_agent.store import (
+    ACTIVE_SEQUENCES,
+    OPEN_DRAFTS,
+    DraftRow,
+    DraftState,
+    Event,
+    OutboxRow,
+    OutboxState,
+    SequenceChanges,
+    SequenceRow,
+    SequenceState,
+)
 from inbox_agent.sync import imap
 from inbox_agent.sync.failures import ACTION_ERRORS, EDGE_ERRORS
-from inbox_agent.tracker.sequence import ACTIVE, End, Pause, Touched
+from inbox_agent.tracker.sequence import End, Pause, Touched
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +78,10 @@ class Outbox:
         (a laptop that slept through it) instead of sending at night or in a burst."""
         now = clock.now()
         pol = self.account.sending.policy()
-        for row in self.store.outbox(self.account.name, ("pending",)):
-            not_before = datetime.fromisoformat(row["not_before"])
-            if not_before > now:
+        for row in self.store.outbox(self.account.name, (OutboxState.PENDING,)):
+            if row.not_before > now:
                 continue
-            draft = self.store.draft(row["draft_id"])
+            draft = self.store.draft(row.draft_id)
             if draft is None:
                 continue
             sent = self.store.sent_times(
@@ -82,7 +93,7 @@ class Outbox:
                 continue
             try:
                 self.send(client, draft)
-                report.counts["sent"] += 1
+                report.counts[OutboxState.SENT] += 1
             except SafetyStop as stop:
                 log.info("%s: %s", self.account.name, stop)
                 report.counts["cancelled"] += 1
@@ -91,24 +102,22 @@ class Outbox:
                 report.counts["failed"] += 1
                 self.ctx.view.recheck_folders()
 
-    def _reslot(self, row: dict[str, Any], when: datetime, why: str) -> None:
+    def _reslot(self, row: OutboxRow, when: datetime, why: str) -> None:
         with self.store.tx():
-            self.store.update_outbox(
-                row["id"], {"not_before": when.isoformat(), "updated_at": clock.now().isoformat()}
-            )
+            self.store.update_outbox(row.id, {"not_before": when, "updated_at": clock.now()})
             self.ctx.audit(
                 "reschedule",
-                sequence_id=row["sequence_id"],
-                draft_id=row["draft_id"],
-                message_id=row["message_id"],
+                sequence_id=row.sequence_id,
+                draft_id=row.draft_id,
+                message_id=row.message_id,
                 reason=f"{why}; now at {when:%Y-%m-%d %H:%M} UTC",
             )
 
     def _audit(
         self,
         action: str,
-        seq: dict[str, Any],
-        draft: dict[str, Any],
+        seq: SequenceRow,
+        draft: DraftRow,
         reason: str,
         before: str = "",
         after: str = "",
@@ -116,9 +125,9 @@ class Outbox:
         """One audit row about this draft; call inside the transaction of the change."""
         self.ctx.audit(
             action,
-            sequence_id=seq["id"],
-            draft_id=draft["id"],
-            message_id=draft["message_id"],
+            sequence_id=seq.id,
+            draft_id=draft.id,
+            message_id=draft.message_id,
             before=before,
             after=after,
             reason=reason,
@@ -131,8 +140,8 @@ class Outbox:
         ctx.view.sync(client)
         read_bodies(ctx, client)
         seq = ctx.sequence_row(sequence_id)
-        if seq["state"] not in ACTIVE:
-            return f"the thread is {seq['state']}"
+        if seq.state not in ACTIVE_SEQUENCES:
+            return f"the thread is {seq.state}"
         found = assessment_of(ctx, seq)
         for action in found.actions if found else ():
             if isinstance(action, End | Pause | Touched):
@@ -144,10 +153,15 @@ class Outbox:
                 )
         return ""
 
-    def send(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+    def send(self, client: IMAPClient, draft: DraftRow) -> None:
         """Send one nudge, or raise SafetyStop saying why it must not go."""
         ctx = self.ctx
-        reason = self.presend_check(client, draft["sequence_id"])
+        if any(o.draft_id == draft.id for o in self.store.outbox(ctx.name, (OutboxState.SENDING,))):
+            raise SafetyStop(
+                "not sent: an earlier attempt was cut off during SMTP; the next cycle looks for "
+                "its copy and sends it only if it never left"
+            )
+        reason = self.presend_check(client, draft.sequence_id)
         if reason:
             raise SafetyStop(f"not sent: {reason}")
         found = drafts.locate(ctx, client, draft)
@@ -159,21 +173,21 @@ class Outbox:
                 "not sent: the draft is gone from Drafts (deleted in your mail client?)"
             )
         uid, raw, _flags = found
-        seq = ctx.sequence_row(draft["sequence_id"])
+        seq = ctx.sequence_row(draft.sequence_id)
         now = clock.now()
         msg = compose.build(
             anchor=self._anchor(seq),
             user=ctx.view.user_addresses(),
             from_addr=self.account.email,
             from_name=self.account.display_name,
-            body=_plain_body(raw) or draft["body"],
+            body=_plain_body(raw) or draft.body,
             when=now,
-            agent_id=draft["agent_id"],
-            message_id=draft["message_id"],
-            html=bool(draft.get("html")),
+            agent_id=draft.agent_id,
+            message_id=draft.message_id,
+            html=draft.html,
         )
         if set(compose.recipients(self._anchor(seq), ctx.view.user_addresses()).all) - set(
-            draft["recipients"]
+            draft.recipients
         ):
             raise SafetyStop(
                 "not sent: the thread's recipients changed since the draft; draft it again"
@@ -185,7 +199,7 @@ class Outbox:
             except SendFailure as exc:
                 self._failed(seq, draft, self._mark_sending(seq, draft, now), exc)
                 raise
-            reason = self.presend_check(client, draft["sequence_id"])
+            reason = self.presend_check(client, draft.sequence_id)
             if reason:
                 raise SafetyStop(f"not sent: {reason}")
             outbox_id = self._mark_sending(seq, draft, now)
@@ -205,121 +219,144 @@ class Outbox:
         self.mark_sent(seq, draft, outbox_id, now, note)
         self._tidy(client, msg, draft, uid, raw, now)
 
-    def _mark_sending(self, seq: dict[str, Any], draft: dict[str, Any], now: datetime) -> int:
-        row = next(
-            (o for o in self.store.outbox(self.account.name) if o["draft_id"] == draft["id"]), None
-        )
-        stamp = now.isoformat()
+    def _mark_sending(self, seq: SequenceRow, draft: DraftRow, now: datetime) -> int:
+        row = self._send_of(draft)
         with self.store.tx():
             if row is None:
                 outbox_id = self.store.add_outbox(
                     {
                         "account": self.account.name,
-                        "draft_id": draft["id"],
-                        "sequence_id": seq["id"],
-                        "message_id": draft["message_id"],
-                        "state": "sending",
-                        "not_before": stamp,
+                        "draft_id": draft.id,
+                        "sequence_id": seq.id,
+                        "message_id": draft.message_id,
+                        "state": OutboxState.SENDING,
+                        "not_before": now,
                         "attempts": 1,
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                    }
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                    Event.SEND,
                 )
             else:
-                outbox_id = row["id"]
+                outbox_id = row.id
                 self.store.update_outbox(
                     outbox_id,
-                    {"state": "sending", "attempts": row["attempts"] + 1, "updated_at": stamp},
+                    {"state": OutboxState.SENDING, "attempts": row.attempts + 1, "updated_at": now},
+                    Event.SEND,
                 )
             self._audit(
                 "sending",
                 seq,
                 draft,
-                reason=f"to {', '.join(draft['recipients'])}",
-                before=seq["state"],
-                after=seq["state"],
+                reason=f"to {', '.join(draft.recipients)}",
+                before=seq.state,
+                after=seq.state,
             )
         return outbox_id
 
-    def _failed(
-        self, seq: dict[str, Any], draft: dict[str, Any], outbox_id: int, exc: SendFailure
-    ) -> None:
+    def _send_of(self, draft: DraftRow) -> OutboxRow | None:
+        return next(
+            (o for o in self.store.outbox(self.account.name) if o.draft_id == draft.id), None
+        )
+
+    def _failed(self, seq: SequenceRow, draft: DraftRow, outbox_id: int, exc: SendFailure) -> None:
         """A permanent refusal goes back to the user's queue; a passing one is retried later."""
-        row = next(o for o in self.store.outbox(self.account.name) if o["id"] == outbox_id)
+        row = next(o for o in self.store.outbox(self.account.name) if o.id == outbox_id)
         now = clock.now()
-        give_up = exc.permanent or row["attempts"] >= MAX_ATTEMPTS
+        give_up = exc.permanent or row.attempts >= MAX_ATTEMPTS
+        queued = SequenceState.AWAITING_APPROVAL
         with self.store.tx():
             if give_up:
                 self.store.update_outbox(
                     outbox_id,
-                    {"state": "failed", "last_error": str(exc), "updated_at": now.isoformat()},
+                    {"state": OutboxState.FAILED, "last_error": str(exc), "updated_at": now},
+                    Event.SEND_FAILED,
                 )
                 self.store.update_draft(
-                    draft["id"], {"state": "queued", "updated_at": now.isoformat()}
+                    draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
                 )
                 self.store.update_sequence(
-                    seq["id"], {"state": "awaiting_approval", "updated_at": now.isoformat()}
+                    seq.id, {"state": queued, "updated_at": now}, Event.SEND_FAILED
                 )
             else:
-                retry = now + backoff(row["attempts"])
                 self.store.update_outbox(
                     outbox_id,
                     {
-                        "state": "pending",
-                        "not_before": retry.isoformat(),
+                        "state": OutboxState.PENDING,
+                        "not_before": now + backoff(row.attempts),
                         "last_error": str(exc),
-                        "updated_at": now.isoformat(),
+                        "updated_at": now,
                     },
+                    Event.RETRY,
                 )
             self._audit(
                 "send_failed",
                 seq,
                 draft,
                 reason=f"{exc}; {'back in your approval queue' if give_up else 'will retry'}",
-                before=seq["state"],
-                after="awaiting_approval" if give_up else seq["state"],
+                before=seq.state,
+                after=queued if give_up else seq.state,
             )
 
     def mark_sent(
-        self,
-        seq: dict[str, Any],
-        draft: dict[str, Any],
-        outbox_id: int,
-        at: datetime,
-        note: str = "",
+        self, seq: SequenceRow, draft: DraftRow, outbox_id: int, at: datetime, note: str = ""
     ) -> None:
-        touches = seq["touches_sent"] + 1
-        due = self.account.cadence.cadence.due_after(touches, at)
-        stamp = clock.now().isoformat()
+        """Record a send: the touch counts and the sequence waits for the next one. A thread
+        that ended while an interrupted send was being resolved stays ended."""
+        stamp = clock.now()
         with self.store.tx():
-            self.store.update_outbox(outbox_id, {"state": "sent", "updated_at": stamp})
-            self.store.update_draft(draft["id"], {"state": "sent", "updated_at": stamp})
-            self.store.update_sequence(
-                seq["id"],
+            self.store.update_outbox(
+                outbox_id, {"state": OutboxState.SENT, "updated_at": stamp}, Event.SENT
+            )
+            if draft.state in OPEN_DRAFTS:
+                self.store.update_draft(
+                    draft.id, {"state": DraftState.SENT, "updated_at": stamp}, Event.SENT
+                )
+            after = self._touch_counted(
+                seq,
+                Event.SENT,
+                at,
                 {
-                    "state": "waiting",
-                    "touches_sent": touches,
-                    "last_touch_at": at.isoformat(),
-                    "next_due_at": due.isoformat(),
-                    "seen_ids": sorted({*seq["seen_ids"], draft["message_id"]}),
-                    "reason": f"touch {touches} sent",
-                    "updated_at": stamp,
+                    "last_touch_at": at,
+                    "seen_ids": seq.seen_ids | {draft.message_id},
+                    "reason": f"touch {seq.touches_sent + 1} sent",
                 },
             )
+            if after != SequenceState.WAITING:
+                note += f"; the thread had ended meanwhile ({seq.state}) and stays ended"
             self._audit(
                 "sent",
                 seq,
                 draft,
-                reason=f"touch {touches} sent to {', '.join(draft['recipients'])}{note}",
-                before=seq["state"],
-                after="waiting",
+                reason=f"touch {seq.touches_sent + 1} sent to {', '.join(draft.recipients)}{note}",
+                before=seq.state,
+                after=after,
             )
+
+    def _touch_counted(
+        self, seq: SequenceRow, event: Event, at: datetime, changes: SequenceChanges
+    ) -> SequenceState:
+        """The touch counts: an active sequence waits for the next one, due counted from `at`
+        (with `changes` besides); an ended one stays as it is. The state it is left in; call
+        inside the transaction of the change."""
+        if seq.state not in ACTIVE_SEQUENCES:
+            return seq.state
+        touches = seq.touches_sent + 1
+        changes = {
+            **changes,
+            "state": SequenceState.WAITING,
+            "touches_sent": touches,
+            "next_due_at": self.account.cadence.cadence.due_after(touches, at),
+            "updated_at": clock.now(),
+        }
+        self.store.update_sequence(seq.id, changes, event)
+        return SequenceState.WAITING
 
     def _tidy(
         self,
         client: IMAPClient,
         msg: EmailMessage,
-        draft: dict[str, Any],
+        draft: DraftRow,
         uid: int,
         raw: bytes,
         now: datetime,
@@ -328,58 +365,52 @@ class Outbox:
         folders = self.ctx.view.folders
         try:
             if not self.account.smtp_saves_sent and not imap.find(
-                client, folders.sent, draft["message_id"]
+                client, folders.sent, draft.message_id
             ):
                 imap.append(
                     client, folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
                 )
             self._drop_receipt(client, draft)
             if drafts.unchanged(raw, draft):
-                imap.delete(client, draft["folder"], uid)
+                imap.delete(client, draft.folder, uid)
         except EDGE_ERRORS as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
 
-    def _drop_receipt(self, client: IMAPClient, draft: dict[str, Any]) -> None:
+    def _drop_receipt(self, client: IMAPClient, draft: DraftRow) -> None:
         """Remove the envelope receipt from INBOX: by Message-ID, or by our header where the
         provider rewrote the Message-ID."""
         inbox = self.ctx.view.folders.inbox
         try:
-            found = imap.find(client, inbox, draft["message_id"])
-            found += imap.find_header(client, inbox, AGENT_HEADER, draft["agent_id"])
+            found = imap.find(client, inbox, draft.message_id)
+            found += imap.find_header(client, inbox, AGENT_HEADER, draft.agent_id)
             for receipt in dict.fromkeys(found):
                 imap.delete(client, inbox, receipt)
         except EDGE_ERRORS as exc:
             log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 
-    def skip_touch(self, draft: dict[str, Any], reason: str, state: str = "gone") -> None:
-        seq = self.ctx.sequence_row(draft["sequence_id"])
+    def skip_touch(self, draft: DraftRow, reason: str) -> None:
+        """This touch will not be sent, and the sequence moves on to the next one. A draft still
+        open (the user deleted it before its send) is marked gone; a withdrawn one stays as it is."""
+        seq = self.ctx.sequence_row(draft.sequence_id)
         now = clock.now()
-        touches = seq["touches_sent"] + 1
-        due = self.account.cadence.cadence.due_after(touches, now)
         with self.store.tx():
-            self.store.update_draft(draft["id"], {"state": state, "updated_at": now.isoformat()})
-            if seq["state"] in ACTIVE:
-                self.store.update_sequence(
-                    seq["id"],
-                    {
-                        "state": "waiting",
-                        "touches_sent": touches,
-                        "next_due_at": due.isoformat(),
-                        "reason": reason,
-                        "updated_at": now.isoformat(),
-                    },
+            current = self.store.draft(draft.id)
+            if current is not None and current.state in OPEN_DRAFTS:
+                self.store.update_draft(
+                    draft.id, {"state": DraftState.GONE, "updated_at": now}, Event.SKIP
                 )
+            after = self._touch_counted(seq, Event.SKIP, now, {"reason": reason})
             self._audit(
                 "skip",
                 seq,
                 draft,
                 reason=reason,
-                before=seq["state"],
-                after="waiting" if seq["state"] in ACTIVE else seq["state"],
+                before=seq.state,
+                after=after,
             )
 
-    def _anchor(self, seq: dict[str, Any]) -> Header:
-        found = self.store.messages_with_ids(self.account.name, [seq["anchor_message_id"]])
+    def _anchor(self, seq: SequenceRow) -> Header:
+        found = self.store.messages_with_ids(self.account.name, [seq.anchor_message_id])
         if not found:
             raise SafetyStop("not sent: the original message is no longer in the mailbox")
         return found[0].header
@@ -389,37 +420,38 @@ class Outbox:
         """Resolve rows left `sending`: by evidence in the mailbox, never by sending again blindly."""
         folders = self.ctx.view.folders
         places = [folders.all_mail] if folders.all_mail else [folders.sent, folders.inbox]
-        for row in self.store.outbox(self.account.name, ("sending",)):
-            draft = self.store.draft(row["draft_id"])
-            seq = self.store.sequence(row["sequence_id"])
+        for row in self.store.outbox(self.account.name, (OutboxState.SENDING,)):
+            draft = self.store.draft(row.draft_id)
+            seq = self.store.sequence(row.sequence_id)
             if draft is None or seq is None:
                 continue
             evidence = any(
-                imap.find(client, folder, row["message_id"])
-                or imap.find_header(client, folder, AGENT_HEADER, draft["agent_id"])
+                imap.find(client, folder, row.message_id)
+                or imap.find_header(client, folder, AGENT_HEADER, draft.agent_id)
                 for folder in places
             )
             if evidence:
-                self.mark_sent(seq, draft, row["id"], datetime.fromisoformat(row["updated_at"]))
+                self.mark_sent(seq, draft, row.id, row.updated_at)
                 continue
-            if clock.now() - datetime.fromisoformat(row["updated_at"]) < RECOVERY_GRACE:
+            if clock.now() - row.updated_at < RECOVERY_GRACE:
                 continue  # a receipt may still be on its way; look again next poll
             with self.store.tx():
                 self.store.update_outbox(
-                    row["id"],
+                    row.id,
                     {
-                        "state": "pending",
-                        "not_before": clock.now().isoformat(),
-                        "updated_at": clock.now().isoformat(),
+                        "state": OutboxState.PENDING,
+                        "not_before": clock.now(),
+                        "updated_at": clock.now(),
                     },
+                    Event.RECOVER,
                 )
                 self.ctx.audit(
                     "recover",
-                    sequence_id=seq["id"],
-                    draft_id=draft["id"],
-                    message_id=row["message_id"],
-                    before="sending",
-                    after="pending",
+                    sequence_id=seq.id,
+                    draft_id=draft.id,
+                    message_id=row.message_id,
+                    before=OutboxState.SENDING,
+                    after=OutboxState.PENDING,
                     reason="interrupted before SMTP finished and no copy arrived: it never left; sending again",
                 )
 

@@ -7,17 +7,15 @@ Only the facts are gathered here; every rule is in `tracker`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
-from inbox_agent.store import Store
+from inbox_agent.store import OutboxState, SequenceRow, SequenceState, Store
 from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.replay import Event, as_of
-from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action, Sequence
+from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action
 from inbox_agent.tracker.sequence import Context as Facts
 from inbox_agent.tracker.threads import Thread
 
@@ -40,46 +38,37 @@ def facts(ctx: Context, now: datetime | None = None) -> Facts:
     )
 
 
-def sequences(rows: Iterable[Mapping[str, Any]]) -> list[Sequence]:
-    return [Sequence.from_row(r) for r in rows]
-
-
 def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
     """Every thread of the account decided now, or (`when`) as it stood then: the mail dated up
     to `when`, and the sequences rewound through the audit log to that moment."""
     if when is None:
-        return decision.assessments(ctx.view.threads(), sequences(ctx.sequences()), facts(ctx))
+        return decision.assessments(ctx.view.threads(), ctx.sequences(), facts(ctx))
     then = facts(ctx, when)
     threads = ctx.view.threads(when)
     history = [
         Event(
-            datetime.fromisoformat(r["at"]),
-            r["action"],
-            r["sequence_id"],
-            r["message_id"],
-            r["state_before"],
-            r["state_after"],
-            r["reason"],
+            datetime.fromisoformat(r.at),
+            r.action,
+            r.sequence_id,
+            r.message_id,
+            r.state_before,
+            r.state_after,
+            r.reason,
         )
         for r in ctx.store.audit_rows(ctx.name)
-        if r["sequence_id"] is not None
+        if r.sequence_id is not None
     ]
-    return decision.assessments(
-        threads, as_of(sequences(ctx.sequences()), history, threads, then), then
-    )
+    return decision.assessments(threads, as_of(ctx.sequences(), history, threads, then), then)
 
 
-def plan_for(ctx: Context, threads: list[Thread], rows: list[dict[str, Any]]) -> list[Action]:
+def plan_for(ctx: Context, threads: list[Thread], sequences: list[SequenceRow]) -> list[Action]:
     """What a cycle carries out: the actions of every thread's assessment."""
-    return [
-        a for x in decision.assessments(threads, sequences(rows), facts(ctx)) for a in x.actions
-    ]
+    return [a for x in decision.assessments(threads, sequences, facts(ctx)) for a in x.actions]
 
 
-def assessment_of(ctx: Context, row: Mapping[str, Any]) -> Assessment | None:
+def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:
     """The assessment of the thread one running sequence follows, from the mail as synced now
     (the pre-send re-check); None when its message is no longer in the mailbox."""
-    seq = Sequence.from_row(row)
     index = ctx.view.index()
     found = (index.thread_of(mid) for mid in (seq.anchor_message_id, *sorted(seq.seen_ids)))
     thread = next((t for t in found if t is not None), None)
@@ -90,10 +79,7 @@ def wakeup(store: Store, account: str, now: datetime | None = None) -> Wakeup:
     """What the daemon has due now for `account`, and when the next things fall due (read from
     the store alone: the daemon asks every minute, `status` and the tray show it)."""
     return decision.next_wakeup(
-        sequences(store.sequences(account, ("waiting",))),
-        [
-            (r["id"], datetime.fromisoformat(r["not_before"]))
-            for r in store.outbox(account, ("pending",))
-        ],
+        store.sequences(account, (SequenceState.WAITING,)),
+        [(r.id, r.not_before) for r in store.outbox(account, (OutboxState.PENDING,))],
         now or clock.now(),
     )

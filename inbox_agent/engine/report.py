@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from inbox_agent.store import OPEN_DRAFTS, DraftState, OutboxState, SequenceState
+
+# counted under the state they reached; "due", "paused", "cancelled" (sends a safety check
+# stopped) and "failed" (actions that failed) are counts of events, not states
 _LABELS = {
-    "queued": "queued for approval",
-    "scheduled": "scheduled to send",
-    "sent": "sent",
+    DraftState.QUEUED: "queued for approval",
+    DraftState.SCHEDULED: "scheduled to send",
+    OutboxState.SENT: "sent",
     "paused": "paused by an out-of-office",
-    "replied": "ended by a reply",
-    "bounced": "ended by a bounce",
-    "opted_out": "ended by an opt-out",
-    "exhausted": "ended after the last touch",
+    SequenceState.REPLIED: "ended by a reply",
+    SequenceState.BOUNCED: "ended by a bounce",
+    SequenceState.OPTED_OUT: "ended by an opt-out",
+    SequenceState.EXHAUSTED: "ended after the last touch",
     "cancelled": "sends cancelled",
     "failed": "actions failed (see the log)",
 }
@@ -31,7 +35,7 @@ class TickReport:
             f"{self.new_messages} new messages synced",
             f"{self.started} threads newly tracked",
             f"{c['due']} quiet long enough for a nudge",
-            f"{c['saved'] + c['queued'] + c['scheduled']} nudges saved to Drafts",
+            f"{sum(c[s] for s in OPEN_DRAFTS)} nudges saved to Drafts",
         ]
         parts += [f"{c[key]} {label}" for key, label in _LABELS.items() if c[key]]
         return ", ".join(parts)

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from inbox_agent import clock, window
 from inbox_agent.engine.context import Context
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import SequenceRow
 
 
-def send_time(
-    ctx: Context, seq: dict[str, Any], thread: Iterable[Header], recipient: str
-) -> datetime:
+def send_time(ctx: Context, seq: SequenceRow, thread: Iterable[Header], recipient: str) -> datetime:
     """After the undo window and a day after the last touch, inside the recipient's working
     hours (their zone as their own Date headers show it), on a working day, within the caps."""
     pol = ctx.account.sending.policy()
     now = clock.now()
-    earliest = max(
-        now + pol.undo, datetime.fromisoformat(seq["last_touch_at"]) + pol.min_gap_per_thread
-    )
+    earliest = max(now + pol.undo, seq.last_touch_at + pol.min_gap_per_thread)
     zone = window.recipient_zone(m.date for m in thread if m.from_addr == recipient and m.date)
     sent = ctx.store.sent_times(ctx.name, (now - timedelta(days=1)).isoformat())
     return window.schedule(earliest, sent, pol, zone)

@@ -11,9 +11,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from inbox_agent.config import AUTONOMY_LEVELS, AutonomyConfig
+from inbox_agent.store import DraftState, SequenceState
 
-DRAFT_STATE = {"manual": "saved", "copilot": "queued", "autopilot": "scheduled"}
-SEQUENCE_STATE = {"manual": "drafted", "copilot": "awaiting_approval", "autopilot": "scheduled"}
+# what a nudge drafted under each level leaves behind: its draft's state and its sequence's
+DRAFT_STATE: Mapping[str, DraftState] = {
+    "manual": DraftState.SAVED,
+    "copilot": DraftState.QUEUED,
+    "autopilot": DraftState.SCHEDULED,
+}
+SEQUENCE_STATE: Mapping[str, SequenceState] = {
+    "manual": SequenceState.DRAFTED,
+    "copilot": SequenceState.AWAITING_APPROVAL,
+    "autopilot": SequenceState.SCHEDULED,
+}
 SCOPE_KINDS = ("thread", "contact", "domain", "folder", "default")
 
 

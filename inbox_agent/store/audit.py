@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from inbox_agent import clock
@@ -28,7 +30,7 @@ _CHAINED = (
 )
 
 
-def _digest(row: dict[str, Any]) -> str:
+def _digest(row: Mapping[str, Any]) -> str:
     canonical = json.dumps(
         {k: row[k] for k in _CHAINED}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
@@ -57,8 +59,8 @@ def record(
         "sequence_id": sequence_id,
         "draft_id": draft_id,
         "message_id": message_id,
-        "state_before": before,
-        "state_after": after,
+        "state_before": str(before),  # a state's StrEnum is written as its text
+        "state_after": str(after),
         "reason": reason,
         "prev_hash": store.last_audit_hash(),
     }
@@ -71,13 +73,13 @@ def verify(store: Store) -> list[str]:
     problems: list[str] = []
     previous = ""
     for row in store.audit_rows():
-        if row["prev_hash"] != previous:
+        if row.prev_hash != previous:
             problems.append(
-                f"row {row['id']}: does not follow the row before it (a row was deleted or reordered)"
+                f"row {row.id}: does not follow the row before it (a row was deleted or reordered)"
             )
-        if _digest(row) != row["hash"]:
+        if _digest(asdict(row)) != row.hash:
             problems.append(
-                f"row {row['id']}: its content does not match its hash (the row was edited)"
+                f"row {row.id}: its content does not match its hash (the row was edited)"
             )
-        previous = row["hash"]
+        previous = row.hash
     return problems

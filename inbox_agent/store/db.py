@@ -1,8 +1,10 @@
-"""The SQLite store: schema, migrations and every SQL statement in the program.
+"""The SQLite store: every SQL statement in the program (the tables are in `schema`).
 
 Writes that change state happen inside `Store.tx()` (BEGIN IMMEDIATE … COMMIT), and the audit row
-for that change is written in the same transaction. The schema is one SQL script, versioned by
-`PRAGMA user_version`; every statement is plain sqlite3.
+for that change is written in the same transaction. Reads return typed records (`records`); every
+write of a sequence's, draft's or send's state is checked against its machine's transition table
+(`states`) first, inside the same transaction, so an illegal transition raises and writes nothing.
+Every statement is plain sqlite3.
 """
 
 from __future__ import annotations
@@ -10,99 +12,43 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS folders (
-    account TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
-    uidvalidity INTEGER, uidnext INTEGER, highestmodseq INTEGER, synced_at TEXT,
-    PRIMARY KEY (account, name)
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,
-    uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL, message_id TEXT NOT NULL,
-    in_reply_to TEXT NOT NULL, refs TEXT NOT NULL, subject TEXT NOT NULL,
-    from_addr TEXT NOT NULL, from_name TEXT NOT NULL, to_addrs TEXT NOT NULL,
-    cc_addrs TEXT NOT NULL, reply_to TEXT NOT NULL, date TEXT, kind TEXT NOT NULL,
-    agent_id TEXT NOT NULL, flags TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
-    thrid TEXT NOT NULL DEFAULT '',
-    UNIQUE (account, folder, uidvalidity, uid)
-);
-CREATE INDEX IF NOT EXISTS messages_by_id ON messages (account, message_id);
-CREATE TABLE IF NOT EXISTS sequences (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, anchor_message_id TEXT NOT NULL,
-    thread_key TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,
-    touches_sent INTEGER NOT NULL DEFAULT 0, last_touch_at TEXT NOT NULL, next_due_at TEXT,
-    seen_ids TEXT NOT NULL, participants TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    UNIQUE (account, anchor_message_id)
-);
-CREATE TABLE IF NOT EXISTS drafts (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, sequence_id INTEGER NOT NULL,
-    touch INTEGER NOT NULL, message_id TEXT NOT NULL, agent_id TEXT NOT NULL,
-    folder TEXT NOT NULL, uidvalidity INTEGER, uid INTEGER, subject TEXT NOT NULL,
-    body TEXT NOT NULL, raw_sha256 TEXT NOT NULL, recipients TEXT NOT NULL,
-    autonomy TEXT NOT NULL, drafter TEXT NOT NULL, html INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, draft_id INTEGER NOT NULL,
-    sequence_id INTEGER NOT NULL, message_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,
-    not_before TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS facts (
-    account TEXT NOT NULL, message_id TEXT NOT NULL, facts TEXT NOT NULL, read_at TEXT NOT NULL,
-    PRIMARY KEY (account, message_id)
-);
-CREATE TABLE IF NOT EXISTS opt_outs (
-    account TEXT NOT NULL, address TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
-    PRIMARY KEY (account, address)
-);
-CREATE TABLE IF NOT EXISTS autonomy (
-    account TEXT NOT NULL, scope TEXT NOT NULL, level TEXT NOT NULL, set_at TEXT NOT NULL,
-    PRIMARY KEY (account, scope)
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-    account TEXT NOT NULL, sequence_id INTEGER, draft_id INTEGER, message_id TEXT NOT NULL,
-    state_before TEXT NOT NULL, state_after TEXT NOT NULL, reason TEXT NOT NULL,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-"""
-
-_JSON_COLUMNS = {
-    "seen_ids",
-    "participants",
-    "recipients",
-    "facts",
-}
-
-
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: json.loads(v) if k in _JSON_COLUMNS and isinstance(v, str) else v for k, v in row.items()
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    """A message as the store keeps it: its header facts and where it lives."""
-
-    folder: str
-    uid: int
-    header: Header
-    flags: tuple[str, ...]
+from inbox_agent.store.records import (
+    AuditRow,
+    DraftChanges,
+    DraftRow,
+    FolderRow,
+    NewDraft,
+    NewSend,
+    NewSequence,
+    OutboxRow,
+    R,
+    SendChanges,
+    SequenceChanges,
+    SequenceRow,
+    StoredMessage,
+    decode,
+    encode,
+)
+from inbox_agent.store.schema import migrate
+from inbox_agent.store.states import (
+    DRAFT,
+    OUTBOX,
+    SEQUENCE,
+    DraftState,
+    Event,
+    Machine,
+    OutboxState,
+    S,
+    SequenceState,
+)
 
 
 class Store:
@@ -116,22 +62,12 @@ class Store:
         )
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        migrate(self.conn)
         self._depth = 0
         self.generation = 0  # bumped whenever messages are forgotten; thread indexes rebuild then
 
     def close(self) -> None:
         self.conn.close()
-
-    def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database was written by a newer inbox-agent (schema {version}); upgrade inbox-agent"
-            )
-        if version < 1:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def tx(self) -> Iterator[None]:
@@ -155,31 +91,52 @@ class Store:
         finally:
             self._depth = 0
 
-    def _insert(self, table: str, values: dict[str, Any]) -> int:
-        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
-        columns = ", ".join(encoded)
-        marks = ", ".join("?" for _ in encoded)
+    def _insert(self, table: str, values: Mapping[str, object]) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
         cursor = self.conn.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(encoded.values())
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            [encode(v) for v in values.values()],
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
-        encoded = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
-        assignments = ", ".join(f"{k} = ?" for k in encoded)
+    def _update(self, table: str, row_id: int, values: Mapping[str, object]) -> None:
+        assignments = ", ".join(f"{k} = ?" for k in values)
         self.conn.execute(
-            f"UPDATE {table} SET {assignments} WHERE id = ?", [*encoded.values(), row_id]
+            f"UPDATE {table} SET {assignments} WHERE id = ?",
+            [*(encode(v) for v in values.values()), row_id],
         )
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _check(
+        self,
+        machine: Machine[S],
+        table: str,
+        row_id: int | None,
+        event: Event | None,
+        target: S | None,
+    ) -> None:
+        """Raise IllegalTransition unless the machine allows this write of a row's state. Call
+        inside the transaction of the write, so the state read is the one being replaced."""
+        if target is None:
+            return
+        source = None
+        if row_id is not None:
+            row = self.conn.execute(f"SELECT state FROM {table} WHERE id = ?", (row_id,)).fetchone()
+            if row is None:
+                raise LookupError(f"no row {row_id} in {table}")
+            source = machine.kind(row[0])
+        machine.check(source, event, machine.kind(target))
+
+    def _records(self, record: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
         cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        return decode(record, [d[0] for d in cursor.description], cursor.fetchall())
 
     # -- folders -------------------------------------------------------------------------------
-    def folder_state(self, account: str, name: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM folders WHERE account = ? AND name = ?", (account, name))
+    def folder_state(self, account: str, name: str) -> FolderRow | None:
+        rows = self._records(
+            FolderRow, "SELECT * FROM folders WHERE account = ? AND name = ?", (account, name)
+        )
         return rows[0] if rows else None
 
     def save_folder_state(
@@ -284,18 +241,17 @@ class Store:
         return out
 
     # -- what bodies said ----------------------------------------------------------------------
-    def facts(self, account: str) -> dict[str, dict[str, Any]]:
+    def facts(self, account: str) -> dict[str, BodyFacts]:
+        """What each read body said, by Message-ID."""
         rows = self.conn.execute(
             "SELECT message_id, facts FROM facts WHERE account = ?", (account,)
         )
-        return {mid: json.loads(data) for mid, data in rows}
+        return {mid: BodyFacts.from_json(json.loads(data)) for mid, data in rows}
 
-    def save_facts(
-        self, account: str, message_id: str, facts: dict[str, Any], read_at: str
-    ) -> None:
+    def save_facts(self, account: str, message_id: str, facts: BodyFacts, read_at: str) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
-            (account, message_id, json.dumps(facts), read_at),
+            (account, message_id, json.dumps(facts.to_json()), read_at),
         )
 
     def opt_outs(self, account: str, until: str | None = None) -> set[str]:
@@ -381,61 +337,71 @@ class Store:
         return out
 
     # -- sequences, drafts, outbox -------------------------------------------------------------
-    def sequences(self, account: str, states: Sequence[str] = ()) -> list[dict[str, Any]]:
-        if states:
-            marks = ", ".join("?" for _ in states)
-            return self._rows(
-                f"SELECT * FROM sequences WHERE account = ? AND state IN ({marks}) ORDER BY id",
-                (account, *states),
-            )
-        return self._rows("SELECT * FROM sequences WHERE account = ? ORDER BY id", (account,))
-
-    def sequence(self, sequence_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM sequences WHERE id = ?", (sequence_id,))
-        return rows[0] if rows else None
-
-    def add_sequence(self, values: dict[str, Any]) -> int:
-        return self._insert("sequences", values)
-
-    def update_sequence(self, sequence_id: int, values: dict[str, Any]) -> None:
-        self._update("sequences", sequence_id, values)
-
     def _select(
-        self, table: str, account: str | None, states: Sequence[str]
-    ) -> list[dict[str, Any]]:
+        self, record: type[R], table: str, account: str | None, states: Collection[str]
+    ) -> list[R]:
         sql, params = f"SELECT * FROM {table} WHERE 1 = 1", list[Any]()
         if account:
             sql += " AND account = ?"
             params.append(account)
         if states:
             sql += f" AND state IN ({', '.join('?' for _ in states)})"
-            params += list(states)
-        return self._rows(sql + " ORDER BY id", params)
+            params += [str(s) for s in states]
+        return self._records(record, sql + " ORDER BY id", params)
 
-    def drafts(
-        self, account: str | None = None, states: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        return self._select("drafts", account, states)
-
-    def draft(self, draft_id: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM drafts WHERE id = ?", (draft_id,))
+    def _one(self, record: type[R], table: str, row_id: int) -> R | None:
+        rows = self._records(record, f"SELECT * FROM {table} WHERE id = ?", (row_id,))
         return rows[0] if rows else None
 
-    def add_draft(self, values: dict[str, Any]) -> int:
+    def sequences(self, account: str, states: Collection[SequenceState] = ()) -> list[SequenceRow]:
+        return self._select(SequenceRow, "sequences", account, states)
+
+    def sequence(self, sequence_id: int) -> SequenceRow | None:
+        return self._one(SequenceRow, "sequences", sequence_id)
+
+    def add_sequence(self, values: NewSequence, event: Event) -> int:
+        self._check(SEQUENCE, "sequences", None, event, values["state"])
+        return self._insert("sequences", values)
+
+    def update_sequence(
+        self, sequence_id: int, values: SequenceChanges, event: Event | None = None
+    ) -> None:
+        """Change a sequence; `event` names what moves it when `values` holds a new state."""
+        self._check(SEQUENCE, "sequences", sequence_id, event, values.get("state"))
+        self._update("sequences", sequence_id, values)
+
+    def drafts(
+        self, account: str | None = None, states: Collection[DraftState] = ()
+    ) -> list[DraftRow]:
+        return self._select(DraftRow, "drafts", account, states)
+
+    def draft(self, draft_id: int) -> DraftRow | None:
+        return self._one(DraftRow, "drafts", draft_id)
+
+    def add_draft(self, values: NewDraft, event: Event) -> int:
+        self._check(DRAFT, "drafts", None, event, values["state"])
         return self._insert("drafts", values)
 
-    def update_draft(self, draft_id: int, values: dict[str, Any]) -> None:
+    def update_draft(self, draft_id: int, values: DraftChanges, event: Event | None = None) -> None:
+        """Change a draft; `event` names what moves it when `values` holds a new state."""
+        self._check(DRAFT, "drafts", draft_id, event, values.get("state"))
         self._update("drafts", draft_id, values)
 
     def outbox(
-        self, account: str | None = None, states: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        return self._select("outbox", account, states)
+        self, account: str | None = None, states: Collection[OutboxState] = ()
+    ) -> list[OutboxRow]:
+        return self._select(OutboxRow, "outbox", account, states)
 
-    def add_outbox(self, values: dict[str, Any]) -> int:
+    def add_outbox(self, values: NewSend, event: Event) -> int:
+        """Add a send: `event` is SCHEDULE for one that waits, SEND for one that goes now."""
+        self._check(OUTBOX, "outbox", None, event, values["state"])
         return self._insert("outbox", values)
 
-    def update_outbox(self, outbox_id: int, values: dict[str, Any]) -> None:
+    def update_outbox(
+        self, outbox_id: int, values: SendChanges, event: Event | None = None
+    ) -> None:
+        """Change a send; `event` names what moves it when `values` holds a new state."""
+        self._check(OUTBOX, "outbox", outbox_id, event, values.get("state"))
         self._update("outbox", outbox_id, values)
 
     def our_message_ids(self, account: str) -> set[str]:
@@ -449,11 +415,12 @@ class Store:
     def sent_times(self, account: str, since: str, pending: bool = True) -> list[datetime]:
         """When each of the account's recent sends left, and (with `pending`) when each
         scheduled one will."""
-        states = ("sent", "sending", "pending") if pending else ("sent", "sending")
+        states = [OutboxState.SENT, OutboxState.SENDING]
+        states += [OutboxState.PENDING] if pending else []
         rows = self.conn.execute(
-            "SELECT CASE WHEN state = 'pending' THEN not_before ELSE updated_at END FROM outbox "
+            "SELECT CASE WHEN state = ? THEN not_before ELSE updated_at END FROM outbox "
             f"WHERE account = ? AND state IN ({', '.join('?' for _ in states)}) AND updated_at >= ?",
-            (account, *states, since),
+            (OutboxState.PENDING.value, account, *(s.value for s in states), since),
         )
         return sorted(datetime.fromisoformat(r[0]) for r in rows)
 
@@ -476,12 +443,12 @@ class Store:
         row = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         return str(row[0]) if row else ""
 
-    def add_audit(self, values: dict[str, Any]) -> int:
+    def add_audit(self, values: Mapping[str, object]) -> int:
         return self._insert("audit", values)
 
     def audit_rows(
         self, account: str | None = None, sequence_id: int | None = None, since: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditRow]:
         sql, params = "SELECT * FROM audit WHERE 1 = 1", list[Any]()
         if account:
             sql += " AND account = ?"
@@ -492,7 +459,7 @@ class Store:
         if since:
             sql += " AND at >= ?"
             params.append(since)
-        return self._rows(sql + " ORDER BY id", params)
+        return self._records(AuditRow, sql + " ORDER BY id", params)
 
 
 _MESSAGE_COLUMNS = (

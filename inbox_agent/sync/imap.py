@@ -208,7 +208,7 @@ def sync_folder(
     count = int(status.get(b"MESSAGES", 0))
     modseq = int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None
     known = store.folder_state(account, folder)
-    resynced = known is not None and known["uidvalidity"] != uidvalidity
+    resynced = known is not None and known.uidvalidity != uidvalidity
     known_count = store.count_messages(account, folder, uidvalidity)
     if known is not None and not resynced and count == 0 and known_count > 20:
         # vdirsyncer's lesson: a folder that suddenly looks empty is more likely a server
@@ -222,15 +222,15 @@ def sync_folder(
     unchanged = (
         known is not None
         and not resynced
-        and known["uidnext"] == uidnext
+        and known.uidnext == uidnext
         and known_count == count
-        and (modseq is None or known["highestmodseq"] in (None, modseq))
+        and (modseq is None or known.highestmodseq in (None, modseq))
     )
     if unchanged:
         with store.tx():
             store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
         return SyncReport(folder, 0, False)
-    start = 1 if known is None or resynced else int(known["uidnext"])
+    start = 1 if known is None or resynced else known.uidnext
     client.select_folder(folder, readonly=True)
     if resynced:
         log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
@@ -264,10 +264,10 @@ def sync_folder(
             log.info("%s: %d messages were expunged or moved away", folder, len(gone))
             with store.tx():
                 store.forget_uids(account, folder, gone)
-    old_modseq = known["highestmodseq"] if known is not None and not resynced else None
+    old_modseq = known.highestmodseq if known is not None and not resynced else None
     if condstore and modseq and old_modseq and modseq != old_modseq:
         # flags changed since the last poll: a keyword the user set in their client, say
-        changed = fetch_flag_changes(client, int(old_modseq))
+        changed = fetch_flag_changes(client, old_modseq)
         if changed:
             with store.tx():
                 store.update_flags(account, folder, changed)

@@ -15,7 +15,6 @@ from inbox_agent.tracker.decision import (
 )
 from inbox_agent.tracker.replay import Event, as_of
 from inbox_agent.tracker.sequence import (
-    ACTIVE,
     DISMISS_KEYWORD,
     Action,
     Context,
@@ -23,14 +22,12 @@ from inbox_agent.tracker.sequence import (
     End,
     Observe,
     Pause,
-    Sequence,
     Start,
     Touched,
 )
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads, last_human
 
 __all__ = [
-    "ACTIVE",
     "DISMISS_KEYWORD",
     "Action",
     "Assessment",
@@ -40,7 +37,6 @@ __all__ = [
     "Event",
     "Observe",
     "Pause",
-    "Sequence",
     "Start",
     "Thread",
     "ThreadIndex",

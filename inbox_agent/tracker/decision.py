@@ -17,14 +17,13 @@ from datetime import datetime
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import ACTIVE_SEQUENCES, SequenceRow, SequenceState
 from inbox_agent.tracker.sequence import (
-    ACTIVE,
     Action,
     Context,
     Due,
     End,
     Pause,
-    Sequence,
     Touched,
     advance,
     is_due,
@@ -33,9 +32,9 @@ from inbox_agent.tracker.start import later_than, start
 from inbox_agent.tracker.threads import Thread, last_human
 
 _WAITING_FOR = {
-    "drafted": "is in your Drafts folder, for you to send",
-    "awaiting_approval": "waits for your approval (inbox-agent queue)",
-    "scheduled": "is scheduled to send",
+    SequenceState.DRAFTED: "is in your Drafts folder, for you to send",
+    SequenceState.AWAITING_APPROVAL: "waits for your approval (inbox-agent queue)",
+    SequenceState.SCHEDULED: "is scheduled to send",
 }
 
 
@@ -44,7 +43,9 @@ class Assessment:
     """One thread, decided."""
 
     thread: Thread
-    sequence: Sequence | None  # the one following it: the running one, else the latest that ended
+    sequence: (
+        SequenceRow | None
+    )  # the one following it: the running one, else the latest that ended
     state: str  # the sequence's state; "awaiting" or "untracked" when there is none
     awaiting: bool  # a nudge is due now, or one is drafted and waits (for the user, or its time)
     reason: str  # one line a person can check
@@ -60,7 +61,7 @@ class _Outlook:
     due_at: datetime | None
 
 
-def _running(seq: Sequence, actions: list[Action], ctx: Context) -> _Outlook:
+def _running(seq: SequenceRow, actions: list[Action], ctx: Context) -> _Outlook:
     """A running sequence, once `actions` (its own) are carried out."""
     for action in actions:
         if isinstance(action, End) and action.sequence_id == seq.id:
@@ -89,12 +90,12 @@ def _running(seq: Sequence, actions: list[Action], ctx: Context) -> _Outlook:
     return _Outlook(False, f"{why}touch {touch} of {touches} is due {due:%Y-%m-%d %H:%M}", due)
 
 
-def assess(thread: Thread, sequences: Iterable[Sequence], ctx: Context) -> Assessment:
+def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> Assessment:
     """Decide one thread. `sequences` are those that know a message of it (as their anchor or
     a seen message), ended ones too; the others are ignored."""
     ids = set(thread.message_ids)
     known = [s for s in sequences if s.anchor_message_id in ids or s.seen_ids & ids]
-    active = [s for s in known if s.state in ACTIVE]
+    active = [s for s in known if s.state in ACTIVE_SEQUENCES]
     if not active:
         opening = start(thread, known, ctx)
         awaiting = any(isinstance(a, Due) for a in opening.actions)
@@ -118,7 +119,7 @@ def assess(thread: Thread, sequences: Iterable[Sequence], ctx: Context) -> Asses
     )
 
 
-def _latest(thread: Thread, sequences: list[Sequence]) -> Sequence | None:
+def _latest(thread: Thread, sequences: list[SequenceRow]) -> SequenceRow | None:
     """The sequence anchored latest in the thread (a later one follows a newer message)."""
     for mid in reversed(thread.message_ids):
         for seq in reversed(sequences):
@@ -128,10 +129,10 @@ def _latest(thread: Thread, sequences: list[Sequence]) -> Sequence | None:
 
 
 def assessments(
-    threads: Iterable[Thread], sequences: Iterable[Sequence], ctx: Context
+    threads: Iterable[Thread], sequences: Iterable[SequenceRow], ctx: Context
 ) -> list[Assessment]:
     """Every thread decided, in the order given."""
-    by_id: dict[str, list[Sequence]] = {}
+    by_id: dict[str, list[SequenceRow]] = {}
     for seq in sequences:
         for mid in (seq.anchor_message_id, *seq.seen_ids):
             by_id.setdefault(mid, []).append(seq)
@@ -144,7 +145,7 @@ def assessments(
 
 def plan(
     threads: Iterable[Thread],
-    sequences: Iterable[Sequence],
+    sequences: Iterable[SequenceRow],
     *,
     user: frozenset[str],
     now: datetime,
@@ -161,7 +162,7 @@ def plan(
 
 
 def bodies_needed(
-    threads: Iterable[Thread], sequences: Iterable[Sequence], ctx: Context, limit: int = 100
+    threads: Iterable[Thread], sequences: Iterable[SequenceRow], ctx: Context, limit: int = 100
 ) -> list[tuple[Header, bool]]:
     """The bodies the decision reads and has not read yet (`ctx.facts` holds those read), newest
     first, each with whether the user wrote it: inbound mail on followed threads, bounces (their
@@ -169,7 +170,10 @@ def bodies_needed(
     sequence the user's last message and the auto-replies after it. Only mail inside the
     lookback: older mail never changes a decision."""
     followed = {
-        mid for s in sequences if s.state in ACTIVE for mid in (s.anchor_message_id, *s.seen_ids)
+        mid
+        for s in sequences
+        if s.state in ACTIVE_SEQUENCES
+        for mid in (s.anchor_message_id, *s.seen_ids)
     }
     wanted: dict[str, tuple[Header, bool]] = {}
 
@@ -219,14 +223,14 @@ class Wakeup:
 
 
 def next_wakeup(
-    sequences: Iterable[Sequence], sends: Iterable[tuple[int, datetime]], now: datetime
+    sequences: Iterable[SequenceRow], sends: Iterable[tuple[int, datetime]], now: datetime
 ) -> Wakeup:
     """`sends`: the pending outbox rows as (id, not before)."""
     seqs, outs = set(), set()
     nudges: list[datetime] = []
     later: list[datetime] = []
     for seq in sequences:
-        if seq.next_due_at is None or seq.state != "waiting":
+        if seq.next_due_at is None or seq.state != SequenceState.WAITING:
             continue
         if is_due(seq, now):
             seqs.add(f"seq:{seq.id}:{seq.next_due_at.isoformat()}")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.sequence import ACTIVE, ENDED, Context, Sequence, pause_until
+from inbox_agent.store import ACTIVE_SEQUENCES, ENDED_SEQUENCES, SequenceRow, SequenceState
+from inbox_agent.tracker.sequence import Context, pause_until
 from inbox_agent.tracker.start import first_due, later_than
 from inbox_agent.tracker.threads import Thread
 
@@ -55,12 +56,15 @@ class Event:
 
 def _counts(event: Event) -> bool:
     # a skipped touch counts only while the sequence runs (the outbox leaves an ended one alone)
-    return event.action in _TOUCHES and (event.action != "skip" or event.before in ACTIVE)
+    return event.action in _TOUCHES and (event.action != "skip" or event.before in ACTIVE_SEQUENCES)
 
 
 def as_of(
-    stored: Iterable[Sequence], history: Iterable[Event], threads: Iterable[Thread], ctx: Context
-) -> list[Sequence]:
+    stored: Iterable[SequenceRow],
+    history: Iterable[Event],
+    threads: Iterable[Thread],
+    ctx: Context,
+) -> list[SequenceRow]:
     """The sequences that existed at `ctx.now`, each as it stood then. `threads` hold the mail
     dated up to `ctx.now`; `history` is the audit log (oldest first)."""
     events: dict[int, list[Event]] = {}
@@ -79,14 +83,14 @@ def as_of(
 
 
 def _rewound(
-    seq: Sequence,
+    seq: SequenceRow,
     before: list[Event],
     after: list[Event],
     headers: dict[str, tuple[Thread, Header]],
     ctx: Context,
-) -> Sequence:
+) -> SequenceRow:
     moved = [e for e in before if e.action in _MOVES]
-    state, reason = moved[-1].after, moved[-1].reason
+    state, reason = SequenceState(moved[-1].after), moved[-1].reason
     anchor = headers.get(seq.anchor_message_id)
     touches, last_touch = 0, anchor[1].date if anchor and anchor[1].date else seq.last_touch_at
     due: datetime | None = None
@@ -114,7 +118,7 @@ def _rewound(
         state=state,
         touches_sent=touches,
         last_touch_at=last_touch,
-        next_due_at=None if state in ENDED else due,
+        next_due_at=None if state in ENDED_SEQUENCES else due,
         seen_ids=frozenset(seen - named_later) | {seq.anchor_message_id},
         reason=reason,
     )

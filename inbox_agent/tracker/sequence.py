@@ -1,9 +1,8 @@
 """A tracked thread's life: the stored facts of a sequence, the actions planning may ask for, and
 the rules for a sequence that is running.
 
-Pure. States: waiting → drafted | awaiting_approval | scheduled → (sent) waiting … and the
-endings exhausted, replied, bounced, opted_out, dismissed. An auto-reply pauses; it never ends.
-Whether a thread with no running sequence starts one is `start.py`; one thread's whole
+Pure. A sequence is the store's own record, `SequenceRow`; its states and their transitions are
+`store.states.SequenceState` and its table. An auto-reply pauses; it never ends. Whether a thread with no running sequence starts one is `start.py`; one thread's whole
 assessment, and `plan()` over a mailbox, are `decision.py`.
 """
 
@@ -12,44 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import MAX_PAUSE, BodyFacts
 from inbox_agent.mail.headers import Header
+from inbox_agent.store import SequenceRow, SequenceState
 from inbox_agent.tracker.threads import Thread
 
 DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
-ACTIVE = ("waiting", "drafted", "awaiting_approval", "scheduled")
-ENDED = ("exhausted", "replied", "bounced", "opted_out", "dismissed")
-PENDING_DRAFT = ("drafted", "awaiting_approval", "scheduled")
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """The stored facts of one sequence that planning needs."""
-
-    id: int
-    anchor_message_id: str
-    state: str
-    touches_sent: int
-    last_touch_at: datetime
-    next_due_at: datetime | None
-    seen_ids: frozenset[str]
-    reason: str = ""  # why it is in its state, as a person reads it
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Sequence:
-        return cls(
-            row["id"],
-            row["anchor_message_id"],
-            row["state"],
-            row["touches_sent"],
-            datetime.fromisoformat(row["last_touch_at"]),
-            datetime.fromisoformat(row["next_due_at"]) if row["next_due_at"] else None,
-            frozenset(row["seen_ids"]),
-            row.get("reason") or "",
-        )
 
 
 @dataclass(frozen=True)
@@ -65,7 +34,7 @@ class Start:
 @dataclass(frozen=True)
 class End:
     sequence_id: int
-    state: str  # one of ENDED
+    state: SequenceState  # one of ENDED_SEQUENCES
     reason: str
     message_id: str
     by_user: bool = False  # the user ended it from their own mail client
@@ -127,10 +96,14 @@ class Context:
 _NO_FACTS = BodyFacts()
 
 
-def is_due(seq: Sequence, now: datetime) -> bool:
+def is_due(seq: SequenceRow, now: datetime) -> bool:
     """The running sequence's next step (its next touch, or giving up) is due at `now`. The
     planner and the daemon's wake-up ask this one question."""
-    return seq.state == "waiting" and seq.next_due_at is not None and seq.next_due_at <= now
+    return (
+        seq.state == SequenceState.WAITING
+        and seq.next_due_at is not None
+        and seq.next_due_at <= now
+    )
 
 
 def is_auto_reply(message: Header, ctx: Context) -> bool:
@@ -162,14 +135,14 @@ def pause_until(ctx: Context, touches_sent: int, auto: Header) -> tuple[datetime
     )
 
 
-def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
+def advance(seq: SequenceRow, thread: Thread, ctx: Context) -> list[Action]:
     """What happens to a running sequence, given its thread as it is now."""
     tagged = next((mid for mid in thread.message_ids if mid in ctx.dismissed), None)
     if tagged:
         return [
             End(
                 seq.id,
-                "dismissed",
+                SequenceState.DISMISSED,
                 f"you tagged it {DISMISS_KEYWORD} in your mail client",
                 tagged,
                 True,
@@ -185,7 +158,10 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
         phrase = ctx.fact(stop.message_id).opt_out
         return [
             End(
-                seq.id, "opted_out", f'{stop.from_addr} asked to stop ("{phrase}")', stop.message_id
+                seq.id,
+                SequenceState.OPTED_OUT,
+                f'{stop.from_addr} asked to stop ("{phrase}")',
+                stop.message_id,
             )
         ]
     if people:
@@ -193,7 +169,7 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
         return [
             End(
                 seq.id,
-                "replied",
+                SequenceState.REPLIED,
                 f"a reply from {first.from_addr or 'unknown sender'}",
                 first.message_id,
             )
@@ -207,7 +183,11 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
         culprit = hard or bounces[-1]
         status = ctx.fact(culprit.message_id).bounce_status or "no status"
         who = culprit.from_addr or "the mail server"
-        return [End(seq.id, "bounced", f"a bounce ({status}) from {who}", culprit.message_id)]
+        return [
+            End(
+                seq.id, SequenceState.BOUNCED, f"a bounce ({status}) from {who}", culprit.message_id
+            )
+        ]
     if bounces or autos:
         cause = bounces[-1] if bounces else autos[-1]
         until, reason = pause_until(ctx, seq.touches_sent, cause)
@@ -226,7 +206,12 @@ def advance(seq: Sequence, thread: Thread, ctx: Context) -> list[Action]:
     if is_due(seq, ctx.now):
         if seq.touches_sent >= ctx.cadence.touches:
             actions.append(
-                End(seq.id, "exhausted", f"no answer after {seq.touches_sent} nudges", "")
+                End(
+                    seq.id,
+                    SequenceState.EXHAUSTED,
+                    f"no answer after {seq.touches_sent} nudges",
+                    "",
+                )
             )
         else:
             actions.append(Due(seq.anchor_message_id, seq.touches_sent + 1, thread))

@@ -15,12 +15,12 @@ from datetime import datetime
 
 from inbox_agent.cadence import Cadence
 from inbox_agent.mail.headers import Header, is_noreply
+from inbox_agent.store import SequenceRow
 from inbox_agent.tracker.sequence import (
     DISMISS_KEYWORD,
     Action,
     Context,
     Due,
-    Sequence,
     Start,
     is_auto_reply,
     pause_until,
@@ -108,7 +108,7 @@ def later_than(thread: Thread, message: Header) -> tuple[Header, ...]:
     return thread.messages[thread.messages.index(message) + 1 :]
 
 
-def start(thread: Thread, known: Iterable[Sequence], ctx: Context) -> Opening:
+def start(thread: Thread, known: Iterable[SequenceRow], ctx: Context) -> Opening:
     """Does the thread start a sequence? `known` are the sequences, ended ones too, that know a
     message of the thread."""
     last = last_human(thread)

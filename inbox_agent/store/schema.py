@@ -1,0 +1,121 @@
+"""The database's tables, and the migrations that bring an older file up to them.
+
+`PRAGMA user_version` is the schema version. `migrate()` runs every step above the file's
+version in one exclusive transaction, so two processes opening an old file at once migrate it
+once, and an interrupted migration leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 2
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (
+    account TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+    uidvalidity INTEGER, uidnext INTEGER, highestmodseq INTEGER, synced_at TEXT,
+    PRIMARY KEY (account, name)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL, message_id TEXT NOT NULL,
+    in_reply_to TEXT NOT NULL, refs TEXT NOT NULL, subject TEXT NOT NULL,
+    from_addr TEXT NOT NULL, from_name TEXT NOT NULL, to_addrs TEXT NOT NULL,
+    cc_addrs TEXT NOT NULL, reply_to TEXT NOT NULL, date TEXT, kind TEXT NOT NULL,
+    agent_id TEXT NOT NULL, flags TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,
+    thrid TEXT NOT NULL DEFAULT '',
+    UNIQUE (account, folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_by_id ON messages (account, message_id);
+CREATE TABLE IF NOT EXISTS sequences (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, anchor_message_id TEXT NOT NULL,
+    thread_key TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,
+    touches_sent INTEGER NOT NULL DEFAULT 0, last_touch_at TEXT NOT NULL, next_due_at TEXT,
+    seen_ids TEXT NOT NULL, participants TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    UNIQUE (account, anchor_message_id)
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, sequence_id INTEGER NOT NULL,
+    touch INTEGER NOT NULL, message_id TEXT NOT NULL, agent_id TEXT NOT NULL,
+    folder TEXT NOT NULL, uidvalidity INTEGER, uid INTEGER, subject TEXT NOT NULL,
+    body TEXT NOT NULL, raw_sha256 TEXT NOT NULL, recipients TEXT NOT NULL,
+    autonomy TEXT NOT NULL, drafter TEXT NOT NULL, html INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, draft_id INTEGER NOT NULL,
+    sequence_id INTEGER NOT NULL, message_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,
+    not_before TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facts (
+    account TEXT NOT NULL, message_id TEXT NOT NULL, facts TEXT NOT NULL, read_at TEXT NOT NULL,
+    PRIMARY KEY (account, message_id)
+);
+CREATE TABLE IF NOT EXISTS opt_outs (
+    account TEXT NOT NULL, address TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (account, address)
+);
+CREATE TABLE IF NOT EXISTS autonomy (
+    account TEXT NOT NULL, scope TEXT NOT NULL, level TEXT NOT NULL, set_at TEXT NOT NULL,
+    PRIMARY KEY (account, scope)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    account TEXT NOT NULL, sequence_id INTEGER, draft_id INTEGER, message_id TEXT NOT NULL,
+    state_before TEXT NOT NULL, state_after TEXT NOT NULL, reason TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+)
+"""
+
+
+def _tables(conn: sqlite3.Connection) -> None:
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _downgraded(conn: sqlite3.Connection) -> None:
+    """sequences.downgraded: why a thread was first kept off Autopilot. Before this column the
+    fact lived only in the reason of the thread's first "downgrade" audit row; carry it over."""
+    conn.execute("ALTER TABLE sequences ADD COLUMN downgraded TEXT NOT NULL DEFAULT ''")
+    first = conn.execute(
+        "SELECT sequence_id, reason FROM audit WHERE id IN (SELECT MIN(id) FROM audit "
+        "WHERE action = 'downgrade' AND sequence_id IS NOT NULL GROUP BY sequence_id)"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE sequences SET downgraded = ? WHERE id = ?",
+        [(reason.split("; this nudge waits")[0], seq_id) for seq_id, reason in first],
+    )
+
+
+# the step that brings a file from version n - 1 to n is _STEPS[n - 1]
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_tables, _downgraded)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file up to SCHEMA_VERSION; raise when a newer inbox-agent wrote it."""
+    if _version(conn) == SCHEMA_VERSION:
+        return  # the common case takes no write lock
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(conn)  # again: another process may have migrated it meanwhile
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database was written by a newer inbox-agent (schema {version}); upgrade inbox-agent"
+            )
+        for step in _STEPS[version:]:
+            step(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
