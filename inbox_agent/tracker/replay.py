@@ -89,7 +89,8 @@ def _rewound(
     headers: dict[str, tuple[Thread, Header]],
     ctx: Context,
 ) -> SequenceRow:
-    moved = [e for e in before if e.action in _MOVES]
+    # (a draft abandoned after its sequence was deleted names no state: it moved nothing)
+    moved = [e for e in before if e.action in _MOVES and e.after]
     state, reason = SequenceState(moved[-1].after), moved[-1].reason
     anchor = headers.get(seq.anchor_message_id)
     touches, last_touch = 0, anchor[1].date if anchor and anchor[1].date else seq.last_touch_at
