@@ -28,7 +28,7 @@ from inbox_agent.desktop.menu import MenuActions, menu_model, title_of, when
 from inbox_agent.desktop.notify import Problem
 from inbox_agent.desktop.status import AccountView, Nudge, Snapshot
 from inbox_agent.desktop.tray import display_problem
-from inbox_agent.store import Store
+from inbox_agent.store import Event, SequenceState, Store
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.desktop import Desktop, missing_tools
 from tests.infra.mail import MailWorld, wait_for
@@ -132,16 +132,17 @@ def test_the_menu_shows_when_the_next_nudge_falls_due(tmp_path: Path) -> None:
             "anchor_message_id": "<a@x>",
             "thread_key": "<a@x>",
             "subject": "Q3",
-            "state": "waiting",
+            "state": SequenceState.WAITING,
             "touches_sent": 0,
-            "last_touch_at": now.isoformat(),
-            "next_due_at": due.isoformat(),
+            "last_touch_at": now,
+            "next_due_at": due,
             "seen_ids": ["<a@x>"],
             "participants": ["bob@x.test"],
             "reason": "",
-            "created_at": now.isoformat(),
-            "updated_at": now.isoformat(),
-        }
+            "created_at": now,
+            "updated_at": now,
+        },
+        Event.TRACK,
     )
     clock.set_now(now)
     try:
