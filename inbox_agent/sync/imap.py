@@ -482,6 +482,3 @@ def _is_change(response: Any) -> bool:
 
 def capabilities(client: IMAPClient) -> list[str]:
     return sorted(c.decode() for c in client.capabilities())
-
-
-__all__ = ["IMAPClientError"]
