@@ -36,6 +36,7 @@ from inbox_agent.sender import smtp
 from inbox_agent.store.db import Store
 from inbox_agent.store.states import DraftState
 from inbox_agent.sync import failures, imap
+from inbox_agent.sync.folders import discover_folders
 from tests.infra.dovecot import free_port
 from tests.infra.mail import MailUser, MailWorld
 from tests.test_daemon import Told
@@ -195,8 +196,8 @@ def test_a_named_drafts_folder_the_server_lacks_is_folder_missing(
     account = _account(alice, mail_world)
     _set_imap_key('drafts_folder = "Brouillons"')
     account = config.load_account(paths.accounts_dir() / "main.toml", config.load_settings())
-    with imap.session(account, alice.password) as client, pytest.raises(FolderMissing) as caught:
-        imap.discover_folders(client, account)
+    with imap.session(account, alice.password) as mailbox, pytest.raises(FolderMissing) as caught:
+        discover_folders(mailbox, account)
     assert "drafts_folder = 'Brouillons'" in caught.value.message
     assert "set [imap] drafts_folder to one of the folders listed" in caught.value.fix
     assert caught.value.exit_code == 2

@@ -232,8 +232,8 @@ def test_tokens_are_renewed_before_they_expire_and_kept_only_in_the_keyring(
     assert kept.access_token == token and kept.refresh_token == first.refresh_token
     assert oauth.bearer(account, secrets.require_secret("main", "imap")) == token  # once only
 
-    with imap.session(account, secrets.require_secret("main", "imap")) as client:
-        assert "Drafts" in {name for _f, _d, name in client.list_folders()}
+    with imap.session(account, secrets.require_secret("main", "imap")) as mailbox:
+        assert "Drafts" in {folder.name for folder in mailbox.list_folders()}
     for path in agent_home.rglob("*"):
         if path.is_file():
             content = path.read_bytes()

@@ -15,12 +15,13 @@ import pytest
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.config import secrets
-from inbox_agent.engine import Engine, TickReport
+from inbox_agent.engine import Engine, Opener, TickReport, open_imap
 from inbox_agent.errors import SafetyStop
 from inbox_agent.sender.smtp import submit
 from inbox_agent.store.db import Store
 from inbox_agent.store.records import DraftRow, SequenceRow
 from inbox_agent.store.states import DraftState, OutboxState, SequenceState
+from tests.infra.faults import Crash, Faults
 from tests.infra.mail import MailUser
 from tests.test_story import run
 
@@ -28,7 +29,11 @@ ALWAYS_OPEN = '[sending]\nwindow = "00:00-23:59"\ntimezone = "UTC"\nspacing = "1
 
 
 def make_engine(
-    user: MailUser, world: Any, autonomy: str = "copilot", extra: str = ALWAYS_OPEN
+    user: MailUser,
+    world: Any,
+    autonomy: str = "copilot",
+    extra: str = ALWAYS_OPEN,
+    opener: Opener = open_imap,
 ) -> Engine:
     path = paths.accounts_dir() / "main.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,7 +46,11 @@ def make_engine(
     secrets.set_secret("main", "imap", user.password)
     settings = config.load_settings()
     return Engine(
-        config.load_account(path, settings), settings, Store(paths.database_file()), actor="cli"
+        config.load_account(path, settings),
+        settings,
+        Store(paths.database_file()),
+        actor="cli",
+        opener=opener,
     )
 
 
@@ -293,34 +302,17 @@ def test_a_reply_that_lands_before_a_scheduled_send_cancels_it(
     assert engine.sequence_row(scheduled.sequence_id).state == SequenceState.REPLIED
 
 
-class Crash(Exception):
-    """Stands in for the process dying at that line."""
-
-
 @pytest.mark.parametrize("reached_drafts", [True, False])
 def test_a_crash_around_the_draft_append_leaves_no_orphan_and_no_duplicate(
-    mail_world: Any,
-    agent_home: Path,
-    later: None,
-    monkeypatch: pytest.MonkeyPatch,
-    reached_drafts: bool,
+    mail_world: Any, agent_home: Path, later: None, reached_drafts: bool
 ) -> None:
-    from inbox_agent.sync import imap
-
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = make_engine(alice, mail_world)
+    faults = Faults()
+    faults.crash_on("append", after=reached_drafts)
+    engine = make_engine(alice, mail_world, opener=faults.opener)
     mail_world.send(alice, [bob.address], "Offsite", "Which venue?", date=datetime.now(UTC))
-    real_append = imap.append
-
-    def append_then_die(*args: Any, **kwargs: Any) -> int | None:
-        if reached_drafts:
-            real_append(*args, **kwargs)
-        raise Crash
-
-    monkeypatch.setattr(imap, "append", append_then_die)
     with pytest.raises(Crash):
         engine.tick()
-    monkeypatch.setattr(imap, "append", real_append)
     restarted = make_engine(alice, mail_world)
     restarted.tick()
     with mail_world.imap_client(alice) as client:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from inbox_agent import config
 from inbox_agent.config import providers
 from inbox_agent.errors import ConfigError
-from inbox_agent.sync import imap
+from inbox_agent.sync.folders import discover_folders
+from inbox_agent.sync.memory import MemoryMailbox
 
 
 @pytest.mark.parametrize(
@@ -165,19 +165,6 @@ def test_rendered_account_files_read_back_even_with_quotes(tmp_path: Path) -> No
     assert account.oauth.client_id == "123.apps.googleusercontent.com"
 
 
-class _Listing:
-    """Just enough of an IMAPClient for folder discovery: a LIST without SPECIAL-USE flags."""
-
-    def __init__(self, names: list[str], caps: tuple[bytes, ...] = ()) -> None:
-        self.names, self.caps = names, caps
-
-    def list_folders(self) -> list[tuple[tuple[bytes, ...], bytes, str]]:
-        return [((b"\\HasNoChildren",), b"/", name) for name in self.names]
-
-    def capabilities(self) -> tuple[bytes, ...]:
-        return self.caps
-
-
 @pytest.mark.parametrize(
     ("email", "names", "sent", "drafts"),
     [
@@ -193,8 +180,10 @@ def test_without_special_use_the_providers_own_names_come_first(
     extra = 'auth = "oauth2"\n[oauth]\nclient_id = "x"\n' if email.endswith("outlook.com") else ""
     servers = '[imap]\nhost = "imap.example.org"\n[smtp]\nhost = "smtp.example.org"\n'
     account = _account(tmp_path, f'email = "{email}"\n{extra}{servers}')
-    client: Any = _Listing(names)
-    folders = imap.discover_folders(client, account)
+    mailbox = MemoryMailbox()  # a LIST without SPECIAL-USE attributes
+    for name in names:
+        mailbox.create_folder(name, "\\HasNoChildren")
+    folders = discover_folders(mailbox, account)
     assert (folders.sent, folders.drafts) == (sent, drafts)
 
 

@@ -17,7 +17,7 @@ from inbox_agent.engine import Engine
 from inbox_agent.store.db import Store
 from inbox_agent.store.records import SequenceRow
 from inbox_agent.store.states import SequenceState
-from inbox_agent.sync import imap
+from inbox_agent.sync import folder_sync
 from tests.infra.dovecot import DovecotServer
 from tests.infra.mail import MailUser
 from tests.infra.mailgen import generate, write_maildir
@@ -184,9 +184,7 @@ def crashy() -> Iterator[DovecotServer]:
     server.cleanup()
 
 
-def test_server_killed_mid_sync_costs_one_poll(
-    crashy: DovecotServer, agent_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_server_killed_mid_sync_costs_one_poll(crashy: DovecotServer, agent_home: Path) -> None:
     login = f"carol{random_secrets.token_hex(3)}"
     crashy.add_user(login, "pw-" + login)
     user = MailUser(login, "pw-" + login, "Carol Example")
@@ -194,7 +192,6 @@ def test_server_killed_mid_sync_costs_one_poll(
     write_maildir(crashy.maildir(login), messages)
     crashy.chown_tree()
     engine = engine_for(user, crashy.imap_port, 9)
-    monkeypatch.setattr(imap, "BATCH", 500)
     killed: list[int] = []
 
     def kill_after_first_batch(folder: str, done: int, total: int) -> None:
@@ -205,10 +202,10 @@ def test_server_killed_mid_sync_costs_one_poll(
     with pytest.raises(Exception), engine.session() as client:  # noqa: B017 - any connection error
         stamp = clock.now().isoformat()
         for name, role in engine.folders.watched():
-            imap.sync_folder(
+            folder_sync.sync_folder(
                 client, engine.store, "main", name, role, stamp, kill_after_first_batch
             )
-    assert killed == [500]
+    assert killed == [folder_sync.BATCH]
     crashy.restart()
     with engine.session() as client:
         engine.sync(client)

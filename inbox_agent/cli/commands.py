@@ -79,8 +79,8 @@ def cmd_secret(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    with engine.session() as client:
-        new = engine.sync(client)
+    with engine.session() as mailbox:
+        new = engine.sync(mailbox)
     print(f"{engine.account.name}: {new} new messages")
     return 0
 
@@ -316,9 +316,9 @@ def cmd_voice(args: argparse.Namespace) -> int:
     name = engine.account.name
     profile = None if args.refresh else voicefile.load(name)
     if profile is None:  # learn it now: sync the headers, read the newest sent mail
-        with engine.session() as client:
-            engine.sync(client)
-            profile = engine.voice_profile(client, refresh=True)
+        with engine.session() as mailbox:
+            engine.sync(mailbox)
+            profile = engine.voice_profile(mailbox, refresh=True)
     if profile is None:
         raise UserError(
             f"could not learn a voice profile for {name}",

@@ -239,9 +239,9 @@ class Daemon:
         before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)}
         try:
             if status.paused():
-                with engine.session() as client:
-                    engine.sync(client)
-                    engine.read_bodies(client)
+                with engine.session() as mailbox:
+                    engine.sync(mailbox)
+                    engine.read_bodies(mailbox)
                 log.info("%s: paused; synced, drafted and sent nothing", name)
             else:
                 log.info("%s: %s", name, engine.tick().summary())
@@ -271,8 +271,8 @@ class Daemon:
             return
         engine = self.engines[name]
         try:
-            with engine.session() as client:
-                engine.voice_profile(client)
+            with engine.session() as mailbox:
+                engine.voice_profile(mailbox)
         except Exception as exc:  # the old profile stays; drafting never waits on this
             log.warning("%s: voice refresh failed: %s", name, exc)
 

@@ -12,19 +12,18 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from imapclient import IMAPClient
-
 from inbox_agent.config import Account, Settings
 from inbox_agent.drafter import Drafter
 from inbox_agent.engine import commands, cycle, drafts, nudge, planning
 from inbox_agent.engine.bodies import read_bodies
-from inbox_agent.engine.context import Context
+from inbox_agent.engine.context import Context, Opener, open_imap
 from inbox_agent.engine.outbox import Outbox
 from inbox_agent.engine.report import TickReport
 from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.store import DraftRow, SequenceRow, SequenceState, Store
-from inbox_agent.sync import imap
+from inbox_agent.sync.folders import Folders
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.threads import Thread, ThreadIndex
 
@@ -40,9 +39,12 @@ class Engine:
         drafter: Drafter | None = None,
         actor: str = "daemon",
         *,
+        opener: Opener = open_imap,
         ctx: Context | None = None,
     ) -> None:
-        self.ctx = ctx or Context.create(account, settings, store, drafter, actor)
+        """`opener` opens a session on the account's mailbox: IMAP with the keyring's secret
+        unless a test or a tool hands in another (`sync.memory.MemoryMailbox`, say)."""
+        self.ctx = ctx or Context.create(account, settings, store, drafter, actor, opener)
         self.account, self.settings, self.store = account, settings, store
 
     @property
@@ -54,22 +56,22 @@ class Engine:
         return Engine(self.account, self.settings, self.store, ctx=self.ctx.acting_as(actor))
 
     # -- the mailbox ----------------------------------------------------------------------------
-    def session(self) -> AbstractContextManager[IMAPClient]:
+    def session(self) -> AbstractContextManager[Mailbox]:
         return self.ctx.view.session()
 
     @property
-    def folders(self) -> imap.Folders:
+    def folders(self) -> Folders:
         return self.ctx.view.folders
 
     @property
     def outbox(self) -> Outbox:
         return Outbox(self.ctx)
 
-    def sync(self, client: IMAPClient) -> int:
-        return self.ctx.view.sync(client)
+    def sync(self, mailbox: Mailbox) -> int:
+        return self.ctx.view.sync(mailbox)
 
-    def read_bodies(self, client: IMAPClient, limit: int = 100) -> int:
-        return read_bodies(self.ctx, client, limit)
+    def read_bodies(self, mailbox: Mailbox, limit: int = 100) -> int:
+        return read_bodies(self.ctx, mailbox, limit)
 
     def user_addresses(self) -> frozenset[str]:
         return self.ctx.view.user_addresses()
@@ -97,11 +99,11 @@ class Engine:
     def sequence_row(self, sequence_id: int) -> SequenceRow:
         return self.ctx.sequence_row(sequence_id)
 
-    def voice_profile(self, client: IMAPClient, refresh: bool = False) -> Any:
-        return nudge.voice_profile(self.ctx, client, refresh)
+    def voice_profile(self, mailbox: Mailbox, refresh: bool = False) -> Any:
+        return nudge.voice_profile(self.ctx, mailbox, refresh)
 
-    def locate_draft(self, client: IMAPClient, draft: DraftRow) -> drafts.Found | None:
-        return drafts.locate(self.ctx, client, draft)
+    def locate_draft(self, mailbox: Mailbox, draft: DraftRow) -> drafts.Found | None:
+        return drafts.locate(self.ctx, mailbox, draft)
 
     # -- the cycle and the user's commands ------------------------------------------------------
     def tick(self) -> TickReport:

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from imapclient import IMAPClient
-
 from inbox_agent import clock
 from inbox_agent.engine import drafts
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.nudge import draft_nudge
 from inbox_agent.engine.report import TickReport
 from inbox_agent.store import Event, SequenceState
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import Action, Due, End, Observe, Pause, Start, Touched
 
 
-def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) -> None:
+def apply(ctx: Context, mailbox: Mailbox, action: Action, report: TickReport) -> None:
     """Write what `action` decided, and count it in `report`."""
     match action:
         case Start():
@@ -30,7 +29,7 @@ def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) 
         case End():
             end(
                 ctx,
-                client,
+                mailbox,
                 action.sequence_id,
                 action.state,
                 action.reason,
@@ -42,7 +41,7 @@ def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) 
             _pause(ctx, action)
             report.counts["paused"] += 1
         case Touched():
-            _touched(ctx, client, action)
+            _touched(ctx, mailbox, action)
         case Observe():
             with ctx.store.tx():
                 ctx.store.update_sequence(
@@ -50,7 +49,7 @@ def apply(ctx: Context, client: IMAPClient, action: Action, report: TickReport) 
                 )
         case Due():
             report.counts["due"] += 1
-            state = draft_nudge(ctx, client, action)
+            state = draft_nudge(ctx, mailbox, action)
             if state:
                 report.counts[state] += 1
         case _:
@@ -109,9 +108,9 @@ def _pause(ctx: Context, action: Pause) -> None:
         )
 
 
-def _touched(ctx: Context, client: IMAPClient, action: Touched) -> None:
+def _touched(ctx: Context, mailbox: Mailbox, action: Touched) -> None:
     seq = ctx.sequence_row(action.sequence_id)
-    drafts.discard_open(ctx, client, seq.id, "you wrote on the thread yourself")
+    drafts.discard_open(ctx, mailbox, seq.id, "you wrote on the thread yourself")
     with ctx.store.tx():
         ctx.store.update_sequence(
             seq.id,
@@ -139,7 +138,7 @@ def _touched(ctx: Context, client: IMAPClient, action: Touched) -> None:
 
 def end(
     ctx: Context,
-    client: IMAPClient,
+    mailbox: Mailbox,
     sequence_id: int,
     state: SequenceState,
     reason: str,
@@ -149,7 +148,7 @@ def end(
     """End the sequence (replied, bounced, opted out, exhausted, dismissed) and cancel its drafts;
     an opt-out also keeps its sender from ever being followed up again."""
     seq = ctx.sequence_row(sequence_id)
-    drafts.discard_open(ctx, client, sequence_id, reason)
+    drafts.discard_open(ctx, mailbox, sequence_id, reason)
     now = clock.now()
     store = ctx.store
     with store.tx():

@@ -8,19 +8,17 @@ each body is read once.
 
 from __future__ import annotations
 
-from imapclient import IMAPClient
-
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.planning import facts
 from inbox_agent.mail import classify
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES
-from inbox_agent.sync import imap
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.decision import bodies_needed
 
 
-def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
+def read_bodies(ctx: Context, mailbox: Mailbox, limit: int = 100) -> int:
     """Classify the newest `limit` bodies that the decision wants and has not read; how many
     were read."""
     store, name, view = ctx.store, ctx.name, ctx.view
@@ -39,7 +37,7 @@ def read_bodies(ctx: Context, client: IMAPClient, limit: int = 100) -> int:
     stamp = now.isoformat()
     read = 0
     for folder, members in by_folder.items():
-        bodies = imap.fetch_bodies(client, folder, sorted(members))
+        bodies = mailbox.fetch_bodies(folder, sorted(members))
         with store.tx():
             for uid, raw in bodies.items():
                 h, from_user = members[uid]

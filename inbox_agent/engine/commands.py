@@ -40,14 +40,14 @@ def _open_draft(ctx: Context, draft_id: int, states: Collection[DraftState]) -> 
 
 def approve(ctx: Context, draft_id: int) -> None:
     draft = _open_draft(ctx, draft_id, (DraftState.QUEUED, DraftState.SAVED))
-    with ctx.view.session() as client:
-        Outbox(ctx).send(client, draft)
+    with ctx.view.session() as mailbox:
+        Outbox(ctx).send(mailbox, draft)
 
 
 def reject(ctx: Context, draft_id: int, reason: str = "rejected by you") -> None:
     draft = _open_draft(ctx, draft_id, OPEN_DRAFTS)
-    with ctx.view.session() as client:
-        drafts.remove(ctx, client, draft, Event.REJECT, reason)
+    with ctx.view.session() as mailbox:
+        drafts.remove(ctx, mailbox, draft, Event.REJECT, reason)
         Outbox(ctx).skip_touch(draft, f"{reason}; this touch is skipped")
 
 
@@ -68,8 +68,8 @@ def dismiss(ctx: Context, sequence_id: int) -> None:
         raise NotFound(
             f"thread {sequence_id} is not being followed up", "see `inbox-agent threads`"
         )
-    with ctx.view.session() as client:
-        end(ctx, client, sequence_id, SequenceState.DISMISSED, "dismissed by you")
+    with ctx.view.session() as mailbox:
+        end(ctx, mailbox, sequence_id, SequenceState.DISMISSED, "dismissed by you")
 
 
 def set_autonomy(ctx: Context, scope: str, level: str) -> None:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-
-from imapclient import IMAPClient
 
 from inbox_agent import clock
 from inbox_agent.config import Account, Settings, secrets
@@ -29,32 +27,42 @@ from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceRow, SequenceState, Store, audit
 from inbox_agent.sync import imap
+from inbox_agent.sync.folder_sync import sync_folder
+from inbox_agent.sync.folders import Folders, discover_folders
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
+
+Opener = Callable[[Account], AbstractContextManager[Mailbox]]
+"""How a session on an account's mailbox is opened: `open_imap` for real servers; a test or a
+tool hands in its own (a `MemoryMailbox`, a mailbox with faults)."""
+
+
+def open_imap(account: Account) -> AbstractContextManager[Mailbox]:
+    """An IMAP session with the password (or OAuth token) from the keyring."""
+    return imap.session(account, secrets.require_secret(account.name, "imap"))
 
 
 class MailView:
     """One account's mailbox as the engine sees it; caches live as long as the engine."""
 
-    def __init__(self, account: Account, store: Store) -> None:
-        self.account, self.store = account, store
-        self._folders: imap.Folders | None = None
+    def __init__(self, account: Account, store: Store, opener: Opener = open_imap) -> None:
+        self.account, self.store, self.opener = account, store, opener
+        self._folders: Folders | None = None
         self._recheck_folders = False
         self._index: ThreadIndex | None = None
         self._index_rowid = 0
         self._index_generation = -1
 
     @contextmanager
-    def session(self) -> Iterator[IMAPClient]:
-        with imap.session(
-            self.account, secrets.require_secret(self.account.name, "imap")
-        ) as client:
+    def session(self) -> Iterator[Mailbox]:
+        with self.opener(self.account) as mailbox:
             if self._folders is None or self._recheck_folders:
-                self._folders = imap.discover_folders(client, self.account)
+                self._folders = discover_folders(mailbox, self.account)
                 self._recheck_folders = False
-            yield client
+            yield mailbox
 
     @property
-    def folders(self) -> imap.Folders:
+    def folders(self) -> Folders:
         assert self._folders is not None, "open a session first"
         return self._folders
 
@@ -63,12 +71,12 @@ class MailView:
         a Drafts folder that is gone is then told as FolderMissing). This session keeps them."""
         self._recheck_folders = True
 
-    def sync(self, client: IMAPClient) -> int:
+    def sync(self, mailbox: Mailbox) -> int:
         stamp = clock.now().isoformat()
         first = not self.store.has_synced(self.account.name)
         progress = _progress_bar if first and sys.stderr.isatty() else None
         new = sum(
-            imap.sync_folder(client, self.store, self.account.name, name, role, stamp, progress).new
+            sync_folder(mailbox, self.store, self.account.name, name, role, stamp, progress).new
             for name, role in self.folders.watched()
         )
         if progress is not None:
@@ -149,12 +157,13 @@ class Context:
         store: Store,
         drafter: Drafter | None = None,
         actor: str = "daemon",
+        opener: Opener = open_imap,
     ) -> Context:
         return cls(
             account,
             settings,
             store,
-            MailView(account, store),
+            MailView(account, store, opener),
             _DrafterSlot(settings, account, drafter),
             actor,
         )

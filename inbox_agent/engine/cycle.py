@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 
-from imapclient import IMAPClient
-
 from inbox_agent.engine import drafts
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
@@ -23,6 +21,7 @@ from inbox_agent.engine.outbox import Outbox
 from inbox_agent.engine.planning import plan_for
 from inbox_agent.engine.report import TickReport
 from inbox_agent.sync.failures import ACTION_ERRORS
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import Action, Due, Start
 
 log = logging.getLogger(__name__)
@@ -30,22 +29,22 @@ log = logging.getLogger(__name__)
 
 def tick(ctx: Context) -> TickReport:
     report = TickReport()
-    with ctx.view.session() as client:
+    with ctx.view.session() as mailbox:
         outbox = Outbox(ctx)
-        outbox.recover(client)
-        drafts.recover(ctx, client)
-        report.new_messages = ctx.view.sync(client)
-        read_bodies(ctx, client)
-        act(ctx, client, report)
-        outbox.flush(client, report)
+        outbox.recover(mailbox)
+        drafts.recover(ctx, mailbox)
+        report.new_messages = ctx.view.sync(mailbox)
+        read_bodies(ctx, mailbox)
+        act(ctx, mailbox, report)
+        outbox.flush(mailbox, report)
     return report
 
 
-def act(ctx: Context, client: IMAPClient, report: TickReport) -> None:
+def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
     """Carry out everything the planner decides now, each action on its own."""
     for action in plan_for(ctx, ctx.view.threads(), ctx.sequences()):
         try:
-            apply(ctx, client, action, report)
+            apply(ctx, mailbox, action, report)
         except ACTION_ERRORS as exc:
             log.error(
                 "%s: %s failed; the rest of the cycle goes on: %s", ctx.name, _what(action), exc

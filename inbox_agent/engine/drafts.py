@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import hashlib
 
-from imapclient import IMAPClient
-
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.gate import DRAFT_STATE, SEQUENCE_STATE
 from inbox_agent.mail.headers import AGENT_HEADER
 from inbox_agent.store import OPEN_DRAFTS, DraftRow, DraftState, Event, OutboxState, SequenceState
-from inbox_agent.sync import imap
+from inbox_agent.sync.mailbox import Mailbox
 
-Found = tuple[int, bytes, tuple[bytes, ...]]  # UID, raw message, flags
+Found = tuple[int, bytes, tuple[str, ...]]  # UID, raw message, flags
 _WITHDRAWN = {Event.CANCEL: DraftState.CANCELLED, Event.REJECT: DraftState.REJECTED}
 
 
@@ -32,42 +30,42 @@ def unchanged(raw: bytes, draft: DraftRow) -> bool:
     return normalized_sha256(raw) == draft.raw_sha256
 
 
-def locate(ctx: Context, client: IMAPClient, draft: DraftRow) -> Found | None:
+def locate(ctx: Context, mailbox: Mailbox, draft: DraftRow) -> Found | None:
     """Our draft in Drafts: by UID, Message-ID or our header; else the user's replacement of
     it (mail clients save an edited draft as a new message replying to the same original)."""
     folder = draft.folder
     uids = [draft.uid] if draft.uid else []
-    uids += imap.find(client, folder, draft.message_id)
-    uids += imap.find_header(client, folder, AGENT_HEADER, draft.agent_id)
+    uids += mailbox.search(folder, "Message-ID", draft.message_id)
+    uids += mailbox.search(folder, AGENT_HEADER, draft.agent_id)
     seq = ctx.store.sequence(draft.sequence_id)
     if seq is not None:
-        uids += sorted(
-            imap.find_header(client, folder, "In-Reply-To", seq.anchor_message_id), reverse=True
-        )
+        uids += sorted(mailbox.search(folder, "In-Reply-To", seq.anchor_message_id), reverse=True)
     for uid in dict.fromkeys(uids):
-        fetched = imap.fetch_raw(client, folder, uid)
+        fetched = mailbox.fetch_raw(folder, uid)
         if fetched and (
-            uid == draft.uid or b"\\Draft" in fetched[1] or draft.message_id.encode() in fetched[0]
+            uid == draft.uid
+            or "\\Draft" in fetched.flags
+            or draft.message_id.encode() in fetched.data
         ):
-            return uid, fetched[0], fetched[1]
+            return uid, fetched.data, fetched.flags
     return None
 
 
-def remove(ctx: Context, client: IMAPClient, draft: DraftRow, event: Event, reason: str) -> None:
+def remove(ctx: Context, mailbox: Mailbox, draft: DraftRow, event: Event, reason: str) -> None:
     """Withdraw our draft (`event` is CANCEL or REJECT) and any send scheduled for it: deleted
     from Drafts, unless the user changed it: then it is theirs to keep."""
-    found = locate(ctx, client, draft)
+    found = locate(ctx, mailbox, draft)
     action, note, new_state = "draft_removed", reason, _WITHDRAWN[event]
     if found is None:
         new_state = DraftState.GONE
         note = f"{reason}; the draft was already gone from {draft.folder}"
-    elif not unchanged(found[1], draft) or b"\\Draft" not in found[2]:
+    elif not unchanged(found[1], draft) or "\\Draft" not in found[2]:
         action, note = (
             "draft_kept",
             f"{reason}; you edited the draft, so it stays in {draft.folder}",
         )
     else:
-        imap.delete(client, draft.folder, found[0])
+        mailbox.delete(draft.folder, found[0])
     now = clock.now()
     store = ctx.store
     with store.tx():
@@ -90,20 +88,20 @@ def remove(ctx: Context, client: IMAPClient, draft: DraftRow, event: Event, reas
         )
 
 
-def discard_open(ctx: Context, client: IMAPClient, sequence_id: int, reason: str) -> None:
+def discard_open(ctx: Context, mailbox: Mailbox, sequence_id: int, reason: str) -> None:
     """Cancel every draft of the sequence that has not gone out yet."""
     for draft in ctx.store.drafts(ctx.name, OPEN_DRAFTS):
         if draft.sequence_id == sequence_id:
-            remove(ctx, client, draft, Event.CANCEL, reason)
+            remove(ctx, mailbox, draft, Event.CANCEL, reason)
 
 
-def recover(ctx: Context, client: IMAPClient) -> None:
+def recover(ctx: Context, mailbox: Mailbox) -> None:
     """Rows left `saving` by a crash around the APPEND: adopt the draft if it reached Drafts,
     else let the sequence draft it again. Either way nothing is left behind unowned."""
     store = ctx.store
     for row in store.drafts(ctx.name, (DraftState.SAVING,)):
         seq = store.sequence(row.sequence_id)
-        uids = imap.find(client, row.folder, row.message_id)
+        uids = mailbox.search(row.folder, "Message-ID", row.message_id)
         now = clock.now()
         with store.tx():
             if uids and seq is not None and seq.state == SequenceState.WAITING:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from email import policy
 from typing import Any
 
-from imapclient import IMAPClient
-
 from inbox_agent import clock, gate
 from inbox_agent.drafter.request import Quoted
 from inbox_agent.drafter.writers import prepare, steering_in
@@ -33,13 +31,14 @@ from inbox_agent.store import (
     SequenceRow,
     SequenceState,
 )
-from inbox_agent.sync import failures, imap
+from inbox_agent.sync import failures
 from inbox_agent.sync.failures import EDGE_ERRORS
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import Due
 from inbox_agent.tracker.threads import Thread
 
 
-def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | None:
+def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | None:
     """Draft the due touch; the draft's state, or None when there is nothing to draft."""
     seq = next(
         (
@@ -58,7 +57,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | N
         return None
     account, store = ctx.account, ctx.store
     cadence = account.cadence.cadence
-    quoted = thread_text(ctx, client, action.thread)
+    quoted = thread_text(ctx, mailbox, action.thread)
     request = prepare(
         touch=action.touch,
         touches=cadence.touches,
@@ -68,7 +67,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | N
         to=rcpt.to,
         recipient_name=_name_of(action.thread, rcpt.to[0]),
         thread=quoted,
-        profile=voice_profile(ctx, client),
+        profile=voice_profile(ctx, mailbox),
         earlier_nudges=[d.body for d in store.drafts(ctx.name) if d.sequence_id == seq.id],
         budget_tokens=ctx.settings.llm.max_prompt_tokens,
         exclude=action.thread.message_ids,
@@ -93,7 +92,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | N
         body=draft.body,
         when=when,
         agent_id=agent_id,
-        html=_is_html(ctx, client, anchor),
+        html=_is_html(ctx, mailbox, anchor),
     )
     raw = msg.as_bytes(policy=policy.SMTP)
     draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
@@ -124,7 +123,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | N
             Event.SAVE,
         )
     try:
-        uid = imap.append(client, drafts_folder, raw, [b"\\Draft", b"\\Seen"], when)
+        uid = mailbox.append(drafts_folder, raw, ["\\Draft", "\\Seen"], when)
     except EDGE_ERRORS as exc:
         if failures.refused(exc):  # a NO stored nothing: no `saving` row left for recovery
             with store.tx():
@@ -177,7 +176,7 @@ def draft_nudge(ctx: Context, client: IMAPClient, action: Due) -> DraftState | N
     return draft_state
 
 
-def thread_text(ctx: Context, client: IMAPClient, thread: Thread) -> tuple[Quoted, ...]:
+def thread_text(ctx: Context, mailbox: Mailbox, thread: Thread) -> tuple[Quoted, ...]:
     """The thread's messages as quoted data, oldest first: the first one and the newest seven."""
     from inbox_agent.mail.body import text_of  # mail-parser is only needed when drafting
 
@@ -189,7 +188,7 @@ def thread_text(ctx: Context, client: IMAPClient, thread: Thread) -> tuple[Quote
         by_folder.setdefault(folder, {})[uid] = mid
     texts: dict[str, str] = {}
     for folder, members in by_folder.items():
-        for uid, raw in imap.fetch_bodies(client, folder, sorted(members)).items():
+        for uid, raw in mailbox.fetch_bodies(folder, sorted(members)).items():
             texts[members[uid]] = text_of(raw)
     user = ctx.view.user_addresses()
     return tuple(
@@ -204,13 +203,13 @@ def thread_text(ctx: Context, client: IMAPClient, thread: Thread) -> tuple[Quote
     )
 
 
-def voice_profile(ctx: Context, client: IMAPClient, refresh: bool = False) -> Any:
+def voice_profile(ctx: Context, mailbox: Mailbox, refresh: bool = False) -> Any:
     """The style profile (`voice.Profile`), learned again from Sent when a day old."""
     from inbox_agent.voice import voicefile
 
     view = ctx.view
     return voicefile.current(
-        client,
+        mailbox,
         ctx.store,
         ctx.account,
         view.folders.sent,
@@ -221,12 +220,12 @@ def voice_profile(ctx: Context, client: IMAPClient, refresh: bool = False) -> An
     )
 
 
-def _is_html(ctx: Context, client: IMAPClient, anchor: Header) -> bool:
+def _is_html(ctx: Context, mailbox: Mailbox, anchor: Header) -> bool:
     """Was the user's own message HTML? Then the nudge carries an HTML part too."""
     place = ctx.store.locate(ctx.name, [anchor.message_id]).get(anchor.message_id)
     if place is None:
         return False
-    head = imap.fetch_bodies(client, place[0], [place[1]], max_bytes=4096).get(place[1], b"")
+    head = mailbox.fetch_bodies(place[0], [place[1]], max_bytes=4096).get(place[1], b"")
     return b"text/html" in head.lower()
 
 

@@ -24,8 +24,6 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from imapclient import IMAPClient
-
 from inbox_agent import clock, window
 from inbox_agent.config import secrets
 from inbox_agent.engine import drafts
@@ -50,8 +48,8 @@ from inbox_agent.store import (
     SequenceRow,
     SequenceState,
 )
-from inbox_agent.sync import imap
 from inbox_agent.sync.failures import ACTION_ERRORS, EDGE_ERRORS
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import End, Pause, Touched
 
 log = logging.getLogger(__name__)
@@ -73,7 +71,7 @@ class Outbox:
         self.store = ctx.store
         self.account = ctx.account
 
-    def flush(self, client: IMAPClient, report: TickReport) -> None:
+    def flush(self, mailbox: Mailbox, report: TickReport) -> None:
         """Send every scheduled nudge whose time has come; re-slot those that missed their window
         (a laptop that slept through it) instead of sending at night or in a burst."""
         now = clock.now()
@@ -92,7 +90,7 @@ class Outbox:
                 self._reslot(row, allowed, "outside the send window or over the sending caps")
                 continue
             try:
-                self.send(client, draft)
+                self.send(mailbox, draft)
                 report.counts[OutboxState.SENT] += 1
             except SafetyStop as stop:
                 log.info("%s: %s", self.account.name, stop)
@@ -134,18 +132,18 @@ class Outbox:
         )
 
     # -- the send ----------------------------------------------------------------------------------
-    def presend_check(self, client: IMAPClient, sequence_id: int) -> str:
+    def presend_check(self, mailbox: Mailbox, sequence_id: int) -> str:
         """Re-sync every watched folder now; any news on the thread cancels the send and says why."""
         ctx = self.ctx
-        ctx.view.sync(client)
-        read_bodies(ctx, client)
+        ctx.view.sync(mailbox)
+        read_bodies(ctx, mailbox)
         seq = ctx.sequence_row(sequence_id)
         if seq.state not in ACTIVE_SEQUENCES:
             return f"the thread is {seq.state}"
         found = assessment_of(ctx, seq)
         for action in found.actions if found else ():
             if isinstance(action, End | Pause | Touched):
-                apply(ctx, client, action, TickReport())
+                apply(ctx, mailbox, action, TickReport())
                 return (
                     "you wrote on the thread yourself"
                     if isinstance(action, Touched)
@@ -153,7 +151,7 @@ class Outbox:
                 )
         return ""
 
-    def send(self, client: IMAPClient, draft: DraftRow) -> None:
+    def send(self, mailbox: Mailbox, draft: DraftRow) -> None:
         """Send one nudge, or raise SafetyStop saying why it must not go."""
         ctx = self.ctx
         if any(o.draft_id == draft.id for o in self.store.outbox(ctx.name, (OutboxState.SENDING,))):
@@ -161,10 +159,10 @@ class Outbox:
                 "not sent: an earlier attempt was cut off during SMTP; the next cycle looks for "
                 "its copy and sends it only if it never left"
             )
-        reason = self.presend_check(client, draft.sequence_id)
+        reason = self.presend_check(mailbox, draft.sequence_id)
         if reason:
             raise SafetyStop(f"not sent: {reason}")
-        found = drafts.locate(ctx, client, draft)
+        found = drafts.locate(ctx, mailbox, draft)
         if found is None:
             self.skip_touch(
                 draft, "the draft was deleted in your mail client; this touch is skipped"
@@ -199,7 +197,7 @@ class Outbox:
             except SendFailure as exc:
                 self._failed(seq, draft, self._mark_sending(seq, draft, now), exc)
                 raise
-            reason = self.presend_check(client, draft.sequence_id)
+            reason = self.presend_check(mailbox, draft.sequence_id)
             if reason:
                 raise SafetyStop(f"not sent: {reason}")
             outbox_id = self._mark_sending(seq, draft, now)
@@ -207,7 +205,7 @@ class Outbox:
                 refused = session.send(msg, receipt_to=self.account.email)
             except SendFailure as exc:
                 self._failed(seq, draft, outbox_id, exc)
-                self._drop_receipt(client, draft)
+                self._drop_receipt(mailbox, draft)
                 raise
         finally:
             session.close()
@@ -217,7 +215,7 @@ class Outbox:
             else ""
         )
         self.mark_sent(seq, draft, outbox_id, now, note)
-        self._tidy(client, msg, draft, uid, raw, now)
+        self._tidy(mailbox, msg, draft, uid, raw, now)
 
     def _mark_sending(self, seq: SequenceRow, draft: DraftRow, now: datetime) -> int:
         row = self._send_of(draft)
@@ -354,7 +352,7 @@ class Outbox:
 
     def _tidy(
         self,
-        client: IMAPClient,
+        mailbox: Mailbox,
         msg: EmailMessage,
         draft: DraftRow,
         uid: int,
@@ -364,27 +362,25 @@ class Outbox:
         """After the commit: the Sent copy (looked for first), the receipt copy, our draft."""
         folders = self.ctx.view.folders
         try:
-            if not self.account.smtp_saves_sent and not imap.find(
-                client, folders.sent, draft.message_id
+            if not self.account.smtp_saves_sent and not mailbox.search(
+                folders.sent, "Message-ID", draft.message_id
             ):
-                imap.append(
-                    client, folders.sent, msg.as_bytes(policy=policy.SMTP), [b"\\Seen"], now
-                )
-            self._drop_receipt(client, draft)
+                mailbox.append(folders.sent, msg.as_bytes(policy=policy.SMTP), ["\\Seen"], now)
+            self._drop_receipt(mailbox, draft)
             if drafts.unchanged(raw, draft):
-                imap.delete(client, draft.folder, uid)
+                mailbox.delete(draft.folder, uid)
         except EDGE_ERRORS as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
 
-    def _drop_receipt(self, client: IMAPClient, draft: DraftRow) -> None:
+    def _drop_receipt(self, mailbox: Mailbox, draft: DraftRow) -> None:
         """Remove the envelope receipt from INBOX: by Message-ID, or by our header where the
         provider rewrote the Message-ID."""
         inbox = self.ctx.view.folders.inbox
         try:
-            found = imap.find(client, inbox, draft.message_id)
-            found += imap.find_header(client, inbox, AGENT_HEADER, draft.agent_id)
+            found = mailbox.search(inbox, "Message-ID", draft.message_id)
+            found += mailbox.search(inbox, AGENT_HEADER, draft.agent_id)
             for receipt in dict.fromkeys(found):
-                imap.delete(client, inbox, receipt)
+                mailbox.delete(inbox, receipt)
         except EDGE_ERRORS as exc:
             log.warning("%s: could not remove a receipt copy: %s", self.account.name, exc)
 
@@ -416,7 +412,7 @@ class Outbox:
         return found[0].header
 
     # -- after a crash ---------------------------------------------------------------------------
-    def recover(self, client: IMAPClient) -> None:
+    def recover(self, mailbox: Mailbox) -> None:
         """Resolve rows left `sending`: by evidence in the mailbox, never by sending again blindly."""
         folders = self.ctx.view.folders
         places = [folders.all_mail] if folders.all_mail else [folders.sent, folders.inbox]
@@ -426,8 +422,8 @@ class Outbox:
             if draft is None or seq is None:
                 continue
             evidence = any(
-                imap.find(client, folder, row.message_id)
-                or imap.find_header(client, folder, AGENT_HEADER, draft.agent_id)
+                mailbox.search(folder, "Message-ID", row.message_id)
+                or mailbox.search(folder, AGENT_HEADER, draft.agent_id)
                 for folder in places
             )
             if evidence:

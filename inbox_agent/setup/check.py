@@ -20,6 +20,7 @@ from inbox_agent.errors import SendFailure, UserError
 from inbox_agent.sender.smtp import Submission, smtp_login
 from inbox_agent.sync import imap
 from inbox_agent.sync.failures import EDGE_ERRORS
+from inbox_agent.sync.folders import discover_folders
 
 TIMEOUT = 20.0
 
@@ -74,9 +75,9 @@ def check_imap(account: Account, secret: str) -> Finding:
     server = account.imap
     where = f"IMAP {server.host}:{server.port}"
     try:
-        with imap.session(account, secret) as client:
-            caps = imap.capabilities(client)
-            folders = imap.discover_folders(client, account)
+        with imap.session(account, secret) as mailbox:
+            caps = sorted(mailbox.capabilities())
+            folders = discover_folders(mailbox, account)
     except UserError as exc:
         return _failed("imap", account.name, exc)
     except EDGE_ERRORS as exc:  # after the login: the connection broke, or the server said NO

@@ -9,6 +9,7 @@ from inbox_agent.store.db import Store
 from inbox_agent.store.records import (
     AuditRow,
     DraftRow,
+    FolderRow,
     OutboxRow,
     SequenceChanges,
     SequenceRow,
@@ -32,6 +33,7 @@ __all__ = [
     "DraftRow",
     "DraftState",
     "Event",
+    "FolderRow",
     "OutboxRow",
     "OutboxState",
     "SequenceChanges",

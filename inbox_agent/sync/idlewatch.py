@@ -10,14 +10,10 @@ poll does the job there.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
-import socket
 import threading
 from collections.abc import Callable
-
-from imapclient import IMAPClient
 
 from inbox_agent.config import Account, secrets
 from inbox_agent.sync import imap
@@ -53,7 +49,7 @@ class IdleWatch(threading.Thread):
         self._rnd = rnd or random.Random()
         self._halt = threading.Event()
         self._kicked = threading.Event()
-        self._client: IMAPClient | None = None
+        self._mailbox: imap.ImapMailbox | None = None
         self._guard = threading.Lock()
 
     # -- control, from other threads -----------------------------------------------------------
@@ -69,10 +65,9 @@ class IdleWatch(threading.Thread):
 
     def _drop(self) -> None:
         with self._guard:
-            client = self._client
-        if client is not None:
-            with contextlib.suppress(OSError):  # already closed
-                client.socket().shutdown(socket.SHUT_RDWR)
+            mailbox = self._mailbox
+        if mailbox is not None:
+            mailbox.interrupt()
 
     # -- the thread ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -105,7 +100,7 @@ class IdleWatch(threading.Thread):
                 continue
             finally:
                 with self._guard:
-                    self._client = None
+                    self._mailbox = None
             if not supported:
                 return
             connected_before = True
@@ -115,23 +110,22 @@ class IdleWatch(threading.Thread):
     def _watch(self, catch_up: bool) -> bool:
         """One connection's life. False when the server has no IDLE (polling does the job)."""
         self._kicked.clear()
-        client = imap.connect(
+        mailbox = imap.connect(
             self.account,
             secrets.require_secret(self.account.name, "imap"),
             timeout=READ_TIMEOUT,
         )
         with self._guard:
-            self._client = client
-        _keepalive(client)
+            self._mailbox = mailbox
+        mailbox.keep_alive()
         if self._halt.is_set():
-            client.shutdown()
+            mailbox.shutdown()
             return True
-        if b"IDLE" not in client.capabilities():
+        if "IDLE" not in mailbox.capabilities():
             log.info("%s: the server has no IDLE; polling does the job", self.account.name)
             self.on_mode(self.account.name, "polling")
-            client.logout()
+            mailbox.logout()
             return False
-        client.select_folder("INBOX", readonly=True)
         self.on_mode(self.account.name, "idle")
         if catch_up:
             self.on_change("reconnected")
@@ -139,17 +133,7 @@ class IdleWatch(threading.Thread):
             self.rounds += 1
             # DONE's tagged answer proves the connection lives; no NOOP in between, which
             # would swallow an EXISTS that arrives between two rounds
-            if imap.idle(client, self.reissue):
+            if mailbox.idle("INBOX", self.reissue):
                 self.on_change("new mail")
-        client.logout()
+        mailbox.logout()
         return True
-
-
-def _keepalive(client: IMAPClient) -> None:
-    """Let the kernel notice a dead peer within minutes, not at the next re-issue."""
-    sock = client.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for name, value in (("TCP_KEEPIDLE", 120), ("TCP_KEEPINTVL", 30), ("TCP_KEEPCNT", 4)):
-        option = getattr(socket, name, None)
-        if option is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, option, value)

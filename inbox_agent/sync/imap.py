@@ -1,93 +1,45 @@
-"""One account's IMAP session: login, special folders, incremental header sync, drafts.
+"""The `Mailbox` over a live IMAP connection (imapclient), and how to open one.
 
-Everything that touches the IMAP socket is here. Sync is headers-only and UID-incremental: STATUS
-first, and only when UIDNEXT or UIDVALIDITY moved does it SELECT and fetch the new UIDs' headers.
+`connect` logs in and turns what can go wrong into the error tree; `session` opens an
+`ImapMailbox` for the length of a `with`. The sync FETCH is read straight off imaplib, because
+imapclient's general response parser costs more than everything else in a sync put together.
 """
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import re
+import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.datetime_util import parse_to_datetime
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import LoginError
 
 from inbox_agent.config import Account
 from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import headers
-from inbox_agent.store.db import Store
 from inbox_agent.sync import failures, oauth
 from inbox_agent.sync.failures import EDGE_ERRORS
+from inbox_agent.sync.mailbox import Fetched, FolderStatus, Listed, Raw
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(headers.FIELDS) + ")]"
 _HEADER_KEY = b"BODY[HEADER.FIELDS (" + " ".join(headers.FIELDS).encode() + b")]"
-_FALLBACK_NAMES = {
-    "sent": (
-        "Sent",
-        "Sent Items",
-        "Sent Messages",
-        "Sent Mail",
-        "[Gmail]/Sent Mail",
-        "INBOX.Sent",
-        "INBOX/Sent",
-    ),
-    "drafts": ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts"),
-    "archive": ("Archive", "Archives", "INBOX.Archive", "INBOX/Archive"),
-}
-_SPECIAL_USE = {
-    "sent": b"\\Sent",
-    "drafts": b"\\Drafts",
-    "archive": b"\\Archive",
-    "all": b"\\All",
-}
-_NOT_OPENABLE = {b"\\noselect", b"\\nonexistent"}  # RFC 3501, RFC 5258: listed, not selectable
+_CHANGES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT")
+_META = re.compile(
+    rb'UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)|INTERNALDATE "([^"]+)"|X-GM-THRID (\d+)'
+)
 
 
-@dataclass(frozen=True)
-class Folders:
-    """The folders this account's mail lives in, by role."""
-
-    inbox: str
-    sent: str
-    drafts: str
-    others: tuple[str, ...]
-    all_mail: str = ""  # Gmail's All Mail: every message once, whatever its labels
-
-    def watched(self) -> list[tuple[str, str]]:
-        """(name, role) of every folder where a reply or the user's own mail can land.
-
-        On Gmail that is All Mail alone: INBOX, Sent and every label are views of it, and
-        syncing them too would read each message once per label."""
-        if self.all_mail:
-            return [(self.all_mail, "all")]
-        out = [(self.inbox, "inbox"), (self.sent, "sent")]
-        out += [
-            (name, "other")
-            for name in self.others
-            if name not in (self.inbox, self.sent, self.drafts)
-        ]
-        return out
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    folder: str
-    new: int
-    resynced: bool
-
-
-def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClient:
+def connect(account: Account, password: str, timeout: float = 30.0) -> ImapMailbox:
     """Open and log in. A refused login is LoginRefused; a server that cannot be reached, a TLS
     failure, a timeout or a connection that broke on the way is Unreachable."""
     server = account.imap
@@ -116,185 +68,16 @@ def connect(account: Account, password: str, timeout: float = 30.0) -> IMAPClien
         if isinstance(exc, LoginError):
             raise failures.login_failure(account, exc) from None
         raise failures.unreachable(account, exc) from None
-    return client
+    return ImapMailbox(client)
 
 
 @contextmanager
-def session(account: Account, password: str) -> Iterator[IMAPClient]:
-    client = connect(account, password)
+def session(account: Account, password: str) -> Iterator[ImapMailbox]:
+    mailbox = connect(account, password)
     try:
-        yield client
+        yield mailbox
     finally:
-        with suppress(*EDGE_ERRORS):
-            client.logout()
-
-
-def discover_folders(client: IMAPClient, account: Account) -> Folders:
-    """SPECIAL-USE flags first, then the usual names; the config's `folders` are watched too.
-    FolderMissing when Sent or Drafts cannot be found or cannot be opened (\\Noselect)."""
-    try:
-        listing = client.list_folders()
-        gmail = b"X-GM-EXT-1" in client.capabilities()
-    except EDGE_ERRORS as exc:
-        raise failures.unreachable(account, exc) from None
-    names = [name for _flags, _delim, name in listing]
-    closed = {name for flags, _delim, name in listing if _NOT_OPENABLE & {f.lower() for f in flags}}
-    found: dict[str, str] = {}
-    for flags, _delim, name in listing:
-        for role, flag in _SPECIAL_USE.items():
-            if flag in flags and role not in found and name not in closed:
-                found[role] = name
-    lowered = {n.lower(): n for n in names if n not in closed}
-    for role, named in (("sent", account.sent_folder), ("drafts", account.drafts_folder)):
-        if named:  # the account file names it: that wins over flags and guesses
-            if named not in names or named in closed:
-                why = "cannot be opened there" if named in names else "has no such folder"
-                raise FolderMissing(
-                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} {why} "
-                    f"(folders: {', '.join(names)})",
-                    f"set [imap] {role}_folder to one of the folders listed, or remove it",
-                )
-            found[role] = named
-    for role in dict.fromkeys([*account.preset.folders, *_FALLBACK_NAMES]):
-        if role not in found:  # the provider's own names first, then the usual ones
-            for candidate in (
-                *account.preset.folders.get(role, ()),
-                *_FALLBACK_NAMES.get(role, ()),
-            ):
-                if candidate.lower() in lowered:
-                    found[role] = lowered[candidate.lower()]
-                    break
-    missing = [role for role in ("sent", "drafts") if role not in found]
-    if missing:
-        raise FolderMissing(
-            f"cannot find the {' and '.join(missing)} folder on {account.imap.host} (folders: {', '.join(names)})",
-            f'name it in {account.path}: [imap] {missing[0]}_folder = "..." (one of the folders listed)',
-        )
-    others = tuple(
-        dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])
-    )
-    gmail = gmail and "all" in found
-    return Folders("INBOX", found["sent"], found["drafts"], others, found["all"] if gmail else "")
-
-
-def _status(client: IMAPClient, folder: str, condstore: bool) -> dict[bytes, Any]:
-    items = [b"MESSAGES", b"UIDVALIDITY", b"UIDNEXT", *([b"HIGHESTMODSEQ"] if condstore else [])]
-    result: dict[bytes, Any] = client.folder_status(folder, items)
-    return result
-
-
-Progress = Callable[[str, int, int], None]
-
-
-def sync_folder(
-    client: IMAPClient,
-    store: Store,
-    account: str,
-    folder: str,
-    role: str,
-    synced_at: str,
-    progress: Progress | None = None,
-) -> SyncReport:
-    """Fetch the headers of every message that arrived in `folder` since the last sync.
-
-    A poll with nothing new is one STATUS round trip. New mail costs a SELECT, a UID SEARCH and
-    one FETCH per batch; each batch is committed on its own, so a dropped connection costs only
-    the rest of this poll. Expunged or moved-away messages are noticed by their count.
-    """
-    caps = client.capabilities()
-    condstore = b"CONDSTORE" in caps
-    status = _status(client, folder, condstore)
-    uidvalidity, uidnext = int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"])
-    count = int(status.get(b"MESSAGES", 0))
-    modseq = int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None
-    known = store.folder_state(account, folder)
-    resynced = known is not None and known.uidvalidity != uidvalidity
-    known_count = store.count_messages(account, folder, uidvalidity)
-    if known is not None and not resynced and count == 0 and known_count > 20:
-        # vdirsyncer's lesson: a folder that suddenly looks empty is more likely a server
-        # hiccup than a user who deleted everything; keep what we know until it comes back
-        log.error(
-            "%s: the server reports it empty, but %d messages were known; not syncing it",
-            folder,
-            known_count,
-        )
-        return SyncReport(folder, 0, False)
-    unchanged = (
-        known is not None
-        and not resynced
-        and known.uidnext == uidnext
-        and known_count == count
-        and (modseq is None or known.highestmodseq in (None, modseq))
-    )
-    if unchanged:
-        with store.tx():
-            store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
-        return SyncReport(folder, 0, False)
-    start = 1 if known is None or resynced else known.uidnext
-    client.select_folder(folder, readonly=True)
-    if resynced:
-        log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
-        with store.tx():
-            store.drop_folder_messages(account, folder)
-        known_count = 0
-    uids = (
-        sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
-        if uidnext > start
-        else []
-    )
-    added = 0
-    for offset in range(0, len(uids), BATCH):
-        batch = uids[offset : offset + BATCH]
-        fetched = fetch_headers(client, batch, gmail=b"X-GM-EXT-1" in caps)
-        items = [
-            item
-            for uid, data in fetched.items()
-            if (item := _to_item(folder, uid, data)) is not None
-        ]
-        with store.tx():
-            added += store.add_messages(account, folder, uidvalidity, items)
-            next_uid = max(batch) + 1 if offset + BATCH < len(uids) else uidnext
-            store.save_folder_state(account, folder, role, uidvalidity, next_uid, None, synced_at)
-        if progress is not None:
-            progress(folder, offset + len(batch), len(uids))
-    if count < known_count + len(uids):
-        present = set(client.search(["ALL"]))
-        gone = store.folder_uids(account, folder) - present
-        if gone:
-            log.info("%s: %d messages were expunged or moved away", folder, len(gone))
-            with store.tx():
-                store.forget_uids(account, folder, gone)
-    old_modseq = known.highestmodseq if known is not None and not resynced else None
-    if condstore and modseq and old_modseq and modseq != old_modseq:
-        # flags changed since the last poll: a keyword the user set in their client, say
-        changed = fetch_flag_changes(client, old_modseq)
-        if changed:
-            with store.tx():
-                store.update_flags(account, folder, changed)
-    with store.tx():
-        store.save_folder_state(account, folder, role, uidvalidity, uidnext, modseq, synced_at)
-    return SyncReport(folder, added, resynced)
-
-
-def fetch_flag_changes(client: IMAPClient, since_modseq: int) -> dict[int, tuple[str, ...]]:
-    """UID -> flags of every message whose flags changed after `since_modseq` (CONDSTORE)."""
-    typ, data = client._imap.uid("FETCH", "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})")
-    out: dict[int, tuple[str, ...]] = {}
-    if typ != "OK":
-        return out
-    for item in data:
-        line = item[0] if isinstance(item, tuple) else item
-        if not isinstance(line, bytes):
-            continue
-        uid = flags = None
-        for match in _META.finditer(line):
-            if match.group(1):
-                uid = int(match.group(1))
-            elif match.group(3) is not None:
-                flags = tuple(f.decode(errors="replace") for f in match.group(3).split())
-        if uid is not None and flags is not None:
-            out[uid] = flags
-    return out
+        mailbox.logout()
 
 
 def uid_set(uids: Sequence[int]) -> str:
@@ -311,23 +94,97 @@ def uid_set(uids: Sequence[int]) -> str:
     return ",".join(ranges)
 
 
-_META = re.compile(
-    rb'UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)|INTERNALDATE "([^"]+)"|X-GM-THRID (\d+)'
-)
+class ImapMailbox:
+    """`Mailbox` over one imapclient connection. Consecutive reads of one folder share one
+    SELECT (EXAMINE); a write, or a read of another folder, selects again."""
 
+    def __init__(self, client: IMAPClient) -> None:
+        self.client = client
+        self._selected: tuple[str, bool] | None = None
+        self._caps: frozenset[str] | None = None
 
-def fetch_headers(
-    client: IMAPClient, uids: Sequence[int], gmail: bool = False
-) -> dict[int, dict[bytes, Any]]:
-    """The FETCH of sync, read straight off imaplib: imapclient's general response parser costs
-    more than everything else in a sync put together. Falls back to imapclient on any surprise."""
-    items = f"(UID RFC822.SIZE FLAGS INTERNALDATE {_HEADER_ITEM}{' X-GM-THRID' if gmail else ''})"
-    wanted = set(uids)
-    try:
-        typ, data = client._imap.uid("FETCH", uid_set(uids), items)
+    def _select(self, folder: str, readonly: bool = True) -> None:
+        if self._selected == (folder, readonly):
+            return
+        self._selected = None
+        try:
+            self.client.select_folder(folder, readonly=readonly)
+        except imaplib.IMAP4.error as exc:
+            raise self._missing(folder, exc) from None
+        self._selected = (folder, readonly)
+
+    def _missing(self, folder: str, exc: imaplib.IMAP4.error) -> Exception:
+        """A refused SELECT or STATUS: FolderMissing when the folder is not listed, else `exc`."""
+        if failures.refused(exc) and folder not in {f.name for f in self.list_folders()}:
+            return FolderMissing(
+                f"the folder {folder!r} is not on the server (any more)",
+                "run `inbox-agent check` to see the folders it has, and name the right one in "
+                "the account file ([imap] sent_folder, drafts_folder or folders)",
+            )
+        return exc
+
+    def capabilities(self) -> frozenset[str]:
+        if self._caps is None:
+            self._caps = frozenset(c.decode().upper() for c in self.client.capabilities())
+        return self._caps
+
+    def list_folders(self) -> list[Listed]:
+        return [
+            Listed(name, frozenset(f.decode() if isinstance(f, bytes) else str(f) for f in flags))
+            for flags, _delim, name in self.client.list_folders()
+        ]
+
+    def status(self, folder: str) -> FolderStatus:
+        condstore = "CONDSTORE" in self.capabilities()
+        items = [
+            b"MESSAGES",
+            b"UIDVALIDITY",
+            b"UIDNEXT",
+            *([b"HIGHESTMODSEQ"] if condstore else []),
+        ]
+        try:
+            got: dict[bytes, Any] = self.client.folder_status(folder, items)
+        except imaplib.IMAP4.error as exc:
+            raise self._missing(folder, exc) from None
+        return FolderStatus(
+            uidvalidity=int(got[b"UIDVALIDITY"]),
+            uidnext=int(got[b"UIDNEXT"]),
+            messages=int(got.get(b"MESSAGES", 0)),
+            highestmodseq=int(got[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in got else None,
+        )
+
+    def uids(self, folder: str, start: int = 1) -> list[int]:
+        self._select(folder)
+        # `n:*` always matches the highest UID, even below n (RFC 3501 §6.4.8): filter it
+        return sorted(u for u in self.client.search(["UID", f"{start}:*"]) if u >= start)
+
+    def fetch_headers(self, folder: str, uids: Sequence[int]) -> dict[int, Fetched]:
+        if not uids:
+            return {}
+        self._select(folder)
+        gmail = "X-GM-EXT-1" in self.capabilities()
+        try:
+            return self._fetch_headers_raw(uids, gmail)
+        except (ValueError, TypeError, IndexError, AttributeError) as exc:
+            log.info("raw FETCH parse failed (%s); using imapclient's parser", exc)
+        plain = [
+            _HEADER_ITEM,
+            "INTERNALDATE",
+            "FLAGS",
+            "RFC822.SIZE",
+            *(["X-GM-THRID"] if gmail else []),
+        ]
+        return {uid: _fetched(data) for uid, data in self.client.fetch(list(uids), plain).items()}
+
+    def _fetch_headers_raw(self, uids: Sequence[int], gmail: bool) -> dict[int, Fetched]:
+        items = (
+            f"(UID RFC822.SIZE FLAGS INTERNALDATE {_HEADER_ITEM}{' X-GM-THRID' if gmail else ''})"
+        )
+        typ, data = self.client._imap.uid("FETCH", uid_set(uids), items)
         if typ != "OK":
-            raise IMAPClientError(f"FETCH answered {typ}")
-        out: dict[int, dict[bytes, Any]] = {}
+            raise imaplib.IMAP4.error(f"FETCH answered {typ}")
+        wanted = set(uids)
+        out: dict[int, Fetched] = {}
         for i, part in enumerate(data):
             if not isinstance(part, tuple):
                 continue
@@ -347,138 +204,150 @@ def fetch_headers(
                 elif thrid:
                     record[b"X-GM-THRID"] = int(thrid)
             if record.get(b"UID") in wanted:
-                out[record.pop(b"UID")] = record
+                out[record.pop(b"UID")] = _fetched(record)
         return out
-    except (ValueError, TypeError, IndexError, AttributeError) as exc:
-        log.info("raw FETCH parse failed (%s); using imapclient's parser", exc)
-        plain = [
-            _HEADER_ITEM,
-            "INTERNALDATE",
-            "FLAGS",
-            "RFC822.SIZE",
-            *(["X-GM-THRID"] if gmail else []),
-        ]
-        result: dict[int, dict[bytes, Any]] = client.fetch(list(uids), plain)
-        return result
 
-
-def _to_item(
-    folder: str, uid: int, data: dict[bytes, Any]
-) -> tuple[int, headers.Header, list[str], int] | None:
-    try:
-        block = data.get(_HEADER_KEY) or next(
-            (v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b""
+    def flag_changes(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
+        self._select(folder)
+        typ, data = self.client._imap.uid(
+            "FETCH", "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})"
         )
-        internal = data.get(b"INTERNALDATE")
-        fallback = (
-            internal.astimezone(UTC) if isinstance(internal, datetime) and internal.tzinfo else None
-        )
-        header = headers.parse(block or b"", fallback)
-        if data.get(b"X-GM-THRID"):
-            header = replace(header, thread_hint=str(data[b"X-GM-THRID"]))
-        flags = [f.decode() if isinstance(f, bytes) else str(f) for f in data.get(b"FLAGS", ())]
-        return uid, header, flags, int(data.get(b"RFC822.SIZE", 0))
-    except Exception:  # one broken message costs only itself
-        log.exception("%s UID %s: could not read its headers; skipped", folder, uid)
-        return None
+        out: dict[int, tuple[str, ...]] = {}
+        if typ != "OK":
+            return out
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if not isinstance(line, bytes):
+                continue
+            uid = flags = None
+            for match in _META.finditer(line):
+                if match.group(1):
+                    uid = int(match.group(1))
+                elif match.group(3) is not None:
+                    flags = tuple(f.decode(errors="replace") for f in match.group(3).split())
+            if uid is not None and flags is not None:
+                out[uid] = flags
+        return out
 
+    def fetch_bodies(
+        self, folder: str, uids: Sequence[int], max_bytes: int = 262_144
+    ) -> dict[int, bytes]:
+        if not uids:
+            return {}
+        self._select(folder)
+        item = f"BODY.PEEK[]<0.{max_bytes}>"
+        out: dict[int, bytes] = {}
+        for offset in range(0, len(uids), 100):
+            for uid, data in self.client.fetch(list(uids[offset : offset + 100]), [item]).items():
+                raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
+                if isinstance(raw, bytes):
+                    out[uid] = raw
+        return out
 
-def fetch_bodies(
-    client: IMAPClient, folder: str, uids: Sequence[int], max_bytes: int = 262_144
-) -> dict[int, bytes]:
-    """The first `max_bytes` of each message (enough to classify it); missing UIDs are left out."""
-    if not uids:
-        return {}
-    client.select_folder(folder, readonly=True)
-    item = f"BODY.PEEK[]<0.{max_bytes}>"
-    out: dict[int, bytes] = {}
-    for offset in range(0, len(uids), 100):
-        for uid, data in client.fetch(list(uids[offset : offset + 100]), [item]).items():
-            raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
-            if isinstance(raw, bytes):
-                out[uid] = raw
-    return out
-
-
-# -- drafts and single messages ------------------------------------------------------------------
-
-
-def append(
-    client: IMAPClient, folder: str, raw: bytes, flags: Sequence[bytes], when: datetime
-) -> int | None:
-    """APPEND and return the new UID when the server says it (UIDPLUS)."""
-    response = client.append(folder, raw, flags=list(flags), msg_time=when)
-    text = response.decode(errors="replace") if isinstance(response, bytes) else str(response)
-    if "APPENDUID" in text:
-        try:
-            return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
-        except (IndexError, ValueError):
+    def fetch_raw(self, folder: str, uid: int) -> Raw | None:
+        self._select(folder)
+        data = self.client.fetch([uid], ["BODY.PEEK[]", "FLAGS"]).get(uid)
+        if not data or b"BODY[]" not in data:
             return None
-    return None
+        return Raw(bytes(data[b"BODY[]"]), _flags(data.get(b"FLAGS", ())))
 
+    def search(self, folder: str, header: str, value: str) -> list[int]:
+        if not value:
+            return []
+        self._select(folder)
+        return sorted(self.client.search(["HEADER", header, value]))
 
-def find(client: IMAPClient, folder: str, message_id: str) -> list[int]:
-    client.select_folder(folder, readonly=True)
-    return sorted(client.search(["HEADER", "Message-ID", message_id]))
-
-
-def find_header(client: IMAPClient, folder: str, name: str, value: str) -> list[int]:
-    if not value:
-        return []
-    client.select_folder(folder, readonly=True)
-    return sorted(client.search(["HEADER", name, value]))
-
-
-def fetch_raw(client: IMAPClient, folder: str, uid: int) -> tuple[bytes, tuple[bytes, ...]] | None:
-    """The whole message and its flags, or None when the UID is gone."""
-    client.select_folder(folder, readonly=True)
-    data = client.fetch([uid], ["BODY.PEEK[]", "FLAGS"]).get(uid)
-    if not data or b"BODY[]" not in data:
+    def append(self, folder: str, raw: bytes, flags: Sequence[str], when: datetime) -> int | None:
+        self._selected = None
+        response = self.client.append(folder, raw, flags=list(flags), msg_time=when)
+        text = response.decode(errors="replace") if isinstance(response, bytes) else str(response)
+        if "APPENDUID" in text:
+            try:
+                return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
+            except (IndexError, ValueError):
+                return None
         return None
-    return bytes(data[b"BODY[]"]), tuple(data.get(b"FLAGS", ()))
+
+    def delete(self, folder: str, uid: int) -> None:
+        self._select(folder, readonly=False)
+        self.client.add_flags([uid], [b"\\Deleted"], silent=True)
+        # without UIDPLUS a plain EXPUNGE would also remove messages the user marked deleted
+        if "UIDPLUS" in self.capabilities():
+            self.client.uid_expunge([uid])
+
+    def logout(self) -> None:
+        with suppress(*EDGE_ERRORS):
+            self.client.logout()
+
+    # -- push, for the IDLE watcher ----------------------------------------------------------------
+    def idle(self, folder: str, seconds: float, slice_seconds: float = 60.0) -> bool:
+        """IDLE (RFC 2177) on `folder` for at most `seconds`: True as soon as the server
+        reports new, expunged or re-flagged mail, False when the time ran out with no change.
+
+        Servers may drop an IDLE after 30 minutes, so callers re-issue it with `seconds` under 29
+        minutes. Keepalives ("* OK Still here") are not changes. Shutting the socket down from
+        another thread ends the wait at once with an error.
+        """
+        self._select(folder)
+        client = self.client
+        read_timeout = client.socket().gettimeout()  # idle_check leaves the socket without one
+        client.idle()
+        changed = False
+        try:
+            deadline = time.monotonic() + seconds
+            for _ in range(int(seconds / slice_seconds) + 2):  # bounded: one slice at a time
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                responses = client.idle_check(timeout=min(left, slice_seconds))
+                if any(self._is_change(r) for r in responses):
+                    changed = True
+                    break
+        finally:
+            client.socket().settimeout(read_timeout)
+            _text, pending = client.idle_done()
+        return changed or any(self._is_change(r) for r in pending)
+
+    @staticmethod
+    def _is_change(response: Any) -> bool:
+        return isinstance(response, tuple) and len(response) >= 2 and response[1] in _CHANGES
+
+    def interrupt(self) -> None:
+        """From another thread: end a running IDLE (or any command) at once, with an error."""
+        with suppress(OSError):  # already closed
+            self.client.socket().shutdown(socket.SHUT_RDWR)
+
+    def keep_alive(self) -> None:
+        """Let the kernel notice a dead peer within minutes, not at the next IDLE re-issue."""
+        sock = self.client.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (("TCP_KEEPIDLE", 120), ("TCP_KEEPINTVL", 30), ("TCP_KEEPCNT", 4)):
+            option = getattr(socket, name, None)
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+    def shutdown(self) -> None:
+        with suppress(*EDGE_ERRORS):
+            self.client.shutdown()
 
 
-def delete(client: IMAPClient, folder: str, uid: int) -> None:
-    client.select_folder(folder)
-    client.add_flags([uid], [b"\\Deleted"], silent=True)
-    # without UIDPLUS a plain EXPUNGE would also remove messages the user marked deleted
-    if b"UIDPLUS" in client.capabilities():
-        client.uid_expunge([uid])
+def _flags(raw: Sequence[Any]) -> tuple[str, ...]:
+    return tuple(f.decode(errors="replace") if isinstance(f, bytes) else str(f) for f in raw)
 
 
-_CHANGES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT")
+def _fetched(data: dict[bytes, Any]) -> Fetched:
+    block = data.get(_HEADER_KEY) or next(
+        (v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b""
+    )
+    internal = data.get(b"INTERNALDATE")
+    thrid = data.get(b"X-GM-THRID")
+    return Fetched(
+        header=bytes(block or b""),
+        flags=_flags(data.get(b"FLAGS", ())),
+        size=int(data.get(b"RFC822.SIZE", 0)),
+        internaldate=internal if isinstance(internal, datetime) else None,
+        thread_hint=str(thrid) if thrid else "",
+    )
 
 
-def idle(client: IMAPClient, seconds: float, slice_seconds: float = 60.0) -> bool:
-    """IDLE (RFC 2177) on the selected folder for at most `seconds`: True as soon as the server
-    reports new, expunged or re-flagged mail, False when the time ran out with no change.
-
-    Servers may drop an IDLE after 30 minutes, so callers re-issue it with `seconds` under 29
-    minutes. Keepalives ("* OK Still here") are not changes. Shutting the socket down from
-    another thread ends the wait at once with an error.
-    """
-    read_timeout = client.socket().gettimeout()  # idle_check leaves the socket without one
-    client.idle()
-    changed = False
-    try:
-        deadline = time.monotonic() + seconds
-        for _ in range(int(seconds / slice_seconds) + 2):  # bounded: one slice at a time
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            responses = client.idle_check(timeout=min(left, slice_seconds))
-            if any(_is_change(r) for r in responses):
-                changed = True
-                break
-    finally:
-        client.socket().settimeout(read_timeout)
-        _text, pending = client.idle_done()
-    return changed or any(_is_change(r) for r in pending)
-
-
-def _is_change(response: Any) -> bool:
-    return isinstance(response, tuple) and len(response) >= 2 and response[1] in _CHANGES
-
-
-def capabilities(client: IMAPClient) -> list[str]:
-    return sorted(c.decode() for c in client.capabilities())
+__all__ = ["ImapMailbox", "connect", "session", "uid_set"]

@@ -15,12 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from imapclient import IMAPClient
-
 from inbox_agent import paths, voice
 from inbox_agent.config import Account
 from inbox_agent.store.db import Store
-from inbox_agent.sync import imap
+from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.threads import Thread
 
 log = logging.getLogger(__name__)
@@ -67,7 +65,7 @@ def is_stale(profile: voice.Profile | None, now: datetime) -> bool:
 
 
 def learn_from_mailbox(
-    client: IMAPClient,
+    mailbox: Mailbox,
     store: Store,
     account: Account,
     sent_folder: str,
@@ -94,7 +92,7 @@ def learn_from_mailbox(
     # a few more than the sample: forwards without a word of their own are skipped
     newest = sorted(own, key=lambda m: m.header.date or undated, reverse=True)
     newest = newest[: voice.SAMPLE_LIMIT + voice.SAMPLE_LIMIT // 4]
-    bodies = imap.fetch_bodies(client, sent_folder, sorted(m.uid for m in newest), _MAX_BYTES)
+    bodies = mailbox.fetch_bodies(sent_folder, sorted(m.uid for m in newest), _MAX_BYTES)
     followups = voice.hand_nudges(threads, user, ours)
     mails = [
         voice.SentMail(
@@ -114,7 +112,7 @@ def learn_from_mailbox(
 
 
 def current(
-    client: IMAPClient,
+    mailbox: Mailbox,
     store: Store,
     account: Account,
     sent_folder: str,
@@ -129,7 +127,7 @@ def current(
     if not refresh and not is_stale(profile, now):
         return profile
     try:
-        learned = learn_from_mailbox(client, store, account, sent_folder, user, threads, now)
+        learned = learn_from_mailbox(mailbox, store, account, sent_folder, user, threads, now)
     except Exception:  # a bad mailbox or a dropped connection costs the refresh, not the draft
         log.warning("%s: could not learn the voice profile", account.name, exc_info=True)
         return profile

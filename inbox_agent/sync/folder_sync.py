@@ -1,0 +1,159 @@
+"""Incremental header sync of one folder, as plan then execute.
+
+`plan_folder` decides from the folder's STATUS and what the store knows: nothing to do, a folder
+that suddenly looks empty (kept as it was), a UIDVALIDITY reset, the first UID to fetch, whether
+flags changed. `sync_folder` carries the plan out through any `Mailbox`. A poll with nothing new
+is one STATUS round trip; new mail costs one UID SEARCH and one FETCH per batch, and each batch is
+committed on its own, so a dropped connection costs only the rest of this poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC
+
+from inbox_agent.mail import headers
+from inbox_agent.store import FolderRow, Store
+from inbox_agent.sync.mailbox import Fetched, FolderStatus, Mailbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+EMPTY_GUARD = 20  # a folder that knew more than this and now reports none is not believed
+
+Progress = Callable[[str, int, int], None]
+Item = tuple[int, headers.Header, list[str], int]  # UID, header, flags, size
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    folder: str
+    new: int
+    resynced: bool
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """What one poll of one folder does."""
+
+    status: FolderStatus
+    known_count: int  # messages the store holds for this UIDVALIDITY (0 after a reset)
+    fetch: bool  # False: nothing changed, or the folder looks emptied (see `suspect`)
+    suspect: bool = False  # empty now, full before: a server hiccup more often than a purge
+    reset: bool = False  # UIDVALIDITY changed: every UID we knew means nothing now
+    start: int = 1  # the first UID that may be new
+    flags_since: int | None = None  # CONDSTORE: read flag changes after this MODSEQ
+
+    def expunges_possible(self, new: int) -> bool:
+        """After `new` messages were added: fewer in the folder than we know of means some left."""
+        return self.status.messages < self.known_count + new
+
+
+def plan_folder(known: FolderRow | None, known_count: int, status: FolderStatus) -> FolderPlan:
+    """Decide one folder's poll. `known` is what the last poll saved (None: never synced),
+    `known_count` how many of its messages the store holds under the current UIDVALIDITY."""
+    reset = known is not None and known.uidvalidity != status.uidvalidity
+    if known is not None and not reset and status.messages == 0 and known_count > EMPTY_GUARD:
+        # vdirsyncer's lesson: a folder that suddenly looks empty is more likely a server
+        # hiccup than a user who deleted everything; keep what we know until it comes back
+        return FolderPlan(status, known_count, fetch=False, suspect=True)
+    modseq = status.highestmodseq
+    unchanged = (
+        known is not None
+        and not reset
+        and known.uidnext == status.uidnext
+        and known_count == status.messages
+        and (modseq is None or known.highestmodseq in (None, modseq))
+    )
+    if unchanged:
+        return FolderPlan(status, known_count, fetch=False)
+    old_modseq = known.highestmodseq if known is not None and not reset else None
+    return FolderPlan(
+        status,
+        0 if reset else known_count,
+        fetch=True,
+        reset=reset,
+        start=1 if known is None or reset else known.uidnext,
+        flags_since=old_modseq if modseq and old_modseq and modseq != old_modseq else None,
+    )
+
+
+def sync_folder(
+    mailbox: Mailbox,
+    store: Store,
+    account: str,
+    folder: str,
+    role: str,
+    synced_at: str,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Fetch the headers of every message that arrived in `folder` since the last sync, notice
+    the ones expunged or moved away, and the flags the user changed (CONDSTORE)."""
+    status = mailbox.status(folder)
+    known = store.folder_state(account, folder)
+    plan = plan_folder(known, store.count_messages(account, folder, status.uidvalidity), status)
+    if plan.suspect:
+        log.error(
+            "%s: the server reports it empty, but %d messages were known; not syncing it",
+            folder,
+            plan.known_count,
+        )
+        return SyncReport(folder, 0, False)
+
+    def save(uidnext: int, modseq: int | None) -> None:
+        store.save_folder_state(
+            account, folder, role, status.uidvalidity, uidnext, modseq, synced_at
+        )
+
+    if not plan.fetch:
+        with store.tx():
+            save(status.uidnext, status.highestmodseq)
+        return SyncReport(folder, 0, False)
+    if plan.reset:
+        log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
+        with store.tx():
+            store.drop_folder_messages(account, folder)
+    uids = mailbox.uids(folder, plan.start) if status.uidnext > plan.start else []
+    added = 0
+    for offset in range(0, len(uids), BATCH):
+        batch = uids[offset : offset + BATCH]
+        fetched = mailbox.fetch_headers(folder, batch)
+        items = [item for uid, f in fetched.items() if (item := _item(folder, uid, f)) is not None]
+        with store.tx():
+            added += store.add_messages(account, folder, status.uidvalidity, items)
+            save(max(batch) + 1 if offset + BATCH < len(uids) else status.uidnext, None)
+        if progress is not None:
+            progress(folder, offset + len(batch), len(uids))
+    if plan.expunges_possible(len(uids)):
+        gone = store.folder_uids(account, folder) - set(mailbox.uids(folder))
+        if gone:
+            log.info("%s: %d messages were expunged or moved away", folder, len(gone))
+            with store.tx():
+                store.forget_uids(account, folder, gone)
+    if plan.flags_since is not None:
+        # flags changed since the last poll: a keyword the user set in their client, say
+        changed = mailbox.flag_changes(folder, plan.flags_since)
+        if changed:
+            with store.tx():
+                store.update_flags(account, folder, changed)
+    with store.tx():
+        save(status.uidnext, status.highestmodseq)
+    return SyncReport(folder, added, plan.reset)
+
+
+def _item(folder: str, uid: int, fetched: Fetched) -> Item | None:
+    try:
+        internal = fetched.internaldate
+        fallback = internal.astimezone(UTC) if internal is not None and internal.tzinfo else None
+        header = headers.parse(fetched.header, fallback)
+        if fetched.thread_hint:
+            header = replace(header, thread_hint=fetched.thread_hint)
+        return uid, header, list(fetched.flags), fetched.size
+    except Exception:  # one broken message costs only itself
+        log.exception("%s UID %s: could not read its headers; skipped", folder, uid)
+        return None
+
+
+__all__ = ["BATCH", "FolderPlan", "Progress", "SyncReport", "plan_folder", "sync_folder"]
