@@ -1,0 +1,81 @@
+"""The engine on the in-memory mailbox: the spine (baseline, a quiet question, a threaded nudge in
+Drafts, a reply that ends it and withdraws the draft) with no server at all, through the same
+`Mailbox` interface the IMAP servers implement."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.utils import format_datetime
+from pathlib import Path
+
+from inbox_agent import clock, config, paths
+from inbox_agent.cadence import add_business_days
+from inbox_agent.engine import Engine
+from inbox_agent.store import SequenceState, Store
+from inbox_agent.sync.memory import MemoryMailbox
+
+ALICE, BOB = "alice@example.test", "bob@example.test"
+
+
+def _mail(mid: str, sender: str, to: str, subject: str, when: datetime, extra: str = "") -> bytes:
+    return (
+        f"Message-ID: <{mid}@example.test>\r\nFrom: {sender}\r\nTo: {to}\r\n"
+        f"Subject: {subject}\r\nDate: {format_datetime(when)}\r\n{extra}"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Hi Bob,\r\n\r\nCould you send me the signed contract by Friday?\r\n\r\nThanks,\r\nAlice\r\n"
+    ).encode()
+
+
+def _engine(mailbox: MemoryMailbox) -> Engine:
+    path = paths.accounts_dir() / "main.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'email = "{ALICE}"\ndisplay_name = "Alice Example"\n\n'
+        '[imap]\nhost = "127.0.0.1"\nsecurity = "none"\n\n'
+        '[smtp]\nhost = "127.0.0.1"\nsecurity = "none"\n\n[autonomy]\ndefault = "manual"\n'
+    )
+    settings = config.load_settings()
+    return Engine(
+        config.load_account(path, settings),
+        settings,
+        Store(paths.database_file()),
+        opener=lambda _account: nullcontext(mailbox),
+    )
+
+
+def test_the_spine_runs_on_the_memory_mailbox(agent_home: Path) -> None:
+    mailbox = MemoryMailbox()
+    mailbox.create_folder("Sent", "\\Sent")
+    mailbox.create_folder("Drafts", "\\Drafts")
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = now - timedelta(days=40)
+    mailbox.deliver("Sent", _mail("old", ALICE, BOB, "Old question", old), ["\\Seen"], old)
+    engine = _engine(mailbox)
+    clock.set_now(now)
+    engine.tick()  # the first run is a baseline: history is never nudged
+    assert mailbox.uids("Drafts") == []
+
+    mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", now), ["\\Seen"], now)
+    engine.tick()
+    [seq] = [s for s in engine.sequences() if s.anchor_message_id == "<ask@example.test>"]
+    assert seq.state == SequenceState.WAITING
+
+    clock.set_now(add_business_days(now, 4))
+    engine.tick()
+    [draft_uid] = mailbox.uids("Drafts")
+    draft = mailbox.fetch_raw("Drafts", draft_uid)
+    assert draft is not None and "\\Draft" in draft.flags
+    nudge = message_from_bytes(draft.data)
+    assert nudge["In-Reply-To"] == "<ask@example.test>" and nudge["To"] == BOB
+
+    reply_at = clock.now()
+    mailbox.deliver(
+        "INBOX",
+        _mail("re", BOB, ALICE, "Re: Contract", reply_at, "In-Reply-To: <ask@example.test>\r\n"),
+        when=reply_at,
+    )
+    engine.tick()
+    assert engine.sequence_row(seq.id).state == SequenceState.REPLIED
+    assert mailbox.uids("Drafts") == []  # our untouched draft is withdrawn
