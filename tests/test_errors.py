@@ -214,6 +214,9 @@ def test_check_exits_2_naming_the_key_for_a_missing_drafts_folder(
     assert (
         "IMAP: " in err and "has no such folder" in err and "fix: set [imap] drafts_folder" in err
     )
+    code, _out, err = run(capsys, "run", "--once")  # the worst failure's own code, not 3
+    assert code == 2, err
+    assert "drafts_folder = 'Brouillons'" in err
 
 
 # -- told by class: at once, or once it lasts ------------------------------------------------------

@@ -149,16 +149,16 @@ def _tick_all(args: argparse.Namespace) -> int:
     if not accounts:
         config.pick_account(accounts, None)
     store = Store(paths.database_file())
-    failures = 0
+    worst = 0  # the exit code of the worst failure: a missing folder (2) is the user's to fix
     for account in accounts:
         try:
             report = Engine(account, settings, store).tick()
         except UserError as exc:
-            failures += 1
+            worst = max(worst, exc.exit_code)
             print(f"{account.name}: {exc}", file=sys.stderr)
             continue
         print(f"{account.name}: {report.summary()}")
-    return 3 if failures else 0
+    return worst
 
 
 def cmd_run(args: argparse.Namespace) -> int:
