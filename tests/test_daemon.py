@@ -33,6 +33,7 @@ from inbox_agent.errors import (
     MailServerError,
     SecretError,
     SendFailure,
+    SendRefused,
     TokenRevoked,
     Unreachable,
 )
@@ -440,6 +441,7 @@ def test_failures_are_sorted_into_what_the_user_must_fix() -> None:
     assert kind(LoginRefused("the server said no")) == "login"
     assert kind(MailServerError("something odd")) == "unreachable"
     assert kind(SendFailure("cannot reach smtp.x:465")) == "unreachable"
+    assert kind(SendRefused("smtp.x rejected the login for a (535)")) == "send"  # told at once
     assert kind(IMAPClientError("select failed: [UNAVAILABLE] try later")) == "unreachable"
     assert kind(IMAPClientAbortError("socket error: EOF")) == "unreachable"
     assert notify.llm_problem("main", ["llm:m", "offline"], "http://127.0.0.1:1/v1")
@@ -510,4 +512,30 @@ def test_undo_from_the_tray_cancels_a_scheduled_send(
         assert ("inbox-agent", f"Will not be sent: {nudge.label}") in told.said
     finally:
         assert d.shutdown(10)
+        d.store.close()
+
+
+def test_a_refused_smtp_login_is_told_at_once_and_the_nudge_goes_back_to_the_user(
+    mail_world: MailWorld, agent_home: Path
+) -> None:
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    clock.set_now(monday)
+    try:
+        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+        secrets.set_secret("main", "smtp", "not-the-password")
+        d.cycle("main")  # the baseline
+        mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
+        clock.set_now(add_business_days(monday, 4))
+        d.cycle("main")  # drafted and scheduled after the undo window
+        assert [r.state for r in d.store.outbox("main")] == [OutboxState.PENDING]
+        clock.set_now(clock.now() + timedelta(hours=2))
+        d.cycle("main")
+        d.cycle("main")
+        needs = [m for t, m in told.said if t == "inbox-agent needs you"]
+        assert len(needs) == 1 and "smtp" in needs[0].lower(), told.said
+        assert "inbox-agent secret set main smtp" in needs[0]
+        assert not d.health.blocked("main")  # watching goes on: replies still end sequences
+        assert [r.state for r in d.store.outbox("main")] != [OutboxState.SENT]
+    finally:
+        clock.set_now(None)
         d.store.close()

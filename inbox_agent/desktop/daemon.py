@@ -37,7 +37,7 @@ from inbox_agent.desktop.decisions import news, slept
 from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
 from inbox_agent.desktop.status import Snapshot
 from inbox_agent.errors import SafetyStop, UserError
-from inbox_agent.store import OPEN_DRAFTS, Store
+from inbox_agent.store import OPEN_DRAFTS, OutboxState, Store
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,7 @@ class Daemon:
         if self.health.blocked(name):
             return
         before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)}
+        report = None
         try:
             if status.paused():
                 with engine.session() as mailbox:
@@ -244,11 +245,16 @@ class Daemon:
                     engine.read_bodies(mailbox)
                 log.info("%s: paused; synced, drafted and sent nothing", name)
             else:
-                log.info("%s: %s", name, engine.tick().summary())
+                report = engine.tick()
+                log.info("%s: %s", name, report.summary())
         except Exception as exc:
             self.health.failed(name, exc)
             return
         self.health.tell(name, "mail", None)
+        if report is not None and report.refused is not None:  # told at once: the user must act
+            self.health.tell(name, "send", notify.problem_of(report.refused, name))
+        elif report is not None and report.counts[OutboxState.SENT]:  # sending works again
+            self.health.tell(name, "send", None)
         new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d.id not in before]
         if new and self.settings.llm.enabled:
             drafters = [d.drafter for d in new]

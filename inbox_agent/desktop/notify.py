@@ -27,6 +27,7 @@ from inbox_agent.errors import (
     LoginRefused,
     MailServerError,
     SecretError,
+    SendRefused,
     TokenRevoked,
     UserError,
 )
@@ -34,7 +35,7 @@ from inbox_agent.sync.failures import EDGE_ERRORS
 
 log = logging.getLogger(__name__)
 
-NEEDS_USER = frozenset({"login", "token", "folder", "keyring", "disk", "llm"})
+NEEDS_USER = frozenset({"login", "token", "folder", "keyring", "disk", "llm", "send"})
 BREAKS_WATCH = frozenset({"login", "token", "folder", "keyring", "disk", "unreachable", "failing"})
 HELD = frozenset({"login", "token", "keyring"})  # retrying the same secret can lock the account
 PERSISTS = timedelta(minutes=30)  # a transient failure this old is a problem after all
@@ -44,7 +45,7 @@ PERSISTS = timedelta(minutes=30)  # a transient failure this old is a problem af
 class Problem:
     """Why an account is not being watched (or drafted for) as it should be, and the fix."""
 
-    kind: str  # login | token | folder | keyring | disk | llm | unreachable | failing
+    kind: str  # login | token | folder | keyring | disk | llm | send | unreachable | failing
     account: str
     message: str
     fix: str = ""
@@ -74,6 +75,7 @@ _KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((TokenRevoked,), "token"),
     ((LoginRefused,), "login"),
     ((FolderMissing,), "folder"),
+    ((SendRefused,), "send"),  # refused for good (a wrong SMTP password too): back to the user
     # Unreachable, a send that may pass, any other server trouble, and what the IMAP edge
     # raised untranslated (a dropped connection, a NO in the middle of a sync): it may pass
     ((MailServerError, *EDGE_ERRORS), "unreachable"),
@@ -124,7 +126,7 @@ def llm_problem(account: str, drafters: list[str], base_url: str) -> Problem | N
 
 @dataclass
 class Alerts:
-    """Once, not a storm: remembers, per account and area ("mail", "llm"), the problem in force,
+    """Once, not a storm: remembers, per account and area ("mail", "send", "llm"), the problem in force,
     since when, and whether it was told."""
 
     persists: timedelta = PERSISTS

@@ -32,7 +32,7 @@ from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.planning import assessment_of
 from inbox_agent.engine.report import TickReport
-from inbox_agent.errors import SafetyStop
+from inbox_agent.errors import SafetyStop, SendRefused
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
 from inbox_agent.sender.smtp import SendFailure, Submission
@@ -98,6 +98,8 @@ class Outbox:
             except ACTION_ERRORS as exc:  # one send costs itself; SendFailure is recorded
                 log.error("%s: send failed: %s", self.account.name, exc)
                 report.counts["failed"] += 1
+                if isinstance(exc, SendRefused):  # the user must act: told, not just logged
+                    report.refused = exc
                 self.ctx.view.recheck_folders()
 
     def _reslot(self, row: OutboxRow, when: datetime, why: str) -> None:

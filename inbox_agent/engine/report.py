@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from inbox_agent.errors import SendRefused
 from inbox_agent.store import OPEN_DRAFTS, DraftState, OutboxState, SequenceState
 
 # counted under the state they reached; "due", "paused", "cancelled" (sends a safety check
@@ -28,6 +29,7 @@ class TickReport:
     new_messages: int = 0
     started: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    refused: SendRefused | None = None  # the last send the SMTP server refused for good
 
     def summary(self) -> str:
         c = self.counts
