@@ -131,6 +131,7 @@ SURFACES: dict[str, list[str]] = {
         "decision",
         "last_human",
         "next_wakeup",
+        "thread_order",
     ],
     "inbox_agent.voice": [
         "SAMPLE_LIMIT",

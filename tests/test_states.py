@@ -265,6 +265,7 @@ def test_a_version_1_file_gains_the_downgrade_column_from_its_audit_log(tmp_path
     store.close()
     conn = sqlite3.connect(path)  # what a file of the first schema looks like
     conn.execute("ALTER TABLE sequences DROP COLUMN downgraded")
+    conn.execute("ALTER TABLE folders DROP COLUMN messages")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()

@@ -245,8 +245,14 @@ class Daemon:
                     engine.read_bodies(mailbox)
                 log.info("%s: paused; synced, drafted and sent nothing", name)
             else:
+                started = time.monotonic()
                 report = engine.tick()
-                log.info("%s: %s", name, report.summary())
+                log.info(
+                    "%s: %s; the cycle took %.2f s",
+                    name,
+                    report.summary(),
+                    time.monotonic() - started,
+                )
         except Exception as exc:
             self.health.failed(name, exc)
             return

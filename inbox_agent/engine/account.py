@@ -71,7 +71,7 @@ class Engine:
         return self.ctx.view.sync(mailbox)
 
     def read_bodies(self, mailbox: Mailbox, limit: int = 100) -> int:
-        return read_bodies(self.ctx, mailbox, limit)
+        return read_bodies(self.ctx, mailbox, limit=limit)
 
     def user_addresses(self) -> frozenset[str]:
         return self.ctx.view.user_addresses()

@@ -10,21 +10,27 @@ from __future__ import annotations
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
-from inbox_agent.engine.planning import facts
+from inbox_agent.engine.planning import facts, pending
 from inbox_agent.mail import classify
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.decision import bodies_needed
+from inbox_agent.tracker.threads import Thread
 
 
-def read_bodies(ctx: Context, mailbox: Mailbox, limit: int = 100) -> int:
-    """Classify the newest `limit` bodies that the decision wants and has not read; how many
-    were read."""
+def read_bodies(
+    ctx: Context, mailbox: Mailbox, threads: list[Thread] | None = None, limit: int = 100
+) -> int:
+    """Classify the newest `limit` bodies that the decision wants and has not read, on
+    `threads` (those the next plan is handed when None: `planning.pending`); how many were
+    read. No thread: nothing is read, not even the store."""
     store, name, view = ctx.store, ctx.name, ctx.view
     now = clock.now()
-    decided = facts(ctx)
-    threads = view.index().threads()
+    threads = pending(ctx) if threads is None else threads
+    if not threads:
+        return 0
+    decided = facts(ctx, threads=threads)
     newest = bodies_needed(threads, ctx.sequences(ACTIVE_SEQUENCES), decided, limit)
     if not newest:
         return 0
@@ -44,6 +50,6 @@ def read_bodies(ctx: Context, mailbox: Mailbox, limit: int = 100) -> int:
                 found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
                 store.save_facts(name, h.message_id, found, stamp)
                 if found.bounced_message_id:
-                    view.index().link(h.message_id, found.bounced_message_id)
+                    view.link(h.message_id, found.bounced_message_id)
                 read += 1
     return read

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from inbox_agent.sync import imap
 from inbox_agent.sync.folder_sync import sync_folder
 from inbox_agent.sync.folders import Folders, discover_folders
 from inbox_agent.sync.mailbox import Mailbox
+from inbox_agent.tracker import thread_order
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
 
 Opener = Callable[[Account], AbstractContextManager[Mailbox]]
@@ -42,6 +43,19 @@ def open_imap(account: Account) -> AbstractContextManager[Mailbox]:
     return imap.session(account, secrets.require_secret(account.name, "imap"))
 
 
+@dataclass
+class Planned:
+    """What the planner has seen of this account in this process (`planning.selection` reads
+    and moves it): a cycle plans the threads touched since, not the whole mailbox."""
+
+    full: bool = True  # nothing planned yet (or the threads were rebuilt): plan every thread
+    audit: int = -1  # the newest audit row when it last planned: a sequence changed since?
+    inputs: tuple[object, ...] = ()  # the user's addresses and the cadence it planned with
+    touched: set[str] = field(default_factory=set)  # Message-IDs new or changed since
+    retry: set[str] = field(default_factory=set)  # threads whose action failed
+    last: tuple[str, ...] = ()  # the keys of the threads the last plan was handed
+
+
 class MailView:
     """One account's mailbox as the engine sees it; caches live as long as the engine."""
 
@@ -52,6 +66,10 @@ class MailView:
         self._index: ThreadIndex | None = None
         self._index_rowid = 0
         self._index_generation = -1
+        self._senders: set[str] = set()
+        self._senders_key: tuple[str, int] = ("", -1)  # (Sent folder, store generation)
+        self._senders_rowid = 0
+        self.planned = Planned()
 
     @contextmanager
     def session(self) -> Iterator[Mailbox]:
@@ -84,14 +102,21 @@ class MailView:
         return new
 
     def user_addresses(self) -> frozenset[str]:
-        """The account's addresses, plus every From address seen in its Sent folder."""
-        seen = (
-            self.store.senders_in(self.account.name, self._folders.sent) if self._folders else set()
+        """The account's addresses, plus every From address seen in its Sent folder (kept, and
+        extended with the rows stored since: asked many times a cycle, it reads new rows only)."""
+        if self._folders is None:
+            return self.account.addresses
+        key = (self._folders.sent, self.store.generation)
+        if key != self._senders_key:  # another Sent folder, or messages were forgotten
+            self._senders, self._senders_key, self._senders_rowid = set(), key, 0
+        seen, self._senders_rowid = self.store.senders_in(
+            self.account.name, self._folders.sent, self._senders_rowid
         )
-        return self.account.addresses | frozenset(seen)
+        self._senders |= seen
+        return self.account.addresses | frozenset(self._senders)
 
-    def facts(self) -> dict[str, BodyFacts]:
-        return self.store.facts(self.account.name)
+    def facts(self, message_ids: Iterable[str] | None = None) -> dict[str, BodyFacts]:
+        return self.store.facts(self.account.name, message_ids)
 
     def index(self, rebuild: bool = False) -> ThreadIndex:
         """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
@@ -101,11 +126,28 @@ class MailView:
             for mid, facts in self.facts().items():
                 if facts.bounced_message_id:
                     self._index.link(mid, facts.bounced_message_id)
+            self.planned.full = True  # the threads were rebuilt: plan every one once
         for rowid, m in self.store.messages_since(self.account.name, self._index_rowid):
             self._index_rowid = max(self._index_rowid, rowid)
             if "\\Draft" not in m.flags:
                 self._index.add(m.header)
+                self.planned.touched.add(m.header.message_id)
         return self._index
+
+    def link(self, message_id: str, other: str) -> None:
+        """Join two messages' threads (a bounce and the message it reports)."""
+        self.index().link(message_id, other)
+        self.planned.touched.update((message_id, other))
+
+    def threads_of(self, message_ids: Iterable[str]) -> list[Thread]:
+        """The threads holding any of `message_ids`, each once, in `threads()`' order."""
+        index = self.index()
+        found: dict[str, Thread] = {}
+        for mid in message_ids:
+            thread = index.thread_of(mid)
+            if thread is not None:
+                found.setdefault(thread.key, thread)
+        return sorted(found.values(), key=thread_order)
 
     def threads(self, as_of: datetime | None = None) -> list[Thread]:
         if as_of is None:

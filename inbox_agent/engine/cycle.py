@@ -18,7 +18,7 @@ from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
-from inbox_agent.engine.planning import plan_for
+from inbox_agent.engine.planning import plan_for, planned, selection
 from inbox_agent.engine.report import TickReport
 from inbox_agent.sync.failures import ACTION_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
@@ -41,8 +41,11 @@ def tick(ctx: Context) -> TickReport:
 
 
 def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
-    """Carry out everything the planner decides now, each action on its own."""
-    for action in plan_for(ctx, ctx.view.threads(), ctx.sequences()):
+    """Carry out everything the planner decides now, each action on its own. The planner is
+    handed the threads touched since it last planned (`planning.selection`): a poll that found
+    nothing plans nothing."""
+    failed: list[str] = []
+    for action in plan_for(ctx, selection(ctx), ctx.sequences()):
         try:
             apply(ctx, mailbox, action, report)
         except ACTION_ERRORS as exc:
@@ -51,6 +54,16 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
             )
             report.counts["failed"] += 1
             ctx.view.recheck_folders()
+            failed += _ids(ctx, action)
+    planned(ctx, failed)
+
+
+def _ids(ctx: Context, action: Action) -> list[str]:
+    """Message-IDs that find the action's thread again, to plan it again next cycle."""
+    if isinstance(action, Start | Due):
+        return list(action.thread.message_ids)
+    seq = ctx.store.sequence(action.sequence_id)
+    return [seq.anchor_message_id] if seq else []
 
 
 def _what(action: Action) -> str:

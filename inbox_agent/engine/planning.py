@@ -7,11 +7,12 @@ Only the facts are gathered here; every rule is in `tracker`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
-from inbox_agent.store import OutboxState, SequenceRow, SequenceState, Store
+from inbox_agent.store import ACTIVE_SEQUENCES, OutboxState, SequenceRow, SequenceState, Store
 from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.replay import Event, as_of
@@ -20,22 +21,71 @@ from inbox_agent.tracker.sequence import Context as Facts
 from inbox_agent.tracker.threads import Thread
 
 
-def facts(ctx: Context, now: datetime | None = None) -> Facts:
+def facts(
+    ctx: Context, now: datetime | None = None, threads: Iterable[Thread] | None = None
+) -> Facts:
     """Everything besides threads and sequences that the decision reads, as it stood at `now`
-    (the clock when None)."""
+    (the clock when None); with `threads`, what the bodies and flags say of their messages only
+    (what deciding them reads: a lookup by Message-ID, not a scan of the mailbox)."""
     store, name, cadence = ctx.store, ctx.name, ctx.account.cadence
     until = now.isoformat() if now is not None else None
+    ids = None if threads is None else {mid for t in threads for mid in t.message_ids}
     return Facts(
         user=ctx.view.user_addresses(),
         now=now or clock.now(),
         cadence=cadence.cadence,
         lookback=cadence.lookback,
         our_ids=frozenset(store.our_message_ids(name)),
-        facts=ctx.view.facts(),
+        facts=ctx.view.facts(ids),
         opted_out=frozenset(store.opt_outs(name, until)),
         # flags have no history: a message tagged since is taken as tagged then
-        dismissed=frozenset(store.message_ids_flagged(name, DISMISS_KEYWORD)),
+        dismissed=frozenset(store.message_ids_flagged(name, DISMISS_KEYWORD, ids)),
     )
+
+
+def pending(ctx: Context) -> list[Thread]:
+    """The threads the next plan is handed (`selection` without moving the mark).
+
+    Every thread the first time in a process, after the threads were rebuilt, and when the
+    user's addresses or the cadence changed. After that only: the threads with new mail, new
+    flags or new facts since the last plan, those whose action failed, and, when any of those
+    exist or a sequence changed (an audit row since) or one falls due, the threads of the
+    running sequences. A thread no sequence follows gains an action only through new mail,
+    flags or facts (time only moves its last message into history), and a running one with
+    none of those acts only when it falls due: so this decides what a plan of every thread
+    decides (tests/test_incremental_plan.py). Nothing touched: an empty list, and nothing read."""
+    view, planned, store = ctx.view, ctx.view.planned, ctx.store
+    view.index()  # new rows join their threads and are touched
+    planned.touched |= store.take_touched(ctx.name)
+    if planned.full or _inputs(ctx) != planned.inputs:
+        return view.threads()
+    ids = planned.touched | planned.retry
+    if ids or store.last_audit_id() != planned.audit or wakeup(store, ctx.name).due:
+        for seq in ctx.sequences(ACTIVE_SEQUENCES):
+            ids |= {seq.anchor_message_id, *seq.seen_ids}
+    return view.threads_of(ids) if ids else []
+
+
+def selection(ctx: Context) -> list[Thread]:
+    """The threads this cycle plans (see `pending`); what they were is kept in
+    `view.planned.last`. Call `planned(ctx)` once their actions are carried out."""
+    chosen = pending(ctx)
+    view = ctx.view
+    view.planned.full, view.planned.inputs = False, _inputs(ctx)
+    view.planned.touched, view.planned.retry = set(), set()
+    view.planned.last = tuple(t.key for t in chosen)
+    return chosen
+
+
+def planned(ctx: Context, failed: Iterable[str] = ()) -> None:
+    """The cycle's actions are carried out: the sequences as they are now are seen, and the
+    threads of `failed` (Message-IDs) are planned again next time."""
+    ctx.view.planned.audit = ctx.store.last_audit_id()
+    ctx.view.planned.retry |= set(failed)
+
+
+def _inputs(ctx: Context) -> tuple[object, ...]:
+    return (ctx.view.user_addresses(), ctx.account.cadence)
 
 
 def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
@@ -62,8 +112,12 @@ def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
 
 
 def plan_for(ctx: Context, threads: list[Thread], sequences: list[SequenceRow]) -> list[Action]:
-    """What a cycle carries out: the actions of every thread's assessment."""
-    return [a for x in decision.assessments(threads, sequences, facts(ctx)) for a in x.actions]
+    """What a cycle carries out: the actions of every thread's assessment (`threads`: those
+    `selection` picked; the facts read are theirs)."""
+    if not threads:
+        return []
+    decided = facts(ctx, threads=threads)
+    return [a for x in decision.assessments(threads, sequences, decided) for a in x.actions]
 
 
 def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:
@@ -72,7 +126,7 @@ def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:
     index = ctx.view.index()
     found = (index.thread_of(mid) for mid in (seq.anchor_message_id, *sorted(seq.seen_ids)))
     thread = next((t for t in found if t is not None), None)
-    return decision.assess(thread, [seq], facts(ctx)) if thread else None
+    return decision.assess(thread, [seq], facts(ctx, threads=[thread])) if thread else None
 
 
 def wakeup(store: Store, account: str, now: datetime | None = None) -> Wakeup:

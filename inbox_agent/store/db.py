@@ -65,6 +65,7 @@ class Store:
         migrate(self.conn)
         self._depth = 0
         self.generation = 0  # bumped whenever messages are forgotten; thread indexes rebuild then
+        self._touched: dict[str, set[str]] = {}  # Message-IDs whose flags or facts changed
 
     def close(self) -> None:
         self.conn.close()
@@ -149,12 +150,21 @@ class Store:
         highestmodseq: int | None,
         synced_at: str,
     ) -> None:
-        self.conn.execute(
-            "INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, name) DO UPDATE SET "
-            "role = excluded.role, uidvalidity = excluded.uidvalidity, uidnext = excluded.uidnext, "
-            "highestmodseq = excluded.highestmodseq, synced_at = excluded.synced_at",
-            (account, name, role, uidvalidity, uidnext, highestmodseq, synced_at),
-        )
+        # a new folder is counted once here, a new UIDVALIDITY by the next `count_messages`;
+        # after that every write of the folder's messages keeps its count
+        changed = self.conn.execute(
+            "UPDATE folders SET role = ?, uidnext = ?, highestmodseq = ?, synced_at = ?, "
+            "messages = CASE WHEN uidvalidity IS ? THEN messages END, uidvalidity = ? "
+            "WHERE account = ? AND name = ?",
+            (role, uidnext, highestmodseq, synced_at, uidvalidity, uidvalidity, account, name),
+        ).rowcount
+        if not changed:
+            self.conn.execute(
+                "INSERT INTO folders (account, name, role, uidvalidity, uidnext, highestmodseq, "
+                "synced_at, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT COUNT(*) FROM "
+                "messages WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?4))",
+                (account, name, role, uidvalidity, uidnext, highestmodseq, synced_at),
+            )
 
     def last_sync(self, account: str) -> str | None:
         row = self.conn.execute(
@@ -210,14 +220,43 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        return self.conn.total_changes - before
+        added = self.conn.total_changes - before
+        self._recount(account, folder, added, uidvalidity)
+        return added
+
+    def _recount(
+        self, account: str, folder: str, delta: int, uidvalidity: int | None = None
+    ) -> None:
+        """Keep folders.messages in step with a write of `delta` of the folder's messages (of
+        `uidvalidity`, when given: rows of another one are not the folder's count)."""
+        if delta:
+            self.conn.execute(
+                "UPDATE folders SET messages = messages + ? WHERE account = ? AND name = ? "
+                "AND (? IS NULL OR uidvalidity = ?)",
+                (delta, account, folder, uidvalidity, uidvalidity),
+            )
 
     def count_messages(self, account: str, folder: str, uidvalidity: int) -> int:
+        """How many of the folder's messages under `uidvalidity` the store holds: the kept count
+        (folders.messages), counted once and kept when it is not known yet."""
         row = self.conn.execute(
-            "SELECT COUNT(*) FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ?",
+            "SELECT messages FROM folders WHERE account = ? AND name = ? AND uidvalidity = ?",
             (account, folder, uidvalidity),
         ).fetchone()
-        return int(row[0])
+        if row is not None and row[0] is not None:
+            return int(row[0])
+        count = int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ?",
+                (account, folder, uidvalidity),
+            ).fetchone()[0]
+        )
+        if row is not None:
+            self.conn.execute(
+                "UPDATE folders SET messages = ? WHERE account = ? AND name = ? AND uidvalidity = ?",
+                (count, account, folder, uidvalidity),
+            )
+        return count
 
     def folder_uids(self, account: str, folder: str) -> set[int]:
         rows = self.conn.execute(
@@ -240,12 +279,38 @@ class Store:
                 out.setdefault(mid, (folder, int(uid), int(size)))
         return out
 
+    def _chunks(self, sql: str, head: Sequence[object], ids: Iterable[str]) -> Iterator[Any]:
+        """The rows of `sql` (its `{marks}` an IN list of Message-IDs, after the parameters in
+        `head`) for `ids`, 500 at a time."""
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            yield from self.conn.execute(
+                sql.format(marks=", ".join("?" for _ in chunk)), (*head, *chunk)
+            )
+
+    def take_touched(self, account: str) -> set[str]:
+        """The Message-IDs whose flags or facts this process changed since it last asked: what
+        the planner must look at again although no new message arrived."""
+        return self._touched.pop(account, set())
+
+    def _touch(self, account: str, message_ids: Iterable[str]) -> None:
+        self._touched.setdefault(account, set()).update(message_ids)
+
     # -- what bodies said ----------------------------------------------------------------------
-    def facts(self, account: str) -> dict[str, BodyFacts]:
-        """What each read body said, by Message-ID."""
-        rows = self.conn.execute(
-            "SELECT message_id, facts FROM facts WHERE account = ?", (account,)
-        )
+    def facts(self, account: str, message_ids: Iterable[str] | None = None) -> dict[str, BodyFacts]:
+        """What each read body said, by Message-ID (of `message_ids` only, when given)."""
+        rows: Iterable[Any]
+        if message_ids is None:
+            rows = self.conn.execute(
+                "SELECT message_id, facts FROM facts WHERE account = ?", (account,)
+            )
+        else:
+            rows = self._chunks(
+                "SELECT message_id, facts FROM facts WHERE account = ? AND message_id IN ({marks})",
+                (account,),
+                message_ids,
+            )
         return {mid: BodyFacts.from_json(json.loads(data)) for mid, data in rows}
 
     def save_facts(self, account: str, message_id: str, facts: BodyFacts, read_at: str) -> None:
@@ -253,6 +318,7 @@ class Store:
             "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
             (account, message_id, json.dumps(facts.to_json()), read_at),
         )
+        self._touch(account, (message_id,))
 
     def opt_outs(self, account: str, until: str | None = None) -> set[str]:
         """Who asked never to be followed up again (by `until`, an ISO time, when given)."""
@@ -268,18 +334,32 @@ class Store:
         )
 
     def update_flags(self, account: str, folder: str, changes: dict[int, tuple[str, ...]]) -> None:
-        self.conn.executemany(
-            "UPDATE messages SET flags = ? WHERE account = ? AND folder = ? AND uid = ?",
-            [(_join(flags), account, folder, uid) for uid, flags in changes.items()],
-        )
+        for uid, flags in changes.items():
+            rows = self.conn.execute(
+                "UPDATE messages SET flags = ? WHERE account = ? AND folder = ? AND uid = ? "
+                "RETURNING message_id",
+                (_join(flags), account, folder, uid),
+            )
+            self._touch(account, (r[0] for r in rows))
 
-    def message_ids_flagged(self, account: str, keyword: str) -> set[str]:
-        """Message-IDs carrying `keyword` (compared case-insensitively, as IMAP does)."""
-        rows = self.conn.execute(
-            "SELECT message_id FROM messages WHERE account = ? AND (' ' || lower(flags) || ' ') LIKE ?",
-            (account, f"% {keyword.lower()} %"),
+    def message_ids_flagged(
+        self, account: str, keyword: str, among: Iterable[str] | None = None
+    ) -> set[str]:
+        """Message-IDs carrying `keyword` (compared case-insensitively, as IMAP does); only
+        those in `among` when given (an indexed lookup instead of a scan of every message)."""
+        like = (f"% {keyword.lower()} %",)
+        test = "(' ' || lower(flags) || ' ') LIKE ?"
+        if among is None:
+            rows = self.conn.execute(
+                f"SELECT message_id FROM messages WHERE account = ? AND {test}", (account, *like)
+            )
+            return {r[0] for r in rows}
+        found = self._chunks(
+            f"SELECT message_id, {test} FROM messages WHERE account = ? AND message_id IN ({{marks}})",
+            (*like, account),
+            among,
         )
-        return {r[0] for r in rows}
+        return {mid for mid, flagged in found if flagged}
 
     def messages_since(self, account: str, rowid: int) -> Iterator[tuple[int, StoredMessage]]:
         """Messages added after `rowid`, streamed: a big mailbox is never held twice in memory."""
@@ -291,12 +371,19 @@ class Store:
             for row in rows:
                 yield int(row[0]), _message_from_tuple(row[1:])
 
-    def senders_in(self, account: str, folder: str) -> set[str]:
+    def senders_in(self, account: str, folder: str, after: int = 0) -> tuple[set[str], int]:
+        """The From addresses of `folder`'s messages stored after row `after`, and the newest row
+        looked at: the caller keeps the set and asks again with that row, so a poll reads only
+        what arrived since."""
+        newest = self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0
+        if newest <= after:
+            return set(), after
         rows = self.conn.execute(
-            "SELECT DISTINCT from_addr FROM messages WHERE account = ? AND folder = ? AND from_addr != ''",
-            (account, folder),
+            "SELECT DISTINCT from_addr FROM messages WHERE id > ? AND id <= ? AND account = ? "
+            "AND folder = ? AND from_addr != ''",
+            (after, newest, account, folder),
         )
-        return {r[0] for r in rows}
+        return {r[0] for r in rows}, int(newest)
 
     def display_name(self, account: str, address: str) -> str:
         """The newest display name `address` used in a From header, or "" when none is known."""
@@ -312,13 +399,18 @@ class Store:
         self.conn.execute(
             "DELETE FROM messages WHERE account = ? AND folder = ?", (account, folder)
         )
+        self.conn.execute(
+            "UPDATE folders SET messages = 0 WHERE account = ? AND name = ?", (account, folder)
+        )
 
     def forget_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
         self.generation += 1
+        before = self.conn.total_changes
         self.conn.executemany(
             "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ?",
             [(account, folder, uid) for uid in uids],
         )
+        self._recount(account, folder, before - self.conn.total_changes)
 
     def messages(self, account: str) -> list[StoredMessage]:
         return [m for _, m in self.messages_since(account, 0)]
@@ -439,6 +531,12 @@ class Store:
         )
 
     # -- audit ---------------------------------------------------------------------------------
+    def last_audit_id(self) -> int:
+        """The newest audit row's id: every change of a sequence, draft or send writes one, by
+        any process, so a planner that saw this id has seen every such change before it."""
+        row = self.conn.execute("SELECT MAX(id) FROM audit").fetchone()
+        return int(row[0] or 0)
+
     def last_audit_hash(self) -> str:
         row = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         return str(row[0]) if row else ""

@@ -95,6 +95,7 @@ class FolderRow:
     uidnext: int
     highestmodseq: int | None
     synced_at: datetime
+    messages: int | None = None  # how many of its messages the store holds (None: not counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,8 +93,20 @@ def _downgraded(conn: sqlite3.Connection) -> None:
     )
 
 
+def _folder_counts(conn: sqlite3.Connection) -> None:
+    """folders.messages: how many messages the store holds for the folder's UIDVALIDITY, kept
+    by every write of its messages, so that a poll compares it with STATUS MESSAGES without a
+    COUNT(*) over the folder's rows (8 ms a folder at 100k messages). Counted here once for
+    the folders an older version synced."""
+    conn.execute("ALTER TABLE folders ADD COLUMN messages INTEGER")
+    conn.execute(
+        "UPDATE folders SET messages = (SELECT COUNT(*) FROM messages m WHERE m.account = "
+        "folders.account AND m.folder = folders.name AND m.uidvalidity = folders.uidvalidity)"
+    )
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_tables, _downgraded)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_tables, _downgraded, _folder_counts)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -25,7 +25,13 @@ from inbox_agent.tracker.sequence import (
     Start,
     Touched,
 )
-from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads, last_human
+from inbox_agent.tracker.threads import (
+    Thread,
+    ThreadIndex,
+    build_threads,
+    last_human,
+    thread_order,
+)
 
 __all__ = [
     "DISMISS_KEYWORD",
@@ -50,4 +56,5 @@ __all__ = [
     "decision",
     "last_human",
     "next_wakeup",
+    "thread_order",
 ]

@@ -159,8 +159,13 @@ class ThreadIndex:
     def threads(self) -> list[Thread]:
         if self._cache is None:  # a tick asks several times; the answer changes only on add/link
             self._cache = [_thread(members) for members in self._members.values() if members]
-            self._cache.sort(key=lambda t: _key(t.messages[-1]))
+            self._cache.sort(key=thread_order)
         return list(self._cache)
+
+
+def thread_order(thread: Thread) -> tuple[datetime, int, str]:
+    """How threads are listed: by their newest message, oldest thread first."""
+    return _key(thread.messages[-1])
 
 
 def _thread(members: list[Header]) -> Thread:

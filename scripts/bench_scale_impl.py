@@ -1,0 +1,221 @@
+"""The body of scripts/bench_scale: what the daemon costs with N accounts of M messages each.
+
+One private Dovecot, users acct0 … acct{N-1}, each holding the same generated mailbox (written
+once, hard-linked into the others: one copy on disk, N Dovecot indexes). Measured side by side
+in one run, on the same server:
+
+1. bare: plain imapclient in a process of its own: the header FETCH of bench_sync's (a) over
+   INBOX and Sent of acct0 (`bare.sync_s`, VmHWM), then STATUS of both folders on the kept
+   connection, 60 times (`bare.noop_poll_cpu_ms`).
+2. `sync_alone_s`: `inbox-agent sync` of acct0 alone, on a profile of its own (a subprocess),
+   less the wall time of a second one that finds nothing (start-up, login: `sync_startup_s`).
+3. The daemon, `inbox-agent run --no-tray`, watching all N accounts (poll every 2 s): each
+   account's first cycle (its log line says how long it took; `first_cycle_ratio` is acct0's
+   over `sync_alone_s`) and VmHWM after them (`first_sync_peak_rss_mb`); then polls that find
+   nothing over a bounded window: CPU (utime + stime, /proc) per poll per account, VmRSS.
+4. Restart: SIGTERM, the same profile started again; `restart_first_cycle_s` is how long the
+   first cycle after the restart took (the thread state is rebuilt in it), by its log line.
+
+Every loop is bounded in count and time. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from scripts.bench_idle_impl import TICKS, proc_status
+from scripts.bench_sync_impl import FIELDS
+from tests.infra.daemon import AgentProcess, log_text, profile_env, write_profile
+from tests.infra.dovecot import DovecotServer
+from tests.infra.mail import MailUser, wait_for
+from tests.infra.mailgen import generate, write_maildir
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-pw"
+CYCLE = re.compile(r"(acct\d+): (\d+) new messages synced.*the cycle took ([\d.]+) s")
+
+_BARE = """
+import json, os, sys, time
+from pathlib import Path
+from imapclient import IMAPClient
+port, user, password, fields = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+client = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=300)
+client.login(user, password)
+count, started = 0, time.perf_counter()
+for folder in ("INBOX", "Sent"):
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    for i in range(0, len(uids), 1000):
+        count += len(client.fetch(uids[i : i + 1000], [fields, "INTERNALDATE", "FLAGS", "RFC822.SIZE"]))
+sync_s = time.perf_counter() - started
+client.unselect_folder()
+t0 = os.times()
+for _ in range(60):
+    for folder in ("INBOX", "Sent"):
+        client.folder_status(folder, [b"MESSAGES", b"UIDVALIDITY", b"UIDNEXT", b"HIGHESTMODSEQ"])
+t1 = os.times()
+client.logout()
+hwm = next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
+cpu_ms = ((t1.user + t1.system) - (t0.user + t0.system)) / 60 * 1000
+print(json.dumps({"synced": count, "sync_s": round(sync_s, 2), "noop_poll_cpu_ms": round(cpu_ms, 2), "peak_rss_mb": round(hwm / 1024, 1)}))
+"""
+
+
+def accounts(server: DovecotServer, n: int, messages: int) -> list[MailUser]:
+    """N users with the same mailbox (hard links), Dovecot's indexes built before timing."""
+    users = [MailUser(f"acct{i}", PASSWORD, "Owner Example") for i in range(n)]
+    for u in users:
+        server.add_user(u.login, PASSWORD)
+    first = server.maildir(users[0].login)
+    write_maildir(first, generate(messages, users[0].login, seed=11))
+    for u in users[1:]:
+        target = server.maildir(u.login)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-al", str(first), str(target)], check=True)
+    server.chown_tree()
+    from imapclient import IMAPClient
+
+    for u in users:
+        warm = IMAPClient("127.0.0.1", port=server.imap_port, ssl=False, timeout=600)
+        warm.login(u.login, PASSWORD)
+        for folder in ("INBOX", "Sent"):
+            warm.select_folder(folder, readonly=True)  # Dovecot indexes the Maildir here
+        warm.logout()
+    return users
+
+
+def bare(server: DovecotServer) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _BARE, str(server.imap_port), "acct0", PASSWORD, FIELDS],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode:
+        raise SystemExit(f"the bare baseline failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _profile(home: Path, users: list[MailUser], port: int, settings: str) -> None:
+    for u in users:
+        # every account is the same person: the mailbox was written for acct0
+        who = MailUser("acct0", u.password, u.display_name)
+        path = write_profile(home, who, port, 9, "manual", settings, name=u.login)
+        path.write_text(path.read_text().replace('username = "acct0"', f'username = "{u.login}"'))
+
+
+def sync_alone(server: DovecotServer, root: Path, user: MailUser) -> dict[str, Any]:
+    home = root / "sync-alone"
+    _profile(home, [user], server.imap_port, "")
+    walls = []
+    for _ in range(2):  # the first sync, then one with nothing new: its start-up and login
+        started = time.monotonic()
+        agent = AgentProcess(home, ["sync"], profile_env(home))
+        code = agent.wait(1800)
+        walls.append(time.monotonic() - started)
+        if code:
+            raise SystemExit("inbox-agent sync failed:\n" + agent.output)
+    return {"sync_alone_s": round(walls[0] - walls[1], 2), "sync_startup_s": round(walls[1], 2)}
+
+
+def _cycles(home: Path) -> list[tuple[str, int, float]]:
+    return [(a, int(n), float(s)) for a, n, s in CYCLE.findall(log_text(home))]
+
+
+def daemon(
+    server: DovecotServer, root: Path, users: list[MailUser], idle_s: float
+) -> dict[str, Any]:
+    home = root / "daemon"
+    _profile(home, users, server.imap_port, '[daemon]\npoll_interval = "2s"\n')
+    n = len(users)
+    agent = AgentProcess(home, ["run", "--no-tray"], profile_env(home))
+    try:
+        if not wait_for(lambda: len({a for a, _, _ in _cycles(home)}) >= n, 3600, 1.0):
+            raise SystemExit("the first cycles did not finish:\n" + log_text(home)[-3000:])
+        first = {}
+        for account, _new, seconds in _cycles(home):
+            first.setdefault(account, seconds)
+        peak = proc_status(agent.proc.pid)
+        time.sleep(5)  # the first cycles' aftermath
+        base, before, t0 = len(_cycles(home)), proc_status(agent.proc.pid), time.monotonic()
+        time.sleep(idle_s)
+        after, elapsed, polls = proc_status(agent.proc.pid), time.monotonic() - t0, 0
+        polls = len(_cycles(home)) - base
+        quiet = [c for c in _cycles(home)[base:] if c[1] == 0]
+    finally:
+        agent.stop()
+    # restart: the same profile, the store as the first run left it
+    log_before = len(_cycles(home))
+    again = AgentProcess(home, ["run", "--no-tray"], profile_env(home))
+    try:
+        restarted = time.monotonic()
+        if not wait_for(lambda: len(_cycles(home)) >= log_before + n, 600, 0.2):
+            raise SystemExit("no cycle after the restart:\n" + log_text(home)[-3000:])
+        restart_wall = time.monotonic() - restarted
+        restart = _cycles(home)[log_before : log_before + n]
+        restart_rss = proc_status(again.proc.pid)
+    finally:
+        again.stop()
+    return {
+        "first_cycle_s": [first[u.login] for u in users],
+        "first_sync_peak_rss_mb": round(peak["VmHWM"] / 1024, 1),
+        "idle_window_s": round(elapsed, 1),
+        "idle_polls": polls,
+        "idle_polls_quiet": len(quiet),
+        "idle_poll_cpu_ms_per_account": round(
+            (after["cpu"] - before["cpu"]) / TICKS / max(polls, 1) * 1000, 1
+        ),
+        "idle_cpu_s_per_minute": round((after["cpu"] - before["cpu"]) / TICKS / elapsed * 60, 3),
+        "rss_idle_mb": round(after["VmRSS"] / 1024, 1),
+        "hwm_mb": round(after["VmHWM"] / 1024, 1),
+        "restart_first_cycle_s": max(s for _a, _n, s in restart),
+        "restart_until_cycled_s": round(restart_wall, 2),
+        "restart_rss_mb": round(restart_rss["VmRSS"] / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=2)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--idle-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    server = DovecotServer()
+    server.start()
+    result: dict[str, Any] = {"accounts": args.accounts, "messages": args.messages}
+    try:
+        t = time.monotonic()
+        users = accounts(server, args.accounts, args.messages)
+        print(f"mailboxes ready in {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
+        result["bare"] = bare(server)
+        print("bare:", json.dumps(result["bare"]), file=sys.stderr, flush=True)
+        result.update(sync_alone(server, root, users[0]))
+        result["sync_vs_bare"] = round(result["bare"]["sync_s"] / result["sync_alone_s"], 3)
+        print("sync alone:", result["sync_alone_s"], file=sys.stderr, flush=True)
+        result.update(daemon(server, root, users, args.idle_seconds))
+    finally:
+        server.cleanup()
+    result["first_cycle_ratio"] = round(result["first_cycle_s"][0] / result["sync_alone_s"], 2)
+    ten = args.accounts >= 10
+    result["targets"] = {
+        "idle_poll_cpu_le_20ms": result["idle_poll_cpu_ms_per_account"] <= 20,
+        "rss_idle_le_90mb" if not ten else "rss_idle_le_120mb": result["rss_idle_mb"]
+        <= (120 if ten else 90),
+        "first_cycle_le_1.3x_sync": result["first_cycle_ratio"] <= 1.3,
+        "restart_le_0.3s": result["restart_first_cycle_s"] <= 0.3,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
