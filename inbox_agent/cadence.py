@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|bd)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _MONDAY = datetime(2000, 1, 3, tzinfo=UTC)
+# where a wait that would leave the calendar ends: two days short of its end, so the moment
+# can still be shown in any time zone
+END_OF_TIME = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,14 @@ class Gap:
         return f"{self.amount}{self.unit}"
 
     def after(self, start: datetime) -> datetime:
-        """The moment this gap ends, counted from `start`."""
-        if self.unit != "bd":
-            return start + timedelta(**{_UNITS[self.unit]: self.amount})
-        return add_business_days(start, self.amount)
+        """The moment this gap ends, counted from `start`. Past the end of the calendar it is
+        the calendar's last moment (a message dated 9999 must not stop the account)."""
+        try:
+            if self.unit != "bd":
+                return start + timedelta(**{_UNITS[self.unit]: self.amount})
+            return add_business_days(start, self.amount)
+        except OverflowError:
+            return END_OF_TIME if start.tzinfo else END_OF_TIME.replace(tzinfo=None)
 
     def span(self) -> timedelta:
         """The gap as a length of time, for settings that are intervals rather than waits from

@@ -69,6 +69,7 @@ SURFACES: dict[str, list[str]] = {
         "parse_scope",
     ],
     "inbox_agent.mail": [
+        "addresses",
         "body",
         "classify",
         "compose",

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from html import escape
 
-from inbox_agent.mail.headers import AGENT_HEADER, Header
+from inbox_agent.mail.addresses import normal_address
+from inbox_agent.mail.headers import AGENT_HEADER, MSGID, Header, clean
 from inbox_agent.mail.subject import strip_prefixes
 
 _MAX_REFERENCES = 20
@@ -36,13 +37,24 @@ def reply_subject(subject: str) -> str:
     return f"Re: {base}" if base else "Re:"
 
 
+def _deliverable(addresses: tuple[str, ...]) -> list[str]:
+    """The addresses in their normal form; one that is not an address (a row stored before
+    addresses were normalised) is left out, never written into a header."""
+    return [n for a in addresses if (n := normal_address(a)) is not None]
+
+
 def recipients(anchor: Header, user: frozenset[str]) -> Recipients:
     """Who the nudge goes to: whoever the user's own message went to, minus the user."""
-    to = tuple(dict.fromkeys(a for a in anchor.to if a not in user))
-    cc = tuple(dict.fromkeys(a for a in anchor.cc if a not in user and a not in to))
+    to = tuple(dict.fromkeys(a for a in _deliverable(anchor.to) if a not in user))
+    cc = tuple(dict.fromkeys(a for a in _deliverable(anchor.cc) if a not in user and a not in to))
     if not to and cc:
         to, cc = cc[:1], cc[1:]
     return Recipients(to, cc)
+
+
+def _message_id(value: str) -> str:
+    """A Message-ID fit for a header again, or "" (a row stored before ids were checked)."""
+    return value if MSGID.fullmatch(value) else ""
 
 
 def new_agent_id() -> str:
@@ -61,22 +73,27 @@ def build(
     message_id: str | None = None,
     html: bool = False,
 ) -> EmailMessage:
-    """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id."""
+    """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id. Never raises on
+    what came from the mailbox: every value taken from it is `clean`ed first."""
     rcpt = recipients(anchor, user)
     msg = EmailMessage()
+    from_name = clean(from_name).strip()
     msg["From"] = formataddr((from_name, from_addr)) if from_name else from_addr
     msg["To"] = ", ".join(rcpt.to)
     if rcpt.cc:
         msg["Cc"] = ", ".join(rcpt.cc)
-    msg["Subject"] = reply_subject(anchor.subject)
+    msg["Subject"] = reply_subject(clean(anchor.subject))
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = message_id or make_msgid(domain=from_addr.rpartition("@")[2] or None)
-    msg["In-Reply-To"] = anchor.message_id
-    refs = [*anchor.references, anchor.message_id]
+    anchor_id = _message_id(anchor.message_id)
+    if anchor_id:
+        msg["In-Reply-To"] = anchor_id
+    refs = [i for i in (*anchor.references, anchor_id) if _message_id(i)]
     # keep the first and the newest references: that is what RFC 5322 threading needs
     if len(refs) > _MAX_REFERENCES:
         refs = refs[:1] + refs[-(_MAX_REFERENCES - 1) :]
-    msg["References"] = " ".join(dict.fromkeys(refs))
+    if refs:
+        msg["References"] = " ".join(dict.fromkeys(refs))
     msg[AGENT_HEADER] = agent_id
     msg.set_content(body.rstrip() + "\n", charset="utf-8")
     if html:  # the original was HTML: a plain part for every client, an HTML part to match

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
+
+from inbox_agent.mail.addresses import address_pairs
 
 # The fields threading and classification need; the IMAP fetch asks for exactly these.
 FIELDS = (
@@ -37,8 +37,7 @@ FIELDS = (
 )
 AGENT_HEADER = "X-Inbox-Agent-Id"
 
-_MSGID = re.compile(r"<[^<>\s]+>")
-_PARSER = BytesHeaderParser(policy=compat32)
+MSGID = re.compile(r"<[^<>\s\x00-\x1f\x7f]+>")  # one Message-ID, fit for a header
 _AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|"
     r"r[ée]ponse automatique|fuera de la oficina|respuesta autom[aá]tica|away from)",
@@ -66,40 +65,116 @@ class Header:
     kind: str  # "normal", "auto_reply", "bounce" or "list"
     agent_id: str  # our X-Inbox-Agent-Id, or ""
     thread_hint: str = ""  # the server's own thread id (Gmail's X-GM-THRID), when it has one
+    trouble: tuple[str, ...] = ()  # what could not be read, and what was used instead
 
 
-def _text(value: object) -> str:
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+_MAX_TEXT = 2_000  # a Subject or a name longer than this is junk; the nudge keeps the start
+_MAX_LIST = 1_000_000  # an address list is read in full up to here (its parse is bounded)
+
+
+def clean(text: str) -> str:
+    """One header value made safe to store and to write into a header again: CR, LF and TAB
+    become spaces, NUL and every other C0/C1 control is dropped."""
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text))
+
+
+def _decode_words(raw: str, field: str, trouble: list[str]) -> str:
+    """Encoded words (RFC 2047), each decoded on its own: a bad charset costs that word."""
+    try:
+        return str(make_header(decode_header(raw)))
+    except Exception:  # a word the whole-value decoding refuses; read them one at a time
+        pass
+    out: list[str] = []
+    try:
+        parts = decode_header(raw)
+    except Exception:  # not even split into words: keep the text as it came
+        trouble.append(f"{field}: its encoded words cannot be split; kept as written")
+        return raw
+    failed = 0
+    for data, charset in parts:
+        if isinstance(data, str):
+            out.append(data)
+            continue
+        try:
+            out.append(data.decode(charset or "ascii"))
+        except (LookupError, UnicodeDecodeError):
+            failed += 1
+            out.append(data.decode("utf-8", "replace"))
+    if failed:
+        trouble.append(
+            f"{field}: {failed} encoded words in an unknown or wrong charset; read as UTF-8"
+        )
+    return "".join(out)
+
+
+def _text(
+    value: object, field: str = "", trouble: list[str] | None = None, limit: int = _MAX_TEXT
+) -> str:
     if value is None:
         return ""
     raw = str(value)
-    if "=?" not in raw:
-        return raw
-    try:
-        return str(make_header(decode_header(raw)))
-    except Exception:  # an undecodable encoded-word costs only its own decoding
-        return raw
+    sink: list[str] = [] if trouble is None else trouble
+    text = _decode_words(raw, field, sink) if "=?" in raw else raw
+    text = clean(text)
+    if len(text) > limit:
+        sink.append(f"{field}: {len(text)} characters long; kept the first {limit}")
+        text = text[:limit]
+    return text
 
 
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _END = re.compile(rb"\r?\n\r?\n")
+_WATCHED = frozenset(f.lower() for f in FIELDS)
+
+
+def _decode_line(line: bytes) -> tuple[str, bool]:
+    """One header line: UTF-8 where it is UTF-8; each stray byte read as Windows-1252 (the
+    8-bit charset mail really uses), except 0x80, which is how Dovecot serves a NUL. True when
+    any byte needed the fallback."""
+    text = line.decode("utf-8", "surrogateescape")
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text, False
+    out: list[str] = []
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":
+            byte = bytes([ord(ch) - 0xDC00])
+            if byte != b"\x80":
+                try:
+                    out.append(byte.decode("cp1252"))
+                except UnicodeDecodeError:
+                    out.append(byte.decode("latin-1"))
+        else:
+            out.append(ch)
+    return "".join(out), True
 
 
 class Fields:
     """A header block as a case-insensitive multi-map. A hand parser: sync reads every header
-    block in the mailbox, and this is several times faster than `email.parser` for the job."""
+    block in the mailbox, and this is several times faster than `email.parser` for the job.
+
+    Each line is decoded on its own (one Latin-1 header does not turn the others into
+    mojibake); a bare CR inside a line is read as a space. `trouble` says what needed a
+    fallback, for the fields sync reads."""
 
     def __init__(self, block: bytes) -> None:
         end = _END.search(block)
         head = _FOLD.sub(b" ", block[: end.start()] if end else block)
-        try:
-            text = head.decode("utf-8")
-        except UnicodeDecodeError:
-            text = head.decode("latin-1")  # 8-bit junk: keep every byte, decode none wrongly
         self._data: dict[str, list[str]] = {}
-        for line in text.split("\n"):
+        self.trouble: list[str] = []
+        for raw_line in head.split(b"\n"):
+            line, fallback = _decode_line(raw_line[:-1] if raw_line.endswith(b"\r") else raw_line)
             name, sep, value = line.partition(":")
             if sep and name and " " not in name.strip():
-                self._data.setdefault(name.strip().lower(), []).append(value.strip())
+                key = name.strip().lower()
+                if key in _WATCHED and fallback:
+                    self.trouble.append(f"{name.strip()}: not UTF-8; read as Windows-1252")
+                if "\r" in value or "\x00" in value:
+                    if key in _WATCHED:
+                        self.trouble.append(f"{name.strip()}: held a bare CR or a NUL; removed")
+                    value = clean(value)
+                self._data.setdefault(key, []).append(value.strip())
 
     def get(self, name: str, default: str | None = None) -> str | None:
         values = self._data.get(name.lower())
@@ -109,43 +184,58 @@ class Fields:
         return self._data.get(name.lower(), [])
 
 
-def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for value in values:
-        value = _text(value)
-        if '"' in value or "(" in value or ";" in value or "\\" in value:
-            out += getaddresses([value])  # quoted names, comments, groups: the full grammar
-            continue
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            lt = part.find("<")
-            if lt < 0:
-                out.append(("", part))
-                continue
-            gt = part.find(">", lt)
-            out.append((part[:lt].strip(), part[lt + 1 : gt if gt > 0 else None].strip()))
-    return out
-
-
-def _addresses(fields: Fields, name: str) -> tuple[str, ...]:
-    pairs = _address_pairs(fields.get_all(name))
-    return tuple(dict.fromkeys(addr.lower() for _, addr in pairs if "@" in addr))
+def _addresses(fields: Fields, name: str, trouble: list[str]) -> tuple[str, ...]:
+    pairs: list[tuple[str, str]] = []
+    for value in fields.get_all(name):
+        pairs += address_pairs(name, _text(value, name, trouble, _MAX_LIST), trouble)
+    return tuple(dict.fromkeys(addr for _, addr in pairs))
 
 
 def _ids(value: object) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_MSGID.findall(str(value or ""))))
+    return tuple(dict.fromkeys(MSGID.findall(str(value or ""))))
 
 
-def _date(value: object) -> datetime | None:
+_MAX_REFERENCES = 500
+
+
+def _references(fields: Fields, trouble: list[str]) -> tuple[str, ...]:
+    """References, the root and the newest ones when there are very many (threading needs
+    those; RFC 5322 3.6.4)."""
+    refs = _ids(" ".join(fields.get_all("References")))
+    if len(refs) > _MAX_REFERENCES:
+        trouble.append(
+            f"References: {len(refs)} ids; kept the first and the last {_MAX_REFERENCES - 1}"
+        )
+        refs = refs[:1] + refs[-(_MAX_REFERENCES - 1) :]
+    return refs
+
+
+# A date outside these is not believed: before any mail was sent, or so far ahead that the
+# cadence arithmetic (a date plus days) would leave the calendar.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _date(value: object, trouble: list[str]) -> datetime | None:
     if not value:
         return None
     try:
         parsed = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
+        trouble.append(f"Date: {str(value)[:60]!r} cannot be read; using the arrival time")
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed is None:  # older Pythons return None instead of raising
+        trouble.append(f"Date: {str(value)[:60]!r} cannot be read; using the arrival time")
+        return None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        sane = EARLIEST <= parsed.astimezone(UTC) <= LATEST
+    except OverflowError:
+        sane = False
+    if not sane:
+        trouble.append(f"Date: {parsed.isoformat()} is out of range; using the arrival time")
+        return None
+    return parsed
 
 
 def classify(msg: Fields, from_addr: str) -> str:
@@ -173,26 +263,32 @@ def is_noreply(address: str) -> bool:
 
 
 def parse(block: bytes, fallback_date: datetime | None = None) -> Header:
-    """Parse a raw header block (or a whole message; the body is ignored)."""
+    """Parse a raw header block (or a whole message; the body is ignored). Never raises on
+    what a mailbox holds: a header that cannot be read costs only that header, and
+    `Header.trouble` says what was done instead."""
     fields = Fields(block)
+    trouble = fields.trouble
     ids = _ids(fields.get("Message-ID"))
     message_id = (
         ids[0] if ids else "<synthetic-" + hashlib.sha256(block).hexdigest()[:24] + "@inbox-agent>"
     )
-    senders = _address_pairs(fields.get_all("From"))
+    senders: list[tuple[str, str]] = []
+    for value in fields.get_all("From"):
+        senders += address_pairs("From", _text(value, "From", trouble, _MAX_LIST), trouble)
     from_name, from_addr = senders[0] if senders else ("", "")
-    from_addr = from_addr.lower()
+    subject = _text(fields.get("Subject"), "Subject", trouble).strip()
     return Header(
         message_id=message_id,
         in_reply_to=_ids(fields.get("In-Reply-To")),
-        references=_ids(" ".join(fields.get_all("References"))),
-        subject=_text(fields.get("Subject")).strip(),
+        references=_references(fields, trouble),
+        subject=subject,
         from_addr=from_addr,
-        from_name=from_name.strip('"'),
-        to=_addresses(fields, "To"),
-        cc=_addresses(fields, "Cc"),
-        reply_to=_addresses(fields, "Reply-To"),
-        date=_date(fields.get("Date")) or fallback_date,
+        from_name=clean(from_name).strip().strip('"'),
+        to=_addresses(fields, "To", trouble),
+        cc=_addresses(fields, "Cc", trouble),
+        reply_to=_addresses(fields, "Reply-To", trouble),
+        date=_date(fields.get("Date"), trouble) or fallback_date,
         kind=classify(fields, from_addr),
-        agent_id=str(fields.get(AGENT_HEADER, "")).strip(),
+        agent_id=clean(str(fields.get(AGENT_HEADER, ""))).strip(),
+        trouble=tuple(dict.fromkeys(trouble)),
     )

@@ -201,9 +201,9 @@ class Store:
                 h.subject,
                 h.from_addr,
                 h.from_name,
-                _join(h.to),
-                _join(h.cc),
-                _join(h.reply_to),
+                _join_addresses(h.to),
+                _join_addresses(h.cc),
+                _join_addresses(h.reply_to),
                 h.date.isoformat() if h.date else None,
                 h.kind,
                 h.agent_id,
@@ -568,13 +568,26 @@ _intern = sys.intern
 
 
 def _join(values: Iterable[str]) -> str:
-    # Message-IDs, addresses and flags never hold a space: a joined string reads back far
+    # Message-IDs and flags never hold a space: a joined string reads back far
     # faster than JSON, and sync and the thread index read every row
     return " ".join(values)
 
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(map(_intern, text.split())) if text else ()
+
+
+# An address can hold a space ("carol x"@example.net): address lists are joined with the unit
+# separator, which no normalised address holds (mail.addresses refuses every control)
+ADDRESS_SEPARATOR = "\x1f"
+
+
+def _join_addresses(values: Iterable[str]) -> str:
+    return ADDRESS_SEPARATOR.join(values)
+
+
+def _split_addresses(text: str) -> tuple[str, ...]:
+    return tuple(map(_intern, text.split(ADDRESS_SEPARATOR))) if text else ()
 
 
 def _message_from_tuple(row: Sequence[Any]) -> StoredMessage:
@@ -588,9 +601,9 @@ def _message_from_tuple(row: Sequence[Any]) -> StoredMessage:
         _intern(subject),
         _intern(from_addr),
         _intern(from_name),
-        _split(to),
-        _split(cc),
-        _split(reply_to),
+        _split_addresses(to),
+        _split_addresses(cc),
+        _split_addresses(reply_to),
         datetime.fromisoformat(date) if date else None,
         _intern(kind),
         agent_id,

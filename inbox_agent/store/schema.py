@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -105,8 +105,23 @@ def _folder_counts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _hostile_mail(conn: sqlite3.Connection) -> None:
+    """Issue 13. Address lists were joined with spaces, which an address can hold; they are
+    joined with the unit separator now (a space-joined list was right only where no address
+    held a space, and for those this is exact). A date past the year 9000 is not believed
+    (adding a cadence gap to it left the calendar): it is forgotten, as an unreadable one is."""
+    for column in ("to_addrs", "cc_addrs", "reply_to"):
+        conn.execute(f"UPDATE messages SET {column} = replace({column}, ' ', char(31))")
+    conn.execute("UPDATE messages SET date = NULL WHERE date >= '9000' OR date < '1970'")
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_tables, _downgraded, _folder_counts)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _tables,
+    _downgraded,
+    _folder_counts,
+    _hostile_mail,
+)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from inbox_agent.mail import headers
 from inbox_agent.store import FolderRow, Store
@@ -116,11 +116,14 @@ def sync_folder(
         with store.tx():
             store.drop_folder_messages(account, folder)
     uids = mailbox.uids(folder, plan.start) if status.uidnext > plan.start else []
+    now = datetime.fromisoformat(synced_at)
     added = 0
     for offset in range(0, len(uids), BATCH):
         batch = uids[offset : offset + BATCH]
         fetched = mailbox.fetch_headers(folder, batch)
-        items = [item for uid, f in fetched.items() if (item := _item(folder, uid, f)) is not None]
+        items = [
+            item for uid, f in fetched.items() if (item := _item(folder, uid, f, now)) is not None
+        ]
         with store.tx():
             added += store.add_messages(account, folder, status.uidvalidity, items)
             save(max(batch) + 1 if offset + BATCH < len(uids) else status.uidnext, None)
@@ -143,17 +146,34 @@ def sync_folder(
     return SyncReport(folder, added, plan.reset)
 
 
-def _item(folder: str, uid: int, fetched: Fetched) -> Item | None:
+FUTURE = timedelta(days=2)  # a Date further ahead of the sync than this is not believed
+
+
+def _item(folder: str, uid: int, fetched: Fetched, now: datetime) -> Item | None:
+    """One fetched header read into what the store keeps. What could not be read is logged
+    here, once per message (a stored message is never parsed again), with folder, UID and
+    Message-ID; it costs that header, never the message."""
     try:
         internal = fetched.internaldate
         fallback = internal.astimezone(UTC) if internal is not None and internal.tzinfo else None
         header = headers.parse(fetched.header, fallback)
+        if header.date is not None and now.tzinfo and header.date > now + FUTURE:
+            header = replace(
+                header,
+                date=fallback,
+                trouble=(
+                    *header.trouble,
+                    f"Date: {header.date.isoformat()} is in the future; using the arrival time",
+                ),
+            )
         if fetched.thread_hint:
             header = replace(header, thread_hint=fetched.thread_hint)
-        return uid, header, list(fetched.flags), fetched.size
-    except Exception:  # one broken message costs only itself
+    except Exception:  # parse() does not raise on mail; this is a bug of ours, not the mail's
         log.exception("%s UID %s: could not read its headers; skipped", folder, uid)
         return None
+    for trouble in header.trouble:
+        log.warning("%s UID %s %s: %s", folder, uid, header.message_id, trouble)
+    return uid, header, list(fetched.flags), fetched.size
 
 
 __all__ = ["BATCH", "FolderPlan", "Progress", "SyncReport", "plan_folder", "sync_folder"]
