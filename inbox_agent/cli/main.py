@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -284,12 +285,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler: Handler = args.handler
+    # a second guard for what paths.private_* does not make (a log rotation, a temp file):
+    # nothing this command creates is readable by others
+    umask = os.umask(0o077)
     try:
         return handler(args)
     except (UserError, SafetyStop, KeyboardInterrupt) as exc:
         return handle_error(exc)
     except Exception as exc:  # the last line of defence; details go to the log
         return handle_error(exc)
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

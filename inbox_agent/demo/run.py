@@ -192,7 +192,7 @@ def run_demo(keep_running: bool = False) -> int:
         imap_server = config.ServerConfig(server.host, server.imap_port, "none", USER)
         smtp_server = config.ServerConfig(server.host, server.smtp_port, "none", USER)
         account_file = paths.accounts_dir() / "demo.toml"
-        account_file.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_file(account_file)
         text = config.render_account(
             email=f"{USER}@{DOMAIN}",
             display_name="Alice Example",

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def single_instance() -> Iterator[None]:
     """Hold an exclusive lock on the data directory's lock file, or refuse to start."""
     lock_path = status.lock_file()
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_file(lock_path)
     handle: IO[str] = lock_path.open("a+")
     if not status.try_lock(handle):
         pid = status.read_pid(handle) or "unknown"
@@ -49,8 +49,7 @@ def single_instance() -> Iterator[None]:
 
 
 def _file_logging() -> Path:
-    paths.log_dir().mkdir(parents=True, exist_ok=True)
-    path = paths.log_dir() / "inbox-agent.log"
+    path = paths.private_file(paths.log_dir() / "inbox-agent.log")
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )

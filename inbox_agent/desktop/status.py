@@ -115,7 +115,7 @@ def set_paused(flag: bool, by: str) -> None:
     """Pause or resume every account, for this process and any daemon of this profile."""
     path = pause_file()
     if flag:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_file(path)
         path.write_text(f"{clock.now().isoformat()} by {by}\n", encoding="utf-8")
     else:
         path.unlink(missing_ok=True)
@@ -124,8 +124,7 @@ def set_paused(flag: bool, by: str) -> None:
 def write_state(data: dict[str, Any]) -> None:
     """Replace the state file in one step, so a reader never sees half of it."""
     path = state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
+    temp = paths.private_file(path.with_suffix(".tmp"))
     temp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     os.replace(temp, path)
 

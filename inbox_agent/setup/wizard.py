@@ -75,7 +75,7 @@ def write_llm(path: Path, choice: LlmChoice) -> None:
         table = f"[llm]\nbase_url = {q(choice.base_url)}\nmodel = {q(choice.model)}\n"
         table += "".join(f"{k} = {q(v) if isinstance(v, str) else v}\n" for k, v in kept.items())
         body = f"{table}\n{body}" if body else table
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_file(path)
     path.write_text(body.rstrip() + "\n" if body else "", encoding="utf-8")
     config.load_settings(path)  # what we wrote must read back
 
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     llm = ask_llm(args, console)
     if secret:  # first: a keyring that refuses leaves no account file without its secret
         secrets.set_secret(name, "imap", secret)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_file(path)
     path.write_text(account_text(autonomy), encoding="utf-8")
     account = config.load_account(path, config.load_settings())
     console.say(f"wrote {path}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
+from inbox_agent.paths import private_file
 from inbox_agent.store.records import (
     AuditRow,
     DraftChanges,
@@ -56,7 +57,11 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # private before SQLite opens it: it makes -wal and -shm with the file's own mode
+            private_file(Path(path))
+            for suffix in ("-wal", "-shm"):
+                if (extra := Path(f"{path}{suffix}")).exists():
+                    private_file(extra)
         self.conn = sqlite3.connect(
             str(path), isolation_level=None, timeout=30, check_same_thread=False
         )

@@ -46,7 +46,7 @@ def load(account: str) -> voice.Profile | None:
 def save(account: str, profile: voice.Profile) -> Path:
     """Write atomically, readable by the user only: it holds excerpts of their mail."""
     file = path(account)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(file.parent)
     tmp = file.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
