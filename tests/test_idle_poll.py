@@ -23,7 +23,9 @@ from tests.test_story import write_account
 # rows after the newest one seen (none); no scan, no COUNT, no body, no facts
 ALLOWED = (
     re.compile(r"SELECT MAX\(id\) FROM messages$"),
-    re.compile(r"SELECT id, .* FROM messages WHERE account = '[^']*' AND id > \d+ ORDER BY id$"),
+    re.compile(
+        r"SELECT id, .* FROM messages WHERE account = '[^']*' AND id > \d+ ORDER BY id LIMIT \d+$"
+    ),
 )
 
 
@@ -47,11 +49,11 @@ def test_a_poll_with_nothing_new_reads_no_message_rows_and_plans_nothing(
     faults = Faults()
     store = Store(paths.database_file())
     engine = Engine(account, settings, store, opener=faults.opener)
-    engine.tick()  # the first cycle: the baseline, every thread planned once
+    engine.tick()  # the first cycle: the baseline, the live threads planned once
     [seq] = engine.sequences()
     assert seq.anchor_message_id == asked and seq.state == SequenceState.WAITING
     view = engine.ctx.view
-    assert len(view.planned.last) == 5
+    assert view.planned.last == (asked,)  # the others are history: older than the lookback
 
     statements: list[str] = []
     store.conn.set_trace_callback(statements.append)
@@ -73,6 +75,21 @@ def test_a_poll_with_nothing_new_reads_no_message_rows_and_plans_nothing(
     keys = set(view.planned.last)
     assert keys == {history[2], asked}
     assert len(view.threads()) == 5  # of the five threads, the other three were not planned
+
+    # a restart: the threads are in the store; the first plan reads the live threads' rows only
+    again = Engine(account, settings, Store(paths.database_file()), opener=faults.opener)
+    statements.clear()
+    again.store.conn.set_trace_callback(statements.append)
+    again.tick()
+    again.store.conn.set_trace_callback(None)
+    assert set(again.ctx.view.planned.last) == {history[2], asked}
+    by_id = re.compile(r"\b(message_id|t\.thread) IN \(|DISTINCT from_addr")
+    whole = [
+        s
+        for s in _reads(statements, "messages")
+        if not by_id.search(s) and not any(p.search(s) for p in ALLOWED)
+    ]
+    assert whole == []
     clock.set_now(None)
 
 

@@ -111,6 +111,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "inbox_agent.tracker": [
         "DISMISS_KEYWORD",
+        "SUBJECT_WINDOW",
         "Action",
         "Assessment",
         "Context",
@@ -130,8 +131,11 @@ SURFACES: dict[str, list[str]] = {
         "bodies_needed",
         "build_threads",
         "decision",
+        "is_headerless_reply",
         "last_human",
         "next_wakeup",
+        "normalize_subject",
+        "thread_from",
         "thread_order",
     ],
     "inbox_agent.voice": [

@@ -2,8 +2,9 @@
 
 `Context` is passed to each part (bodies, drafts, apply, nudge, outbox, commands) instead of the
 parts calling back into one big object. `MailView` owns the account's mail as the engine sees it:
-the IMAP session and its special folders, sync, the user's addresses and the thread index, which
-is kept between cycles and extended with new rows only. `Context.acting_as()` gives the same
+the IMAP session and its special folders, sync, the user's addresses, and the threads: kept in the
+store (`engine.threading`), read a few at a time (`threads_of`, `live_threads`), never held whole.
+`planned` is what the planner has seen, so that a cycle plans only what changed since. `Context.acting_as()` gives the same
 account to another actor (the tray, the CLI), so audit rows say who acted without any state being
 changed and put back.
 """
@@ -15,12 +16,13 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from inbox_agent import clock
 from inbox_agent.config import Account, Settings, secrets
 from inbox_agent.drafter import Drafter, make_drafter
+from inbox_agent.engine import threading
 from inbox_agent.errors import NotFound
 from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
@@ -30,7 +32,7 @@ from inbox_agent.sync import imap
 from inbox_agent.sync.folder_sync import sync_folder
 from inbox_agent.sync.folders import Folders, discover_folders
 from inbox_agent.sync.mailbox import Mailbox
-from inbox_agent.tracker import thread_order
+from inbox_agent.tracker import thread_from, thread_order
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
 
 Opener = Callable[[Account], AbstractContextManager[Mailbox]]
@@ -99,6 +101,7 @@ class MailView:
         )
         if progress is not None:
             sys.stderr.write("\n")
+        self.thread_new(new_rows=False)
         return new
 
     def user_addresses(self) -> frozenset[str]:
@@ -118,40 +121,55 @@ class MailView:
     def facts(self, message_ids: Iterable[str] | None = None) -> dict[str, BodyFacts]:
         return self.store.facts(self.account.name, message_ids)
 
+    def thread_new(self, new_rows: bool = True) -> None:
+        """Thread the rows forgotten and (`new_rows`) stored since the last call; they are
+        touched. The rows of a sync are threaded by the planner, not inside the sync (whose
+        speed bench_sync holds against bare imapclient); what it forgot is threaded at once,
+        since only this process knows of it."""
+        self.planned.touched |= threading.thread_new(self.store, self.account.name, new_rows)
+
     def index(self, rebuild: bool = False) -> ThreadIndex:
-        """The thread index, rebuilt when messages were forgotten, else extended with new rows."""
+        """Every stored message in an in-memory thread index, for tools that replay or measure
+        threading (`eval_threads`, `bench_sync`); the daemon keeps its threads in the store."""
         generation = self.store.generation
         if rebuild or self._index is None or generation != self._index_generation:
             self._index, self._index_rowid, self._index_generation = ThreadIndex(), 0, generation
             for mid, facts in self.facts().items():
                 if facts.bounced_message_id:
                     self._index.link(mid, facts.bounced_message_id)
-            self.planned.full = True  # the threads were rebuilt: plan every one once
         for rowid, m in self.store.messages_since(self.account.name, self._index_rowid):
             self._index_rowid = max(self._index_rowid, rowid)
             if "\\Draft" not in m.flags:
                 self._index.add(m.header)
-                self.planned.touched.add(m.header.message_id)
         return self._index
 
     def link(self, message_id: str, other: str) -> None:
         """Join two messages' threads (a bounce and the message it reports)."""
-        self.index().link(message_id, other)
+        threading.link(self.store, self.account.name, message_id, other)
         self.planned.touched.update((message_id, other))
 
     def threads_of(self, message_ids: Iterable[str]) -> list[Thread]:
         """The threads holding any of `message_ids`, each once, in `threads()`' order."""
-        index = self.index()
-        found: dict[str, Thread] = {}
-        for mid in message_ids:
-            thread = index.thread_of(mid)
-            if thread is not None:
-                found.setdefault(thread.key, thread)
-        return sorted(found.values(), key=thread_order)
+        numbers = self.store.thread_numbers(self.account.name, message_ids)
+        return self._threads(set(numbers.values()))
+
+    def live_threads(self, since: datetime) -> list[Thread]:
+        """The threads with a message dated `since` or later."""
+        since_iso = since.astimezone(UTC).isoformat()
+        return self._threads(set(self.store.live_threads(self.account.name, since_iso)))
+
+    def _threads(self, numbers: set[int] | None) -> list[Thread]:
+        if numbers is not None and not numbers:
+            return []
+        rows = self.store.thread_rows(self.account.name, numbers)
+        return sorted((thread_from(members) for members in rows.values()), key=thread_order)
 
     def threads(self, as_of: datetime | None = None) -> list[Thread]:
+        """Every thread (the CLI's `threads`, the voice's learning): read from the store, or
+        (`as_of`) replayed from the mail dated up to then."""
         if as_of is None:
-            return self.index().threads()
+            self.thread_new()
+            return self._threads(None)
         headers: list[Header] = []
         for m in self.store.messages(self.account.name):
             if "\\Draft" in m.flags or m.header.date is None or m.header.date > as_of:

@@ -214,7 +214,7 @@ def voice_profile(ctx: Context, mailbox: Mailbox, refresh: bool = False) -> Any:
         ctx.account,
         view.folders.sent,
         view.user_addresses(),
-        view.threads(),
+        view.threads_of,
         clock.now(),
         refresh,
     )

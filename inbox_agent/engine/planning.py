@@ -7,8 +7,10 @@ Only the facts are gathered here; every rule is in `tracker`.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
@@ -18,7 +20,9 @@ from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.replay import Event, as_of
 from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action
 from inbox_agent.tracker.sequence import Context as Facts
-from inbox_agent.tracker.threads import Thread
+from inbox_agent.tracker.threads import Thread, thread_order
+
+log = logging.getLogger(__name__)
 
 
 def facts(
@@ -46,8 +50,9 @@ def facts(
 def pending(ctx: Context) -> list[Thread]:
     """The threads the next plan is handed (`selection` without moving the mark).
 
-    Every thread the first time in a process, after the threads were rebuilt, and when the
-    user's addresses or the cadence changed. After that only: the threads with new mail, new
+    The live threads (mail inside the lookback) and the running sequences' the first time in a
+    process, and when the user's addresses or the cadence changed: older threads are history
+    and never start a sequence. After that only: the threads with new mail, new
     flags or new facts since the last plan, those whose action failed, and, when any of those
     exist or a sequence changed (an audit row since) or one falls due, the threads of the
     running sequences. A thread no sequence follows gains an action only through new mail,
@@ -55,22 +60,42 @@ def pending(ctx: Context) -> list[Thread]:
     none of those acts only when it falls due: so this decides what a plan of every thread
     decides (tests/test_incremental_plan.py). Nothing touched: an empty list, and nothing read."""
     view, planned, store = ctx.view, ctx.view.planned, ctx.store
-    view.index()  # new rows join their threads and are touched
+    view.thread_new()  # new rows join their threads and are touched
     planned.touched |= store.take_touched(ctx.name)
-    if planned.full or _inputs(ctx) != planned.inputs:
-        return view.threads()
-    ids = planned.touched | planned.retry
-    if ids or store.last_audit_id() != planned.audit or wakeup(store, ctx.name).due:
+    full = planned.full or _inputs(ctx) != planned.inputs
+    # a full plan is of the live threads: what was touched outside them is history
+    ids = set(planned.retry) if full else planned.touched | planned.retry
+    if full or ids or store.last_audit_id() != planned.audit or wakeup(store, ctx.name).due:
         for seq in ctx.sequences(ACTIVE_SEQUENCES):
             ids |= {seq.anchor_message_id, *seq.seen_ids}
-    return view.threads_of(ids) if ids else []
+    if not full:
+        return view.threads_of(ids) if ids else []
+    chosen = {t.key: t for t in view.live_threads(_live_since(ctx))}
+    chosen.update((t.key, t) for t in view.threads_of(ids))
+    return sorted(chosen.values(), key=thread_order)
+
+
+def _live_since(ctx: Context) -> datetime:
+    """A moment before which a thread's mail is history for certain: a thread whose newest
+    message is older never starts a sequence (a margin over the lookback, for business days)."""
+    lookback = ctx.account.cadence.lookback
+    margin = timedelta(days=4 if lookback.unit == "bd" else 1)  # a start before a weekend
+    return clock.now() - lookback.span() - margin
 
 
 def selection(ctx: Context) -> list[Thread]:
     """The threads this cycle plans (see `pending`); what they were is kept in
     `view.planned.last`. Call `planned(ctx)` once their actions are carried out."""
-    chosen = pending(ctx)
     view = ctx.view
+    started, full = time.monotonic(), view.planned.full
+    chosen = pending(ctx)
+    if full:  # the first plan in this process: nothing was rebuilt to know the threads
+        log.info(
+            "%s: thread state ready in %.2f s: %d live threads",
+            ctx.name,
+            time.monotonic() - started,
+            len(chosen),
+        )
     view.planned.full, view.planned.inputs = False, _inputs(ctx)
     view.planned.touched, view.planned.retry = set(), set()
     view.planned.last = tuple(t.key for t in chosen)
@@ -123,9 +148,9 @@ def plan_for(ctx: Context, threads: list[Thread], sequences: list[SequenceRow]) 
 def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:
     """The assessment of the thread one running sequence follows, from the mail as synced now
     (the pre-send re-check); None when its message is no longer in the mailbox."""
-    index = ctx.view.index()
-    found = (index.thread_of(mid) for mid in (seq.anchor_message_id, *sorted(seq.seen_ids)))
-    thread = next((t for t in found if t is not None), None)
+    found = ctx.view.threads_of([seq.anchor_message_id, *sorted(seq.seen_ids)])
+    thread = next((t for t in found if seq.anchor_message_id in t.message_ids), None)
+    thread = thread or (found[0] if found else None)
     return decision.assess(thread, [seq], facts(ctx, threads=[thread])) if thread else None
 
 

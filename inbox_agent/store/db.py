@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,10 @@ from inbox_agent.store.states import (
     S,
     SequenceState,
 )
+from inbox_agent.store.threadtables import ThreadTables
 
 
-class Store:
+class Store(ThreadTables):
     """One SQLite file for all accounts. Callers serialise access (the daemon runs one cycle at a time)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -71,6 +72,7 @@ class Store:
         self._depth = 0
         self.generation = 0  # bumped whenever messages are forgotten; thread indexes rebuild then
         self._touched: dict[str, set[str]] = {}  # Message-IDs whose flags or facts changed
+        self._forgotten: dict[str, set[str]] = {}  # Message-IDs whose rows were deleted
 
     def close(self) -> None:
         self.conn.close()
@@ -390,6 +392,44 @@ class Store:
         )
         return {r[0] for r in rows}, int(newest)
 
+    def newest_sent(
+        self, account: str, folder: str, senders: Iterable[str], limit: int
+    ) -> list[StoredMessage]:
+        """The newest `limit` messages of `folder` sent by one of `senders`, drafts left out,
+        newest first: only their dates are read before the rows themselves."""
+        who = sorted(set(senders))
+        if not who:
+            return []
+        rows = self.conn.execute(
+            f"SELECT id, date FROM messages WHERE account = ? AND folder = ? AND from_addr IN "
+            f"({', '.join('?' for _ in who)}) AND (' ' || flags || ' ') NOT LIKE '% \\Draft %'",
+            (account, folder, *who),
+        )
+        undated = datetime.min.replace(tzinfo=UTC)
+        dated = [(datetime.fromisoformat(d) if d else undated, int(i)) for i, d in rows]
+        chosen = [i for _d, i in sorted(dated, reverse=True)[:limit]]
+        if not chosen:
+            return []
+        found = self.conn.execute(
+            f"SELECT id, {_MESSAGE_COLUMNS} FROM messages WHERE id IN "
+            f"({', '.join('?' for _ in chosen)})",
+            chosen,
+        )
+        by_id = {int(r[0]): _message_from_tuple(r[1:]) for r in found}
+        return [by_id[i] for i in chosen if i in by_id]
+
+    def display_names(self, account: str, addresses: Iterable[str]) -> dict[str, str]:
+        """The newest display name each address used in a From header (those that used one)."""
+        out: dict[str, str] = {}
+        for address, name in self._chunks(
+            "SELECT from_addr, from_name FROM messages WHERE account = ? AND from_name != '' "
+            "AND from_addr IN ({marks}) ORDER BY id",
+            (account,),
+            addresses,
+        ):
+            out[address] = name  # a later row's name replaces an earlier one
+        return out
+
     def display_name(self, account: str, address: str) -> str:
         """The newest display name `address` used in a From header, or "" when none is known."""
         row = self.conn.execute(
@@ -401,6 +441,10 @@ class Store:
 
     def drop_folder_messages(self, account: str, folder: str) -> None:
         self.generation += 1
+        rows = self.conn.execute(
+            "SELECT message_id FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+        self._forgotten.setdefault(account, set()).update(r[0] for r in rows)
         self.conn.execute(
             "DELETE FROM messages WHERE account = ? AND folder = ?", (account, folder)
         )
@@ -411,11 +455,56 @@ class Store:
     def forget_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
         self.generation += 1
         before = self.conn.total_changes
-        self.conn.executemany(
-            "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ?",
-            [(account, folder, uid) for uid in uids],
-        )
+        gone = self._forgotten.setdefault(account, set())
+        for uid in uids:
+            rows = self.conn.execute(
+                "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ? "
+                "RETURNING message_id",
+                (account, folder, uid),
+            )
+            gone.update(r[0] for r in rows)
         self._recount(account, folder, before - self.conn.total_changes)
+
+    def messages_after(
+        self, account: str, rowid: int, limit: int
+    ) -> list[tuple[int, StoredMessage]]:
+        """Up to `limit` messages stored after row `rowid`, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT id, {_MESSAGE_COLUMNS} FROM messages WHERE account = ? AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (account, rowid, limit),
+        )
+        return [(int(row[0]), _message_from_tuple(row[1:])) for row in rows]
+
+    def thread_rows(self, account: str, threads: set[int] | None) -> dict[int, list[Header]]:
+        """The stored messages of each thread (of every thread when None), drafts left out,
+        oldest row first: the thread tables give the ids, `messages_by_id` the rows."""
+        join = (
+            f"SELECT t.thread, {_MESSAGE_COLUMNS_OF_M} FROM thread_ids t CROSS JOIN messages m "
+            "ON m.account = t.account AND m.message_id = t.message_id WHERE t.account = ?"
+        )
+        out: dict[int, list[Header]] = {}
+        if threads is None:
+            batches: Iterable[list[Any]] = [
+                list(self.conn.execute(join + " ORDER BY m.id", (account,)))
+            ]
+        else:
+            numbers = sorted(threads)
+            batches = (
+                list(
+                    self.conn.execute(
+                        join + f" AND t.thread IN ({', '.join('?' for _ in chunk)}) ORDER BY m.id",
+                        (account, *chunk),
+                    )
+                )
+                for chunk in (numbers[i : i + 500] for i in range(0, len(numbers), 500))
+            )
+        for rows in batches:
+            for row in rows:
+                m = _message_from_tuple(row[1:])
+                if "\\Draft" not in m.flags:
+                    out.setdefault(int(row[0]), []).append(m.header)
+        return out
 
     def messages(self, account: str) -> list[StoredMessage]:
         return [m for _, m in self.messages_since(account, 0)]
@@ -569,6 +658,7 @@ _MESSAGE_COLUMNS = (
     "folder, uid, message_id, in_reply_to, refs, subject, from_addr, from_name, to_addrs, cc_addrs, "
     "reply_to, date, kind, agent_id, thrid, flags"
 )
+_MESSAGE_COLUMNS_OF_M = ", ".join(f"m.{c.strip()}" for c in _MESSAGE_COLUMNS.split(","))
 _intern = sys.intern
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,12 +115,36 @@ def _hostile_mail(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE messages SET date = NULL WHERE date >= '9000' OR date < '1970'")
 
 
+_THREADS = """
+CREATE TABLE IF NOT EXISTS thread_ids (
+    account TEXT NOT NULL, message_id TEXT NOT NULL, thread INTEGER NOT NULL,
+    PRIMARY KEY (account, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS thread_ids_by_thread ON thread_ids (account, thread);
+CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY, account TEXT NOT NULL, last_date TEXT);
+CREATE INDEX IF NOT EXISTS threads_live ON threads (account, last_date);
+CREATE TABLE IF NOT EXISTS subject_keys (
+    account TEXT NOT NULL, subject_key TEXT NOT NULL, message_id TEXT NOT NULL, date TEXT,
+    headerless INTEGER NOT NULL, PRIMARY KEY (account, subject_key, message_id)
+) WITHOUT ROWID
+"""
+
+
+def _threads(conn: sqlite3.Connection) -> None:
+    """Thread membership kept in the store (`threadtables`), so that a restart does not thread
+    every message again. The tables start empty: the messages of an older file are threaded
+    once, in batches, by the first cycle after the upgrade."""
+    for statement in _THREADS.split(";"):
+        conn.execute(statement)
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _tables,
     _downgraded,
     _folder_counts,
     _hostile_mail,
+    _threads,
 )
 
 

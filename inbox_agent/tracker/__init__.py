@@ -26,15 +26,20 @@ from inbox_agent.tracker.sequence import (
     Touched,
 )
 from inbox_agent.tracker.threads import (
+    SUBJECT_WINDOW,
     Thread,
     ThreadIndex,
     build_threads,
+    is_headerless_reply,
     last_human,
+    normalize_subject,
+    thread_from,
     thread_order,
 )
 
 __all__ = [
     "DISMISS_KEYWORD",
+    "SUBJECT_WINDOW",
     "Action",
     "Assessment",
     "Context",
@@ -54,7 +59,10 @@ __all__ = [
     "bodies_needed",
     "build_threads",
     "decision",
+    "is_headerless_reply",
     "last_human",
     "next_wakeup",
+    "normalize_subject",
+    "thread_from",
     "thread_order",
 ]

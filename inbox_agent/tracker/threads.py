@@ -57,6 +57,11 @@ def _is_headerless_reply(h: Header) -> bool:
     return not h.in_reply_to and not h.references and has_prefix(h.subject)
 
 
+def is_headerless_reply(h: Header) -> bool:
+    """A reply with no threading headers: the subject rule may join it to another message."""
+    return _is_headerless_reply(h)
+
+
 def _people(h: Header) -> set[str]:
     return {h.from_addr, *h.to, *h.cc} - {""}
 
@@ -151,6 +156,18 @@ class ThreadIndex:
         self._parent.setdefault(other, other)
         self._union(message_id, other)
 
+    def components(self) -> list[list[str]]:
+        """Every id it knows (messages, ids they only name, ids passed to `link`), grouped by
+        thread: what the store keeps of the threading (engine/threading.py)."""
+        groups: dict[str, list[str]] = {}
+        for node in list(self._parent):
+            groups.setdefault(self._find(node), []).append(node)
+        return list(groups.values())
+
+    def headers(self) -> list[Header]:
+        """The messages added, one per Message-ID."""
+        return list(self._headers.values())
+
     def thread_of(self, message_id: str) -> Thread | None:
         if message_id not in self._parent:
             return None
@@ -166,6 +183,15 @@ class ThreadIndex:
 def thread_order(thread: Thread) -> tuple[datetime, int, str]:
     """How threads are listed: by their newest message, oldest thread first."""
     return _key(thread.messages[-1])
+
+
+def thread_from(members: Iterable[Header]) -> Thread:
+    """One thread of these messages (copies of a Message-ID count once), as `ThreadIndex` makes
+    it: for a thread whose membership the store kept."""
+    first: dict[str, Header] = {}
+    for m in members:
+        first.setdefault(m.message_id, m)
+    return _thread(list(first.values()))
 
 
 def _thread(members: list[Header]) -> Thread:

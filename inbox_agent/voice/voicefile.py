@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -70,30 +70,26 @@ def learn_from_mailbox(
     account: Account,
     sent_folder: str,
     user: frozenset[str],
-    threads: Iterable[Thread],
+    threads_of: Callable[[Iterable[str]], Iterable[Thread]],
     now: datetime,
 ) -> voice.Profile:
-    """A profile from the newest messages in Sent that the user wrote (never our own nudges)."""
+    """A profile from the newest messages in Sent that the user wrote (never our own nudges).
+    Only those rows are read, and only their threads (`threads_of` their Message-IDs), to tell
+    the user's own follow-ups: a big mailbox costs what its newest Sent messages cost."""
     from inbox_agent.mail.body import text_of  # mail-parser is slow to import
 
     ours = frozenset(store.our_message_ids(account.name))
-    everything = store.messages(account.name)
-    display = {m.header.from_addr: m.header.from_name for m in everything if m.header.from_name}
-    own = [
-        m
-        for m in everything
-        if m.folder == sent_folder
-        and m.header.from_addr in user
-        and not m.header.agent_id
-        and m.header.message_id not in ours
-        and "\\Draft" not in m.flags
-    ]
-    undated = datetime.min.replace(tzinfo=now.tzinfo)
     # a few more than the sample: forwards without a word of their own are skipped
-    newest = sorted(own, key=lambda m: m.header.date or undated, reverse=True)
-    newest = newest[: voice.SAMPLE_LIMIT + voice.SAMPLE_LIMIT // 4]
+    wanted = voice.SAMPLE_LIMIT + voice.SAMPLE_LIMIT // 4
+    newest = [
+        m
+        for m in store.newest_sent(account.name, sent_folder, user, wanted + len(ours))
+        if not m.header.agent_id and m.header.message_id not in ours
+    ][:wanted]
+    recipients = {a for m in newest for a in m.header.to}
+    display = store.display_names(account.name, recipients)
     bodies = mailbox.fetch_bodies(sent_folder, sorted(m.uid for m in newest), _MAX_BYTES)
-    followups = voice.hand_nudges(threads, user, ours)
+    followups = voice.hand_nudges(threads_of([m.header.message_id for m in newest]), user, ours)
     mails = [
         voice.SentMail(
             message_id=m.header.message_id,
@@ -117,7 +113,7 @@ def current(
     account: Account,
     sent_folder: str,
     user: frozenset[str],
-    threads: Iterable[Thread],
+    threads_of: Callable[[Iterable[str]], Iterable[Thread]],
     now: datetime,
     refresh: bool = False,
 ) -> voice.Profile | None:
@@ -127,7 +123,7 @@ def current(
     if not refresh and not is_stale(profile, now):
         return profile
     try:
-        learned = learn_from_mailbox(mailbox, store, account, sent_folder, user, threads, now)
+        learned = learn_from_mailbox(mailbox, store, account, sent_folder, user, threads_of, now)
     except Exception:  # a bad mailbox or a dropped connection costs the refresh, not the draft
         log.warning("%s: could not learn the voice profile", account.name, exc_info=True)
         return profile

@@ -1,0 +1,153 @@
+"""Threading as mail arrives: the store keeps which thread every Message-ID is in.
+
+After each sync the rows stored since the cursor are threaded in batches: the batch, the stored
+messages that share a subject with it (for the rule on replies without threading headers) and
+the stored threads of every id they name go through the one union-find, `tracker.ThreadIndex`;
+each resulting thread is written with the threads it joined merged into the oldest of them
+(`Store.save_threading`, one transaction with the cursor). Messages forgotten (expunged, moved,
+a UIDVALIDITY reset) have their threads threaded again from the rows left. A bounce's link to
+the message it reports is the same step with no new message.
+
+So the threads are the ones `build_threads` makes of every stored message
+(tests/test_thread_store.py), and a restart reads nothing to know them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from inbox_agent.mail.headers import Header
+from inbox_agent.store import Store
+from inbox_agent.tracker import (
+    SUBJECT_WINDOW,
+    ThreadIndex,
+    is_headerless_reply,
+    normalize_subject,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+_THREAD = "#thread:"  # a stored thread as a node of the union-find (no Message-ID looks like it)
+
+
+def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
+    """Thread what was forgotten since the last call and (`new_rows`) what was stored; the
+    Message-IDs whose thread changed (new messages, members of threads threaded again)."""
+    touched: set[str] = set()
+    forgotten = store.take_forgotten(account)
+    if forgotten:
+        touched |= _rethread(store, account, forgotten)
+    if not new_rows:
+        return touched
+    cursor = store.threading_cursor(account)
+    first = cursor == 0
+    while batch := store.messages_after(account, cursor, BATCH):
+        cursor = batch[-1][0]
+        headers = [m.header for _, m in batch if "\\Draft" not in m.flags]
+        if first and len(batch) == BATCH:
+            log.info("%s: threading the stored messages (once), %d so far", account, cursor)
+        with store.tx():
+            assign(store, account, headers, cursor=cursor)
+        touched.update(h.message_id for h in headers)
+    return touched
+
+
+def link(store: Store, account: str, message_id: str, other: str) -> None:
+    """Put two messages in one thread (a bounce, and the message its report names)."""
+    with store.tx():
+        assign(store, account, [], [(message_id, other)])
+
+
+def assign(
+    store: Store,
+    account: str,
+    headers: list[Header],
+    links: Iterable[tuple[str, str]] = (),
+    cursor: int | None = None,
+) -> None:
+    """Thread `headers` (and `links`) into the stored threads; call inside `store.tx()`."""
+    index = ThreadIndex()
+    for peer in _subject_peers(store, account, headers):
+        index.add(peer)
+    ours = {h.message_id for h in headers}
+    for h in headers:
+        index.add(h)
+        if h.thread_hint:
+            index.link(h.message_id, f"thrid:{h.thread_hint}")
+    for a, b in links:
+        index.link(a, b)
+        ours.update((a, b))
+    nodes = [n for group in index.components() for n in group]
+    for node, thread in store.thread_numbers(account, nodes).items():
+        index.link(node, f"{_THREAD}{thread}")
+    dates = {h.message_id: _iso(h.date) for h in index.headers()}
+    groups = []
+    for group in index.components():
+        if not ours.intersection(group):
+            continue  # stored peers the batch did not join
+        known = {int(n[len(_THREAD) :]) for n in group if n.startswith(_THREAD)}
+        ids = [n for n in group if not n.startswith(_THREAD)]
+        newest = max((d for n in ids if (d := dates.get(n))), default=None)
+        groups.append((known, ids, newest))
+    subjects = [
+        (key, h.message_id, _iso(h.date), is_headerless_reply(h))
+        for h in headers
+        if (key := normalize_subject(h.subject))
+    ]
+    store.save_threading(account, groups, subjects, cursor)
+
+
+def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[Header]:
+    """The stored messages that the subject rule may join to one of `headers`: the same
+    normalised subject, dated within the window of one of them."""
+    # by subject: the dates of the batch's messages, and of its replies without headers
+    windows: dict[str, tuple[list[datetime], list[datetime]]] = {}
+    for h in headers:
+        key = normalize_subject(h.subject)
+        if key and h.date is not None:
+            every, bare = windows.setdefault(key, ([], []))
+            every.append(h.date)
+            if is_headerless_reply(h):
+                bare.append(h.date)
+    if not windows:
+        return []
+    near = []
+    for key, mid, date, headerless in store.subject_peers(account, windows):
+        if not date:
+            continue
+        when = datetime.fromisoformat(date)
+        # a bare reply may join any message; any message may be joined by a stored bare reply
+        every, bare = windows[key]
+        if any(abs(when - d) <= SUBJECT_WINDOW for d in (every if headerless else bare)):
+            near.append(mid)
+    ours = {h.message_id for h in headers}
+    return [
+        m.header
+        for m in store.messages_with_ids(account, set(near) - ours)
+        if "\\Draft" not in m.flags
+    ]
+
+
+def _rethread(store: Store, account: str, forgotten: set[str]) -> set[str]:
+    """Thread again, from the rows left, the threads that lost messages."""
+    threads = set(store.thread_numbers(account, forgotten).values())
+    if not threads:
+        return set()
+    members = [mid for ids in store.thread_members(account, threads).values() for mid in ids]
+    left = [m.header for m in store.messages_with_ids(account, members) if "\\Draft" not in m.flags]
+    links = [
+        (mid, f.bounced_message_id)
+        for mid, f in store.facts(account, members).items()
+        if f.bounced_message_id
+    ]
+    with store.tx():
+        store.drop_threads(account, threads)
+        assign(store, account, left, links)
+    return set(members)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).isoformat() if when is not None else None

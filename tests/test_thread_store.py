@@ -1,0 +1,123 @@
+"""The threads the store keeps are the threads `build_threads` makes of every stored message.
+
+Random mailboxes (references, missing parents, replies without threading headers and the
+subject rule, Gmail thread ids, copies in two folders, drafts) are stored in random batches,
+each threaded as it arrives, then some messages are forgotten; the store's partition must equal
+`build_threads` over the rows left. A late link that joins two threads rewrites one thread's
+ids, not the mailbox (counted through SQLite's trace callback)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent.engine import threading
+from inbox_agent.mail.headers import Header
+from inbox_agent.store import Store
+from inbox_agent.tracker import build_threads
+
+PEOPLE = ("alice@x", "bob@x", "carol@x")
+SUBJECTS = ("Contract", "Lunch", "Contract", "Q3 plan")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@st.composite
+def mailboxes(draw: st.DrawFn) -> list[tuple[Header, bool]]:
+    n = draw(st.integers(1, 18))
+    out: list[tuple[Header, bool]] = []
+    for i in range(n):
+        earlier = [f"<m{j}@x>" for j in range(i)] + ["<gone@x>"]
+        refs = tuple(draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)))
+        subject = draw(st.sampled_from(SUBJECTS))
+        if draw(st.booleans()):
+            subject = f"Re: {subject}"
+        sender, to = draw(st.sampled_from(PEOPLE)), draw(st.sampled_from(PEOPLE))
+        when = T0 + timedelta(days=draw(st.integers(0, 90)), seconds=i)
+        hint = draw(st.sampled_from(["", "", "", "g1", "g2"]))
+        header = Header(
+            f"<m{i}@x>", refs[-1:], refs, subject, sender, "", (to,), (), (), when, "normal", ""
+        )
+        out.append(
+            (
+                replace(header, thread_hint=hint),
+                draw(st.booleans()),
+            )
+        )
+    return out
+
+
+def _store(store: Store, items: list[tuple[int, Header, list[str], int]], folder: str) -> None:
+    with store.tx():
+        store.add_messages("main", folder, 1, items)
+    threading.thread_new(store, "main")
+
+
+def _persisted(store: Store) -> set[frozenset[str]]:
+    rows = store.thread_rows("main", None)
+    return {frozenset(h.message_id for h in members) for members in rows.values()}
+
+
+def _expected(store: Store) -> set[frozenset[str]]:
+    headers = [m.header for m in store.messages("main") if "\\Draft" not in m.flags]
+    return {frozenset(t.message_ids) for t in build_threads(headers)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mailbox=mailboxes(),
+    cuts=st.lists(st.integers(1, 6), min_size=1, max_size=6),
+    drafts=st.sets(st.integers(0, 17), max_size=3),
+    forget=st.sets(st.integers(1, 18), max_size=4),
+)
+def test_the_kept_threads_are_the_threads_of_every_stored_message(
+    mailbox: list[tuple[Header, bool]], cuts: list[int], drafts: set[int], forget: set[int]
+) -> None:
+    store = Store(":memory:")
+    at = 0
+    items: list[tuple[int, Header, list[str], int]] = []
+    copies: list[tuple[int, Header, list[str], int]] = []
+    for i, (header, copied) in enumerate(mailbox):
+        uid = i + 1
+        flags = ["\\Draft"] if i in drafts else []
+        items.append((uid, header, flags, 1))
+        if copied:
+            copies.append((uid, header, [], 1))
+    for cut in cuts * 4:
+        if at >= len(items):
+            break
+        _store(store, items[at : at + cut], "INBOX")
+        at += cut
+    _store(store, items[at:], "INBOX")
+    _store(store, copies, "Sent")
+    assert _persisted(store) == _expected(store)
+
+    with store.tx():
+        store.forget_uids("main", "INBOX", sorted(forget))
+    threading.thread_new(store, "main")
+    assert _persisted(store) == _expected(store)
+
+
+def test_a_late_link_joining_two_threads_rewrites_one_threads_ids() -> None:
+    store = Store(":memory:")
+
+    def header(i: int, refs: tuple[str, ...], subject: str) -> Header:
+        when = T0 + timedelta(days=i)
+        return Header(
+            f"<{i}@x>", refs[-1:], refs, subject, "a@x", "", ("b@x",), (), (), when, "normal", ""
+        )
+
+    big = [header(i, (f"<{i - 1}@x>",) if i else (), "Big") for i in range(50)]
+    small = [header(100 + i, (f"<{99 + i}@x>",) if i else (), "Small") for i in range(3)]
+    _store(store, [(i + 1, h, [], 1) for i, h in enumerate(big + small)], "INBOX")
+    assert len(_persisted(store)) == 2
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    threading.link(store, "main", "<101@x>", "<7@x>")  # a bounce names a message of the other
+    store.conn.set_trace_callback(None)
+    assert len(_persisted(store)) == 1
+    merges = [s for s in statements if s.startswith("UPDATE thread_ids SET thread")]
+    assert len(merges) == 1
+    assert not [s for s in statements if "FROM messages" in s and "message_id IN" not in s]
