@@ -91,7 +91,7 @@ def test_an_edited_draft_is_what_arrives(mail_world: Any, agent_home: Path, late
         del edited["Message-ID"]
         del edited["X-Inbox-Agent-Id"]
         edited["Message-ID"] = "<edited-by-alice@example.test>"
-        edited.set_payload("Hi Bob, quick nudge on the contract, written by me.\n")
+        edited.set_payload(draft.body + "\nP.S. This line is written by me.\n")
         client.append("Drafts", edited.as_bytes(), flags=[b"\\Draft"])
         client.delete_messages([uid])
         client.expunge()

@@ -1,19 +1,17 @@
 """Our drafts in the user's Drafts folder: finding them, removing them, recovering after a crash.
 
-A draft the user touched is theirs: it is never overwritten or deleted. Ours are recognised by the
-UID we stored, our Message-ID and our `X-Inbox-Agent-Id` header; an edited copy that a mail client
-saved as a new message is found by its In-Reply-To the thread's original.
+A draft the user touched is theirs: it is never overwritten, and deleted only after its own text
+was sent. Which message in Drafts is our draft (or the user's edit of it) is decided in
+`copies.identify`, never by In-Reply-To alone.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
+from inbox_agent.engine.copies import Identity, identify
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.gate import DRAFT_STATE, SEQUENCE_STATE
-from inbox_agent.mail.headers import AGENT_HEADER
 from inbox_agent.store import OPEN_DRAFTS, DraftRow, DraftState, Event, OutboxState, SequenceState
 from inbox_agent.sync.mailbox import Mailbox
 
@@ -21,51 +19,28 @@ Found = tuple[int, bytes, tuple[str, ...]]  # UID, raw message, flags
 _WITHDRAWN = {Event.CANCEL: DraftState.CANCELLED, Event.REJECT: DraftState.REJECTED}
 
 
-def normalized_sha256(raw: bytes) -> str:
-    """A hash that survives the line-ending rewrites servers make to stored messages."""
-    return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
-
-
-def unchanged(raw: bytes, draft: DraftRow) -> bool:
-    return normalized_sha256(raw) == draft.raw_sha256
-
-
 def locate(ctx: Context, mailbox: Mailbox, draft: DraftRow) -> Found | None:
-    """Our draft in Drafts: by UID, Message-ID or our header; else the user's replacement of
-    it (mail clients save an edited draft as a new message replying to the same original)."""
-    folder = draft.folder
-    uids = [draft.uid] if draft.uid else []
-    uids += mailbox.search(folder, "Message-ID", draft.message_id)
-    uids += mailbox.search(folder, AGENT_HEADER, draft.agent_id)
-    seq = ctx.store.sequence(draft.sequence_id)
-    if seq is not None:
-        uids += sorted(mailbox.search(folder, "In-Reply-To", seq.anchor_message_id), reverse=True)
-    for uid in dict.fromkeys(uids):
-        fetched = mailbox.fetch_raw(folder, uid)
-        if fetched and (
-            uid == draft.uid
-            or "\\Draft" in fetched.flags
-            or draft.message_id.encode() in fetched.data
-        ):
-            return uid, fetched.data, fetched.flags
-    return None
+    """The copy in Drafts that is this nudge (ours, or the user's edit of it), if there is one."""
+    copy = identify(ctx, mailbox, draft).copy
+    return None if copy is None else (copy.uid, copy.raw, copy.flags)
 
 
 def remove(ctx: Context, mailbox: Mailbox, draft: DraftRow, event: Event, reason: str) -> None:
     """Withdraw our draft (`event` is CANCEL or REJECT) and any send scheduled for it: deleted
     from Drafts, unless the user changed it: then it is theirs to keep."""
-    found = locate(ctx, mailbox, draft)
+    found: Identity = identify(ctx, mailbox, draft)
     action, note, new_state = "draft_removed", reason, _WITHDRAWN[event]
-    if found is None:
+    copy = found.copy
+    if copy is None:
         new_state = DraftState.GONE
         note = f"{reason}; the draft was already gone from {draft.folder}"
-    elif not unchanged(found[1], draft) or "\\Draft" not in found[2]:
+    elif found.state != "ours" or not any(f.lower() == "\\draft" for f in copy.flags):
         action, note = (
             "draft_kept",
             f"{reason}; you edited the draft, so it stays in {draft.folder}",
         )
     else:
-        mailbox.delete(draft.folder, found[0])
+        mailbox.delete(draft.folder, copy.uid)
     now = clock.now()
     store = ctx.store
     with store.tx():

@@ -16,7 +16,7 @@ from typing import Any
 from inbox_agent import clock, gate
 from inbox_agent.drafter.request import Quoted
 from inbox_agent.drafter.writers import prepare, steering_in
-from inbox_agent.engine import drafts
+from inbox_agent.engine import copies, drafts
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.mail import compose
@@ -98,6 +98,8 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
     draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
     message_id = str(msg["Message-ID"])
     drafts_folder = ctx.view.folders.drafts
+    # the UIDs of Drafts are compared only within this UIDVALIDITY (copies.identify)
+    uidvalidity = mailbox.status(drafts_folder).uidvalidity
     with store.tx():
         draft_id = store.add_draft(
             {
@@ -107,11 +109,11 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
                 "message_id": message_id,
                 "agent_id": agent_id,
                 "folder": drafts_folder,
-                "uidvalidity": None,
+                "uidvalidity": uidvalidity,
                 "uid": None,
                 "subject": str(msg["Subject"]),
                 "body": draft.body,
-                "raw_sha256": drafts.normalized_sha256(raw),
+                "raw_sha256": copies.normalized_sha256(raw),
                 "recipients": rcpt.all,
                 "autonomy": decision.level,
                 "drafter": draft.drafter,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 
 from inbox_agent import clock, window
 from inbox_agent.config import secrets
-from inbox_agent.engine import drafts
+from inbox_agent.engine import copies
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 RECOVERY_GRACE = timedelta(minutes=10)  # how long a receipt copy may take to arrive by SMTP
+WAIT_AGAIN = timedelta(minutes=15)  # a scheduled nudge whose draft is open in the mail client
 
 
 def backoff(attempts: int) -> timedelta:
@@ -92,6 +93,8 @@ class Outbox:
             try:
                 self.send(mailbox, draft)
                 report.counts[OutboxState.SENT] += 1
+            except copies.Waiting as wait:  # open in the mail client: not skipped, tried later
+                self._reslot(row, now + WAIT_AGAIN, str(wait))
             except SafetyStop as stop:
                 log.info("%s: %s", self.account.name, stop)
                 report.counts["cancelled"] += 1
@@ -164,15 +167,7 @@ class Outbox:
         reason = self.presend_check(mailbox, draft.sequence_id)
         if reason:
             raise SafetyStop(f"not sent: {reason}")
-        found = drafts.locate(ctx, mailbox, draft)
-        if found is None:
-            self.skip_touch(
-                draft, "the draft was deleted in your mail client; this touch is skipped"
-            )
-            raise SafetyStop(
-                "not sent: the draft is gone from Drafts (deleted in your mail client?)"
-            )
-        uid, raw, _flags = found
+        copy, copies_of_it = self._copy_to_send(mailbox, draft)
         seq = ctx.sequence_row(draft.sequence_id)
         now = clock.now()
         msg = compose.build(
@@ -180,7 +175,7 @@ class Outbox:
             user=ctx.view.user_addresses(),
             from_addr=self.account.email,
             from_name=self.account.display_name,
-            body=_plain_body(raw) or draft.body,
+            body=copy.body() or draft.body,
             when=now,
             agent_id=draft.agent_id,
             message_id=draft.message_id,
@@ -202,6 +197,10 @@ class Outbox:
             reason = self.presend_check(mailbox, draft.sequence_id)
             if reason:
                 raise SafetyStop(f"not sent: {reason}")
+            if self._copy_to_send(mailbox, draft)[0] != copy:  # deleted or edited meanwhile
+                raise copies.Waiting(
+                    "not sent: the draft changed in your mail client just now; approve again"
+                )
             outbox_id = self._mark_sending(seq, draft, now)
             try:
                 refused = session.send(msg, receipt_to=self.account.email)
@@ -217,7 +216,29 @@ class Outbox:
             else ""
         )
         self.mark_sent(seq, draft, outbox_id, now, note)
-        self._tidy(mailbox, msg, draft, uid, raw, now)
+        self._tidy(mailbox, msg, draft, copies_of_it, now)
+
+    def _copy_to_send(
+        self, mailbox: Mailbox, draft: DraftRow
+    ) -> tuple[copies.Copy, tuple[int, ...]]:
+        """The copy in Drafts this send is of, or why there is none to send: a deleted draft
+        skips the touch; one open in the mail client, or an unclear one, is waited for."""
+        found = copies.identify(self.ctx, mailbox, draft, record=True)
+        if found.state in ("deleted", "gone"):
+            self.skip_touch(draft, f"{found.reason}; this touch is skipped")
+            raise SafetyStop(f"not sent: {found.reason}; this touch is skipped")
+        if found.copy is None:
+            raise copies.Waiting(f"not sent: {found.reason}")
+        changed = copies.changes(found.copy, draft)
+        if changed:
+            self._refused_edit(draft, changed)
+            raise SafetyStop(f"not sent: {changed}")
+        return found.copy, found.tidy
+
+    def _refused_edit(self, draft: DraftRow, why: str) -> None:
+        seq = self.ctx.sequence_row(draft.sequence_id)
+        with self.store.tx():
+            self._audit("send_refused", seq, draft, reason=why, before=seq.state, after=seq.state)
 
     def _mark_sending(self, seq: SequenceRow, draft: DraftRow, now: datetime) -> int:
         row = self._send_of(draft)
@@ -357,11 +378,11 @@ class Outbox:
         mailbox: Mailbox,
         msg: EmailMessage,
         draft: DraftRow,
-        uid: int,
-        raw: bytes,
+        copies_of_it: tuple[int, ...],
         now: datetime,
     ) -> None:
-        """After the commit: the Sent copy (looked for first), the receipt copy, our draft."""
+        """After the commit: the Sent copy (looked for first), the receipt copy, and every copy
+        of this nudge in Drafts (ours and the user's edit, now sent), and no other draft."""
         folders = self.ctx.view.folders
         try:
             if not self.account.smtp_saves_sent and not mailbox.search(
@@ -369,7 +390,7 @@ class Outbox:
             ):
                 mailbox.append(folders.sent, msg.as_bytes(policy=policy.SMTP), ["\\Seen"], now)
             self._drop_receipt(mailbox, draft)
-            if drafts.unchanged(raw, draft):
+            for uid in copies_of_it:  # as seen before the send: a UID's content never changes
                 mailbox.delete(draft.folder, uid)
         except EDGE_ERRORS as exc:  # the send stands; tidying can wait
             log.warning("%s: sent, but could not tidy Sent/Drafts: %s", self.account.name, exc)
@@ -452,11 +473,3 @@ class Outbox:
                     after=OutboxState.PENDING,
                     reason="interrupted before SMTP finished and no copy arrived: it never left; sending again",
                 )
-
-
-def _plain_body(raw: bytes) -> str:
-    msg = message_from_bytes(raw, policy=policy.default)
-    if not isinstance(msg, EmailMessage):
-        return ""
-    part = msg.get_body(preferencelist=("plain",))
-    return str(part.get_content()) if part is not None else ""
