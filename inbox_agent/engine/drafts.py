@@ -63,6 +63,40 @@ def remove(ctx: Context, mailbox: Mailbox, draft: DraftRow, event: Event, reason
         )
 
 
+def hand_back(ctx: Context, draft: DraftRow, why: str) -> bool:
+    """The user changed who the draft goes to (or its subject), so it is not sent: recorded, and
+    a scheduled send goes back to the approval queue. True when there was one (the caller tells
+    the user at once), False for an `approve` (refused on the spot)."""
+    store = ctx.store
+    seq = ctx.sequence_row(draft.sequence_id)
+    pending = [o for o in store.outbox(ctx.name, (OutboxState.PENDING,)) if o.draft_id == draft.id]
+    now = clock.now()
+    with store.tx():
+        for row in pending:
+            store.update_outbox(
+                row.id,
+                {"state": OutboxState.CANCELLED, "last_error": why, "updated_at": now},
+                Event.CANCEL,
+            )
+        after = seq.state
+        if pending:
+            after = SequenceState.AWAITING_APPROVAL
+            store.update_draft(
+                draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
+            )
+            store.update_sequence(seq.id, {"state": after, "updated_at": now}, Event.SEND_FAILED)
+        ctx.audit(
+            "send_refused",
+            sequence_id=seq.id,
+            draft_id=draft.id,
+            message_id=draft.message_id,
+            before=seq.state,
+            after=after,
+            reason=why,
+        )
+    return bool(pending)
+
+
 def discard_open(ctx: Context, mailbox: Mailbox, sequence_id: int, reason: str) -> None:
     """Cancel every draft of the sequence that has not gone out yet."""
     for draft in ctx.store.drafts(ctx.name, OPEN_DRAFTS):

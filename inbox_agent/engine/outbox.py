@@ -26,7 +26,7 @@ from email.message import EmailMessage
 
 from inbox_agent import clock, window
 from inbox_agent.config import secrets
-from inbox_agent.engine import copies
+from inbox_agent.engine import copies, drafts
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
@@ -230,15 +230,11 @@ class Outbox:
         if found.copy is None:
             raise copies.Waiting(f"not sent: {found.reason}")
         changed = copies.changes(found.copy, draft)
+        if changed and drafts.hand_back(self.ctx, draft, changed):  # a scheduled send
+            raise SendRefused(f"not sent: {changed}", "the draft is back in your approval queue")
         if changed:
-            self._refused_edit(draft, changed)
             raise SafetyStop(f"not sent: {changed}")
         return found.copy, found.tidy
-
-    def _refused_edit(self, draft: DraftRow, why: str) -> None:
-        seq = self.ctx.sequence_row(draft.sequence_id)
-        with self.store.tx():
-            self._audit("send_refused", seq, draft, reason=why, before=seq.state, after=seq.state)
 
     def _mark_sending(self, seq: SequenceRow, draft: DraftRow, now: datetime) -> int:
         row = self._send_of(draft)
