@@ -19,6 +19,7 @@ from inbox_agent.drafter.writers import prepare, steering_in
 from inbox_agent.engine import copies, drafts
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.schedule import send_time
+from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import Header
 from inbox_agent.mail.letter import first_name
@@ -98,8 +99,15 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
     draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
     message_id = str(msg["Message-ID"])
     drafts_folder = ctx.view.folders.drafts
-    # the UIDs of Drafts are compared only within this UIDVALIDITY (copies.identify)
-    uidvalidity = mailbox.status(drafts_folder).uidvalidity
+    # the UIDs of Drafts are compared only within this UIDVALIDITY (copies.identify); a folder
+    # that is not there is for the APPEND below to report, in the server's words
+    uidvalidity: int | None = None
+    try:
+        uidvalidity = mailbox.status(drafts_folder).uidvalidity
+    except FolderMissing:
+        pass
+    except EDGE_ERRORS:
+        pass
     with store.tx():
         draft_id = store.add_draft(
             {
