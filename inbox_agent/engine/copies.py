@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
 from functools import cached_property
 from typing import Literal
 
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
 from inbox_agent.errors import SafetyStop
+from inbox_agent.mail.addresses import address_pairs, normal_address
 from inbox_agent.mail.headers import AGENT_HEADER
 from inbox_agent.mail.subject import strip_prefixes
 from inbox_agent.store import AuditRow, DraftRow
@@ -151,14 +151,15 @@ def changes(copy: Copy, draft: DraftRow) -> str:
     """What the user changed that a nudge cannot carry: recipients (a nudge goes only to the
     thread's people) or the subject. Empty when the copy can be sent as it is."""
     listed: dict[str, str] = {}
+    unreadable: list[str] = []
     for name in ("To", "Cc", "Bcc"):
-        for _, address in getaddresses([copy.header(name)]):
-            if address:
-                listed.setdefault(address.lower(), name)
-    ours = {a.lower() for a in draft.recipients}
+        for _, address in address_pairs(name, copy.header(name), unreadable):
+            listed.setdefault(address, name)
+    ours = {normal_address(a) or a.lower() for a in draft.recipients}
     added = [f"{a} ({kind})" for a, kind in listed.items() if a not in ours]
     removed = sorted(ours - set(listed))
-    said = []
+    said = [f"the draft's recipients cannot all be read ({'; '.join(unreadable)})"]
+    said = said if unreadable else []
     if added:
         said.append(f"you added {', '.join(added)}")
     if removed:

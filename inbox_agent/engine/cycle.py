@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from inbox_agent.engine import drafts
+from inbox_agent.engine import drafts, recovery
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
@@ -31,7 +31,7 @@ def tick(ctx: Context) -> TickReport:
     report = TickReport()
     with ctx.view.session() as mailbox:
         outbox = Outbox(ctx)
-        outbox.recover(mailbox)
+        recovery.recover(outbox, mailbox)
         drafts.recover(ctx, mailbox)
         report.new_messages = ctx.view.sync(mailbox)
         read_bodies(ctx, mailbox)

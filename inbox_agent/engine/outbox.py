@@ -3,18 +3,18 @@
 The order of a send, each step committed before the next:
 1. re-sync every watched folder and re-plan the thread: any reply, bounce, out-of-office or
    opt-out since the last touch cancels the send, removes our draft and says why;
-2. read the draft back from Drafts (the user may have edited it: their text is what goes);
-3. the SMTP session opens (connect, STARTTLS, sign-in), then the folders are re-synced once more,
-   so that nothing but that re-sync stands between a reply and the submission;
+2. find the draft in Drafts (`copies.identify`: ours, or the user's edit of it, whose text is
+   what goes). Deleted in the mail client: the touch is skipped. Open in the mail client, or
+   unclear: waited for, never guessed. New recipients or a new subject: refused, and said;
+3. the SMTP session opens (connect, STARTTLS, sign-in), then the folders are re-synced and the
+   draft looked at once more, so that nothing but that stands between a reply and the submission;
 4. the outbox row goes `sending` with the Message-ID it will carry, then MAIL/RCPT/DATA, with
    the user's own address on the envelope as a delivery receipt;
-5. the row goes `sent`, the sequence moves on; then the Sent copy (looked for first) and the
-   receipt copy and our unmodified draft are tidied away.
+5. the row goes `sent`, the sequence moves on; then the Sent copy (looked for first), the
+   receipt copy and every copy of this nudge in Drafts (and no other draft) are tidied away.
 
-After a crash a row left `sending` is resolved by looking for its Message-ID (and our header)
-in Sent, All Mail and INBOX. Found: it was sent (a thread that ended meanwhile stays ended). Not
-found after the grace period: it never left, and it goes back to `pending`. It is never sent again
-blindly: until then, approving its draft is refused.
+After a crash a row left `sending` is resolved by evidence (`recovery.recover`); until then,
+approving its draft is refused.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ from inbox_agent.tracker.sequence import End, Pause, Touched
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-RECOVERY_GRACE = timedelta(minutes=10)  # how long a receipt copy may take to arrive by SMTP
 WAIT_AGAIN = timedelta(minutes=15)  # a scheduled nudge whose draft is open in the mail client
 
 
@@ -429,43 +428,3 @@ class Outbox:
         if not found:
             raise SafetyStop("not sent: the original message is no longer in the mailbox")
         return found[0].header
-
-    # -- after a crash ---------------------------------------------------------------------------
-    def recover(self, mailbox: Mailbox) -> None:
-        """Resolve rows left `sending`: by evidence in the mailbox, never by sending again blindly."""
-        folders = self.ctx.view.folders
-        places = [folders.all_mail] if folders.all_mail else [folders.sent, folders.inbox]
-        for row in self.store.outbox(self.account.name, (OutboxState.SENDING,)):
-            draft = self.store.draft(row.draft_id)
-            seq = self.store.sequence(row.sequence_id)
-            if draft is None or seq is None:
-                continue
-            evidence = any(
-                mailbox.search(folder, "Message-ID", row.message_id)
-                or mailbox.search(folder, AGENT_HEADER, draft.agent_id)
-                for folder in places
-            )
-            if evidence:
-                self.mark_sent(seq, draft, row.id, row.updated_at)
-                continue
-            if clock.now() - row.updated_at < RECOVERY_GRACE:
-                continue  # a receipt may still be on its way; look again next poll
-            with self.store.tx():
-                self.store.update_outbox(
-                    row.id,
-                    {
-                        "state": OutboxState.PENDING,
-                        "not_before": clock.now(),
-                        "updated_at": clock.now(),
-                    },
-                    Event.RECOVER,
-                )
-                self.ctx.audit(
-                    "recover",
-                    sequence_id=seq.id,
-                    draft_id=draft.id,
-                    message_id=row.message_id,
-                    before=OutboxState.SENDING,
-                    after=OutboxState.PENDING,
-                    reason="interrupted before SMTP finished and no copy arrived: it never left; sending again",
-                )
