@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.cli.commands import listed, thread_rows
 from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.expects import JUDGED_BY
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceRow, SequenceState
 from inbox_agent.store.states import DRAFTED_SEQUENCES
@@ -163,8 +164,13 @@ def test_bodies_needed_are_what_the_decision_reads() -> None:
         ("<o@x>", False),  # when are they back?
         ("<b@x>", False),  # which message bounced?
     }
-    known = {"<a@x>": BodyFacts(), "<o@x>": BodyFacts(), "<b@x>": BodyFacts()}
+    judged = BodyFacts(expects="expects", expects_kind="ask", judged_by=JUDGED_BY)
+    known = {"<a@x>": judged, "<o@x>": BodyFacts(), "<b@x>": BodyFacts()}
     assert bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=known)) == []
+    # the user's words judged by older rules are judged again; inbound facts are kept
+    stale = {**known, "<a@x>": replace(judged, judged_by=JUDGED_BY - 1)}
+    again = bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=stale))
+    assert [(h.message_id, mine) for h, mine in again] == [("<a@x>", True)]
     # a followed thread: every inbound message, and nothing of the user's
     seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
     followed = bodies_needed(build_threads([ASKED, ooo]), [seq], ctx(T0 + timedelta(days=1)))
@@ -313,7 +319,7 @@ def worlds(draw: st.DrawFn) -> World:
                     BodyFacts(out_of_office=True, return_at=(at + timedelta(days=9)).isoformat()),
                     BodyFacts(opt_out="not interested"),
                     BodyFacts(bounce_status="4.2.2"),
-                    BodyFacts(no_answer_expected="a thank-you"),
+                    BodyFacts(expects="no", expects_kind="thanks", expects_quote="Thanks!"),
                 ]
             )
         )

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.mail import headers, subject
-from inbox_agent.mail.classify import read
+from inbox_agent.mail import expects, headers, subject
+from inbox_agent.mail.classify import BodyFacts, read
 from inbox_agent.mail.compose import reply_subject
 from inbox_agent.tracker.threads import build_threads, normalize_subject
 
@@ -110,20 +110,29 @@ def test_hard_and_soft_bounces_name_the_message_that_bounced() -> None:
 
 
 @pytest.mark.parametrize(
-    ("subject", "body", "why"),
+    ("subject", "body", "outcome", "reason"),
     [
-        ("Re: Q3", "Thanks!", "a thank-you"),
-        ("Accepted: Weekly sync", "", "a calendar response"),
-        ("Fwd: the report", "See below.", "a forward with no question"),
-        ("RV: el informe", "Abajo.", "a forward with no question"),
-        ("FYI: new policy", "Just so you know.", "an FYI"),
-        ("Re: Q3", "Thanks! Can you also send the numbers?", ""),
+        ("Re: Q3", "Thanks!", "no", 'thanks: "Thanks!"'),
+        ("Accepted: Weekly sync", "", "no", "a calendar response"),
+        ("Fwd: the report", "See below.", "no", 'a forward, no ask in your note: "See below."'),
+        ("RV: el informe", "Abajo.", "no", 'a forward, no ask in your note: "Abajo."'),
+        ("FYI: new policy", "Just so you know.", "no", 'an FYI: "Just so you know."'),
+        ("Re: Q3", "Thanks! Can you also send the numbers?", "expects", 'asks: "Can you also'),
+        ("Q3", "Hi Ann,\n\nPlease send me the Q3 numbers.\n\nThanks,\nBob", "expects", "asks"),
     ],
 )
-def test_messages_that_expect_no_answer(subject: str, body: str, why: str) -> None:
-    assert (
-        read(msg(body, subject), "normal", SENT, subject, from_user=True).no_answer_expected == why
-    )
+def test_what_the_users_own_message_expects(
+    subject: str, body: str, outcome: str, reason: str
+) -> None:
+    facts = read(msg(body, subject), "normal", SENT, subject, from_user=True)
+    assert facts.verdict is not None and facts.judged_by == expects.JUDGED_BY
+    assert facts.expects == outcome and facts.verdict.reason.startswith(reason)
+
+
+def test_facts_of_the_first_version_read_as_a_verdict_to_judge_again() -> None:
+    old = BodyFacts.from_json({"no_answer_expected": "a thank-you"})
+    assert old.verdict is not None and old.verdict.outcome == expects.Outcome.NO
+    assert old.judged_by < expects.JUDGED_BY
 
 
 def test_subject_normalisation() -> None:

@@ -43,6 +43,14 @@ def test_a_good_account_reads_with_defaults(tmp_path: Path) -> None:
     )
     assert account.autonomy.contacts == {"bob@example.test": "manual"}
     assert account.cadence.touches == 4 and [str(g) for g in account.cadence.gaps] == ["2bd", "4bd"]
+    assert account.tracking.unsure == "skip" and account.tracking.never == ()
+
+
+def test_tracking_unsure_and_never(tmp_path: Path) -> None:
+    text = GOOD + '[tracking]\nunsure = "draft"\nnever = ["Mum@Example.test", "@family.org"]\n'
+    account = config.load_account(write(tmp_path, text), config.Settings(tmp_path / "none.toml"))
+    assert account.tracking.unsure == "draft"
+    assert account.tracking.never == ("mum@example.test", "@family.org")
 
 
 @pytest.mark.parametrize(
@@ -62,6 +70,13 @@ def test_a_good_account_reads_with_defaults(tmp_path: Path) -> None:
         (("touches = 4", "touches = 12"), "cadence.touches", "from 1 to 7"),
         (('email = "alice@example.test"', 'email = "alice"'), "email", "you@example.com"),
         (("[imap]", '[imap]\nhots = "x"'), "imap.hots", "spelling"),
+        (
+            ("[cadence]", '[tracking]\nunsure = "maybe"\n[cadence]'),
+            "tracking.unsure",
+            "skip, draft",
+        ),
+        (("[cadence]", '[tracking]\nnever = ["mum"]\n[cadence]'), "tracking.never", "@family.org"),
+        (("[cadence]", "[tracking]\nalways = true\n[cadence]"), "tracking.always", "spelling"),
     ],
 )
 def test_bad_values_name_file_key_and_fix(

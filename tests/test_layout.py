@@ -73,6 +73,7 @@ SURFACES: dict[str, list[str]] = {
         "body",
         "classify",
         "compose",
+        "expects",
         "headers",
         "language",
         "letter",
@@ -111,6 +112,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "inbox_agent.tracker": [
         "DISMISS_KEYWORD",
+        "FOLLOWUP_KEYWORD",
         "SUBJECT_WINDOW",
         "Action",
         "Assessment",

@@ -111,26 +111,42 @@ def thread_rows(
                 "next_due_at": a.due_at.isoformat() if a.due_at else None,
                 "actions": [text for text in map(render.action, a.actions) if text],
                 "participants": list(thread.participants(user)),
+                "expects": (
+                    {
+                        "outcome": a.verdict.outcome.value,
+                        "kind": a.verdict.kind,
+                        "quote": a.verdict.quote,
+                        "reason": a.verdict.reason,
+                    }
+                    if a.verdict
+                    else None
+                ),
             }
         )
     return rows
 
 
-def listed(rows: list[dict[str, Any]], awaiting: bool, everything: bool) -> list[dict[str, Any]]:
-    """The rows `threads` lists: `--awaiting` those awaiting a reply, `--all` every one, by
-    default those awaiting or followed."""
+def listed(
+    rows: list[dict[str, Any]], awaiting: bool, everything: bool, unsure: bool = False
+) -> list[dict[str, Any]]:
+    """The rows `threads` lists: `--awaiting` those awaiting a reply, `--unsure` those left for
+    you to decide, `--all` every one, by default those awaiting, followed or unsure."""
     if awaiting:
         return [r for r in rows if r["awaiting"]]
+    if unsure:
+        return [r for r in rows if r["state"] == "unsure"]
     if everything:
         return rows
-    return [r for r in rows if r["awaiting"] or r["sequence_id"] is not None]
+    return [
+        r for r in rows if r["awaiting"] or r["sequence_id"] is not None or r["state"] == "unsure"
+    ]
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
     engine = _engine(args)
     as_of = clock.parse_instant(args.as_of) if args.as_of else None
     rows = thread_rows(engine.assessments(as_of), engine.account.name, engine.user_addresses())
-    rows = listed(rows, args.awaiting, args.all)
+    rows = listed(rows, args.awaiting, args.all, args.unsure)
     if args.json:
         render.print_json(rows)
         return 0

@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="sync once and exit (the default)")
     p = command("threads", cmd_threads, "list tracked threads and whether each awaits a reply")
     p.add_argument("--awaiting", action="store_true", help="only threads that await a reply now")
+    p.add_argument(
+        "--unsure",
+        action="store_true",
+        help="only threads whose last message may or may not ask for an answer: yours to decide",
+    )
     p.add_argument("--all", action="store_true", help="every thread, tracked or not")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(

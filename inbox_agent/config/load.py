@@ -24,6 +24,7 @@ from inbox_agent.config.model import (
     AUTH_METHODS,
     AUTONOMY_LEVELS,
     SECURITY_MODES,
+    UNSURE_CHOICES,
     Account,
     AutonomyConfig,
     CadenceConfig,
@@ -32,6 +33,7 @@ from inbox_agent.config.model import (
     SendingConfig,
     ServerConfig,
     Settings,
+    TrackingConfig,
     holiday_checker,
 )
 from inbox_agent.errors import ConfigError, UserError
@@ -285,6 +287,7 @@ def load_account(path: Path, settings: Settings) -> Account:
             "autonomy",
             "cadence",
             "sending",
+            "tracking",
         }
     )
     email = root.text("email")
@@ -341,10 +344,24 @@ def load_account(path: Path, settings: Settings) -> Account:
         drafts_folder=imap_table.text("drafts_folder", ""),
         smtp_saves_sent=smtp_table.flag("saves_sent", preset.saves_sent),
         sending=_sending(root.table("sending")),
+        tracking=_tracking(root.table("tracking")),
         provider=preset.key,
         auth=auth,
         oauth=_oauth(root.table("oauth"), preset) if "oauth" in root.data else None,
     )
+
+
+def _tracking(table: _Table) -> TrackingConfig:
+    table.unknown_keys({"unsure", "never"})
+    never = tuple(a.strip().lower() for a in table.str_list("never"))
+    for who in never:
+        if not (_EMAIL.match(who) or re.match(r"^@[^@\s]+\.[^@\s]+$", who)):
+            raise table.fail(
+                "never",
+                f"{who!r} is neither an address nor a domain",
+                'write never = ["mum@example.com", "@family.org"]',
+            )
+    return TrackingConfig(table.text("unsure", "skip", UNSURE_CHOICES), never)
 
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")

@@ -89,6 +89,19 @@ def holiday_checker(code: str) -> Callable[[date], bool]:
     return lambda day: day in calendar
 
 
+UNSURE_CHOICES = ("skip", "draft")
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """`[tracking]`: what to do with a message whose words leave it open whether it asked for an
+    answer (`unsure`: "skip" lists it for you to decide, "draft" follows it up), and the people
+    and domains (`never`: "mum@example.com", "@family.org") never to follow up with."""
+
+    unsure: str = "skip"
+    never: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class CadenceConfig:
     touches: int = 3
@@ -116,6 +129,7 @@ class Account:
     drafts_folder: str = ""
     smtp_saves_sent: bool = False
     sending: SendingConfig = SendingConfig()
+    tracking: TrackingConfig = TrackingConfig()
     provider: str = "generic"  # a key of providers.PRESETS
     auth: str = "password"  # or "oauth2": the keyring holds a token set, not a password
     oauth: OAuthConfig | None = None

@@ -18,7 +18,7 @@ from inbox_agent.store import ACTIVE_SEQUENCES, OutboxState, SequenceRow, Sequen
 from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import Assessment, Wakeup
 from inbox_agent.tracker.replay import Event, as_of
-from inbox_agent.tracker.sequence import DISMISS_KEYWORD, Action
+from inbox_agent.tracker.sequence import DISMISS_KEYWORD, FOLLOWUP_KEYWORD, Action
 from inbox_agent.tracker.sequence import Context as Facts
 from inbox_agent.tracker.threads import Thread, thread_order
 
@@ -44,6 +44,9 @@ def facts(
         opted_out=frozenset(store.opt_outs(name, until)),
         # flags have no history: a message tagged since is taken as tagged then
         dismissed=frozenset(store.message_ids_flagged(name, DISMISS_KEYWORD, ids)),
+        followup=frozenset(store.message_ids_flagged(name, FOLLOWUP_KEYWORD, ids)),
+        unsure_drafts=ctx.account.tracking.unsure == "draft",
+        never=frozenset(ctx.account.tracking.never),
     )
 
 

@@ -101,20 +101,30 @@ def _header_block_start(lines: list[str]) -> int | None:
     return None
 
 
-def new_text(text: str) -> str:
-    """What the writer wrote in this message: quoted, forwarded and attached parts cut away."""
+def split_new(text: str) -> tuple[str, str]:
+    """(what the writer wrote, the quoted or forwarded mail below it: "" when there is none)."""
     text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))
     cuts = [m.start() for m in (_ATTRIBUTION.search(text), _SEPARATOR.search(text)) if m]
     lines = text.split("\n")
     block = _header_block_start(lines)
     if block is not None:
         cuts.append(sum(len(line) + 1 for line in lines[:block]))
+    quoted = ""
     if cuts:
-        text = text[: min(cuts)]
+        text, quoted = text[: min(cuts)], text[min(cuts) :]
     text = _ATTACHMENT.sub("", text)
     text = _FOOTER.sub("", text)
-    kept = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
-    return _BLANK_RUN.sub("\n\n", "\n".join(kept)).strip()
+    kept: list[str] = []
+    below: list[str] = []
+    for line in text.split("\n"):
+        (below if line.lstrip().startswith(">") else kept).append(line)
+    quoted = "\n".join([*below, quoted]).strip()
+    return _BLANK_RUN.sub("\n\n", "\n".join(kept)).strip(), quoted
+
+
+def new_text(text: str) -> str:
+    """What the writer wrote in this message: quoted, forwarded and attached parts cut away."""
+    return split_new(text)[0]
 
 
 def strip_quotes(text: str) -> str:

@@ -1,6 +1,6 @@
 """What an inbound message on a tracked thread means, read from its body: an out-of-office with a
 return date, an opt-out, a bounce (RFC 3464) and which message bounced; and whether the user's
-own last message expected an answer at all.
+own last message expected an answer at all (`judge_text`, kept as its verdict).
 
 Pure: raw bytes and a reference time in, a small `BodyFacts` out. Parsing failures cost only the
 message they belong to (its facts come back empty).
@@ -16,8 +16,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from typing import Any
 
-from inbox_agent.mail.body import strip_quotes
-from inbox_agent.mail.subject import is_forward
+from inbox_agent.mail.body import split_new
+from inbox_agent.mail.expects import JUDGED_BY, Outcome, Verdict, judge_text
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,6 @@ _OPT_OUT = re.compile(
     r"niet geïnteresseerd|geen interesse|non sono interessat[oa]|não tenho interesse)\b",
     re.IGNORECASE,
 )
-_THANKS_ONLY = re.compile(
-    r"^\W*(many |thanks? (a lot|so much|again)|thank you( very much| so much)?|thanks|thx|cheers|danke( schön)?|"
-    r"vielen dank|merci( beaucoup)?|gracias|grazie|bedankt|obrigad[oa])\W*$",
-    re.IGNORECASE,
-)
-_CALENDAR_SUBJECT = re.compile(
-    r"^(accepted|declined|tentative|tentatively accepted|angenommen|abgelehnt|accepté|refusé)\s*:",
-    re.IGNORECASE,
-)
-_FYI = re.compile(r"^\s*(fyi|zur info|pour info)\b|\bfyi\s*$", re.IGNORECASE)
 _STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
 _MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -66,14 +56,29 @@ class BodyFacts:
     opt_out: str = ""  # the phrase that opted out
     bounce_status: str = ""  # e.g. "5.1.1"; 4.x.x is soft, anything else is hard
     bounced_message_id: str = ""
-    no_answer_expected: str = ""  # why the user's own message needs no answer
+    # on the user's own message: does it expect an answer (`Outcome`; "" not judged),
+    # what decided it, the deciding words, and which version of the rules judged it
+    expects: str = ""
+    expects_kind: str = ""
+    expects_quote: str = ""
+    judged_by: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BodyFacts:
+        old = data.get("no_answer_expected")
+        if old and "expects" not in data:  # the first version kept only why no answer was due
+            data = {**data, "expects": "no", "expects_kind": str(old), "judged_by": 1}
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The judgement of the user's own message; None when it was not judged."""
+        if not self.expects:
+            return None
+        return Verdict(Outcome(self.expects), self.expects_kind, self.expects_quote)
 
     @property
     def hard_bounce(self) -> bool:
@@ -170,9 +175,18 @@ def read(
         if kind == "bounce":
             status, original = _bounce(msg)
             return BodyFacts(bounce_status=status, bounced_message_id=original)
-        text = strip_quotes(_text(msg))
+        text, quoted = split_new(_text(msg))
         if from_user:
-            return BodyFacts(no_answer_expected=_no_answer_expected(text, subject, msg))
+            calendar = msg.get_content_type() == "text/calendar" or any(
+                p.get_content_type() == "text/calendar" for p in msg.walk()
+            )
+            said = judge_text(text, subject, forward_marker=bool(quoted), calendar=calendar)
+            return BodyFacts(
+                expects=said.outcome.value,
+                expects_kind=said.kind,
+                expects_quote=said.quote,
+                judged_by=JUDGED_BY,
+            )
         ooo = kind == "auto_reply" or bool(_OOO.search(text[:2000]))
         if ooo:
             back = return_date(text[:4000], sent_at)
@@ -185,21 +199,10 @@ def read(
             subject[:60],
             exc_info=True,
         )
+        if from_user:  # nothing to judge it by: the user decides
+            return BodyFacts(
+                expects=Outcome.UNSURE,
+                expects_kind="unreadable",
+                judged_by=JUDGED_BY,
+            )
         return BodyFacts()
-
-
-def _no_answer_expected(text: str, subject: str, msg: Message) -> str:
-    if (
-        _CALENDAR_SUBJECT.match(subject)
-        or msg.get_content_type() == "text/calendar"
-        or any(p.get_content_type() == "text/calendar" for p in msg.walk())
-    ):
-        return "a calendar response"
-    if is_forward(subject) and "?" not in text:
-        return "a forward with no question"
-    if _FYI.search(subject) or (_FYI.search(text[:200]) and "?" not in text):
-        return "an FYI"
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) <= 3 and "?" not in text and any(_THANKS_ONLY.match(line) for line in lines[:2]):
-        return "a thank-you"
-    return ""

@@ -16,6 +16,7 @@ from inbox_agent.tracker.decision import (
 from inbox_agent.tracker.replay import Event, as_of
 from inbox_agent.tracker.sequence import (
     DISMISS_KEYWORD,
+    FOLLOWUP_KEYWORD,
     Action,
     Context,
     Due,
@@ -39,6 +40,7 @@ from inbox_agent.tracker.threads import (
 
 __all__ = [
     "DISMISS_KEYWORD",
+    "FOLLOWUP_KEYWORD",
     "SUBJECT_WINDOW",
     "Action",
     "Assessment",

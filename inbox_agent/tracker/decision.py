@@ -16,6 +16,7 @@ from datetime import datetime
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.expects import JUDGED_BY, Verdict
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES, SequenceRow, SequenceState
 from inbox_agent.tracker.sequence import (
@@ -46,12 +47,15 @@ class Assessment:
     sequence: (
         SequenceRow | None
     )  # the one following it: the running one, else the latest that ended
-    state: str  # the sequence's state; "awaiting" or "untracked" when there is none
+    state: str  # the sequence's state; "awaiting", "unsure" (yours to decide) or "untracked"
+    #             when there is none
     awaiting: bool  # a nudge is due now, or one is drafted and waits (for the user, or its time)
     reason: str  # one line a person can check
     due_at: datetime | None  # when the next step falls (or fell) due: a touch, or giving up
     #                          (None: never, unless new mail changes it)
     actions: tuple[Action, ...]  # what to do now
+    verdict: Verdict | None = None  # what the user's message said about itself, when it was read:
+    #                                 the last one, or the one a running sequence follows
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,17 @@ def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> As
         opening = start(thread, known, ctx)
         awaiting = any(isinstance(a, Due) for a in opening.actions)
         shown = None if opening.actions else _latest(thread, known)
-        state = shown.state if shown else ("awaiting" if awaiting else "untracked")
+        idle = "unsure" if opening.unsure else "untracked"
+        state = shown.state if shown else ("awaiting" if awaiting else idle)
         return Assessment(
-            thread, shown, state, awaiting, opening.reason, opening.due_at, opening.actions
+            thread,
+            shown,
+            state,
+            awaiting,
+            opening.reason,
+            opening.due_at,
+            opening.actions,
+            opening.verdict,
         )
     actions = [a for seq in active for a in advance(seq, thread, ctx)]
     outlooks = [_running(seq, actions, ctx) for seq in active]
@@ -116,6 +128,7 @@ def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> As
         outlooks[active.index(primary)].reason,
         min(dues) if dues else None,
         tuple(actions),
+        ctx.fact(primary.anchor_message_id).verdict,
     )
 
 
@@ -178,7 +191,9 @@ def bodies_needed(
     wanted: dict[str, tuple[Header, bool]] = {}
 
     def want(m: Header, from_user: bool = False) -> None:
-        if m.message_id not in ctx.facts:
+        known = ctx.facts.get(m.message_id)
+        # the user's own words are judged again when the rules that judged them changed
+        if known is None or (from_user and known.judged_by < JUDGED_BY):
             wanted[m.message_id] = (m, from_user)
 
     for thread in threads:

@@ -8,7 +8,7 @@ assessment, and `plan()` over a mailbox, are `decision.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from inbox_agent.store import SequenceRow, SequenceState
 from inbox_agent.tracker.threads import Thread
 
 DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
+FOLLOWUP_KEYWORD = "$FollowUp"  # on a message of the user's: follow it up whatever its words say
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,15 @@ class Context:
     facts: Mapping[str, BodyFacts] = field(default_factory=dict)
     opted_out: frozenset[str] = frozenset()
     dismissed: frozenset[str] = frozenset()  # messages the user tagged "no follow-up"
+    followup: frozenset[str] = frozenset()  # messages the user tagged FOLLOWUP_KEYWORD
+    unsure_drafts: bool = False  # [tracking] unsure = "draft": an unsure message is followed up
+    never: frozenset[str] = frozenset()  # [tracking] never: addresses and "@domain"s
+
+    def never_for(self, addresses: Iterable[str]) -> list[str]:
+        """Those of `addresses` the user never follows up with (by address or domain)."""
+        return sorted(
+            a for a in addresses if a in self.never or f"@{a.rpartition('@')[2]}" in self.never
+        )
 
     def fact(self, message_id: str) -> BodyFacts:
         return self.facts.get(message_id, _NO_FACTS)

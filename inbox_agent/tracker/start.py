@@ -10,14 +10,16 @@ message, and auto-replies that push the first touch back.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from inbox_agent.cadence import Cadence
+from inbox_agent.mail.expects import Outcome, Verdict
 from inbox_agent.mail.headers import Header, is_noreply
 from inbox_agent.store import SequenceRow
 from inbox_agent.tracker.sequence import (
     DISMISS_KEYWORD,
+    FOLLOWUP_KEYWORD,
     Action,
     Context,
     Due,
@@ -26,6 +28,8 @@ from inbox_agent.tracker.sequence import (
     pause_until,
 )
 from inbox_agent.tracker.threads import Thread, last_human
+
+ANNOUNCEMENT = 25  # recipients: mail to this many people is an announcement, never nudged
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,7 @@ class Judgement:
     last_from_user: bool
     reason: str
     due_at: datetime | None
+    unsure: bool = False  # the user's words left it open: theirs to decide, not drafted
 
 
 def judge(
@@ -44,12 +49,14 @@ def judge(
     user: frozenset[str],
     now: datetime,
     cadence: Cadence,
-    no_answer_expected: str = "",
+    verdict: Verdict | None = None,
+    unsure_drafts: bool = False,
 ) -> Judgement:
     """Does this thread await a reply at `now`? Decided from mailbox facts alone.
 
-    `no_answer_expected` is what the body of the user's last message said about itself
-    (a thank-you, a calendar response, an FYI), when it has been read."""
+    `verdict` is what the body of the user's last message said about itself
+    (`mail.expects`: it asks, it is a thank-you, an FYI …), when it has been read; an unsure
+    one is a candidate only when `unsure_drafts` (`[tracking] unsure = "draft"`)."""
     last = last_human(thread)
     if last is None:
         return Judgement(False, False, False, "no message written by a person", None)
@@ -58,14 +65,19 @@ def judge(
         return Judgement(
             False, False, False, f"the last word is {last.from_addr or 'unknown'}'s", None
         )
-    if no_answer_expected:
+    if verdict is not None and verdict.outcome == Outcome.NO:
+        return Judgement(False, False, True, f"needs no answer: {verdict.reason}", None)
+    if verdict is not None and verdict.outcome == Outcome.UNSURE and not unsure_drafts:
         return Judgement(
             False,
             False,
             True,
-            f"your last message is {no_answer_expected}: no answer expected",
+            f"unsure: {verdict.reason}; yours to decide (tag it {FOLLOWUP_KEYWORD} to follow up, "
+            f'or set [tracking] unsure = "draft")',
             None,
+            unsure=True,
         )
+    asks = f"; {verdict.reason}" if verdict is not None else ""
     if any(m.kind == "list" for m in thread.messages):
         return Judgement(False, False, True, "mailing-list thread", None)
     recipients = [a for a in (*last.to, *last.cc) if a not in user]
@@ -73,6 +85,10 @@ def judge(
         return Judgement(False, False, True, "sent only to your own addresses", None)
     if all(is_noreply(a) for a in recipients):
         return Judgement(False, False, True, "sent to a no-reply address", None)
+    if len(set(recipients)) >= ANNOUNCEMENT:
+        return Judgement(
+            False, False, True, f"sent to {len(set(recipients))} people: an announcement", None
+        )
     if last.date is None:
         return Judgement(False, False, True, "your last message has no date", None)
     due = cadence.due_after(0, last.date)
@@ -81,14 +97,14 @@ def judge(
             False,
             True,
             True,
-            f"sent {last.date:%Y-%m-%d}; quiet is not yet long enough (due {due:%Y-%m-%d})",
+            f"sent {last.date:%Y-%m-%d}; quiet is not yet long enough (due {due:%Y-%m-%d}){asks}",
             due,
         )
     return Judgement(
         True,
         True,
         True,
-        f"no answer since {last.date:%Y-%m-%d %H:%M} to {', '.join(recipients)}",
+        f"no answer since {last.date:%Y-%m-%d %H:%M} to {', '.join(recipients)}{asks}",
         due,
     )
 
@@ -101,6 +117,8 @@ class Opening:
     actions: tuple[Action, ...]
     reason: str
     due_at: datetime | None
+    unsure: bool = False  # left to the user: their words did not say whether they asked
+    verdict: Verdict | None = None  # what the user's last message said about itself, if read
 
 
 def later_than(thread: Thread, message: Header) -> tuple[Header, ...]:
@@ -112,10 +130,19 @@ def start(thread: Thread, known: Iterable[SequenceRow], ctx: Context) -> Opening
     """Does the thread start a sequence? `known` are the sequences, ended ones too, that know a
     message of the thread."""
     last = last_human(thread)
-    no_answer = ctx.fact(last.message_id).no_answer_expected if last else ""
-    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, no_answer)
+    said = ctx.fact(last.message_id).verdict if last else None
+    if last is not None and last.message_id in ctx.followup:
+        said = Verdict(Outcome.EXPECTS, "followup")  # the user's say beats the judgement
+    return replace(_opening(thread, known, ctx, said), verdict=said)
+
+
+def _opening(
+    thread: Thread, known: Iterable[SequenceRow], ctx: Context, said: Verdict | None
+) -> Opening:
+    last = last_human(thread)
+    verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, said, ctx.unsure_drafts)
     if not verdict.candidate or last is None or last.date is None:
-        return Opening((), verdict.reason, None)
+        return Opening((), verdict.reason, None, verdict.unsure)
     # a message an earlier sequence already followed (its anchor, or a touch it made: the last
     # nudge of an exhausted one) is not followed up again; a new question of the user's is
     earlier = next(
@@ -133,6 +160,9 @@ def start(thread: Thread, known: Iterable[SequenceRow], ctx: Context) -> Opening
         )
     if any(mid in ctx.dismissed for mid in thread.message_ids):
         return Opening((), f"you tagged it {DISMISS_KEYWORD}: no follow-up, ever", None)
+    never = ctx.never_for({*last.to, *last.cc} - ctx.user)
+    if never:
+        return Opening((), f"you never follow up with {', '.join(never)} ([tracking] never)", None)
     stopped = sorted(ctx.opted_out & {*last.to, *last.cc})
     if stopped:
         return Opening((), f"{', '.join(stopped)} asked never to be followed up again", None)

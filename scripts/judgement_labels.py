@@ -1,0 +1,83 @@
+"""The labelled set for "does this message of the user expect an answer" (scripts/data/
+judgement-labels.jsonl): 432 of the six Enron owners' own last-in-thread messages, each with its
+path in the corpus, Message-ID, label (expects / no / unclear), a one-line why, and its split
+(dev: tune on it; test: kept aside, looked at only to report). The mail itself stays in
+../shared/corpus; this module finds it there and scores predictions against the labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+LABELS = Path(__file__).resolve().parent / "data" / "judgement-labels.jsonl"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+# the owners' own addresses (and their assistants', who send from the owner's account)
+USERS = {
+    "allen-p": {"phillip.allen@enron.com", "k..allen@enron.com", "ina.rangel@enron.com"},
+    "buy-r": {"rick.buy@enron.com", "karen.heathman@enron.com"},
+    "delainey-d": {
+        "david.delainey@enron.com",
+        "w..delainey@enron.com",
+        "kay.chapman@enron.com",
+        "beverly.stephens@enron.com",
+    },
+    "fossum-d": {"drew.fossum@enron.com"},
+    "grigsby-m": {"mike.grigsby@enron.com"},
+    "presto-k": {"kevin.presto@enron.com", "m..presto@enron.com"},
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    path: str
+    message_id: str
+    user: str
+    date: str
+    label: str  # expects | no | unclear
+    why: str
+    split: str  # dev | test
+
+
+def labels(path: Path = LABELS) -> list[Label]:
+    with path.open() as f:
+        return [Label(**json.loads(line)) for line in f if line.strip()]
+
+
+def score(pairs: Iterable[tuple[Label, bool]]) -> dict[str, float | int]:
+    """Precision and recall of "drafted" against "expects" (unclear ones left out)."""
+    tp = fp = fn = tn = 0
+    for row, drafted in pairs:
+        if row.label == "unclear":
+            continue
+        expected = row.label == "expects"
+        tp += drafted and expected
+        fp += drafted and not expected
+        fn += (not drafted) and expected
+        tn += (not drafted) and not expected
+    return {
+        "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+        "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
+
+
+def report(
+    rows: list[Label], drafted: Callable[[Label], bool], splits: Iterable[str]
+) -> dict[str, object]:
+    """Scores per split and per user within each split."""
+    got = [(r, drafted(r)) for r in rows]
+    out: dict[str, object] = {}
+    for split in splits:
+        mine = [(r, d) for r, d in got if r.split == split]
+        out[split] = {
+            **score(mine),
+            "per_user": {u: score((r, d) for r, d in mine if r.user == u) for u in sorted(USERS)},
+        }
+    return out

@@ -1,0 +1,292 @@
+"""Does the user's own message expect an answer (`mail.expects`): the kinds the issue names, made
+up in the shapes real mail has (Notes and Outlook forwards, "Thanks, Mike" sign-offs), and the
+properties that hold for any text: a sign-off or a quoted block never changes the outcome, an ask
+is never "no", words that only thank, confirm, deliver or inform are never "expects", and an
+answer to the other person's question never expects one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.mail.body import split_new
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.expects import Outcome, judge_text
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.sequence import Context
+from inbox_agent.tracker.start import start
+from inbox_agent.tracker.threads import build_threads
+
+NOTES_FORWARD = (
+    "---------------------- Forwarded by Ann Lee/HOU/ECT on 10/24/2000 08:12 AM "
+    "---------------------------\n\nBob Jones\n10/23/2000 05:01 PM\nTo: Ann Lee/HOU/ECT@ECT\n"
+    "Subject: New generation\n\nThe report for this week is attached. Can you check it?\n"
+)
+OUTLOOK_ORIGINAL = (
+    "-----Original Message-----\nFrom: Bob Jones\nSent: Tuesday, May 1, 2001 9:12 AM\n"
+    "To: Ann Lee\nSubject: RE: lease\n\nWhat is the address of the new office?\n"
+)
+
+
+def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
+    own, quoted = split_new(text)
+    said = judge_text(own, subject, forward_marker=bool(quoted))
+    return said.outcome, said.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "outcome", "reason"),
+    [
+        # the kinds the issue names that need no answer
+        (NOTES_FORWARD, "New generation", Outcome.NO, "a forward with no note of yours"),
+        (OUTLOOK_ORIGINAL, "lease", Outcome.NO, "a forward with no note of yours"),
+        ("FYI, the new rates are on the site.", "rates", Outcome.NO, 'an FYI: "FYI, the new'),
+        ("For your information.\n\nAnn", "rates", Outcome.NO, "an FYI"),
+        ("Good luck tomorrow.", "Re: talk", Outcome.NO, 'a closing: "Good luck tomorrow."'),
+        ("Great job, thanks everyone.", "Re: launch", Outcome.NO, "thanks"),
+        ("The address is 12 Elm Street.\n\n" + OUTLOOK_ORIGINAL, "Re: lease", Outcome.NO, ""),
+        ("Yes, she starts Monday.", "Re: hire", Outcome.NO, 'an answer: "Yes, she starts'),
+        ("Thanks, that's perfect. I'll call her tomorrow.", "Re: x", Outcome.NO, "thanks"),
+        ("I'll be there.", "Re: Tuesday", Outcome.NO, 'a confirmation: "I\'ll be there."'),
+        ("Can't make it this week, sorry.", "Re: lunch", Outcome.NO, "a confirmation"),
+        ("Attached is the summary we discussed.", "summary", Outcome.NO, "a delivery"),
+        ("pls print.  thanks df", "Memo", Outcome.NO, "a chore, nothing comes back"),
+        ("Let me know if you need anything else.\n\nRegards\nAnn", "x", Outcome.NO, "an offer"),
+        # the ones that do
+        ("Please send me a summary.\nThanks.", "Q3", Outcome.EXPECTS, 'asks: "Please send me'),
+        (
+            "Hi Bob,\n\nCould you sign it and send it back by Friday?\n\nThanks,\nAnn",
+            "contract",
+            Outcome.EXPECTS,
+            'asks: "Could you sign it and send it back by Friday?"',
+        ),
+        ("Is the deal done.", "Re: deal", Outcome.EXPECTS, 'asks: "Is the deal done."'),
+        ("fyi-comments? rick", "New Power", Outcome.EXPECTS, 'asks: "fyi-comments?"'),
+        ("Please review resume.\n\n" + NOTES_FORWARD, "FW: resume", Outcome.EXPECTS, "asks"),
+        ("Does Thursday at 2 work for you?", "meeting", Outcome.EXPECTS, "asks"),
+        ("Please confirm receipt.\n\nPhillip", "docs", Outcome.EXPECTS, "asks"),
+        ("I have not received the card yet.", "Re: order", Outcome.EXPECTS, "asks"),
+        ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
+        ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
+        ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),
+        ("Vielen Dank, das passt.", "Re: Termin", Outcome.NO, "thanks"),
+        ("Merci beaucoup !", "Re: contrat", Outcome.NO, "thanks"),
+        # no words to go by and no forward: the user decides
+        ("", "report.pdf", Outcome.UNSURE, "nothing written of yours"),
+    ],
+)
+def test_the_kinds_of_message(text: str, subject: str, outcome: Outcome, reason: str) -> None:
+    got, why = verdict(text, subject)
+    assert got == outcome, why
+    assert why.startswith(reason), why
+
+
+ASKS = [
+    "Could you sign it and send it back by Friday?",
+    "Can you send me the Q3 numbers.",
+    "Please send the revised agreements when you get a chance.",
+    "What is the status?",
+    "Any thoughts?",
+    "Let me know when you can send those down to me.",
+    "I need a summary on this issue.",
+    "Please call to discuss at your convenience.",
+]
+NO_WORDS = [
+    "Thanks for your help.",
+    "Thank you!",
+    "FYI.",
+    "I'll be there.",
+    "Attached is the file.",
+    "Here is the latest version.",
+    "Sounds good.",
+    "Approved.",
+    "Good luck tomorrow.",
+    "Have a good weekend.",
+    "Congrats on the new job.",
+    "Let me know if you have any questions.",
+    "I'll call you tomorrow.",
+    "Looks fine to me.",
+]
+SIGN_OFFS = [
+    "",
+    "\n\nThanks,\nMike",
+    "\n\nRegards\nDelainey",
+    "\n\n-- \nAnn Lee\n+1 555 0100",
+    "  DF",
+]
+GREETINGS = ["", "Hi Bob,\n\n", "Jeff,\n\n", "Dear Ms. Lee,\n\n"]
+
+
+@given(
+    st.lists(st.sampled_from(NO_WORDS), min_size=0, max_size=3),
+    st.sampled_from(ASKS),
+    st.lists(st.sampled_from(NO_WORDS), min_size=0, max_size=3),
+    st.sampled_from(GREETINGS),
+    st.sampled_from(SIGN_OFFS),
+)
+def test_a_message_with_an_ask_expects_an_answer(
+    before: list[str], ask: str, after: list[str], greeting: str, sign_off: str
+) -> None:
+    text = greeting + "  ".join([*before, ask, *after]) + sign_off
+    got, why = verdict(text, "Q3")
+    assert got == Outcome.EXPECTS, (text, why)
+    assert ask[:20] in why  # the reason quotes the words that decided it
+
+
+@given(
+    st.lists(st.sampled_from(NO_WORDS), min_size=1, max_size=4),
+    st.sampled_from(GREETINGS),
+    st.sampled_from(SIGN_OFFS),
+    st.sampled_from(["", "\n\n" + OUTLOOK_ORIGINAL, "\n\n" + NOTES_FORWARD]),
+)
+def test_words_that_only_thank_confirm_deliver_or_inform_never_expect(
+    words: list[str], greeting: str, sign_off: str, quoted: str
+) -> None:
+    text = greeting + "\n".join(words) + sign_off + quoted
+    got, why = verdict(text)
+    assert got == Outcome.NO, (text, why)
+
+
+@given(
+    st.sampled_from(ASKS + NO_WORDS),
+    st.sampled_from(SIGN_OFFS),
+    st.sampled_from(["", OUTLOOK_ORIGINAL, NOTES_FORWARD, "> Can you call me?\n> Bob\n"]),
+)
+def test_a_sign_off_or_a_quoted_block_never_changes_the_outcome(
+    words: str, sign_off: str, quoted: str
+) -> None:
+    plain, _ = verdict(words)
+    assert verdict(words + sign_off + ("\n\n" + quoted if quoted else ""))[0] == plain
+
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+USER = frozenset({"ann@example.test"})
+ANSWERS = [
+    "The address is 12 Elm Street.",
+    "Yes, she starts Monday.",
+    "Sounds good, thanks.",
+    "No, the deal closed last week.",
+    "It is on the shared drive.",
+    "I think we should go with the second option.",
+    "Approved.",
+]
+QUESTIONS = [
+    "What is the address of the new office?",
+    "Can you tell me when she starts?",
+    "Did the deal close?",
+    "Where is the file?",
+]
+
+
+@given(
+    st.sampled_from(QUESTIONS),
+    st.lists(st.sampled_from(ANSWERS), min_size=1, max_size=3),
+    st.sampled_from(SIGN_OFFS),
+    st.integers(3, 20),
+)
+def test_an_answer_to_the_other_persons_question_never_expects_one(
+    question: str, answer: list[str], sign_off: str, days: int
+) -> None:
+    asked = Header(
+        "<q@x>",
+        (),
+        (),
+        "lease",
+        "bob@example.test",
+        "Bob",
+        ("ann@example.test",),
+        (),
+        (),
+        T0,
+        "normal",
+        "",
+    )
+    reply_text = "\n".join(answer) + sign_off + "\n\n-----Original Message-----\n" + question
+    own, quoted = split_new(reply_text)
+    said = judge_text(own, "RE: lease", forward_marker=bool(quoted))
+    reply = Header(
+        "<r@x>",
+        ("<q@x>",),
+        ("<q@x>",),
+        "RE: lease",
+        "ann@example.test",
+        "Ann",
+        ("bob@example.test",),
+        (),
+        (),
+        T0 + timedelta(hours=2),
+        "normal",
+        "",
+    )
+    facts = {
+        "<r@x>": BodyFacts(
+            expects=said.outcome, expects_kind=said.kind, expects_quote=said.quote, judged_by=2
+        )
+    }
+    ctx = Context(
+        USER,
+        T0 + timedelta(days=days),
+        Cadence(3, (Gap(3, "bd"),)),
+        Gap(60, "d"),
+        facts=facts,
+        unsure_drafts=True,
+    )
+    opening = start(build_threads([asked, reply])[0], [], ctx)
+    assert not opening.actions, opening.reason
+
+
+# -- the decision: the user's say, unsure, never ----------------------------------------------------
+SENT_AT = T0
+QUESTION = Header(
+    "<u@x>",
+    (),
+    (),
+    "Q3",
+    "ann@example.test",
+    "Ann",
+    ("bob@example.org",),
+    (),
+    (),
+    SENT_AT,
+    "normal",
+    "",
+)
+
+
+def decide(outcome: Outcome, **kw: object) -> tuple[bool, str, bool]:
+    facts = {"<u@x>": BodyFacts(expects=outcome, expects_kind="statement", judged_by=2)}
+    ctx = Context(
+        USER,
+        SENT_AT + timedelta(days=7),
+        Cadence(3, (Gap(3, "bd"),)),
+        Gap(30, "d"),
+        facts=facts,
+        **kw,  # type: ignore[arg-type]
+    )
+    opening = start(build_threads([QUESTION])[0], [], ctx)
+    return bool(opening.actions), opening.reason, opening.unsure
+
+
+@given(st.sampled_from(list(Outcome)), st.booleans())
+def test_followup_always_tracks(outcome: Outcome, unsure_drafts: bool) -> None:
+    started, reason, _ = decide(outcome, followup=frozenset({"<u@x>"}), unsure_drafts=unsure_drafts)
+    assert started and "$FollowUp" in reason
+
+
+def test_unsure_is_listed_under_skip_and_followed_under_draft() -> None:
+    started, reason, unsure = decide(Outcome.UNSURE)
+    assert not started and unsure and "yours to decide" in reason
+    assert decide(Outcome.UNSURE, unsure_drafts=True)[0]
+    assert not decide(Outcome.NO, unsure_drafts=True)[0]
+    assert decide(Outcome.EXPECTS)[0]
+
+
+@pytest.mark.parametrize("never", ["bob@example.org", "@example.org"])
+def test_never_per_contact_or_domain_never_starts(never: str) -> None:
+    started, reason, _ = decide(Outcome.EXPECTS, never=frozenset({never}))
+    assert not started and "never follow up with bob@example.org" in reason

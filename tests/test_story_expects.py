@@ -1,0 +1,84 @@
+"""Only what waited for an answer is nudged, on Dovecot with the CLI as a user runs it.
+
+alice sends five messages and four business days pass: a Lotus Notes forward with no note of
+hers, an FYI, a thank-you with a clause, a long message that asks nothing, and a real question.
+Only the question is drafted; `threads` and the audit say why each one is or is not, quoting her
+words; the long one is listed for her to decide, and once she tags it `$FollowUp` in her own
+mail client, the next cycle drafts it too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_story import drafts_of, later, run, write_account
+
+__all__ = ["later"]  # the fixture: four business days pass after the mail is sent
+
+NOTES_FORWARD = (
+    "---------------------- Forwarded by Alice Example/HOU/ECT on 10/24/2000 08:12 AM "
+    "---------------------------\n\nJohn Smith\n10/23/2000 05:01 PM\nTo: Alice Example/HOU/ECT\n"
+    "Subject: Weekly generation report\n\nThe report for this week is attached. Can you check it?\n"
+)
+LONG_NEWS = (
+    "Bob,\n\nThe board met this morning. The budget passed as drafted. Two of the new hires "
+    "start in March. The Denver office moves in April. The auditors finish next week.\n\nAlice"
+)
+
+
+def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+) -> None:
+    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
+    forward = mail_world.send(alice, [bob.address], "Weekly generation report", NOTES_FORWARD)
+    fyi = mail_world.send(alice, [bob.address], "New rates", "FYI, the new rates are on the site.")
+    thanks = mail_world.send(
+        alice, [bob.address], "Re: Elm Street", "Thanks, that's perfect. I'll call her tomorrow."
+    )
+    news = mail_world.send(alice, [bob.address], "Board news", LONG_NEWS)
+    question = mail_world.send(
+        alice,
+        [bob.address],
+        "Q3 contract",
+        "Hi Bob,\n\nCould you sign it and send it back by Friday?\n\nThanks,\nAlice",
+    )
+
+    code, out, err = run(capsys, "run", "--once")
+    assert code == 0, err
+    assert "1 nudges saved to Drafts" in out
+    [(raw, _flags)] = drafts_of(mail_world, alice)
+    assert question.encode() in raw  # the draft answers the question's thread
+
+    rows = {
+        r["message_ids"][0]: r for r in json.loads(run(capsys, "threads", "--json", "--all")[1])
+    }
+    assert "a forward with no note of yours" in rows[forward]["reason"]
+    assert 'an FYI: "FYI, the new rates are on the site."' in rows[fyi]["reason"]
+    assert "thanks" in rows[thanks]["reason"] and not rows[thanks]["awaiting"]
+    assert rows[news]["state"] == "unsure" and rows[news]["expects"]["outcome"] == "unsure"
+    asks = 'asks: "Could you sign it and send it back by Friday?"'
+    assert rows[question]["expects"]["reason"] == asks
+    # the unsure one is listed by default and on its own, for alice to decide
+    listed = json.loads(run(capsys, "threads", "--json", "--unsure")[1])
+    assert [r["message_ids"] for r in listed] == [[news]]
+    assert news in {r["message_ids"][0] for r in json.loads(run(capsys, "threads", "--json")[1])}
+    code, text, _ = run(capsys, "threads")
+    assert "unsure" in text and "yours to decide" in text
+    audit = json.loads(run(capsys, "audit", "--json")[1])
+    assert any(asks in r["reason"] for r in audit if r["action"] == "track")
+
+    # her own mail client's tag is the last say: the next cycle follows it up
+    with mail_world.imap_client(alice) as client:
+        client.select_folder("Sent")
+        client.add_flags(mail_world.find(alice, "Sent", news), ["$FollowUp"])
+    code, out, err = run(capsys, "run", "--once")
+    assert code == 0, err
+    assert "1 nudges saved to Drafts" in out
+    assert len(drafts_of(mail_world, alice)) == 2
+    again = {r["message_ids"][0]: r for r in json.loads(run(capsys, "threads", "--json")[1])}
+    assert again[news]["awaiting"] and again[news]["state"] != "unsure"
