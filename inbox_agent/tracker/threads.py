@@ -78,12 +78,53 @@ def _subject_link(reply: Header, other: Header) -> bool:
     ) - {reply.from_addr}
 
 
+BARE_WINDOW = timedelta(days=3)
+CONSECUTIVE_WINDOW = timedelta(days=7)
+_TOO_COMMON = frozenset(
+    {"hello", "hi", "hey", "question", "questions", "update", "meeting", "lunch", "thanks", "fyi"}
+)
+
+
+def _headerless(h: Header) -> bool:
+    return not h.in_reply_to and not h.references
+
+
+def _pair(h: Header) -> frozenset[str] | None:
+    """The two people of a message between exactly two people (the sender and one other)."""
+    people = _people(h)
+    return frozenset(people) if len(people) == 2 and h.from_addr else None
+
+
+def _near(a: Header, b: Header, window: timedelta) -> bool:
+    return a.date is not None and b.date is not None and abs(a.date - b.date) <= window
+
+
+def _bare_link(a: Header, b: Header) -> bool:
+    """Chat-like mail with an empty or bare "RE:" subject and no threading headers belongs
+    together when it is between the same two people within a few days (never three or more)."""
+    return _headerless(a) and _headerless(b) and _pair(a) == _pair(b) and _near(a, b, BARE_WINDOW)
+
+
+def _consecutive_link(a: Header, b: Header, subject: str) -> bool:
+    """Two messages of one sender on one subject, neither with threading headers, one's
+    recipients among the other's, within a week: the second follows up the first ("Hello" and
+    other subjects too common to tell apart never link this way)."""
+    if subject in _TOO_COMMON or not (_headerless(a) and _headerless(b)):
+        return False
+    if a.from_addr != b.from_addr or not a.from_addr or not _near(a, b, CONSECUTIVE_WINDOW):
+        return False
+    ra, rb = {*a.to, *a.cc}, {*b.to, *b.cc}
+    return bool(ra and rb) and (ra <= rb or rb <= ra)
+
+
 class ThreadIndex:
     """Threads kept up to date one message at a time (union-find over Message-IDs).
 
     Links: References and In-Reply-To, the server's thread id, explicit links (a bounce to the
-    message that bounced) and, for mail with no threading headers, the subject rule above. Every
-    link is symmetric, so the threads never depend on the order messages arrive in.
+    message that bounced) and, for mail with no threading headers, the subject rules above (a
+    prefixed reply; empty subjects between the same two people; one sender's messages in a row
+    on one subject). Every link is symmetric, so the threads never depend on the order messages
+    arrive in.
     """
 
     def __init__(self) -> None:
@@ -93,6 +134,8 @@ class ThreadIndex:
         self._by_hint: dict[str, str] = {}
         self._by_subject: dict[str, list[Header]] = {}
         self._headerless: dict[str, list[Header]] = {}
+        self._bare: dict[frozenset[str], list[Header]] = {}  # empty subjects, by their two people
+        self._by_sender: dict[tuple[str, str], list[Header]] = {}  # headerless, by sender+subject
         self._cache: list[Thread] | None = None
 
     def __len__(self) -> int:
@@ -137,7 +180,18 @@ class ThreadIndex:
             self._union(mid, link_to)
         subject = normalize_subject(h.subject)
         if not subject:
+            pair = _pair(h)
+            if pair is not None and _headerless(h):
+                for peer in self._bare.get(pair, []):
+                    if _bare_link(h, peer):
+                        self._union(mid, peer.message_id)
+                self._bare.setdefault(pair, []).append(h)
             return
+        for peer in self._by_sender.get((h.from_addr, subject), []):
+            if _consecutive_link(h, peer, subject):
+                self._union(mid, peer.message_id)
+        if _headerless(h):
+            self._by_sender.setdefault((h.from_addr, subject), []).append(h)
         candidates = (
             self._by_subject.get(subject, [])
             if _is_headerless_reply(h)
