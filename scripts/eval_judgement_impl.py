@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--offline", action="store_true", help="message level, no server")
     parser.add_argument("--final", action="store_true", help="also print the test split")
     parser.add_argument("--unsure", choices=("skip", "draft"), default="skip")
+    parser.add_argument("--user", action="append", help="replay only this user (repeatable)")
     parser.add_argument("--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
@@ -62,7 +63,15 @@ def main() -> None:
     splits = ("dev", "test") if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
-        sys.exit("the replay on Dovecot is not written yet: run with --offline")
+        from scripts.eval_judgement_replay import replay
+
+        result = replay(rows, splits, args.unsure == "draft", args.user)
+        for split in splits:
+            s = result[split]
+            assert isinstance(s, dict)
+            print(f"{split}: precision {s['precision']} recall {s['recall']}")
+        print(json.dumps(result))
+        return
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)

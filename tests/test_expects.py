@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.cadence import Cadence, Gap
@@ -18,7 +18,7 @@ from inbox_agent.mail.body import split_new
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.expects import Outcome, judge_text
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.sequence import Context
+from inbox_agent.tracker.sequence import Context, Start
 from inbox_agent.tracker.start import start
 from inbox_agent.tracker.threads import build_threads
 
@@ -290,3 +290,91 @@ def test_unsure_is_listed_under_skip_and_followed_under_draft() -> None:
 def test_never_per_contact_or_domain_never_starts(never: str) -> None:
     started, reason, _ = decide(Outcome.EXPECTS, never=frozenset({never}))
     assert not started and "never follow up with bob@example.org" in reason
+
+
+def test_an_unsure_message_older_than_the_lookback_is_history_not_a_question() -> None:
+    facts = {"<u@x>": BodyFacts(expects=Outcome.UNSURE, expects_kind="statement", judged_by=2)}
+    ctx = Context(
+        USER, SENT_AT + timedelta(days=40), Cadence(3, (Gap(3, "bd"),)), Gap(14, "d"), facts=facts
+    )
+    opening = start(build_threads([QUESTION])[0], [], ctx)
+    assert not opening.actions and not opening.unsure
+
+
+def test_the_tray_lists_threads_to_decide_with_follow_up_and_never() -> None:
+    from inbox_agent.desktop.menu import MenuActions, menu_model
+    from inbox_agent.desktop.status import Snapshot
+    from inbox_agent.engine import Undecided
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, tuple[object, ...]]] = []
+
+        def __getattr__(self, name: str) -> object:
+            return lambda *args: self.calls.append((name, args))
+
+    why = 'unsure: no ask found in a long message: "The board met."; yours to decide'
+    snap = Snapshot(undecided=(Undecided("main", "<n@x>", "Board news", "bob@x.test", why),))
+    d = Recorder()
+    rows = {r.text: r for r in menu_model(snap, MenuActions(d, d.draft, d.path), T0)}  # type: ignore[arg-type]
+    assert "Needs your decision (1)" in rows
+    entry = rows["Board news → bob@x.test"]
+    assert entry.submenu[0].text.startswith("unsure: no ask found")
+    for row in entry.submenu[1:]:
+        assert row.action is not None
+        row.action()
+    assert d.calls == [("decide", ("main", "<n@x>", True)), ("decide", ("main", "<n@x>", False))]
+
+
+# -- timing: a deadline the user set -------------------------------------------------------------
+DEADLINES = [
+    "by Friday",
+    "before the 15th",
+    "by end of next week",
+    "by tomorrow",
+    "by EOD",
+    "by next week",
+    "by Monday",
+    "bis Freitag",
+    "d'ici vendredi",
+    "antes del viernes",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(DEADLINES), st.integers(0, 400), st.integers(0, 23))
+def test_a_nudge_never_comes_before_a_deadline_the_user_set(
+    phrase: str, day: int, hour: int
+) -> None:
+    from inbox_agent.mail.when import deadline
+
+    sent = datetime(2026, 1, 1, hour, 7, tzinfo=UTC) + timedelta(days=day)
+    text = f"Could you send me the signed copy {phrase}?"
+    set_by = deadline(text, sent)
+    assert set_by is not None and sent.date() <= set_by, phrase
+    asked = Header(
+        "<d@x>",
+        (),
+        (),
+        "Q3",
+        "ann@example.test",
+        "Ann",
+        ("bob@example.org",),
+        (),
+        (),
+        sent,
+        "normal",
+        "",
+    )
+    fact = BodyFacts(expects=Outcome.EXPECTS, expects_kind="ask", judged_by=2, deadline=str(set_by))
+    ctx = Context(
+        USER,
+        sent + timedelta(days=90),
+        Cadence(3, (Gap(1, "bd"),)),
+        Gap(120, "d"),
+        facts={"<d@x>": fact},
+    )
+    [begin, *_] = start(build_threads([asked])[0], [], ctx).actions
+    assert isinstance(begin, Start)
+    assert begin.next_due_at.date() > set_by and begin.next_due_at.weekday() < 5
+    assert begin.next_due_at >= Gap(1, "bd").after(sent)  # never sooner than the cadence either

@@ -58,7 +58,7 @@ SURFACES: dict[str, list[str]] = {
         "prepare",
         "steering_in",
     ],
-    "inbox_agent.engine": ["Engine", "Opener", "TickReport", "open_imap", "wakeup"],
+    "inbox_agent.engine": ["Engine", "Opener", "TickReport", "Undecided", "open_imap", "wakeup"],
     "inbox_agent.gate": [
         "DRAFT_STATE",
         "SEQUENCE_STATE",

@@ -4,7 +4,7 @@ alice sends five messages and four business days pass: a Lotus Notes forward wit
 hers, an FYI, a thank-you with a clause, a long message that asks nothing, and a real question.
 Only the question is drafted; `threads` and the audit say why each one is or is not, quoting her
 words; the long one is listed for her to decide, and once she tags it `$FollowUp` in her own
-mail client, the next cycle drafts it too.
+mail client, the next cycle drafts it too; another one she answers `never` from the command line.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
         alice, [bob.address], "Re: Elm Street", "Thanks, that's perfect. I'll call her tomorrow."
     )
     news = mail_world.send(alice, [bob.address], "Board news", LONG_NEWS)
+    carol = mail_world.new_user("carol")
+    news2 = mail_world.send(alice, [carol.address], "Office news", LONG_NEWS)
     question = mail_world.send(
         alice,
         [bob.address],
@@ -65,12 +67,19 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     assert rows[question]["expects"]["reason"] == asks
     # the unsure one is listed by default and on its own, for alice to decide
     listed = json.loads(run(capsys, "threads", "--json", "--unsure")[1])
+    assert sorted(r["message_ids"][0] for r in listed) == sorted([news, news2])
+    # `never` from the command line takes one off the list for good
+    code, out, err = run(capsys, "never", news2)
+    assert code == 0 and news2 in out, err
+    listed = json.loads(run(capsys, "threads", "--json", "--unsure")[1])
     assert [r["message_ids"] for r in listed] == [[news]]
+    assert run(capsys, "follow-up", "<nobody@x>")[0] == 2  # not a thread: says what to do
     assert news in {r["message_ids"][0] for r in json.loads(run(capsys, "threads", "--json")[1])}
     code, text, _ = run(capsys, "threads")
     assert "unsure" in text and "yours to decide" in text
     audit = json.loads(run(capsys, "audit", "--json")[1])
     assert any(asks in r["reason"] for r in audit if r["action"] == "track")
+    assert any(r["action"] == "never_follow_up" and r["message_id"] == news2 for r in audit)
 
     # her own mail client's tag is the last say: the next cycle follows it up
     with mail_world.imap_client(alice) as client:

@@ -287,6 +287,18 @@ def cmd_dismiss(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_follow_up(args: argparse.Namespace) -> int:
+    message_id = _engine(args).decide(args.thread, follow=True)
+    print(f"following up {args.thread} (your message {message_id}) whatever its words say")
+    return 0
+
+
+def cmd_never(args: argparse.Namespace) -> int:
+    message_id = _engine(args).decide(args.thread, follow=False)
+    print(f"never following up {args.thread} (your message {message_id})")
+    return 0
+
+
 def cmd_autonomy(args: argparse.Namespace) -> int:
     engine = _engine(args)
     if args.autonomy_command == "set":

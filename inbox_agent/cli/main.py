@@ -24,7 +24,9 @@ from inbox_agent.cli.commands import (
     cmd_config_validate,
     cmd_demo,
     cmd_dismiss,
+    cmd_follow_up,
     cmd_init,
+    cmd_never,
     cmd_pause,
     cmd_queue,
     cmd_reject,
@@ -222,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(handler=cmd_autonomy)
     p = command("dismiss", cmd_dismiss, "stop following up a thread for good")
     p.add_argument("thread", help="sequence number or thread id from `inbox-agent threads`")
+    p = command(
+        "follow-up", cmd_follow_up, "follow up a thread whatever its last message's words say"
+    )
+    p.add_argument("thread", help="thread id (or a Message-ID in it) from `inbox-agent threads`")
+    p = command("never", cmd_never, "never follow up a thread, whatever its words say")
+    p.add_argument("thread", help="thread id (or a Message-ID in it) from `inbox-agent threads`")
     p = command("audit", cmd_audit, "show the audit log, or verify its hash chain")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(

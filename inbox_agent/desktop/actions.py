@@ -98,6 +98,17 @@ class UserActions:
 
         self.host.run_action("Dismiss", act)
 
+    def decide(self, account: str, thread: str, follow: bool, actor: str = "tray") -> None:
+        """Follow up a thread the user was asked to decide about, or never; a follow-up drafts
+        at the next cycle, which starts at once."""
+
+        def act() -> str:
+            self._as_user(account, actor).decide(thread, follow)
+            self.host.poll_now(account, "a thread to follow up")
+            return "Following it up" if follow else "It will never be followed up"
+
+        self.host.run_action("Follow up" if follow else "Never", act)
+
     def sync_now(self) -> None:
         self.host.unblock_all()
         self.host.poll_now(None, "asked from the tray")

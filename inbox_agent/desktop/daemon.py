@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inbox_agent import clock, config, paths
 from inbox_agent.config import secrets
@@ -38,6 +38,9 @@ from inbox_agent.desktop.notify import Health, LogNotifier, Notifier
 from inbox_agent.desktop.status import Snapshot
 from inbox_agent.errors import SafetyStop, UserError
 from inbox_agent.store import OPEN_DRAFTS, OutboxState, Store
+
+if TYPE_CHECKING:  # the engine is imported when the daemon builds one
+    from inbox_agent.engine import Undecided
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,7 @@ class Daemon:
         self._beat: tuple[datetime, float] | None = None
         self._state_text = ""
         self._names: dict[tuple[str, str], str] = {}  # display names, looked up once
+        self._undecided: dict[str, tuple[Undecided, ...]] = {}  # by account, from its last cycle
         self.health = Health(
             lambda title, message: self.notifier.notify(title, message),
             partial(_fingerprint, self.accounts),
@@ -247,6 +251,11 @@ class Daemon:
             else:
                 started = time.monotonic()
                 report = engine.tick()
+                kept = self._undecided.get(name, ())
+                self._undecided[name] = (  # the threads this cycle decided are replaced
+                    *(u for u in kept if u.thread not in report.decided),
+                    *report.undecided,
+                )
                 log.info(
                     "%s: %s; the cycle took %.2f s",
                     name,
@@ -309,6 +318,7 @@ class Daemon:
             {n: self.health.alerts.visible(n, now) for n in self.accounts},
             status.paused(),
             self._names,
+            tuple(u for n in self.accounts for u in self._undecided.get(n, ())),
         )
         self.snapshot = snap
         for title, message in news(snap, self._known):

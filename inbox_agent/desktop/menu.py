@@ -137,6 +137,19 @@ def menu_model(snap: Snapshot, act: MenuActions, now: datetime) -> tuple[Entry, 
                     ),
                 )
             )
+    if snap.undecided:
+        rows.append(label(f"Needs your decision ({len(snap.undecided)})"))
+        for u in snap.undecided[:MAX_LISTED]:
+            rows.append(
+                Entry(
+                    f"{u.subject or '(no subject)'} → {u.to}",
+                    submenu=(
+                        label(u.reason[:100]),
+                        Entry("Follow up", partial(d.decide, u.account, u.thread, True)),
+                        Entry("Never", partial(d.decide, u.account, u.thread, False)),
+                    ),
+                )
+            )
     hidden = max(0, len(snap.approvals) - MAX_LISTED) + max(0, len(snap.scheduled) - MAX_LISTED)
     if hidden:
         rows.append(label(f"… {hidden} more: inbox-agent queue"))

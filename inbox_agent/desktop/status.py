@@ -16,12 +16,15 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from inbox_agent import clock, paths
 from inbox_agent.config import Account
 from inbox_agent.desktop.notify import Problem
 from inbox_agent.store import AuditRow, DraftState, OutboxState, Store
+
+if TYPE_CHECKING:  # the engine loads only in the daemon
+    from inbox_agent.engine import Undecided
 
 
 def lock_file() -> Path:
@@ -186,6 +189,7 @@ class Snapshot:
     accounts: tuple[AccountView, ...] = ()
     approvals: tuple[Nudge, ...] = ()
     scheduled: tuple[Nudge, ...] = ()
+    undecided: tuple[Undecided, ...] = ()  # threads whose last message is the user's to judge
     taken_at: str = field(default="")
 
     @property
@@ -252,6 +256,7 @@ def gather(
     problems: dict[str, list[Problem]],
     is_paused: bool,
     names: dict[tuple[str, str], str] | None = None,
+    undecided: tuple[Undecided, ...] = (),
 ) -> Snapshot:
     """`accounts`: name → (account, its default autonomy level as now in force)."""
     views = tuple(
@@ -272,6 +277,7 @@ def gather(
         accounts=views,
         approvals=tuple(n for a in listed for n in nudges(store, a, DraftState.QUEUED, names)),
         scheduled=tuple(n for a in listed for n in nudges(store, a, DraftState.SCHEDULED, names)),
+        undecided=undecided,
         taken_at=clock.now().isoformat(),
     )
 

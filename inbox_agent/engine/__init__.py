@@ -10,6 +10,6 @@ opened (`open_imap` unless a test or a tool hands in another `Mailbox`).
 from inbox_agent.engine.account import Engine
 from inbox_agent.engine.context import Opener, open_imap
 from inbox_agent.engine.planning import wakeup
-from inbox_agent.engine.report import TickReport
+from inbox_agent.engine.report import TickReport, Undecided
 
-__all__ = ["Engine", "Opener", "TickReport", "open_imap", "wakeup"]
+__all__ = ["Engine", "Opener", "TickReport", "Undecided", "open_imap", "wakeup"]

@@ -124,6 +124,10 @@ class Engine:
     def dismiss(self, sequence_id: int) -> None:
         commands.dismiss(self.ctx, sequence_id)
 
+    def decide(self, thread: str, follow: bool) -> str:
+        """Follow up a thread whatever its last message says, or never (`commands.decide`)."""
+        return commands.decide(self.ctx, thread, follow)
+
     def rules(self) -> Rules:
         return self.ctx.rules()
 

@@ -1,5 +1,6 @@
 """What the user asks of one account, from the CLI or the tray: approve, reject, undo, dismiss,
-change an autonomy level. Each opens its own IMAP session and acts as `ctx.actor`."""
+follow up a thread (or never) whatever its last message's words say, change an autonomy level.
+Each opens its own IMAP session where it needs one and acts as `ctx.actor`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from inbox_agent.engine import drafts
 from inbox_agent.engine.apply import end
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
+from inbox_agent.engine.planning import FOLLOW_UP, NEVER
 from inbox_agent.errors import NotFound
 from inbox_agent.store import (
     ACTIVE_SEQUENCES,
@@ -70,6 +72,27 @@ def dismiss(ctx: Context, sequence_id: int) -> None:
         )
     with ctx.view.session() as mailbox:
         end(ctx, mailbox, sequence_id, SequenceState.DISMISSED, "dismissed by you")
+
+
+def decide(ctx: Context, thread: str, follow: bool) -> str:
+    """Follow up the thread (by its id or any Message-ID in it) from its last message of the
+    user's, or never; kept in the audit log, which planning reads. Returns the Message-ID."""
+    from inbox_agent.tracker.threads import last_human
+
+    found = ctx.view.index().thread_of(thread)
+    last = last_human(found) if found else None
+    if found is None or last is None or last.from_addr not in ctx.view.user_addresses():
+        raise NotFound(
+            f"no thread {thread} whose last message is yours",
+            "see `inbox-agent threads --unsure` for the threads that wait for your decision",
+        )
+    with ctx.store.tx():
+        ctx.audit(
+            FOLLOW_UP if follow else NEVER,
+            message_id=last.message_id,
+            reason="you asked to follow it up" if follow else "you asked never to follow it up",
+        )
+    return last.message_id
 
 
 def set_autonomy(ctx: Context, scope: str, level: str) -> None:

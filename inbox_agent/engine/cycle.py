@@ -18,8 +18,8 @@ from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.outbox import Outbox
-from inbox_agent.engine.planning import plan_for, planned, selection
-from inbox_agent.engine.report import TickReport
+from inbox_agent.engine.planning import decided, planned, selection
+from inbox_agent.engine.report import TickReport, Undecided
 from inbox_agent.sync.failures import ACTION_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import Action, Due, Start
@@ -43,9 +43,24 @@ def tick(ctx: Context) -> TickReport:
 def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
     """Carry out everything the planner decides now, each action on its own. The planner is
     handed the threads touched since it last planned (`planning.selection`): a poll that found
-    nothing plans nothing."""
+    nothing plans nothing. The threads it left for the user to decide are kept for the tray."""
     failed: list[str] = []
-    for action in plan_for(ctx, selection(ctx), ctx.sequences()):
+    chosen = selection(ctx)
+    found = decided(ctx, chosen, ctx.sequences())
+    user = ctx.view.user_addresses()
+    report.decided = frozenset(t.key for t in chosen)
+    report.undecided = tuple(
+        Undecided(
+            ctx.name,
+            x.thread.key,
+            x.thread.subject,
+            ", ".join(x.thread.participants(user)),
+            x.reason,
+        )
+        for x in found
+        if x.state == "unsure"
+    )
+    for action in (a for x in found for a in x.actions):
         try:
             apply(ctx, mailbox, action, report)
         except ACTION_ERRORS as exc:

@@ -24,6 +24,8 @@ from inbox_agent.tracker.threads import Thread, thread_order
 
 log = logging.getLogger(__name__)
 
+FOLLOW_UP, NEVER = "follow_up", "never_follow_up"  # audit actions: the user's say on a message
+
 
 def facts(
     ctx: Context, now: datetime | None = None, threads: Iterable[Thread] | None = None
@@ -34,6 +36,7 @@ def facts(
     store, name, cadence = ctx.store, ctx.name, ctx.account.cadence
     until = now.isoformat() if now is not None else None
     ids = None if threads is None else {mid for t in threads for mid in t.message_ids}
+    said = decisions(ctx)  # the user's say, from the command line or the tray
     return Facts(
         user=ctx.view.user_addresses(),
         now=now or clock.now(),
@@ -43,8 +46,14 @@ def facts(
         facts=ctx.view.facts(ids),
         opted_out=frozenset(store.opt_outs(name, until)),
         # flags have no history: a message tagged since is taken as tagged then
-        dismissed=frozenset(store.message_ids_flagged(name, DISMISS_KEYWORD, ids)),
-        followup=frozenset(store.message_ids_flagged(name, FOLLOWUP_KEYWORD, ids)),
+        dismissed=frozenset(
+            store.message_ids_flagged(name, DISMISS_KEYWORD, ids)
+            | {mid for mid, action in said.items() if action == NEVER}
+        ),
+        followup=frozenset(
+            store.message_ids_flagged(name, FOLLOWUP_KEYWORD, ids)
+            | {mid for mid, action in said.items() if action == FOLLOW_UP}
+        ),
         unsure_drafts=ctx.account.tracking.unsure == "draft",
         never=frozenset(ctx.account.tracking.never),
     )
@@ -113,7 +122,18 @@ def planned(ctx: Context, failed: Iterable[str] = ()) -> None:
 
 
 def _inputs(ctx: Context) -> tuple[object, ...]:
-    return (ctx.view.user_addresses(), ctx.account.cadence)
+    # the user's say on a message (`follow-up`, `never`) changes its thread: plan all again
+    return (
+        ctx.view.user_addresses(),
+        ctx.account.cadence,
+        ctx.account.tracking,
+        frozenset(decisions(ctx).items()),
+    )
+
+
+def decisions(ctx: Context) -> dict[str, str]:
+    """The user's say on their messages, kept in the audit log: Message-ID → FOLLOW_UP or NEVER."""
+    return ctx.store.decided_messages(ctx.name, (FOLLOW_UP, NEVER))
 
 
 def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
@@ -142,10 +162,14 @@ def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:
 def plan_for(ctx: Context, threads: list[Thread], sequences: list[SequenceRow]) -> list[Action]:
     """What a cycle carries out: the actions of every thread's assessment (`threads`: those
     `selection` picked; the facts read are theirs)."""
+    return [a for x in decided(ctx, threads, sequences) for a in x.actions]
+
+
+def decided(ctx: Context, threads: list[Thread], sequences: list[SequenceRow]) -> list[Assessment]:
+    """The assessments a cycle acts on, of `threads` (those `selection` picked)."""
     if not threads:
         return []
-    decided = facts(ctx, threads=threads)
-    return [a for x in decision.assessments(threads, sequences, decided) for a in x.actions]
+    return decision.assessments(threads, sequences, facts(ctx, threads=threads))
 
 
 def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:

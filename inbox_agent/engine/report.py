@@ -24,12 +24,26 @@ _LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """A thread whose last message, the user's, may or may not ask for an answer: theirs to
+    decide (follow it up, or never)."""
+
+    account: str
+    thread: str  # the thread's id (its oldest Message-ID)
+    subject: str
+    to: str
+    reason: str
+
+
 @dataclass
 class TickReport:
     new_messages: int = 0
     started: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     refused: SendRefused | None = None  # the last send the SMTP server refused for good
+    undecided: tuple[Undecided, ...] = ()  # of the threads it decided, those left to the user
+    decided: frozenset[str] = frozenset()  # the keys of the threads this cycle decided
 
     def summary(self) -> str:
         c = self.counts

@@ -1,8 +1,8 @@
 """Mail formats, pure: a header block read into a `Header` (`headers`), the address lists in
 it and the one normal form of an address (`addresses`), reply and forward
 prefixes on subjects (`subject`), a body's own text (`body`), what an inbound body means
-(`classify`), whether the user's own message expects an answer
-(`expects`), a message read as a letter (`letter`), its language (`language`), and the nudge
+(`classify`), whether the user's own message expects an answer (`expects`, and a deadline it
+sets, `when`), a message read as a letter (`letter`), its language (`language`), and the nudge
 built as a MIME reply (`compose`). No I/O.
 
 The surface is these modules; callers import the one they need.

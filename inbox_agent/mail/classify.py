@@ -18,6 +18,7 @@ from typing import Any
 
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.expects import JUDGED_BY, Outcome, Verdict, judge_text
+from inbox_agent.mail.when import deadline
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class BodyFacts:
     expects_kind: str = ""
     expects_quote: str = ""
     judged_by: int = 0
+    deadline: str = ""  # ISO date of a deadline the user's ask set ("by Friday"), "" when none
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,11 +183,13 @@ def read(
                 p.get_content_type() == "text/calendar" for p in msg.walk()
             )
             said = judge_text(text, subject, forward_marker=bool(quoted), calendar=calendar)
+            due = deadline(text, sent_at) if said.outcome == Outcome.EXPECTS else None
             return BodyFacts(
                 expects=said.outcome.value,
                 expects_kind=said.kind,
                 expects_quote=said.quote,
                 judged_by=JUDGED_BY,
+                deadline=due.isoformat() if due else "",
             )
         ooo = kind == "auto_reply" or bool(_OOO.search(text[:2000]))
         if ooo:

@@ -638,6 +638,17 @@ class Store(ThreadTables):
     def add_audit(self, values: Mapping[str, object]) -> int:
         return self._insert("audit", values)
 
+    def decided_messages(self, account: str, actions: Collection[str]) -> dict[str, str]:
+        """Message-ID → the latest of `actions` the audit log holds for it (the user's own
+        decisions about a message, such as following it up or never)."""
+        marks = ", ".join("?" for _ in actions)
+        rows = self.conn.execute(
+            f"SELECT message_id, action FROM audit WHERE account = ? AND action IN ({marks}) "
+            "ORDER BY id",
+            (account, *actions),
+        )
+        return {mid: action for mid, action in rows if mid}
+
     def audit_rows(
         self, account: str | None = None, sequence_id: int | None = None, since: str | None = None
     ) -> list[AuditRow]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from inbox_agent.cadence import Cadence
+from inbox_agent.cadence import Cadence, add_business_days
 from inbox_agent.mail.expects import Outcome, Verdict
 from inbox_agent.mail.headers import Header, is_noreply
 from inbox_agent.store import SequenceRow
@@ -142,7 +142,11 @@ def _opening(
     last = last_human(thread)
     verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, said, ctx.unsure_drafts)
     if not verdict.candidate or last is None or last.date is None:
-        return Opening((), verdict.reason, None, verdict.unsure)
+        # an unsure message is the user's to decide while it could still be nudged, not after
+        fresh = last is not None and last.date is not None and not _history(last.date, ctx)
+        if verdict.unsure and any(mid in ctx.dismissed for mid in thread.message_ids):
+            return Opening((), f"you said never ({DISMISS_KEYWORD}): no follow-up, ever", None)
+        return Opening((), verdict.reason, None, verdict.unsure and fresh)
     # a message an earlier sequence already followed (its anchor, or a touch it made: the last
     # nudge of an exhausted one) is not followed up again; a new question of the user's is
     earlier = next(
@@ -151,7 +155,7 @@ def _opening(
     if earlier is not None:
         why = f" ({earlier.reason})" if earlier.reason else ""
         return Opening((), f"followed up already: it ended {earlier.state}{why}", None)
-    if ctx.lookback.after(last.date) < ctx.now:
+    if _history(last.date, ctx):
         # the baseline never nudges about messages older than the lookback
         return Opening(
             (),
@@ -173,10 +177,26 @@ def _opening(
         return Opening((), f"your message bounced ({status}): there is nobody to nudge", None)
     due, paused = first_due(later, last.date, ctx)
     reason = paused or verdict.reason
+    set_by = ctx.fact(last.message_id).deadline
+    if set_by:  # the first nudge waits for the first business day after the user's deadline
+        after = after_deadline(date.fromisoformat(set_by), last.date)
+        if after > due:
+            due, reason = after, f"{reason}; not before your deadline {set_by} has passed"
     actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(paused))]
     if due <= ctx.now:
         actions.append(Due(last.message_id, 1, thread))
     return Opening(tuple(actions), reason, due)
+
+
+def after_deadline(day: date, sent: datetime) -> datetime:
+    """The first business day after `day`, at the hour the message was sent."""
+    moment = datetime.combine(day, sent.timetz())
+    return add_business_days(moment + timedelta(days=1), 0)
+
+
+def _history(sent: datetime, ctx: Context) -> bool:
+    """Older than the lookback: the baseline never nudges it."""
+    return ctx.lookback.after(sent) < ctx.now
 
 
 def first_due(later: Iterable[Header], sent: datetime, ctx: Context) -> tuple[datetime, str]:

@@ -1,0 +1,163 @@
+"""The daemon's real decision replayed on the labelled Enron set (see eval_judgement_impl).
+
+Per user: the maildir goes into a private Dovecot (sent folders into Sent, the rest into INBOX,
+as eval_threads does), is synced, and then for each as-of time T the clock is set to T, the
+bodies the decision wants are read (`Engine.read_bodies`, as a cycle does), and every thread is
+decided fresh as of T with no sequence stored (`Engine.assessments(as_of=T)`), the way a first
+run at T decides. A labelled message is drafted when its thread has a nudge due at T anchored
+at it, T being its date plus the first gap and an hour. The weekly figure: over the user's 8
+busiest weeks of sent mail, the nudges that fell due in each week, split by the label of their
+message (useful: expects, unnecessary: no, and unlabelled ones).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import keyring
+
+from inbox_agent import clock, config, paths
+from inbox_agent.config import secrets
+from inbox_agent.engine import Engine
+from inbox_agent.mail.headers import Header
+from inbox_agent.store.db import Store
+from inbox_agent.tracker import Assessment
+from inbox_agent.tracker.sequence import Due, Start
+from inbox_agent.tracker.threads import normalize_subject
+from scripts.eval_threads_impl import load
+from scripts.judgement_labels import CORPUS, USERS, Label, score
+from tests.infra.dovecot import DovecotServer
+from tests.infra.memkeyring import MemoryKeyring
+
+BUSY_WEEKS = 8
+
+
+def _engine(server: DovecotServer, user: str, home: Path, unsure: str) -> Engine:
+    login = user.replace("-", "")
+    server.add_user(login, "eval-pw")
+    _inbox, _sent, address = load(CORPUS / "enron" / user, server.maildir(login))
+    server.chown_tree()
+    path = paths.accounts_dir() / f"{login}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'email = "{address}"\n[imap]\nhost = "127.0.0.1"\nport = {server.imap_port}\n'
+        f'security = "none"\nusername = "{login}"\n[smtp]\nhost = "127.0.0.1"\nport = 9\n'
+        f'security = "none"\n[tracking]\nunsure = "{unsure}"\n'
+    )
+    secrets.set_secret(login, "imap", "eval-pw")
+    settings = config.load_settings()
+    return Engine(config.load_account(path, settings), settings, Store(home / f"{login}.db"))
+
+
+def copy_of(h: Header | None) -> tuple[str, object, str] | None:
+    """What copies of one message share: the Enron folders (sent, sent_items, _sent_mail,
+    all_documents) hold one sent message several times under different Message-IDs."""
+    return (h.from_addr, h.date, normalize_subject(h.subject)) if h is not None else None
+
+
+def _decide(engine: Engine, mailbox: object, when: datetime) -> list[Assessment]:
+    clock.set_now(when)
+    engine.read_bodies(mailbox, limit=20_000)  # type: ignore[arg-type]
+    return engine.assessments(as_of=when)
+
+
+def replay_user(
+    server: DovecotServer, user: str, rows: list[Label], home: Path, unsure: str
+) -> dict[str, object]:
+    engine = _engine(server, user, home, unsure)
+    mine = [r for r in rows if r.user == user]
+    drafted: dict[str, bool] = {}
+    weekly = Counter[str]()
+    try:
+        with engine.session() as mailbox:
+            engine.sync(mailbox)
+            headers = {m.message_id: m for t in engine.threads() for m in t.messages}
+            cadence = engine.account.cadence.cadence
+            labelled = {copy_of(headers.get(r.message_id)): r for r in mine}
+            for row in mine:
+                h = headers.get(row.message_id)
+                if h is None or h.date is None:
+                    print(f"  {user}: {row.message_id} not in the mailbox", file=sys.stderr)
+                    drafted[row.message_id] = False
+                    continue
+                when = cadence.due_after(0, h.date) + timedelta(hours=1)
+                found = _decide(engine, mailbox, when)
+                drafted[row.message_id] = any(
+                    isinstance(a, Due) and copy_of(headers.get(a.anchor_message_id)) == copy_of(h)
+                    for x in found
+                    for a in x.actions
+                )
+                wrong = drafted[row.message_id] != (row.label == "expects")
+                if wrong and row.label != "unclear" and row.split == "dev":  # never tune on test
+                    mine_x = next(x for x in found if row.message_id in x.thread.message_ids)
+                    last = mine_x.thread.messages[-1]
+                    print(
+                        f"  miss {row.split} {row.label:7} {row.path}: {mine_x.state}: "
+                        f"{mine_x.reason[:140]} [{len(mine_x.thread.messages)} msgs, last "
+                        f"{last.from_addr} {last.subject[:30]!r}]",
+                        file=sys.stderr,
+                    )
+            user_addresses = engine.user_addresses()
+            weeks = Counter(
+                (m.date - timedelta(days=m.date.weekday())).date()
+                for m in headers.values()
+                if m.date and m.from_addr in user_addresses
+            )
+            for monday, _count in weeks.most_common(BUSY_WEEKS):
+                start = datetime.combine(monday, datetime.min.time(), tzinfo=clock.now().tzinfo)
+                end = start + timedelta(days=7)
+                for action in (a for x in _decide(engine, mailbox, end) for a in x.actions):
+                    if isinstance(action, Start) and start < action.next_due_at <= end:
+                        label = labelled.get(copy_of(headers.get(action.anchor_message_id)))
+                        weekly[label.label if label else "unlabelled"] += 1
+    finally:
+        clock.set_now(None)
+    pairs = [(r, drafted[r.message_id]) for r in mine]
+    return {
+        "pairs": pairs,
+        "weekly": {
+            "weeks": BUSY_WEEKS,
+            "nudges_per_week": round(sum(weekly.values()) / BUSY_WEEKS, 2),
+            "labelled_no_per_week": round(weekly["no"] / BUSY_WEEKS, 2),
+            "labelled_expects_per_week": round(weekly["expects"] / BUSY_WEEKS, 2),
+            "unlabelled_per_week": round(weekly["unlabelled"] / BUSY_WEEKS, 2),
+        },
+    }
+
+
+def replay(
+    rows: list[Label], splits: tuple[str, ...], unsure_drafts: bool, users: list[str] | None = None
+) -> dict[str, object]:
+    """Precision and recall per split and per user, and the weekly nudge counts per user."""
+    server = DovecotServer({})
+    server.start()
+    home = Path(tempfile.mkdtemp(prefix="eval-judgement-"))
+    os.environ["INBOX_AGENT_HOME"] = str(home)
+    keyring.set_keyring(MemoryKeyring())
+    unsure = "draft" if unsure_drafts else "skip"
+    per_user: dict[str, dict[str, object]] = {}
+    pairs: list[tuple[Label, bool]] = []
+    try:
+        for user in users or sorted(USERS):
+            print(f"replaying {user} …", file=sys.stderr)
+            got = replay_user(server, user, rows, home, unsure)
+            mine = got["pairs"]
+            assert isinstance(mine, list)
+            pairs.extend(mine)
+            per_user[user] = {
+                split: score((r, d) for r, d in mine if r.split == split) for split in splits
+            }
+            per_user[user]["weekly"] = got["weekly"]
+            print(f"  {user}: {per_user[user]}", file=sys.stderr)
+    finally:
+        server.cleanup()
+    out: dict[str, object] = {"mode": "replay", "unsure": unsure}
+    for split in splits:
+        out[split] = score((r, d) for r, d in pairs if r.split == split)
+    out["per_user"] = per_user
+    return out
