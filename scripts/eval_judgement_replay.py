@@ -30,7 +30,7 @@ from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Due, Start
 from inbox_agent.tracker.threads import normalize_subject
 from scripts.eval_threads_impl import load
-from scripts.judgement_labels import CORPUS, USERS, Label, score
+from scripts.judgement_labels import CORPUS, USERS, WEEKLY, Label, labels, score
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
 
@@ -73,12 +73,15 @@ def replay_user(
     mine = [r for r in rows if r.user == user]
     drafted: dict[str, bool] = {}
     weekly = Counter[str]()
+    apart = Counter[str]()  # labelled messages not waiting at draft time, left out of the score
+    counted: set[object] = set()
     try:
         with engine.session() as mailbox:
             engine.sync(mailbox)
             headers = {m.message_id: m for t in engine.threads() for m in t.messages}
             cadence = engine.account.cadence.cadence
-            labelled = {copy_of(headers.get(r.message_id)): r for r in mine}
+            weekly_rows = [r for r in labels(WEEKLY) if r.user == user]
+            labelled = {copy_of(headers.get(r.message_id)): r for r in (*weekly_rows, *mine)}
             for row in mine:
                 h = headers.get(row.message_id)
                 if h is None or h.date is None:
@@ -92,9 +95,24 @@ def replay_user(
                     for x in found
                     for a in x.actions
                 )
+                mine_x = next(x for x in found if row.message_id in x.thread.message_ids)
+                later = [
+                    m
+                    for m in mine_x.thread.messages
+                    if m.date
+                    and m.date > h.date
+                    and m.kind == "normal"
+                    and copy_of(m) != copy_of(h)
+                ]
+                if not drafted[row.message_id] and later:
+                    # not waiting at draft time: they answered, or the user wrote again (then
+                    # the thread waits on that later message, which is judged instead)
+                    theirs = any(m.from_addr not in engine.user_addresses() for m in later)
+                    apart["answered" if theirs else "wrote_again"] += 1
+                    del drafted[row.message_id]
+                    continue
                 wrong = drafted[row.message_id] != (row.label == "expects")
                 if wrong and row.label != "unclear" and row.split == "dev":  # never tune on test
-                    mine_x = next(x for x in found if row.message_id in x.thread.message_ids)
                     last = mine_x.thread.messages[-1]
                     print(
                         f"  miss {row.split} {row.label:7} {row.path}: {mine_x.state}: "
@@ -113,19 +131,32 @@ def replay_user(
                 end = start + timedelta(days=7)
                 for action in (a for x in _decide(engine, mailbox, end) for a in x.actions):
                     if isinstance(action, Start) and start < action.next_due_at <= end:
-                        label = labelled.get(copy_of(headers.get(action.anchor_message_id)))
+                        key = copy_of(headers.get(action.anchor_message_id))
+                        if key in counted:
+                            continue
+                        counted.add(key)
+                        label = labelled.get(key)
                         weekly[label.label if label else "unlabelled"] += 1
     finally:
         clock.set_now(None)
-    pairs = [(r, drafted[r.message_id]) for r in mine]
+    pairs = [(r, drafted[r.message_id]) for r in mine if r.message_id in drafted]
     return {
         "pairs": pairs,
+        "left_out": dict(apart),
         "weekly": {
             "weeks": BUSY_WEEKS,
             "nudges_per_week": round(sum(weekly.values()) / BUSY_WEEKS, 2),
             "labelled_no_per_week": round(weekly["no"] / BUSY_WEEKS, 2),
             "labelled_expects_per_week": round(weekly["expects"] / BUSY_WEEKS, 2),
             "unlabelled_per_week": round(weekly["unlabelled"] / BUSY_WEEKS, 2),
+            # the unlabelled ones counted at the share of "no" among the labelled ones
+            "unnecessary_per_week_estimated": round(
+                sum(weekly.values())
+                / BUSY_WEEKS
+                * weekly["no"]
+                / max(1, weekly["no"] + weekly["expects"] + weekly["unclear"]),
+                2,
+            ),
         },
     }
 
@@ -153,6 +184,7 @@ def replay(
                 split: score((r, d) for r, d in mine if r.split == split) for split in splits
             }
             per_user[user]["weekly"] = got["weekly"]
+            per_user[user]["left_out"] = got["left_out"]
             print(f"  {user}: {per_user[user]}", file=sys.stderr)
     finally:
         server.cleanup()

@@ -1,7 +1,8 @@
 """The labelled set for "does this message of the user expect an answer" (scripts/data/
 judgement-labels.jsonl): 432 of the six Enron owners' own last-in-thread messages, each with its
 path in the corpus, Message-ID, label (expects / no / unclear), a one-line why, and its split
-(dev: tune on it; test: kept aside, looked at only to report). The mail itself stays in
+(dev: tune on it; test: kept aside, looked at only to report; WEEKLY below is a third set,
+for the nudges per week). The mail itself stays in
 ../shared/corpus; this module finds it there and scores predictions against the labels.
 """
 
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LABELS = Path(__file__).resolve().parent / "data" / "judgement-labels.jsonl"
+# a second set, labelled after the rules were written and never tuned on: a sample of 10 per
+# user of the nudges the daemon would draft in that user's 8 busiest weeks (split "weekly")
+WEEKLY = Path(__file__).resolve().parent / "data" / "judgement-weekly-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 # the owners' own addresses (and their assistants', who send from the owner's account)

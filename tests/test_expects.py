@@ -341,7 +341,7 @@ DEADLINES = [
 ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(DEADLINES), st.integers(0, 400), st.integers(0, 23))
 def test_a_nudge_never_comes_before_a_deadline_the_user_set(
     phrase: str, day: int, hour: int

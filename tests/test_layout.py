@@ -54,6 +54,7 @@ SURFACES: dict[str, list[str]] = {
         "LlmDrafter",
         "OfflineDrafter",
         "Quoted",
+        "llm_verdict",
         "make_drafter",
         "prepare",
         "steering_in",

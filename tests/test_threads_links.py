@@ -71,7 +71,7 @@ def headerless_mail(draw: st.DrawFn) -> list[Header]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(headerless_mail(), st.randoms())
 def test_the_order_mail_arrives_in_never_changes_the_threads(
     messages: list[Header], rnd: object

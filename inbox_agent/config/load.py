@@ -352,7 +352,7 @@ def load_account(path: Path, settings: Settings) -> Account:
 
 
 def _tracking(table: _Table) -> TrackingConfig:
-    table.unknown_keys({"unsure", "never"})
+    table.unknown_keys({"unsure", "never", "ask_llm"})
     never = tuple(a.strip().lower() for a in table.str_list("never"))
     for who in never:
         if not (_EMAIL.match(who) or re.match(r"^@[^@\s]+\.[^@\s]+$", who)):
@@ -361,7 +361,9 @@ def _tracking(table: _Table) -> TrackingConfig:
                 f"{who!r} is neither an address nor a domain",
                 'write never = ["mum@example.com", "@family.org"]',
             )
-    return TrackingConfig(table.text("unsure", "skip", UNSURE_CHOICES), never)
+    return TrackingConfig(
+        table.text("unsure", "skip", UNSURE_CHOICES), never, table.flag("ask_llm", True)
+    )
 
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")

@@ -100,6 +100,7 @@ class TrackingConfig:
 
     unsure: str = "skip"
     never: tuple[str, ...] = ()
+    ask_llm: bool = True  # where an LLM is configured, ask it about the unsure ones (only those)
 
 
 @dataclass(frozen=True)

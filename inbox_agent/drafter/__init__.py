@@ -1,8 +1,10 @@
 """The words of a nudge: the `Drafter` seam and its records (`request`), the model and offline
 writers (`writers`), the prompt built from the shipped templates (`prompt`) and the checks on
-what a model wrote (`guard`). `openai` is imported only when an LLM drafter first drafts.
+what a model wrote (`guard`), and a model's second opinion on a message the rules left unsure
+(`judge`). `openai` is imported only when an LLM drafter first drafts.
 """
 
+from inbox_agent.drafter.judge import llm_verdict
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.drafter.writers import (
     LlmDrafter,
@@ -19,6 +21,7 @@ __all__ = [
     "LlmDrafter",
     "OfflineDrafter",
     "Quoted",
+    "llm_verdict",
     "make_drafter",
     "prepare",
     "steering_in",

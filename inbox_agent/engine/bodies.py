@@ -8,10 +8,16 @@ each body is read once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from inbox_agent import clock
+from inbox_agent.drafter import LlmDrafter, llm_verdict
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.planning import facts, pending
 from inbox_agent.mail import classify
+from inbox_agent.mail.body import text_of
+from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.expects import Outcome, own_words
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES
 from inbox_agent.sync.mailbox import Mailbox
@@ -44,12 +50,27 @@ def read_bodies(
     read = 0
     for folder, members in by_folder.items():
         bodies = mailbox.fetch_bodies(folder, sorted(members))
+        read_now = []
+        for uid, raw in bodies.items():  # outside the transaction: an LLM may be asked
+            h, from_user = members[uid]
+            found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
+            read_now.append((h, second_opinion(ctx, raw, found)))
         with store.tx():
-            for uid, raw in bodies.items():
-                h, from_user = members[uid]
-                found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
+            for h, found in read_now:
                 store.save_facts(name, h.message_id, found, stamp)
                 if found.bounced_message_id:
                     view.link(h.message_id, found.bounced_message_id)
                 read += 1
     return read
+
+
+def second_opinion(ctx: Context, raw: bytes, found: BodyFacts) -> BodyFacts:
+    """An unsure message of the user's, asked of their LLM once (`drafter.judge`) when one is
+    configured and `[tracking] ask_llm` is on; every other message is left as the rules read it."""
+    if found.expects != Outcome.UNSURE or not ctx.account.tracking.ask_llm:
+        return found
+    drafter = ctx.drafters.get()
+    if not isinstance(drafter, LlmDrafter):
+        return found
+    answer = llm_verdict(drafter.config, drafter.api_key, own_words(text_of(raw)))
+    return replace(found, llm=answer or "?")  # "?": asked and failed; never asked again

@@ -64,6 +64,7 @@ class BodyFacts:
     expects_quote: str = ""
     judged_by: int = 0
     deadline: str = ""  # ISO date of a deadline the user's ask set ("by Friday"), "" when none
+    llm: str = ""  # on an unsure one: the user's LLM said "expects" or "no" ("?": it failed)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +81,8 @@ class BodyFacts:
         """The judgement of the user's own message; None when it was not judged."""
         if not self.expects:
             return None
+        if self.expects == Outcome.UNSURE and self.llm in (Outcome.EXPECTS, Outcome.NO):
+            return Verdict(Outcome(self.llm), f"llm_{self.llm}", self.expects_quote)
         return Verdict(Outcome(self.expects), self.expects_kind, self.expects_quote)
 
     @property

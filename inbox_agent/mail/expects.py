@@ -72,6 +72,8 @@ _LABELS = {
     "long_statement": "no ask found in a long message",
     "unreadable": "its body could not be read",
     "followup": "you tagged it $FollowUp",
+    "llm_expects": "unsure by the rules; your LLM says it asks for an answer",
+    "llm_no": "unsure by the rules; your LLM says it needs none",
 }
 
 _I = re.IGNORECASE
