@@ -161,3 +161,9 @@ def test_html_never_raises_and_never_shows_a_blockquote(noise: str, secret: str)
     marker = f"QQ{abs(hash(secret))}QQ"
     text = html_to_text(f"{noise}<p>kept</p><blockquote>{secret} {marker}</blockquote>")
     assert marker not in text or "<blockquote" in noise.lower()
+
+
+def test_a_short_line_above_an_attribution_is_kept() -> None:
+    """An attribution wraps over lines, never over a blank one: "ON" above "On … wrote:" stays."""
+    block = QUOTES["gmail"] + "\n> the question"
+    assert new_text(f"ON\n\n{block}") == "ON"

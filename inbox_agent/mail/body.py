@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 
 log = logging.getLogger(__name__)
 
-_WRAP = r"[^\n]{0,200}?(?:\n[^\n]{0,200}?){0,2}?"  # an attribution wrapped over up to 3 lines
+_WRAP = r"[^\n]{0,200}?(?:\n[^\n]{1,200}?){0,2}?"  # wrapped over 3 lines at most, none blank
 _ATTRIBUTION = re.compile(
     r"^[ \t]*("
     rf"On\b{_WRAP}\bwrote|Am\b{_WRAP}\bschrieb[^\n]{{0,80}}|Le\b{_WRAP}\ba [ée]crit|"
