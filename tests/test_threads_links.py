@@ -84,3 +84,13 @@ def test_the_order_mail_arrives_in_never_changes_the_threads(
         bare = [m for m in thread.messages if not normalize_subject(m.subject)]
         if len(thread.messages) > 1 and len(bare) == len(thread.messages):
             assert all(len({m.from_addr, *m.to} - {""}) == 2 for m in bare)
+
+
+def test_an_exchange_address_with_repeated_dots_is_still_an_address() -> None:
+    """Exchange wrote "m..presto@enron.com" for "Presto, Kevin M."; such a sender is a person."""
+    from inbox_agent.mail import headers
+    from inbox_agent.mail.addresses import normal_address
+
+    assert normal_address("M..Presto@Enron.com") == "m..presto@enron.com"
+    raw = b"Message-ID: <p@x>\r\nFrom: m..presto@enron.com\r\nTo: bob@x.test\r\nSubject: Q\r\n\r\nIs it done?\r\n"
+    assert headers.parse(raw).from_addr == "m..presto@enron.com"

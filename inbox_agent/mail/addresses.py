@@ -16,7 +16,9 @@ from email.utils import getaddresses
 # space and controls
 _ATOM = r"[^\x00-\x20\x7f()<>\[\]:;@\\,.\"]+"
 _QUOTED = r'"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x08\x0a-\x1f\x7f])*"'
-_LOCAL = rf"(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})"
+# dots may repeat in a local part: Exchange wrote "k..allen@enron.com" for "Allen, K." (RFC 5322
+# obsolete syntax, still in real archives); refusing it lost whole mailboxes' worth of senders
+_LOCAL = rf"(?:{_ATOM}(?:\.+{_ATOM})*|{_QUOTED})"
 _DOMAIN = rf"(?:{_ATOM}(?:\.{_ATOM})*|\[[^\[\]\\\x00-\x20\x7f]*\])"
 _ADDR_SPEC = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 _FULL_GRAMMAR_LIMIT = 16_384  # longer values take the cheap scan: the grammar is slow there
