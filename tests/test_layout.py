@@ -112,6 +112,7 @@ SURFACES: dict[str, list[str]] = {
         "signin",
     ],
     "inbox_agent.tracker": [
+        "CONSECUTIVE_WINDOW",
         "DISMISS_KEYWORD",
         "FOLLOWUP_KEYWORD",
         "SUBJECT_WINDOW",
@@ -138,6 +139,7 @@ SURFACES: dict[str, list[str]] = {
         "last_human",
         "next_wakeup",
         "normalize_subject",
+        "peer_key",
         "thread_from",
         "thread_order",
     ],

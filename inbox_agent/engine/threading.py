@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import Store
 from inbox_agent.tracker import (
+    CONSECUTIVE_WINDOW,
     SUBJECT_WINDOW,
     ThreadIndex,
     is_headerless_reply,
-    normalize_subject,
+    peer_key,
 )
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def assign(
     subjects = [
         (key, h.message_id, _iso(h.date), is_headerless_reply(h))
         for h in headers
-        if (key := normalize_subject(h.subject))
+        if (key := peer_key(h))
     ]
     store.save_threading(account, groups, subjects, cursor)
 
@@ -106,7 +107,7 @@ def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[He
     # by subject: the dates of the batch's messages, and of its replies without headers
     windows: dict[str, tuple[list[datetime], list[datetime]]] = {}
     for h in headers:
-        key = normalize_subject(h.subject)
+        key = peer_key(h)
         if key and h.date is not None:
             every, bare = windows.setdefault(key, ([], []))
             every.append(h.date)
@@ -121,7 +122,11 @@ def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[He
         when = datetime.fromisoformat(date)
         # a bare reply may join any message; any message may be joined by a stored bare reply
         every, bare = windows[key]
-        if any(abs(when - d) <= SUBJECT_WINDOW for d in (every if headerless else bare)):
+        # the rules on one sender's messages in a row and on chat with an empty subject look a
+        # week either side of any message; a bare reply may join any message in the window
+        if any(abs(when - d) <= CONSECUTIVE_WINDOW for d in every) or any(
+            abs(when - d) <= SUBJECT_WINDOW for d in (every if headerless else bare)
+        ):
             near.append(mid)
     ours = {h.message_id for h in headers}
     return [

@@ -27,6 +27,7 @@ from inbox_agent.tracker.sequence import (
     Touched,
 )
 from inbox_agent.tracker.threads import (
+    CONSECUTIVE_WINDOW,
     SUBJECT_WINDOW,
     Thread,
     ThreadIndex,
@@ -34,11 +35,13 @@ from inbox_agent.tracker.threads import (
     is_headerless_reply,
     last_human,
     normalize_subject,
+    peer_key,
     thread_from,
     thread_order,
 )
 
 __all__ = [
+    "CONSECUTIVE_WINDOW",
     "DISMISS_KEYWORD",
     "FOLLOWUP_KEYWORD",
     "SUBJECT_WINDOW",
@@ -65,6 +68,7 @@ __all__ = [
     "last_human",
     "next_wakeup",
     "normalize_subject",
+    "peer_key",
     "thread_from",
     "thread_order",
 ]

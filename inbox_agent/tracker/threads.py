@@ -105,6 +105,17 @@ def _bare_link(a: Header, b: Header) -> bool:
     return _headerless(a) and _headerless(b) and _pair(a) == _pair(b) and _near(a, b, BARE_WINDOW)
 
 
+def peer_key(h: Header) -> str:
+    """The key under which the subject rules find a message's peers among stored mail: its
+    normalised subject; for headerless mail between two people on an empty subject, the two of
+    them; "" when no rule can join it by subject."""
+    subject = normalize_subject(h.subject)
+    if subject:
+        return subject
+    pair = _pair(h)
+    return "\x1f" + "\x1f".join(sorted(pair)) if pair is not None and _headerless(h) else ""
+
+
 def _consecutive_link(a: Header, b: Header, subject: str) -> bool:
     """Two messages of one sender on one subject, neither with threading headers, one's
     recipients among the other's, within a week: the second follows up the first ("Hello" and
