@@ -1,7 +1,8 @@
 """The test world: a private Dovecot, an SMTP submission server that delivers into it by LMTP, a
 loopback OpenAI-compatible server, an in-memory keyring and a fresh INBOX_AGENT_HOME per test.
 
-Session fixtures (started once, shared): `dovecot`, `smtp_server`, `llm`.
+Session fixtures (started once, shared): `dovecot`, `smtp_server`, `llm`, and `cyrus` (a second
+real server, Cyrus IMAP 3.6 as Fastmail names things; skipped with the reason where it cannot run).
 Per-test fixtures: `llm_server` (the `llm` reset), `new_user` (a unique mailbox), `agent_home`,
 and `mail_world`, which bundles all of it for story tests. Tests stay apart by using fresh users.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import keyring
 import pytest
 
+from tests.infra.cyrus import CyrusServer, CyrusUnavailable
 from tests.infra.dovecot import DovecotServer
 from tests.infra.llm_server import FakeLlm
 from tests.infra.mail import MailUser, MailWorld
@@ -53,6 +55,34 @@ def dovecot() -> Iterator[DovecotServer]:
     if errors:
         print("Dovecot logged errors:\n" + "\n".join(errors))
     assert not errors, "Dovecot logged errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def cyrus() -> Iterator[CyrusServer]:
+    """The session's Cyrus (IMAP on `.imap_port`, LMTP on `.lmtp_port`). Each test makes its own
+    users with `cyrus_user`."""
+    try:
+        server = CyrusServer()
+    except CyrusUnavailable as exc:
+        pytest.skip(f"Cyrus IMAP cannot run here: {exc}")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def cyrus_user(cyrus: CyrusServer) -> Callable[[str], MailUser]:
+    """Factory like `new_user`, on Cyrus: a fresh user with a random password."""
+
+    def make(name: str) -> MailUser:
+        login = f"{name.lower()}{secrets.token_hex(3)}"
+        password = secrets.token_urlsafe(12)
+        cyrus.add_user(login, password)
+        return MailUser(login=login, password=password, display_name=f"{name.title()} Example")
+
+    return make
 
 
 @pytest.fixture(scope="session")

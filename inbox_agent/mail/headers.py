@@ -129,25 +129,31 @@ _END = re.compile(rb"\r?\n\r?\n")
 _WATCHED = frozenset(f.lower() for f in FIELDS)
 
 
-def _decode_line(line: bytes) -> tuple[str, bool]:
+def _decode_line(line: bytes) -> tuple[str, bool, bool]:
     """One header line: UTF-8 where it is UTF-8; each stray byte read as Windows-1252 (the
-    8-bit charset mail really uses), except 0x80, which is how Dovecot serves a NUL. True when
-    any byte needed the fallback."""
+    8-bit charset mail really uses), except 0x80, which is how Dovecot serves a NUL: it is
+    dropped. Also says whether any byte was read as Windows-1252, and whether a NUL went."""
+    if b"\x00" in line:
+        return _decode_line(line.replace(b"\x00", b""))[0], False, True
     text = line.decode("utf-8", "surrogateescape")
     if not any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text, False
+        return text, False, False
     out: list[str] = []
+    legacy = nul = False
     for ch in text:
         if "\udc80" <= ch <= "\udcff":
             byte = bytes([ord(ch) - 0xDC00])
-            if byte != b"\x80":
-                try:
-                    out.append(byte.decode("cp1252"))
-                except UnicodeDecodeError:
-                    out.append(byte.decode("latin-1"))
+            if byte == b"\x80":
+                nul = True
+                continue
+            legacy = True
+            try:
+                out.append(byte.decode("cp1252"))
+            except UnicodeDecodeError:
+                out.append(byte.decode("latin-1"))
         else:
             out.append(ch)
-    return "".join(out), True
+    return "".join(out), legacy, nul
 
 
 class Fields:
@@ -164,15 +170,19 @@ class Fields:
         self._data: dict[str, list[str]] = {}
         self.trouble: list[str] = []
         for raw_line in head.split(b"\n"):
-            line, fallback = _decode_line(raw_line[:-1] if raw_line.endswith(b"\r") else raw_line)
+            line, legacy, nul = _decode_line(
+                raw_line[:-1] if raw_line.endswith(b"\r") else raw_line
+            )
             name, sep, value = line.partition(":")
             if sep and name and " " not in name.strip():
-                key = name.strip().lower()
-                if key in _WATCHED and fallback:
-                    self.trouble.append(f"{name.strip()}: not UTF-8; read as Windows-1252")
-                if "\r" in value or "\x00" in value:
+                key, field = name.strip().lower(), name.strip()
+                if key in _WATCHED and legacy:
+                    self.trouble.append(f"{field}: not UTF-8; read as Windows-1252")
+                if key in _WATCHED and nul:
+                    self.trouble.append(f"{field}: held a NUL; removed")
+                if "\r" in value:
                     if key in _WATCHED:
-                        self.trouble.append(f"{name.strip()}: held a bare CR or a NUL; removed")
+                        self.trouble.append(f"{field}: held a bare CR; read as a space")
                     value = clean(value)
                 self._data.setdefault(key, []).append(value.strip())
 

@@ -94,6 +94,7 @@ def check_imap(account: Account, secret: str) -> Finding:
         f"folders: inbox={folders.inbox} sent={folders.sent} drafts={folders.drafts} "
         f"others={list(folders.others)}",
         "watched: " + ", ".join(name for name, _role in folders.watched()),
+        *(f"{role}: {name} ({why})" for role, name, why in folders.why),
     ]
     expected = {"X-GM-THRID": "X-GM-EXT-1"}.get(account.preset.thread_id, "")
     if expected and expected not in caps:

@@ -1,8 +1,10 @@
 """Which folder plays which part: Sent, Drafts, an archive, Gmail's All Mail.
 
-SPECIAL-USE attributes (RFC 6154) first, then the provider's own names, then the usual ones; a
-folder named in the account file wins over all of them. Pure over one LIST answer, so any
-`Mailbox` can be asked.
+SPECIAL-USE attributes (RFC 6154) first, compared without regard to case as RFC 3501 says
+(Cyrus lists `\\sent` and `\\drafts`), then the provider's own names, then the usual ones; a
+folder named in the account file wins over all of them. A folder that merely has the English
+name never wins over the flagged one the user's client uses. `Folders.why` says how each was
+chosen, for `check`. Pure over one LIST answer, so any `Mailbox` can be asked.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _FALLBACK_NAMES = {
     "archive": ("Archive", "Archives", "INBOX.Archive", "INBOX/Archive"),
 }
 _SPECIAL_USE = {"sent": "\\Sent", "drafts": "\\Drafts", "archive": "\\Archive", "all": "\\All"}
+_ROLE_OF_FLAG = {flag.lower(): role for role, flag in _SPECIAL_USE.items()}
 _NOT_OPENABLE = {"\\noselect", "\\nonexistent"}  # RFC 3501, RFC 5258: listed, not selectable
 
 
@@ -41,6 +44,7 @@ class Folders:
     drafts: str
     others: tuple[str, ...]
     all_mail: str = ""  # Gmail's All Mail: every message once, whatever its labels
+    why: tuple[tuple[str, str, str], ...] = ()  # (role, folder, how it was chosen), for `check`
 
     def watched(self) -> list[tuple[str, str]]:
         """(name, role) of every folder where a reply or the user's own mail can land.
@@ -75,21 +79,25 @@ def pick_folders(listing: list[Listed], account: Account, gmail: bool) -> Folder
     names = [f.name for f in listing]
     closed = {f.name for f in listing if _NOT_OPENABLE & {a.lower() for a in f.attributes}}
     found: dict[str, str] = {}
+    why: dict[str, str] = {}
     for folder in listing:
-        for role, flag in _SPECIAL_USE.items():
-            if flag in folder.attributes and role not in found and folder.name not in closed:
+        for attribute in folder.attributes:
+            role = _ROLE_OF_FLAG.get(attribute.lower())
+            if role and role not in found and folder.name not in closed:
                 found[role] = folder.name
+                why[role] = f"flagged {_SPECIAL_USE[role]}"
     lowered = {n.lower(): n for n in names if n not in closed}
     for role, named in (("sent", account.sent_folder), ("drafts", account.drafts_folder)):
         if named:  # the account file names it: that wins over flags and guesses
             if named not in names or named in closed:
-                why = "cannot be opened there" if named in names else "has no such folder"
+                problem = "cannot be opened there" if named in names else "has no such folder"
                 raise FolderMissing(
-                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} {why} "
+                    f"{account.path}: [imap] {role}_folder = {named!r}, but {account.imap.host} {problem} "
                     f"(folders: {', '.join(names)})",
                     f"set [imap] {role}_folder to one of the folders listed, or remove it",
                 )
             found[role] = named
+            why[role] = f"named in the account file ({role}_folder)"
     for role in dict.fromkeys([*account.preset.folders, *_FALLBACK_NAMES]):
         if role not in found:  # the provider's own names first, then the usual ones
             for candidate in (
@@ -98,6 +106,8 @@ def pick_folders(listing: list[Listed], account: Account, gmail: bool) -> Folder
             ):
                 if candidate.lower() in lowered:
                     found[role] = lowered[candidate.lower()]
+                    flag = _SPECIAL_USE[role]
+                    why[role] = f"by name; no folder is flagged {flag}"
                     break
     missing = [role for role in ("sent", "drafts") if role not in found]
     if missing:
@@ -109,7 +119,25 @@ def pick_folders(listing: list[Listed], account: Account, gmail: bool) -> Folder
         dict.fromkeys([*([found["archive"]] if "archive" in found else []), *account.folders])
     )
     gmail = gmail and "all" in found
-    return Folders("INBOX", found["sent"], found["drafts"], others, found["all"] if gmail else "")
+    for role in ("sent", "drafts"):
+        if why[role].startswith("flagged"):  # say it when a same-named folder is passed over
+            shadow = [
+                lowered[c.lower()]
+                for c in _FALLBACK_NAMES[role]
+                if c.lower() in lowered and lowered[c.lower()] != found[role]
+            ]
+            if shadow:
+                why[role] += f"; {', '.join(dict.fromkeys(shadow))} is not flagged, so not used"
+    return Folders(
+        "INBOX",
+        found["sent"],
+        found["drafts"],
+        others,
+        found["all"] if gmail else "",
+        why=tuple(
+            (role, found[role], why[role]) for role in ("sent", "drafts", "archive") if role in why
+        ),
+    )
 
 
 __all__ = ["Folders", "discover_folders", "pick_folders"]

@@ -108,6 +108,9 @@ class ImapMailbox:
 
     def __init__(self, client: IMAPClient) -> None:
         self.client = client
+        # INTERNALDATE with the server's offset, not naive local time: the arrival time is the
+        # date a message gets when its own Date cannot be believed (issue 13)
+        client.normalise_times = False
         self._selected: tuple[str, bool] | None = None
         self._caps: frozenset[str] | None = None
 
@@ -208,7 +211,7 @@ class ImapMailbox:
                 elif flags is not None:
                     record[b"FLAGS"] = tuple(flags.split())
                 elif internal:
-                    record[b"INTERNALDATE"] = parse_to_datetime(internal)
+                    record[b"INTERNALDATE"] = parse_to_datetime(internal, normalise=False)
                 elif thrid:
                     record[b"X-GM-THRID"] = int(thrid)
             if record.get(b"UID") in wanted:
