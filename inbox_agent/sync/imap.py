@@ -209,7 +209,7 @@ class ImapMailbox:
                 elif size:
                     record[b"RFC822.SIZE"] = int(size)
                 elif flags is not None:
-                    record[b"FLAGS"] = tuple(flags.split())
+                    record[b"FLAGS"] = _flags(flags.split())
                 elif internal:
                     record[b"INTERNALDATE"] = parse_to_datetime(internal, normalise=False)
                 elif thrid:
@@ -235,7 +235,7 @@ class ImapMailbox:
                 if match.group(1):
                     uid = int(match.group(1))
                 elif match.group(3) is not None:
-                    flags = tuple(f.decode(errors="replace") for f in match.group(3).split())
+                    flags = _flags(match.group(3).split())
             if uid is not None and flags is not None:
                 out[uid] = flags
         return out
@@ -342,8 +342,16 @@ class ImapMailbox:
             self.client.shutdown()
 
 
+# system flags are case-insensitive (RFC 3501 2.3.2); a server may send `\draft`, and the rest of
+# the program compares them as strings, so they are spelled one way from here on
+_SYSTEM_FLAGS = {
+    f.lower(): f for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent")
+}
+
+
 def _flags(raw: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(f.decode(errors="replace") if isinstance(f, bytes) else str(f) for f in raw)
+    texts = (f.decode(errors="replace") if isinstance(f, bytes) else str(f) for f in raw)
+    return tuple(_SYSTEM_FLAGS.get(t.lower(), t) for t in texts)
 
 
 def _fetched(data: dict[bytes, Any]) -> Fetched:
