@@ -156,3 +156,38 @@ def test_hostile_mail_costs_only_its_header(
     replies_to = {next(v for k, v in d.items() if k.startswith(b"BODY")) for d in drafts.values()}
     assert any(quiet.encode() in r for r in replies_to)  # the quiet thread was still nudged
     assert not any(followed.encode() in r for r in replies_to)  # the replied one was not
+
+
+def test_a_nudge_goes_to_exactly_the_addresses_written(
+    mail_world: Any,
+    smtp_server: Any,
+    agent_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bug 4: an address with a space in its quoted local part is one address, stored, drafted
+    and sent as written; one that is not an address at all is left out, never split."""
+    alice = mail_world.new_user("alice")
+    write_account(alice, mail_world.imap_port, mail_world.smtp_port, autonomy="copilot")
+    now = datetime.now(UTC)
+    original = (
+        b"From: Alice Example <" + alice.address.encode() + b">\r\n"
+        b'To: "carol x"@example.net, Bob <bob@example.net>, <dave smith@example.net>\r\n'
+        b"Subject: Venue\r\nMessage-ID: <venue@example.test>\r\n"
+        b"Date: " + now.strftime("%a, %d %b %Y %H:%M:%S +0000").encode() + b"\r\n\r\n"
+        b"Which venue do you prefer?\r\n"
+    )  # fmt: skip
+    with mail_world.imap_client(alice) as client:
+        client.append("Sent", original, flags=[b"\\Seen"], msg_time=now)
+    clock.set_now(add_business_days(now, 4))
+    try:
+        assert run(capsys, "run", "--once")[0] == 0
+        code, out, _ = run(capsys, "queue", "--json")
+        [queued] = json.loads(out)
+        assert queued["to"] == ['"carol x"@example.net', "bob@example.net"]
+        before = len(smtp_server.handler.external)
+        code, out, err = run(capsys, "approve", str(queued["id"]))
+        assert code == 0, err
+    finally:
+        clock.set_now(None)
+    [(_, rcpts, _)] = smtp_server.handler.external[before:]
+    assert rcpts == ['"carol x"@example.net', "bob@example.net"]
