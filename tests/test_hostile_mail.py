@@ -1,9 +1,10 @@
 """Bad input costs that header, never the message or the cycle (issue 13): real odd mail from six
-parsers' test suites (../shared/corpus/malformed, read where it lies, never copied) and
-generated hostile messages, each in INBOX and in Sent of a real Dovecot user. `sync`,
-`threads` and `run --once` end with no crash, every message the server holds is in the store,
-each bad header is logged once (a second sync logs nothing), and a hostile reply still ends
-its sequence while a quiet thread next to it is still nudged.
+parsers' test suites (../shared/corpus/malformed, read where it lies, never copied; where it is
+absent, the generated messages run alone) and generated hostile messages, each in INBOX and in
+Sent of a real Dovecot user. `sync`, `threads` and `run --once` end with no crash, every
+message the server holds is in the store, each bad header is logged once (a second sync logs
+nothing), and a hostile reply still ends its sequence while a quiet thread next to it is still
+nudged.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ MAX_CORPUS_BYTES = 2_000_000  # per message (the corpus keeps none bigger)
 
 
 def _corpus() -> list[bytes]:
+    """The corpus's messages, or none where it is absent (the generated ones still run)."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the malformed-mail corpus is not at {CORPUS}")
+        return []
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent != CORPUS)
     return [p.read_bytes() for p in files[:2000] if p.stat().st_size <= MAX_CORPUS_BYTES]
 
@@ -81,7 +83,7 @@ def test_hostile_mail_costs_only_its_header(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    corpus = _corpus()
+    corpus = _corpus()  # read where it lies, never copied into the repository
     messages = [*corpus, *_generated()]
     alice, bob, carol = (mail_world.new_user(n) for n in ("alice", "bob", "carol"))
     write_account(alice, mail_world.imap_port, mail_world.smtp_port, autonomy="manual")
