@@ -135,9 +135,11 @@ def _decode_line(line: bytes) -> tuple[str, bool, bool]:
     dropped. Also says whether any byte was read as Windows-1252, and whether a NUL went."""
     if b"\x00" in line:
         return _decode_line(line.replace(b"\x00", b""))[0], False, True
+    try:
+        return line.decode("utf-8"), False, False
+    except UnicodeDecodeError:
+        pass
     text = line.decode("utf-8", "surrogateescape")
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text, False, False
     out: list[str] = []
     legacy = nul = False
     for ch in text:
@@ -169,10 +171,15 @@ class Fields:
         head = _FOLD.sub(b" ", block[: end.start()] if end else block)
         self._data: dict[str, list[str]] = {}
         self.trouble: list[str] = []
-        for raw_line in head.split(b"\n"):
-            line, legacy, nul = _decode_line(
-                raw_line[:-1] if raw_line.endswith(b"\r") else raw_line
-            )
+        try:  # the common case, the whole block at once; else each line on its own
+            lines = [(line, False, False) for line in head.decode("utf-8").split("\n")]
+        except UnicodeDecodeError:
+            lines = [_decode_line(raw) for raw in head.split(b"\n")]
+        for line, legacy, nul in lines:
+            if nul or "\x00" in line:
+                line, nul = line.replace("\x00", ""), True
+            if line.endswith("\r"):
+                line = line[:-1]
             name, sep, value = line.partition(":")
             if sep and name and " " not in name.strip():
                 key, field = name.strip().lower(), name.strip()
