@@ -231,14 +231,22 @@ def test_idle_wakes_on_new_mail_and_times_out_without(account: Account) -> None:
         assert box.idle("INBOX", 0.5) is False  # type: ignore[attr-defined]
         assert time.monotonic() - started < 5
 
+        woke = threading.Event()
+
         def deliver() -> None:
-            time.sleep(0.3)
+            # a message filed before the IDLE command reached the server is not news to every
+            # server (pymap reports only what comes after): file one every half second until
+            # the IDLE wakes, at most 20
             with account.open() as other:
-                other.append("INBOX", message("new"), [], WHEN)
+                for n in range(20):
+                    if woke.wait(0.5):
+                        return
+                    other.append("INBOX", message(f"new{n}"), [], WHEN)
 
         thread = threading.Thread(target=deliver)
         thread.start()
         try:
             assert box.idle("INBOX", 10) is True  # type: ignore[attr-defined]
         finally:
-            thread.join(10)
+            woke.set()
+            thread.join(15)

@@ -22,7 +22,8 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Listed:
-    """One LIST answer: the folder's name and its attributes, lower case (`\\sent`, `\\noselect`)."""
+    """One LIST answer: the folder's name and its attributes as the server spells them
+    (`\\Sent`, or Cyrus's `\\sent`: compare them without case)."""
 
     name: str
     attributes: frozenset[str]
