@@ -230,8 +230,10 @@ def _cadence(table: _Table, base: CadenceConfig) -> CadenceConfig:
                 "gaps", "must be a non-empty list", 'write gaps = ["3bd", "5bd", "7bd"]'
             )
         gaps = tuple(table._parse_gap("gaps", g) for g in raw_gaps)
-    table.unknown_keys({"touches", "gaps", "lookback"})
-    return CadenceConfig(touches, gaps, table.gap("lookback", base.lookback))
+    table.unknown_keys({"touches", "gaps", "lookback", "quote"})
+    return CadenceConfig(
+        touches, gaps, table.gap("lookback", base.lookback), table.flag("quote", base.quote)
+    )
 
 
 def load_settings(path: Path | None = None) -> Settings:

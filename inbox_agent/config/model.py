@@ -108,6 +108,7 @@ class CadenceConfig:
     touches: int = 3
     gaps: tuple[Gap, ...] = tuple(parse_gap(g) for g in DEFAULT_GAPS)
     lookback: Gap = Gap(14, "d")
+    quote: bool = True  # the nudge quotes the message it follows up
 
     @property
     def cadence(self) -> Cadence:

@@ -53,6 +53,8 @@ class DraftRequest:
     language: str = ""  # the thread's language, "" when unknown
     earlier_nudges: tuple[str, ...] = ()  # bodies of nudges already drafted on this thread
     budget_tokens: int = 3000
+    ask: str = ""  # what the followed-up message asks, as the user wrote it; "" when unknown
+    quoted: bool = False  # the user's message is quoted under the nudge: "below" points at it
 
     @property
     def brief(self) -> Brief:
@@ -61,7 +63,8 @@ class DraftRequest:
     @property
     def known_text(self) -> str:
         """What a draft may quote from: the thread and the user's own signature."""
-        return "\n".join([*(f"{q.author}\n{q.text}" for q in self.thread), self.brief.signature])
+        parts = [self.subject, *(f"{q.author}\n{q.text}" for q in self.thread)]
+        return "\n".join([*parts, self.brief.signature])
 
 
 @dataclass(frozen=True)

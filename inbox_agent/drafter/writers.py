@@ -342,6 +342,7 @@ def prepare(
     earlier_nudges: Sequence[str] = (),
     budget_tokens: int = 3000,
     exclude: Sequence[str] = (),
+    quoted: bool = False,
 ) -> DraftRequest:
     """A request with the user's voice for these recipients and examples of their own mail
     (never one of the messages in `exclude`, the thread's own)."""
@@ -363,4 +364,5 @@ def prepare(
         language=lang,
         earlier_nudges=tuple(earlier_nudges),
         budget_tokens=budget_tokens,
+        quoted=quoted,
     )

@@ -23,6 +23,7 @@ from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import Header
 from inbox_agent.mail.letter import first_name
+from inbox_agent.mail.quote import quote_of
 from inbox_agent.store import (
     ACTIVE_SEQUENCES,
     DraftState,
@@ -59,6 +60,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
     account, store = ctx.account, ctx.store
     cadence = account.cadence.cadence
     quoted = thread_text(ctx, mailbox, action.thread)
+    original, html = _original(ctx, mailbox, anchor)
     request = prepare(
         touch=action.touch,
         touches=cadence.touches,
@@ -72,6 +74,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         earlier_nudges=[d.body for d in store.drafts(ctx.name) if d.sequence_id == seq.id],
         budget_tokens=ctx.settings.llm.max_prompt_tokens,
         exclude=action.thread.message_ids,
+        quoted=bool(original),
     )
     draft = ctx.drafter.draft(request)
     decision = gate.decide(
@@ -85,6 +88,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         decision = gate.Decision("copilot", f"{decision.scope}, kept off Autopilot")
     when = clock.now()
     agent_id = compose.new_agent_id()
+    name = anchor.from_name or account.display_name  # the user's own message: their name
     msg = compose.build(
         anchor=anchor,
         user=user,
@@ -93,7 +97,10 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         body=draft.body,
         when=when,
         agent_id=agent_id,
-        html=_is_html(ctx, mailbox, anchor),
+        html=html,
+        quote=quote_of(original, anchor.date, name, anchor.from_addr, request.language)
+        if original
+        else None,
     )
     raw = msg.as_bytes(policy=policy.SMTP)
     draft_state, seq_state = gate.DRAFT_STATE[decision.level], gate.SEQUENCE_STATE[decision.level]
@@ -230,13 +237,18 @@ def voice_profile(ctx: Context, mailbox: Mailbox, refresh: bool = False) -> Any:
     )
 
 
-def _is_html(ctx: Context, mailbox: Mailbox, anchor: Header) -> bool:
-    """Was the user's own message HTML? Then the nudge carries an HTML part too."""
+def _original(ctx: Context, mailbox: Mailbox, anchor: Header) -> tuple[str, bool]:
+    """The text of the user's own message the nudge quotes ("" with `quote = false` or when it
+    cannot be read), and whether it was HTML (then the nudge carries an HTML part too)."""
+    from inbox_agent.mail.body import readable_text  # mail-parser: only drafting needs it
+
     place = ctx.store.locate(ctx.name, [anchor.message_id]).get(anchor.message_id)
     if place is None:
-        return False
-    head = mailbox.fetch_bodies(place[0], [place[1]], max_bytes=4096).get(place[1], b"")
-    return b"text/html" in head.lower()
+        return "", False
+    quote = ctx.account.cadence.quote
+    raw = mailbox.fetch_bodies(place[0], [place[1]], max_bytes=262_144 if quote else 4096)
+    head = raw.get(place[1], b"")
+    return (readable_text(head).strip() if quote else ""), b"text/html" in head[:4096].lower()
 
 
 def _name_of(thread: Thread, address: str) -> str:

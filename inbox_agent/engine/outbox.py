@@ -35,6 +35,7 @@ from inbox_agent.engine.report import TickReport
 from inbox_agent.errors import SafetyStop, SendRefused
 from inbox_agent.mail import compose
 from inbox_agent.mail.headers import AGENT_HEADER, Header
+from inbox_agent.mail.quote import split_reply
 from inbox_agent.sender.smtp import SendFailure, Submission
 from inbox_agent.store import (
     ACTIVE_SEQUENCES,
@@ -169,16 +170,19 @@ class Outbox:
         copy, copies_of_it = self._copy_to_send(mailbox, draft)
         seq = ctx.sequence_row(draft.sequence_id)
         now = clock.now()
+        # the user's text and the quote as they left them: a quote they deleted stays deleted
+        own, quote = split_reply(copy.body())
         msg = compose.build(
             anchor=self._anchor(seq),
             user=ctx.view.user_addresses(),
             from_addr=self.account.email,
             from_name=self.account.display_name,
-            body=copy.body() or draft.body,
+            body=own or draft.body,
             when=now,
             agent_id=draft.agent_id,
             message_id=draft.message_id,
             html=draft.html,
+            quote=quote,
         )
         if set(compose.recipients(self._anchor(seq), ctx.view.user_addresses()).all) - set(
             draft.recipients

@@ -127,6 +127,11 @@ def new_text(text: str) -> str:
     return split_new(text)[0]
 
 
+def is_attribution(line: str) -> bool:
+    """Is this one line an "On … wrote:" line (in any language `new_text` knows)?"""
+    return _ATTRIBUTION.fullmatch(line.strip()) is not None
+
+
 def strip_quotes(text: str) -> str:
     """Kept for callers of the first version; `new_text` is the same thing."""
     return new_text(text)

@@ -16,6 +16,7 @@ from html import escape
 
 from inbox_agent.mail.addresses import normal_address
 from inbox_agent.mail.headers import AGENT_HEADER, MSGID, Header, clean
+from inbox_agent.mail.quote import Quote
 from inbox_agent.mail.subject import strip_prefixes
 
 _MAX_REFERENCES = 20
@@ -72,9 +73,11 @@ def build(
     agent_id: str,
     message_id: str | None = None,
     html: bool = False,
+    quote: Quote | None = None,
 ) -> EmailMessage:
-    """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id. Never raises on
-    what came from the mailbox: every value taken from it is `clean`ed first."""
+    """The nudge, threaded under `anchor`, carrying our X-Inbox-Agent-Id; with `quote`, the
+    followed-up message quoted under the text (`>` lines, and a blockquote in the HTML part).
+    Never raises on what came from the mailbox: every value taken from it is `clean`ed first."""
     rcpt = recipients(anchor, user)
     msg = EmailMessage()
     from_name = clean(from_name).strip()
@@ -95,13 +98,17 @@ def build(
     if refs:
         msg["References"] = " ".join(dict.fromkeys(refs))
     msg[AGENT_HEADER] = agent_id
-    msg.set_content(body.rstrip() + "\n", charset="utf-8")
+    plain = body.rstrip() + "\n"
+    if quote is not None:
+        plain += "\n" + quote.plain() + "\n"
+    msg.set_content(plain, charset="utf-8")
     if html:  # the original was HTML: a plain part for every client, an HTML part to match
         paragraphs = "".join(
             f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.strip().split("\n\n")
         )
+        cited = quote.html() if quote is not None else ""
         msg.add_alternative(
-            f"<html><body>{paragraphs}</body></html>", subtype="html", charset="utf-8"
+            f"<html><body>{paragraphs}{cited}</body></html>", subtype="html", charset="utf-8"
         )
     return msg
 
