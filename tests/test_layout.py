@@ -78,6 +78,7 @@ SURFACES: dict[str, list[str]] = {
         "headers",
         "language",
         "letter",
+        "quote",
         "subject",
     ],
     "inbox_agent.sender": ["SendFailure", "Submission", "smtp_login", "submit"],
