@@ -3,7 +3,8 @@
 Pure. `check()` says why a draft's core cannot be used, or "" when it can: an email address,
 phone number or link that is in neither the thread nor the user's signature; a placeholder or
 talk about being an AI; a length outside the user's band; another language than the thread's;
-or the same words as an earlier nudge on the thread. `steering()` finds text in an inbound
+or the same words as an earlier nudge on the thread; a fact (a number, date, name, amount)
+the thread does not hold (`grounding.invented`); "below" when nothing is quoted below. `steering()` finds text in an inbound
 message that tries to instruct the agent ("ignore previous instructions", "also send this to",
 "cc …"): the engine then keeps that thread off Autopilot. Neither ever changes recipients;
 nothing does, since they come from the thread (`compose.recipients`).
@@ -14,6 +15,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from inbox_agent.drafter.grounding import invented
+from inbox_agent.drafter.offline import BELOW
 from inbox_agent.drafter.request import DraftRequest
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import name_tokens, split, words
@@ -98,6 +101,9 @@ def check(core: str, request: DraftRequest) -> str:
         return "talks about itself as an AI"
     if any(line.lstrip().startswith(">") for line in text.split("\n")):
         return "copies quoted mail"
+    below = BELOW.search(text)
+    if below and not request.quoted:
+        return f'points at a message "{below.group(0)}", but nothing is quoted'
     brief = request.brief
     n = words(text)
     if n < brief.low or n > brief.high:
@@ -108,6 +114,10 @@ def check(core: str, request: DraftRequest) -> str:
             f"written in {language.name(written)}, but the thread is in "
             f"{language.name(request.language)}"
         )
+    known = f"{request.known_text}\n{request.recipient_name}\n{request.user_name}"
+    facts = invented(text, known, written or request.language)
+    if facts:
+        return f"states what the thread does not ({', '.join(facts[:3])})"
     for earlier in request.earlier_nudges:
         earlier_core = split(earlier, brief.names, name_tokens(request.recipient_name)).core
         if similarity(text, earlier_core or earlier) >= REPEAT_RATIO:

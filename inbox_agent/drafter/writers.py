@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from inbox_agent.config import LlmConfig
 from inbox_agent.drafter import guard
+from inbox_agent.drafter.grounding import ask_for
+from inbox_agent.drafter.offline import OfflineDrafter, compose_body
 from inbox_agent.drafter.prompt import (
     build_prompt,
     estimate_tokens,
@@ -30,8 +32,7 @@ from inbox_agent.drafter.prompt import (
 )
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.mail import language
-from inbox_agent.mail.letter import first_name, formality, name_tokens, split, words
-from inbox_agent.mail.subject import strip_prefixes
+from inbox_agent.mail.letter import first_name, formality, name_tokens, split
 from inbox_agent.voice.profile import Profile
 from inbox_agent.voice.style import Brief, brief, pick_examples
 
@@ -57,19 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def compose_body(core: str, brief: Brief) -> str:
-    """The user's greeting, the core, the user's sign-off and signature, as they write them."""
-    greeting, signoff, core = brief.greeting, brief.signoff, core.strip()
-    if greeting.endswith(" …"):
-        core, greeting = f"{greeting[:-2].rstrip()} {core}", ""
-    if signoff.startswith("… "):
-        core, signoff = f"{core}  {signoff[2:]}", ""
-    text = "\n\n".join(p for p in (greeting, core, signoff) if p)
-    if brief.signature:
-        text += ("\n" if signoff else "\n\n") + brief.signature
-    return text.rstrip() + "\n"
-
-
 def core_of(body: str, brief: Brief, recipient_name: str = "") -> str:
     """A model's answer without the greeting, sign-off or signature it was told not to write."""
     text = body.strip()
@@ -83,155 +71,6 @@ def core_of(body: str, brief: Brief, recipient_name: str = "") -> str:
             text = text.rstrip()[: -len(line.strip())]
     parts = split(text, brief.names, name_tokens(recipient_name))
     return parts.core
-
-
-class OfflineDrafter:
-    """A short, plain nudge in the thread's language: the product works with no LLM at all."""
-
-    _LINES: ClassVar[dict[str, dict[str, tuple[str, ...]]]] = {
-        "en": {
-            "bump": (
-                "Any news on this?",
-                "Checking in on my note below: did you get a chance to look at it?",
-                "Just bringing this back to the top of your inbox: any thoughts on my note below?",
-                "Just bringing this back to the top of your inbox: any thoughts on my note below? "
-                "Happy to answer any questions that would help.",
-            ),
-            "context": (
-                'Any thoughts on "{subject}"? A yes or no is plenty.',
-                'Following up on my message below about "{subject}". A quick yes or no is plenty.',
-                'Circling back on "{subject}" (my note below). Even a one-line answer would help '
-                "me plan the next step.",
-            ),
-            "close": (
-                "I'll take this off my list for now. Just reply here if it comes back up.",
-                "I haven't heard back, so I'll assume this isn't a priority right now and won't "
-                "follow up again. If it becomes one, just reply here.",
-            ),
-        },
-        "de": {
-            "bump": (
-                "Ich wollte kurz an meine Nachricht unten erinnern. Gibt es dazu schon Neuigkeiten?",
-            ),
-            "context": (
-                "Ich komme noch einmal auf meine Nachricht zu „{subject}“ zurück. "
-                "Ein kurzes Ja oder Nein genügt.",
-            ),
-            "close": (
-                "Da ich nichts gehört habe, gehe ich davon aus, dass das Thema gerade keine "
-                "Priorität hat, und melde mich dazu nicht mehr. Falls doch, einfach hier antworten.",
-            ),
-        },
-        "fr": {
-            "bump": (
-                "Je me permets de remonter mon message ci-dessous. Avez-vous eu l'occasion d'y "
-                "jeter un œil ?",
-            ),
-            "context": (
-                "Je reviens vers vous au sujet de « {subject} » (mon message ci-dessous). "
-                "Un simple oui ou non suffit.",
-            ),
-            "close": (
-                "Sans nouvelles de votre part, je suppose que ce n'est pas une priorité pour le "
-                "moment et je ne relancerai plus. Si cela change, il suffit de répondre ici.",
-            ),
-        },
-        "es": {
-            "bump": (
-                "Retomo mi mensaje de abajo por si se había quedado perdido. ¿Alguna novedad?",
-            ),
-            "context": ("Vuelvo sobre mi mensaje acerca de «{subject}». Con un sí o un no basta.",),
-            "close": (
-                "Como no he tenido respuesta, entiendo que ahora no es una prioridad y no volveré "
-                "a escribir sobre esto. Si cambia, basta con responder a este mensaje.",
-            ),
-        },
-        "it": {
-            "bump": (
-                "Riprendo il mio messaggio qui sotto nel caso fosse sfuggito. Ci sono novità?",
-            ),
-            "context": ("Torno sul mio messaggio riguardo a «{subject}». Basta un sì o un no.",),
-            "close": (
-                "Non avendo ricevuto risposta, immagino che al momento non sia una priorità e non "
-                "scriverò più a riguardo. Se le cose cambiano, basta rispondere a questo messaggio.",
-            ),
-        },
-        "nl": {
-            "bump": (
-                "Ik wilde mijn bericht hieronder nog even onder de aandacht brengen. Is er al nieuws?",
-            ),
-            "context": (
-                "Ik kom nog even terug op mijn bericht over '{subject}'. Een kort ja of nee is genoeg.",
-            ),
-            "close": (
-                "Omdat ik niets meer heb gehoord, ga ik ervan uit dat dit nu geen prioriteit heeft "
-                "en stuur ik hier geen herinnering meer over. Reageer gerust als dat verandert.",
-            ),
-        },
-        "pt": {
-            "bump": (
-                "Retomo a minha mensagem abaixo, caso tenha passado despercebida. Alguma novidade?",
-            ),
-            "context": (
-                'Volto à minha mensagem sobre "{subject}". Um simples sim ou não já ajuda.',
-            ),
-            "close": (
-                "Como não tive resposta, imagino que isto não seja uma prioridade agora e não "
-                "voltarei a escrever sobre o assunto. Se mudar, basta responder a esta mensagem.",
-            ),
-        },
-        "sv": {
-            "bump": ("Jag ville bara lyfta mitt meddelande nedan igen. Finns det något nytt?",),
-            "context": (
-                'Jag återkommer om mitt meddelande om "{subject}". Ett kort ja eller nej räcker.',
-            ),
-            "close": (
-                "Eftersom jag inte har hört något utgår jag från att det inte är prioriterat just "
-                "nu och skriver inte mer om det. Om det ändras är det bara att svara här.",
-            ),
-        },
-        "da": {
-            "bump": ("Jeg ville bare lige minde om min besked nedenfor. Er der noget nyt?",),
-            "context": (
-                'Jeg vender tilbage til min besked om "{subject}". Et kort ja eller nej er nok.',
-            ),
-            "close": (
-                "Da jeg ikke har hørt noget, går jeg ud fra, at det ikke har prioritet lige nu, og "
-                "jeg skriver ikke mere om det. Hvis det ændrer sig, så svar bare her.",
-            ),
-        },
-    }
-
-    def core(self, request: DraftRequest) -> str:
-        lang = request.language if request.language in self._LINES else "en"
-        lines = self._LINES[lang]
-        kind = request.kind if request.kind in lines else "bump"
-        subject = strip_prefixes(request.subject)
-        own = self._own_phrase(request, lang) if kind == "bump" else ""
-        if own:
-            return own
-        # the variants nearest the user's usual length, taking turns from one touch to the next
-        target = request.brief.target
-        variants = sorted(lines[kind], key=lambda v: abs(words(v) - target))[:2]
-        return variants[(request.touch - 1) % len(variants)].format(subject=subject or "this")
-
-    @staticmethod
-    def _own_phrase(request: DraftRequest, lang: str) -> str:
-        """The user's own way of following up, when it is generic enough to reuse anywhere."""
-        for phrase in request.brief.followups:
-            if (
-                words(phrase) <= 14
-                and not re.search(r"\d|@|http", phrase)
-                and not re.search(r"\s[A-Z]", phrase.replace(" I ", " i "))
-                and phrase.rstrip()[-1:] in ".?!"
-                and phrase[:1].isupper()
-                and language.detect(phrase) in ("", lang)
-            ):
-                return phrase
-        return ""
-
-    def draft(self, request: DraftRequest) -> Draft:
-        return Draft(compose_body(self.core(request), request.brief), "offline")
 
 
 class LlmDrafter:
@@ -343,9 +182,11 @@ def prepare(
     budget_tokens: int = 3000,
     exclude: Sequence[str] = (),
     quoted: bool = False,
+    ask: str = "",
 ) -> DraftRequest:
     """A request with the user's voice for these recipients and examples of their own mail
-    (never one of the messages in `exclude`, the thread's own)."""
+    (never one of the messages in `exclude`, the thread's own). `ask` is what the followed-up
+    message asks when the caller knows it; else it is read from the user's last message."""
     lang = thread_language(thread) or (profile.language if profile else "")
     own = [q.text for q in thread if q.from_user and q.text.strip()]
     aim = formality(own[-1]) if own else None
@@ -365,4 +206,5 @@ def prepare(
         earlier_nudges=tuple(earlier_nudges),
         budget_tokens=budget_tokens,
         quoted=quoted,
+        ask=ask_for(ask, own[-1] if own else ""),
     )

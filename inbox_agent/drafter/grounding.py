@@ -1,0 +1,254 @@
+"""What a nudge may name: the topic from the subject and the ask from the user's own message.
+
+Pure. `first_ask` finds the sentence of the user's message that asks something (a question, or a
+request such as "Please send …", "Could you …", "Let me know …"); `ask_for` prefers an ask given
+by the caller (the judgement of whether the message expects an answer quotes the deciding
+sentence, and when it is there it is the one used, so that one table of ask forms decides). A
+deadline that has passed by the time of the nudge ("by Friday", "today") is cut from it;
+nothing is ever added. `topic` is the subject as written, or "" when it names nothing ("Hi",
+"Question", "Update"). `invented` says which facts of a text (numbers, money, dates, weekdays,
+months, addresses, links, capitalised names) appear nowhere in what it may draw on: the guard
+and `scripts/eval_voice` both use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from inbox_agent.mail.body import new_text
+from inbox_agent.mail.letter import split, words
+from inbox_agent.mail.subject import strip_prefixes
+
+__all__ = ["ASK_MAX_WORDS", "ask_for", "first_ask", "invented", "key_words", "topic"]
+
+ASK_MAX_WORDS = 28
+TOPIC_MAX_WORDS = 9
+
+# -- the ask --------------------------------------------------------------------------------------
+_REQUEST = re.compile(
+    r"^(?:[A-Z][\w.'-]*\s*[,:-]\s*)?(?:and\s+|also\s+|so\s+)?(?:"
+    r"(?:please|pls|kindly)\b|(?:can|could|would|will|might)\s+(?:you|we|someone|somebody)\b|"
+    r"let\s+me\s+know\b|(?:do|did|does|have|has|are|is)\s+(?:you|we|they|he|she)\b|"
+    r"i\s+(?:need|would\s+like|'d\s+like|'d\s+appreciate|would\s+appreciate)\b|"
+    r"(?:what|when|where|who|which|how|why)\b|any\s+(?:thoughts|news|update|word|feedback)\b|"
+    # de fr es it nl pt sv da: the usual request openings
+    r"(?:kannst|könnten|können|könntest|würden?)\s+(?:du|sie|ihr)\b|bitte\b|"
+    r"(?:pourriez|pourrais|pouvez|peux)[- ]vous\b|merci\s+de\b|(?:pourriez|pouvez)-tu\b|"
+    r"(?:podrías|podría|puedes|puede)\b|por\s+favor\b|"
+    r"(?:potresti|potrebbe|puoi|può)\b|per\s+favore\b|"
+    r"(?:kun|kunt|zou|wil)\s+(?:je|jij|u)\b|graag\b|"
+    r"(?:poderia|podes|pode)\b|"
+    r"(?:kan|skulle|vill)\s+(?:du|ni|i)\b|snälla\b|venligst\b"
+    r")",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_STALE = re.compile(
+    r"[,;]?\s*\b(?:by|before|until|no later than|on)\s+(?:the\s+)?(?:"
+    r"today|tonight|tomorrow|(?:this|next)\s+(?:week|weekend|month|monday|tuesday|wednesday|"
+    r"thursday|friday)|end\s+of\s+(?:the\s+)?(?:day|week|month)|eod|cob|close\s+of\s+business|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|[,;]?\s*\b(?:today|tonight|tomorrow)\b(?=\s*[?.!]?$)"
+    r"|[,;]?\s*\b(?:bis|vor)\s+(?:heute|morgen|(?:montag|dienstag|mittwoch|donnerstag|freitag)"
+    r"(?:abend|mittag)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    joined = re.sub(r"[ \t]*\n[ \t]*(?=\S)", lambda m: " ", text)
+    return [" ".join(s.split()) for s in _SENTENCE.findall(joined) if re.search(r"\w", s)]
+
+
+def first_ask(text: str) -> str:
+    """The first sentence of the user's new text that asks something, as written; "" if none.
+
+    A small stand-in for the judgement of issue 12 (`mail.expects`, which quotes the same
+    sentence): when that lands, its quote is given to `ask_for` and this is the fallback only."""
+    own = split(new_text(text)).core
+    for sentence in _sentences(own):
+        if words(sentence) < 3 or words(sentence) > ASK_MAX_WORDS:
+            continue
+        if sentence.endswith("?") or _REQUEST.match(sentence):
+            return sentence
+    return ""
+
+
+def ask_for(given: str, text: str) -> str:
+    """The ask a nudge restates: the given one, else the first of `text`; stale deadlines cut,
+    never a word added. "" when the message asks nothing, or too much to restate in a line."""
+    ask = " ".join(given.split()) or first_ask(text)
+    if not ask or words(ask) > ASK_MAX_WORDS or ask.endswith("…"):
+        return ""
+    end = ask[-1] if ask[-1] in ".?!" else ""
+    core = ask[:-1] if end else ask
+    cut = _STALE.sub("", core).rstrip(" ,;:-")
+    if words(cut) < 3:
+        return ""
+    return cut[:1].upper() + cut[1:] + (end or ".")
+
+
+# -- the topic ------------------------------------------------------------------------------------
+_GENERIC = frozenset(
+    re.findall(
+        r"[^,]+",
+        "hi,hello,hey,question,questions,quick question,a question,update,updates,follow up,"
+        "follow-up,followup,fyi,info,request,help,hallo,frage,bonjour,question rapide,hola,"
+        "pregunta,ciao,domanda,vraag,olá,pergunta,hej,fråga,spørgsmål,(no subject),no subject,"
+        "test,meeting,call,thanks,thank you,checking in,reminder,news,status,this,that",
+    )
+)
+
+
+def topic(subject: str) -> str:
+    """The subject as a topic a nudge can name, or "" when it names nothing in particular."""
+    text = " ".join(strip_prefixes(subject).split()).strip(" -:;,.!")
+    if not text or text.lower() in _GENERIC or words(text) > TOPIC_MAX_WORDS:
+        return ""
+    if not re.search(r"[^\W\d_]{2}", text):
+        return ""
+    return text.replace('"', "'")
+
+
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "be",
+        "this",
+        "that",
+        "it",
+        "my",
+        "your",
+        "our",
+        "re",
+        "fw",
+        "fwd",
+        "aw",
+        "wg",
+        "tr",
+        "sv",
+        "vs",
+        "mit",
+        "und",
+        "der",
+        "die",
+        "das",
+        "des",
+        "den",
+        "dem",
+        "ein",
+        "eine",
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "un",
+        "une",
+        "et",
+        "el",
+        "los",
+        "las",
+        "y",
+        "di",
+        "il",
+        "lo",
+        "gli",
+        "e",
+        "het",
+        "een",
+        "en",
+        "van",
+        "de",
+        "om",
+        "och",
+        "att",
+        "på",
+        "och",
+        "for",
+        "og",
+        "til",
+        "på",
+        "som",
+        "hi",
+        "hello",
+        "please",
+        "thanks",
+        "thank",
+        "you",
+        "can",
+        "could",
+        "would",
+        "will",
+        "any",
+        "news",
+        "update",
+    ]
+)
+
+
+def key_words(text: str) -> set[str]:
+    """The content words of a subject or an ask (three letters or more, no stop-words)."""
+    return {w for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in _STOP}
+
+
+# -- facts that must come from the thread ---------------------------------------------------------
+_FACTS = (
+    re.compile(r"[$€£]\s?\d[\d,.]*\w*|\d[\d,.]*\s?(?:%|usd|eur|gbp|\$|€|k\b|m\b|mm\b)", re.I),
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    re.compile(r"\b(?:https?://|www\.)\S+", re.I),
+    re.compile(r"\d+(?:[:./-]\d+)*"),
+    re.compile(
+        r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+        r"april|june|july|august|september|october|november|december|montag|dienstag|mittwoch|"
+        r"donnerstag|freitag|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miércoles|jueves|"
+        r"viernes|lunedì|martedì|mercoledì|giovedì|venerdì)\b",
+        re.I,
+    ),
+)
+_NAME_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_OPENS = re.compile(r"(?:^|[.!?:;\n…])[\s\"'«„“(¿¡-]*$")
+_NOT_FACTS = frozenset(["I", "OK", "Just", "Any", "Thanks"])
+
+
+def invented(text: str, known: str, lang: str = "") -> list[str]:
+    """The facts in `text` that `known` does not hold: numbers, money, dates, weekdays and
+    months, addresses, links and capitalised names (not a sentence's first word; not in German,
+    where every noun is capitalised)."""
+    lower = known.lower()
+    numbers = set(re.findall(r"\d+", known))
+    found: list[str] = []
+    covered: set[int] = set()
+    for pattern in _FACTS:
+        for match in pattern.finditer(text):
+            if match.start() in covered:
+                continue
+            covered.update(range(*match.span()))
+            fact = match.group(0).strip().rstrip(".,;:!?)")
+            parts = re.findall(r"\d+", fact)
+            if fact.lower() in lower or (parts and all(n in numbers for n in parts)):
+                continue
+            found.append(fact)
+    for match in _NAME_WORD.finditer(text if lang != "de" else ""):
+        name = match.group(0)
+        if _OPENS.search(text[: match.start()]) or name in _NOT_FACTS:
+            continue
+        if name.lower() not in lower:
+            found.append(name)
+    return list(dict.fromkeys(found))

@@ -1,0 +1,162 @@
+"""Grounded offline text: every line of every touch and language names the topic or the ask,
+states no fact the thread does not hold, and says "below" only when the quote is there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent.drafter import OfflineDrafter, prepare
+from inbox_agent.drafter.grounding import ask_for, first_ask, invented, key_words, topic
+from inbox_agent.drafter.offline import BELOW, LINES
+from inbox_agent.drafter.request import DraftRequest, Quoted
+from inbox_agent.mail import language
+from inbox_agent.voice.style import plain_brief
+
+_WORD = st.text(st.sampled_from("abcdefghijklmnoprstuvwz"), min_size=3, max_size=9)
+_SUBJECT = st.lists(_WORD, min_size=1, max_size=5).map(" ".join)
+_ASK = st.lists(_WORD, min_size=3, max_size=10).map(lambda ws: "Could you " + " ".join(ws) + "?")
+
+
+def _request(
+    lang: str, kind: str, subject: str, ask: str, quoted: bool, target: int, touch: int = 1
+) -> DraftRequest:
+    brief = plain_brief("Alice Example", "Bob")
+    brief = type(brief)(**{**brief.__dict__, "target": target})
+    return DraftRequest(
+        touch=touch,
+        touches=3,
+        kind=kind,
+        subject=subject,
+        user_name="Alice Example",
+        recipient_name="Bob",
+        thread=(Quoted("Alice <alice@example.test>", True, "", subject, f"Hi Bob,\n\n{ask}"),),
+        voice=brief,
+        language=lang,
+        ask=ask,
+        quoted=quoted,
+    )
+
+
+@settings(max_examples=150)
+@given(
+    lang=st.sampled_from(sorted(LINES)),
+    kind=st.sampled_from(["bump", "context", "close"]),
+    subject=_SUBJECT | st.just("") | st.just("Re: hi"),
+    ask=_ASK | st.just(""),
+    quoted=st.booleans(),
+    target=st.integers(3, 60),
+    touch=st.integers(1, 4),
+)
+def test_every_line_is_grounded_and_invents_nothing(
+    lang: str, kind: str, subject: str, ask: str, quoted: bool, target: int, touch: int
+) -> None:
+    request = _request(lang, kind, subject, ask, quoted, target, touch)
+    core = OfflineDrafter().core(request)
+    assert core and "{" not in core
+    assert invented(core, request.known_text, lang) == []
+    if not quoted:
+        assert not BELOW.search(core), core
+    named = topic(subject)
+    if named or (ask and kind != "close"):
+        grounded = key_words(named) <= key_words(core) if named else False
+        grounded = grounded or len(key_words(ask) & key_words(core)) >= min(2, len(key_words(ask)))
+        assert grounded, (core, subject, ask)
+
+
+@pytest.mark.parametrize("lang", sorted(LINES))
+def test_every_language_has_every_kind_in_its_own_words(lang: str) -> None:
+    for kind in ("bump", "context", "close"):
+        with_topic, with_ask, quoted, unquoted = LINES[lang][kind]
+        assert with_topic and with_ask and quoted and unquoted
+        for line in (*with_topic, with_ask, quoted, unquoted):
+            filled = line.format(t="x", a="")
+            assert language.detect(filled) in ("", lang), (lang, line)
+        assert not BELOW.search(unquoted) and not any(BELOW.search(v) for v in with_topic)
+
+
+def test_the_first_nudge_names_the_contract_and_the_ask() -> None:
+    thread = (
+        Quoted(
+            "Alice <alice@example.test>",
+            True,
+            "",
+            "Signed Q3 contract",
+            "Hi Bob,\n\nHope all is well. Could you send me the signed Q3 contract by Friday?\n\n"
+            "Thanks,\nAlice",
+        ),
+    )
+    request = prepare(
+        touch=1,
+        touches=3,
+        kind="bump",
+        subject="Signed Q3 contract",
+        user_name="Alice Example",
+        to=["bob@example.test"],
+        recipient_name="Bob",
+        thread=thread,
+        profile=None,
+        quoted=True,
+    )
+    assert request.ask == "Could you send me the signed Q3 contract?"  # the passed deadline cut
+    body = OfflineDrafter().draft(request).body
+    assert 'Any news on "Signed Q3 contract"?' in body or "Signed Q3 contract" in body
+    second = OfflineDrafter().core(
+        _request("en", "context", "Signed Q3 contract", request.ask, True, 20)
+    )
+    assert "Could you send me the signed Q3 contract?" in second
+    last = OfflineDrafter().core(_request("en", "close", "Signed Q3 contract", "", False, 20))
+    assert "Signed Q3 contract" in last and "list" in last
+
+
+@pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        (
+            "Please send me the final numbers when you can.\n\nThanks,\nMike",
+            "Please send me the final numbers when you can.",
+        ),
+        (
+            "Sally,\n\nThe deal closed. What is the status of the gas contract?\n\nJohn",
+            "What is the status of the gas contract?",
+        ),
+        (
+            "Kannst du den Vertrag bitte unterschreiben?",
+            "Kannst du den Vertrag bitte unterschreiben?",
+        ),
+        ("Pourriez-vous m'envoyer le devis ?", "Pourriez-vous m'envoyer le devis ?"),
+        ("Thanks, Mike", ""),
+        ("Attached is the report.\n\nRegards,\nMike", ""),
+    ],
+)
+def test_first_ask_finds_the_ask(text: str, ask: str) -> None:
+    assert first_ask(text) == ask
+
+
+@given(
+    st.lists(_WORD, min_size=3, max_size=12),
+    st.sampled_from(["by Friday", "by end of day", "today", "by tomorrow", "before Monday", ""]),
+)
+def test_ask_for_only_cuts(words: list[str], deadline: str) -> None:
+    ask = "Could you " + " ".join(words) + (f" {deadline}" if deadline else "") + "?"
+    got = ask_for("", ask)
+    assert set(re.findall(r"\w+", got.lower())) <= set(re.findall(r"\w+", ask.lower()))
+    assert deadline == "" or deadline.split()[-1] not in got.lower().split()[-1]
+
+
+def test_ask_for_prefers_the_given_ask_and_topic_skips_generic_subjects() -> None:
+    assert ask_for("Can you confirm the venue?", "What time works?") == "Can you confirm the venue?"
+    assert topic("Re: Quick question") == "" and topic("FW: Q3 budget") == "Q3 budget"
+
+
+def test_invented_finds_what_the_thread_does_not_hold() -> None:
+    known = "Could you send the Q3 contract to Bob by March 3?"
+    assert invented("Any news on the Q3 contract, Bob?", known) == []
+    assert invented("Any news? I can pay $400 by Monday, ask Jim.", known) == [
+        "$400",
+        "Monday",
+        "Jim",
+    ]
