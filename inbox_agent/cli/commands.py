@@ -342,6 +342,21 @@ def cmd_voice(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     name = engine.account.name
+    if args.forget_edits:
+        with engine.store.tx():
+            gone = engine.store.forget_edits(name)
+        print(f"forgot {gone} edit(s) of {name}'s nudges")
+    learned = voicefile.edit_habits(engine.store, engine.account)
+    edits = [asdict(row) for row in learned.learned] if learned else []
+    if not engine.account.learn_from_edits:
+        edits = [
+            {
+                "trait": "edits",
+                "value": "(not learned)",
+                "messages": [],
+                "source": "learning from edits is off ([voice] learn_from_edits)",
+            }
+        ]
     profile = None if args.refresh else voicefile.load(name)
     if profile is None:  # learn it now: sync the headers, read the newest sent mail
         with engine.session() as mailbox:
@@ -365,11 +380,12 @@ def cmd_voice(args: argparse.Namespace) -> int:
                 "file": str(file),
                 "stale": stale,
                 "traits": style.describe(profile),
+                "edits": edits,
                 "profile": data,
             }
         )
         return 0
-    render.voice(name, profile, file, stale, style.describe(profile))
+    render.voice(name, profile, file, stale, style.describe(profile), edits)
     return 0
 
 

@@ -250,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="learn it again now from the newest 200 messages in Sent",
     )
+    p.add_argument(
+        "--forget-edits",
+        action="store_true",
+        help="forget what was learned from your edits of nudges (the texts kept in the database)",
+    )
     p = command(
         "demo",
         cmd_demo,

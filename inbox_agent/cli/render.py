@@ -125,7 +125,12 @@ def audit(rows: Sequence[AuditRow]) -> None:
 
 
 def voice(
-    name: str, profile: Profile, file: Path, stale: bool, traits: Sequence[dict[str, str]]
+    name: str,
+    profile: Profile,
+    file: Path,
+    stale: bool,
+    traits: Sequence[dict[str, str]],
+    edits: Sequence[dict[str, Any]] = (),
 ) -> None:
     window = f"{profile.oldest[:10]} … {profile.newest[:10]}" if profile.oldest else "undated"
     print(
@@ -139,6 +144,17 @@ def voice(
     for row in traits:
         print(f"{row['trait']:<28} {row['value']}")
         print(f"{'':<28}   from: {row['source']}")
+    print()
+    print(
+        "learned from your edits of our nudges (they come first):"
+        if edits
+        else "learned from your edits of our nudges: nothing yet"
+    )
+    for row in edits:
+        print(f"{row['trait']:<28} {row['value']!s}".rstrip())
+        print(f"{'':<28}   from: {row['source']}")
+        if row["messages"]:
+            print(f"{'':<28}   messages: {', '.join(row['messages'])}")
 
 
 def config_files(rows: Sequence[dict[str, Any]], any_file: bool) -> None:

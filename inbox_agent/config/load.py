@@ -242,7 +242,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.exists():
         return Settings(path)
     root = _Table(path, read_toml(path))
-    root.unknown_keys({"llm", "daemon", "cadence"})
+    root.unknown_keys({"llm", "daemon", "cadence", "voice"})
     llm = root.table("llm")
     llm.unknown_keys({"base_url", "model", "timeout", "max_prompt_tokens"})
     timeout = llm.gap("timeout", Gap(30, "s"))
@@ -262,7 +262,13 @@ def load_settings(path: Path | None = None) -> Settings:
         llm_config,
         daemon.gap("poll_interval", Gap(5, "m")),
         _cadence(root.table("cadence"), CadenceConfig()),
+        _learn_from_edits(root.table("voice"), True),
     )
+
+
+def _learn_from_edits(table: _Table, default: bool) -> bool:
+    table.unknown_keys({"learn_from_edits"})
+    return table.flag("learn_from_edits", default)
 
 
 def load_account(path: Path, settings: Settings) -> Account:
@@ -290,6 +296,7 @@ def load_account(path: Path, settings: Settings) -> Account:
             "cadence",
             "sending",
             "tracking",
+            "voice",
         }
     )
     email = root.text("email")
@@ -350,6 +357,7 @@ def load_account(path: Path, settings: Settings) -> Account:
         provider=preset.key,
         auth=auth,
         oauth=_oauth(root.table("oauth"), preset) if "oauth" in root.data else None,
+        learn_from_edits=_learn_from_edits(root.table("voice"), settings.learn_from_edits),
     )
 
 

@@ -135,6 +135,7 @@ class Account:
     provider: str = "generic"  # a key of providers.PRESETS
     auth: str = "password"  # or "oauth2": the keyring holds a token set, not a password
     oauth: OAuthConfig | None = None
+    learn_from_edits: bool = True  # [voice] learn_from_edits, the global setting unless set here
 
     @property
     def preset(self) -> providers.Preset:
@@ -170,3 +171,4 @@ class Settings:
     llm: LlmConfig = LlmConfig()
     poll_interval: Gap = Gap(5, "m")
     cadence: CadenceConfig = CadenceConfig()
+    learn_from_edits: bool = True  # [voice]: learn the user's voice from their edits of nudges

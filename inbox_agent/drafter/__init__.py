@@ -1,9 +1,11 @@
 """The words of a nudge: the `Drafter` seam and its records (`request`), the model and offline
-writers (`writers`), the prompt built from the shipped templates (`prompt`) and the checks on
-what a model wrote (`guard`), and a model's second opinion on a message the rules left unsure
-(`judge`). `openai` is imported only when an LLM drafter first drafts.
+writers (`writers`; the offline lines in `offline`, and what they may name in `grounding`), the
+prompt built from the shipped templates (`prompt`) and the checks on what a model wrote
+(`guard`), and a model's second opinion on a message the rules left unsure (`judge`). `openai`
+is imported only when an LLM drafter first drafts.
 """
 
+from inbox_agent.drafter.guard import similarity
 from inbox_agent.drafter.judge import llm_verdict
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.drafter.writers import (
@@ -24,5 +26,6 @@ __all__ = [
     "llm_verdict",
     "make_drafter",
     "prepare",
+    "similarity",
     "steering_in",
 ]

@@ -325,6 +325,11 @@ class OfflineDrafter:
     _LINES: ClassVar[dict[str, dict[str, tuple[tuple[str, ...], str, str, str]]]] = LINES
 
     def core(self, request: DraftRequest) -> str:
+        line = self._line(request)
+        added = [p for p in request.brief.phrases if p.lower() not in line.lower()]
+        return " ".join([line, *added])  # the sentences the user always adds to our nudges
+
+    def _line(self, request: DraftRequest) -> str:
         lang = request.language if request.language in LINES else "en"
         kind = request.kind if request.kind in LINES[lang] else "bump"
         with_topic, with_ask, quoted, unquoted = LINES[lang][kind]

@@ -33,6 +33,7 @@ from inbox_agent.drafter.prompt import (
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name, formality, name_tokens, split
+from inbox_agent.voice.edits import EditHabits
 from inbox_agent.voice.profile import Profile
 from inbox_agent.voice.style import Brief, brief, pick_examples
 
@@ -183,6 +184,7 @@ def prepare(
     exclude: Sequence[str] = (),
     quoted: bool = False,
     ask: str = "",
+    edits: EditHabits | None = None,
 ) -> DraftRequest:
     """A request with the user's voice for these recipients and examples of their own mail
     (never one of the messages in `exclude`, the thread's own). `ask` is what the followed-up
@@ -200,7 +202,7 @@ def prepare(
         user_name=user_name,
         recipient_name=recipient_name,
         thread=tuple(thread),
-        voice=brief(profile, to, recipient_name, user_name, lang),
+        voice=brief(profile, to, recipient_name, user_name, lang, edits),
         examples=tuple(s.text for s in examples if " ".join(s.core.split()) not in quoted_texts),
         language=lang,
         earlier_nudges=tuple(earlier_nudges),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from inbox_agent import clock
-from inbox_agent.engine import drafts
+from inbox_agent.engine import drafts, edits
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.nudge import draft_nudge
 from inbox_agent.engine.report import TickReport
@@ -110,8 +110,12 @@ def _pause(ctx: Context, action: Pause) -> None:
 
 def _touched(ctx: Context, mailbox: Mailbox, action: Touched) -> None:
     seq = ctx.sequence_row(action.sequence_id)
+    ours = edits.open_draft(ctx, seq.id)
+    written = edits.hand_text(ctx, mailbox, action.message_id) if ours else ""
     drafts.discard_open(ctx, mailbox, seq.id, "you wrote on the thread yourself")
     with ctx.store.tx():
+        if ours is not None:
+            edits.by_hand(ctx, ours, action.message_id, written, action.at)
         ctx.store.update_sequence(
             seq.id,
             {

@@ -38,6 +38,7 @@ from inbox_agent.sync.failures import EDGE_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import Due
 from inbox_agent.tracker.threads import Thread
+from inbox_agent.voice import voicefile
 
 
 def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | None:
@@ -75,6 +76,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         budget_tokens=ctx.settings.llm.max_prompt_tokens,
         exclude=action.thread.message_ids,
         quoted=bool(original),
+        edits=voicefile.edit_habits(store, account),
     )
     draft = ctx.drafter.draft(request)
     decision = gate.decide(
@@ -222,8 +224,6 @@ def thread_text(ctx: Context, mailbox: Mailbox, thread: Thread) -> tuple[Quoted,
 
 def voice_profile(ctx: Context, mailbox: Mailbox, refresh: bool = False) -> Any:
     """The style profile (`voice.Profile`), learned again from Sent when a day old."""
-    from inbox_agent.voice import voicefile
-
     view = ctx.view
     return voicefile.current(
         mailbox,

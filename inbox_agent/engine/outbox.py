@@ -26,7 +26,7 @@ from email.message import EmailMessage
 
 from inbox_agent import clock, window
 from inbox_agent.config import secrets
-from inbox_agent.engine import copies, drafts
+from inbox_agent.engine import copies, drafts, edits
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
@@ -218,7 +218,7 @@ class Outbox:
             if refused
             else ""
         )
-        self.mark_sent(seq, draft, outbox_id, now, note)
+        self.mark_sent(seq, draft, outbox_id, now, note, written=own)
         self._tidy(mailbox, msg, draft, copies_of_it, now)
 
     def _copy_to_send(
@@ -319,12 +319,20 @@ class Outbox:
             )
 
     def mark_sent(
-        self, seq: SequenceRow, draft: DraftRow, outbox_id: int, at: datetime, note: str = ""
+        self,
+        seq: SequenceRow,
+        draft: DraftRow,
+        outbox_id: int,
+        at: datetime,
+        note: str = "",
+        written: str = "",
     ) -> None:
         """Record a send: the touch counts and the sequence waits for the next one. A thread
-        that ended while an interrupted send was being resolved stays ended."""
+        that ended while an interrupted send was being resolved stays ended. `written`: the
+        user's own text as it went out, learned from when they changed our draft."""
         stamp = clock.now()
         with self.store.tx():
+            edits.at_send(self.ctx, draft, written, at)
             self.store.update_outbox(
                 outbox_id, {"state": OutboxState.SENT, "updated_at": stamp}, Event.SENT
             )

@@ -624,6 +624,29 @@ class Store(ThreadTables):
             (account, scope, level, at),
         )
 
+    # -- what the user changed in our nudges ----------------------------------------------------
+    def add_edit(self, values: Mapping[str, object]) -> None:
+        """One edit (account, draft_id, message_id, kind, recipients, subject, drafted, written,
+        at); the same message twice is kept once."""
+        row = {**values, "recipients": _join(values["recipients"])}  # type: ignore[arg-type]
+        self.conn.execute(
+            f"INSERT OR IGNORE INTO edits ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+
+    def edits(self, account: str) -> list[dict[str, Any]]:
+        """The account's edits, oldest first, as plain rows (`voice.edits.Edit` reads them)."""
+        cur = self.conn.execute(
+            "SELECT draft_id, message_id, kind, recipients, subject, drafted, written, at "
+            "FROM edits WHERE account = ? ORDER BY at, id",
+            (account,),
+        )
+        names = [d[0] for d in cur.description]
+        return [{**dict(zip(names, r, strict=True)), "recipients": _split(r[3])} for r in cur]
+
+    def forget_edits(self, account: str) -> int:
+        return self.conn.execute("DELETE FROM edits WHERE account = ?", (account,)).rowcount
+
     # -- audit ---------------------------------------------------------------------------------
     def last_audit_id(self) -> int:
         """The newest audit row's id: every change of a sequence, draft or send writes one, by

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -138,6 +138,16 @@ def _threads(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _edits(conn: sqlite3.Connection) -> None:
+    """edits: a nudge we drafted and what the user sent instead, to learn their voice from."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS edits (id INTEGER PRIMARY KEY, account TEXT NOT NULL, "
+        "draft_id INTEGER, message_id TEXT NOT NULL, kind TEXT NOT NULL, recipients TEXT NOT NULL, "
+        "subject TEXT NOT NULL, drafted TEXT NOT NULL, written TEXT NOT NULL, at TEXT NOT NULL, "
+        "UNIQUE (account, message_id))"
+    )
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _tables,
@@ -145,6 +155,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _folder_counts,
     _hostile_mail,
     _threads,
+    _edits,
 )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import first_name, formality_label
+from inbox_agent.voice.edits import EditHabits
 from inbox_agent.voice.profile import Habit, Profile, Sample
 
 
@@ -32,6 +33,7 @@ class Brief:
     followups: tuple[str, ...]  # the user's own follow-up phrases, most used first
     names: tuple[str, ...]  # how the user signs: a model's sign-off with these is cut
     basis: str  # one line for people: where this brief came from
+    phrases: tuple[str, ...] = ()  # sentences the user adds to our nudges (learned from edits)
 
 
 def _render(template: str, name: str) -> str:
@@ -67,8 +69,51 @@ def brief(
     recipient_name: str,
     user_name: str,
     thread_language: str = "",
+    edits: EditHabits | None = None,
 ) -> Brief:
-    """The greeting and sign-off the user would use with these people, in this language."""
+    """The greeting and sign-off the user would use with these people, in this language. What
+    the user's edits of earlier nudges say comes first: for this recipient, then overall."""
+    found = _from_profile(profile, to, recipient_name, user_name, thread_language)
+    return _with_edits(found, edits, to, recipient_name) if edits is not None else found
+
+
+def _with_edits(found: Brief, edits: EditHabits, to: Sequence[str], recipient: str) -> Brief:
+    mine, overall = edits.for_recipient(to)
+    basis = [found.basis]
+    greeting, signoff = found.greeting, found.signoff
+    low, target, high = found.low, found.target, found.high
+    for learned, where in ((overall, "in your edits"), (mine, f"as you edited it for {to[0]}")):
+        if learned is None:
+            continue
+        if learned.greeting is not None:
+            greeting = _render(learned.greeting, recipient)
+            basis.append(f"greeting {where}")
+        if learned.signoff is not None:
+            signoff = learned.signoff
+            basis.append(f"sign-off {where}")
+        if learned.words:
+            n = learned.words
+            low, target, high = max(2, n // 2), n, max(n * 2, n + 6)
+            basis.append(f"length {where}")
+    return replace(
+        found,
+        greeting=greeting,
+        signoff=signoff,
+        low=low,
+        target=target,
+        high=high,
+        phrases=edits.phrases,
+        basis="; ".join(basis),
+    )
+
+
+def _from_profile(
+    profile: Profile | None,
+    to: Sequence[str],
+    recipient_name: str,
+    user_name: str,
+    thread_language: str,
+) -> Brief:
     if profile is None or profile.sample_size == 0:
         return plain_brief(user_name, recipient_name)
     basis = [f"learned from {profile.sample_size} of your sent messages"]

@@ -20,6 +20,7 @@ from inbox_agent.config import Account
 from inbox_agent.store.db import Store
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.threads import Thread
+from inbox_agent.voice.edits import Edit, EditHabits, habits
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,7 @@ def learn_from_mailbox(
         for m in newest
         if m.uid in bodies
     ]
-    names = [account.display_name, account.email.split("@")[0].replace(".", " ")]
-    return voice.learn(mails, [n for n in names if n], now)
+    return voice.learn(mails, _names(account), now)
 
 
 def current(
@@ -130,3 +130,28 @@ def current(
     save(account.name, learned)
     log.info("%s: voice profile learned from %d messages", account.name, learned.sample_size)
     return learned
+
+
+def _names(account: Account) -> list[str]:
+    names = [account.display_name, account.email.split("@")[0].replace(".", " ")]
+    return [n for n in names if n]
+
+
+def edit_habits(store: Store, account: Account) -> EditHabits | None:
+    """What the user's edits of our nudges taught (None: none yet, or learning from edits is
+    off with `[voice] learn_from_edits = false`)."""
+    if not account.learn_from_edits:
+        return None
+    found = [
+        Edit(
+            r["message_id"],
+            r["at"],
+            r["kind"],
+            tuple(r["recipients"]),
+            r["subject"],
+            r["drafted"],
+            r["written"],
+        )
+        for r in store.edits(account.name)
+    ]
+    return habits(found, _names(account)) if found else None
