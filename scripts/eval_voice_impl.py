@@ -10,7 +10,8 @@ For each Enron user under `--corpus` (one user's maildir, or a folder of them):
    both drafters write touch 1 on the first message; the draft is compared with the real
    follow-up;
 3. **other mail**: the profile is learned from the older 80% of the user's mail, and each newer
-   message that asks something is taken as the message being followed up; the draft's greeting
+   short message (40 words or fewer: shaped like a nudge) that asks something is taken as the
+   message being followed up; the draft's greeting
    and sign-off are compared with that message's own, its length with the user's follow-ups
    (their median; with fewer than 5 follow-ups, the shorter quarter of their messages).
 
@@ -43,8 +44,8 @@ from inbox_agent.drafter.writers import Drafter, LlmDrafter, OfflineDrafter, Quo
 from inbox_agent.mail import headers
 from inbox_agent.mail.body import new_text, readable_text
 from inbox_agent.mail.letter import first_name, name_tokens, split, words
-from inbox_agent.tracker.threads import build_threads
-from inbox_agent.voice.profile import SAMPLE_LIMIT, Profile, SentMail, learn
+from inbox_agent.tracker.threads import build_threads, normalize_subject
+from inbox_agent.voice.profile import SAMPLE_LIMIT, SHORT_WORDS, Profile, SentMail, learn
 
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
 _X_NAME = re.compile(r"\s*<[^>]*>\s*")
@@ -87,7 +88,7 @@ def _x_name(raw: str) -> str:
 
 def read_user(corpus: Path) -> User:
     """One user's mail, each message once (the copy in a sent folder preferred)."""
-    found: dict[tuple[str, str, str, str], tuple[Mail, bool]] = {}
+    found: dict[tuple[str, str, str, str], tuple[Mail, int]] = {}  # the copy, its folder's rank
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
         raw = path.read_bytes()
         header = headers.parse(raw)
@@ -105,17 +106,22 @@ def read_user(corpus: Path) -> User:
             _x_name(x_to.group(1)) if x_to else "",
             _x_name(x_from.group(1)) if x_from else "",
         )
-        key = (str(header.date), " ".join(header.subject.split()).lower(), header.from_addr,
-               " ".join(text.split())[:200])
-        sent = path.relative_to(corpus).parts[0] in SENT_FOLDERS
-        if key not in found or (sent and not found[key][1]):
-            found[key] = (mail, sent)
-    senders = Counter(m.header.from_addr for m, sent in found.values() if sent)
+        key = (
+            str(header.date),
+            " ".join(header.subject.split()).lower(),
+            header.from_addr,
+            " ".join(text.split())[:200],
+        )
+        top = path.relative_to(corpus).parts[0]
+        rank = SENT_FOLDERS.index(top) if top in SENT_FOLDERS else len(SENT_FOLDERS)
+        if key not in found or rank < found[key][1]:
+            found[key] = (mail, rank)
+    sent_ones = [m for m, rank in found.values() if rank < len(SENT_FOLDERS)]
+    senders = Counter(m.header.from_addr for m in sent_ones)
     total = sum(senders.values())
     addresses = frozenset(a for a, n in senders.items() if n >= total * 0.05)
     names = Counter(
-        m.from_name for m, sent in found.values() if sent and m.header.from_addr in addresses
-        and m.from_name
+        m.from_name for m in sent_ones if m.header.from_addr in addresses and m.from_name
     )
     mails = sorted((m for m, _ in found.values() if m.header.date), key=lambda m: m.header.date)  # type: ignore[arg-type,return-value]
     return User(corpus.name, addresses, [n for n, _ in names.most_common(2)], mails)
@@ -146,24 +152,51 @@ def followups(user: User) -> list[tuple[Mail, Mail]]:
             if then.quoted_from and not _is_users(then.quoted_from, user):
                 continue  # an answer to inbound mail the mailbox lost
             pairs.append((first, then))
+    # the Outlook habit: a reply to one's own message, found by what it quotes
+    paired = {then.header.message_id for _, then in pairs}
+    own = [m for m in user.own if m.header.date]
+    for then in own:
+        h = then.header
+        if h.message_id in paired or not then.quoted_from or not _is_users(then.quoted_from, user):
+            continue
+        subject = normalize_subject(h.subject)
+        earlier = [
+            m
+            for m in own
+            if normalize_subject(m.header.subject) == subject
+            and set(m.header.to) & set(h.to)
+            and not set(h.to) - set(m.header.to + m.header.cc)
+            and GAP[0] <= h.date - m.header.date <= GAP[1]  # type: ignore[operator]
+        ]
+        if earlier and then.text.strip():
+            pairs.append((earlier[-1], then))
     return pairs
 
 
 def _sent_mail(m: Mail, flagged: set[str]) -> SentMail:
     h = m.header
     single = len(h.to) == 1
-    return SentMail(h.message_id, h.date, h.to, h.subject, m.text,
-                    {h.to[0]: m.to_name} if single and m.to_name else {},
-                    h.message_id in flagged)
+    return SentMail(
+        h.message_id,
+        h.date,
+        h.to,
+        h.subject,
+        m.text,
+        {h.to[0]: m.to_name} if single and m.to_name else {},
+        h.message_id in flagged,
+    )
 
 
-def profile_before(user: User, when: object, flagged: set[str], cache: dict[str, Profile]) -> Profile:
+def profile_before(
+    user: User, when: object, flagged: set[str], cache: dict[str, Profile]
+) -> Profile:
     """The profile from the user's mail dated before `when` (cached per month)."""
     key = f"{when:%Y-%m}"
     if key not in cache:
         prior = [m for m in user.own if m.header.date and m.header.date < when]  # type: ignore[operator]
-        cache[key] = learn([_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]], user.names,
-                           when)  # type: ignore[arg-type]
+        cache[key] = learn(
+            [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]], user.names, when
+        )  # type: ignore[arg-type]
     return cache[key]
 
 
@@ -176,7 +209,10 @@ def _letter_words(parts: object) -> int:
 
 
 def score(
-    drafter: Drafter, cases: Sequence[Case], user: User, reference_words: float,
+    drafter: Drafter,
+    cases: Sequence[Case],
+    user: User,
+    reference_words: float,
     show: Callable[[str], None] | None = None,
 ) -> dict[str, float | int]:
     greet = sign = grounded = bad = 0
@@ -188,16 +224,32 @@ def score(
         tokens: set[str] = set()
         for address in h.to:
             tokens |= name_tokens(o.to_name if len(h.to) == 1 else "", address)
-        thread = (Quoted(user.names[0] if user.names else "", True,
-                         f"{h.date:%Y-%m-%d %H:%M}" if h.date else "", h.subject, o.text),)
+        thread = (
+            Quoted(
+                user.names[0] if user.names else "",
+                True,
+                f"{h.date:%Y-%m-%d %H:%M}" if h.date else "",
+                h.subject,
+                o.text,
+            ),
+        )
         names = case.profile.names
         real_text = case.real.text if case.real else o.text
         real = split(real_text, names, tokens)
         for touch, kind in ((1, "bump"), (2, "context"), (3, "close")):
-            request = prepare(touch=touch, touches=3, kind=kind, subject=h.subject,
-                              user_name=user.names[0] if user.names else user.name, to=h.to,
-                              recipient_name=recipient, thread=thread, profile=case.profile,
-                              exclude=(h.message_id,), quoted=True)
+            request = prepare(
+                touch=touch,
+                touches=3,
+                kind=kind,
+                subject=h.subject,
+                user_name=user.names[0] if user.names else user.name,
+                to=h.to,
+                recipient_name=recipient,
+                thread=thread,
+                profile=case.profile,
+                exclude=(h.message_id,),
+                quoted=True,
+            )
             body = drafter.draft(request).body
             drafted = split(body, names, tokens)
             subject_words = key_words(topic(h.subject))
@@ -215,9 +267,11 @@ def score(
                 if reference:
                     ratios.append(_letter_words(drafted) / reference)
                 if show:
-                    show(f"  {h.subject[:50]!r}: real {' '.join(real_text.split())[:90]!r}\n"
-                         f"      draft {' / '.join(body.strip().split(chr(10)))[:160]!r}"
-                         + (f" INVENTED {facts}" if facts else ""))
+                    show(
+                        f"  {h.subject[:50]!r}: real {' '.join(real_text.split())[:90]!r}\n"
+                        f"      draft {' / '.join(body.strip().split(chr(10)))[:160]!r}"
+                        + (f" INVENTED {facts}" if facts else "")
+                    )
     n = len(cases)
     return {
         "n": n,
@@ -225,7 +279,8 @@ def score(
         "signoff": round(sign / n, 3) if n else 0.0,
         "length_ratio_median": round(statistics.median(ratios), 3) if ratios else 0.0,
         "length_in_band": round(sum(0.5 <= r <= 2 for r in ratios) / len(ratios), 3)
-        if ratios else 0.0,
+        if ratios
+        else 0.0,
         "grounding": round(grounded / (3 * n), 3) if n else 0.0,
         "invented": bad,
     }
@@ -246,16 +301,19 @@ def blocks(user: User) -> tuple[list[Case], list[Case], float, str]:
     older, newer = own[:cut], own[cut:]
     last = older[-1].header.date if older else None
     profile = learn([_sent_mail(m, flagged) for m in older[-SAMPLE_LIMIT:]], user.names, last)  # type: ignore[arg-type]
-    asking = [m for m in newer if prepare_ask(m)]
-    ocases = [Case(m, None, profile) for m in asking]
-    follow_words = [
-        _letter_words(split(f.text, c.profile.names)) for c in fcases if (f := c.real)
+    # mail shaped like a follow-up: short, and asking something (a nudge is a short message)
+    asking = [
+        m
+        for m in newer
+        if prepare_ask(m) and words(split(m.text, profile.names).core) <= SHORT_WORDS
     ]
+    ocases = [Case(m, None, profile) for m in asking]
+    follow_words = [_letter_words(split(f.text, c.profile.names)) for c in fcases if (f := c.real)]
     if len(follow_words) >= 5:
         return fcases, ocases, statistics.median(follow_words), f"{len(follow_words)} follow-ups"
-    lengths = sorted(_letter_words(split(m.text, profile.names)) for m in newer)
-    short = lengths[: max(1, len(lengths) // 4)]
-    return fcases, ocases, statistics.median(short) if short else 0.0, "their short messages"
+    # too few follow-ups of their own: their short asking messages, the mail shaped like one
+    lengths = [_letter_words(split(m.text, profile.names)) for m in asking]
+    return fcases, ocases, statistics.median(lengths) if lengths else 0.0, "short asks"
 
 
 def prepare_ask(m: Mail) -> str:
@@ -276,8 +334,9 @@ def llm_config(args: argparse.Namespace) -> tuple[config.LlmConfig, str | None] 
 def users_under(corpus: Path) -> list[Path]:
     if any((corpus / f).is_dir() for f in SENT_FOLDERS):
         return [corpus]
-    return sorted(p for p in corpus.iterdir() if p.is_dir() and
-                  any((p / f).is_dir() for f in SENT_FOLDERS))
+    return sorted(
+        p for p in corpus.iterdir() if p.is_dir() and any((p / f).is_dir() for f in SENT_FOLDERS)
+    )
 
 
 def missed(figures: dict[str, float | int]) -> list[str]:
@@ -312,15 +371,28 @@ def main(argv: list[str] | None = None) -> int:
     for path in users_under(corpus):
         user = read_user(path)
         fcases, ocases, reference, source = blocks(user)
-        print(f"{user.name}: {len(user.mails)} unique messages, {len(user.own)} by the user; "
-              f"{len(fcases)} real follow-ups; {len(ocases)} other asks; length reference "
-              f"{reference} words ({source})", flush=True)
+        print(
+            f"{user.name}: {len(user.mails)} unique messages, {len(user.own)} by the user; "
+            f"{len(fcases)} real follow-ups; {len(ocases)} other asks; length reference "
+            f"{reference} words ({source})",
+            flush=True,
+        )
         for label, drafter, limit in drafters:
             for block, cases in (("follow-ups", fcases), ("other mail", ocases)):
                 show = print if args.list else None
                 figures = score(drafter, cases[:limit], user, reference, show)
-                print(json.dumps({"user": user.name, "drafter": label, "block": block,
-                                  "length_reference": source, **figures}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "user": user.name,
+                            "drafter": label,
+                            "block": block,
+                            "length_reference": source,
+                            **figures,
+                        }
+                    ),
+                    flush=True,
+                )
                 if label == "offline" and block == "other mail":
                     failures += [f"{user.name}: {m}" for m in missed(figures)]
     for line in failures:
