@@ -56,6 +56,37 @@ def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> Non
                 v for k, v in data.items() if k.startswith(b"BODY[HEADER")
             )  # pymap quotes the names
             assert b"In-Reply-To: <" in block
+        # the first nudge, printed in full as it sits in Drafts: greeting, text, sign-off, quote
+        shown = output[output.index("The first nudge") :]
+        assert "Hi Bob,\n\n" in shown and "Q3 contract: redlines" in shown
+        assert "Thanks,\nAlice" in shown and "Alice Example <alice@example.test> wrote:" in shown
+        assert "\n> Hi Bob,\n" in shown and "whether legal is fine with clause 7?" in shown
+        assert "below" not in shown.split("wrote:")[0] or "> " in shown
+        # approved from a second shell: the demo lends its keyring over a socket, no file
+        approve = re.search(
+            r"^  (PYTHON_KEYRING_BACKEND=\S+) (INBOX_AGENT_HOME=\S+) "
+            r"inbox-agent approve (\d+)$",
+            output,
+            re.M,
+        )
+        assert approve, output
+        second = dict(os.environ, PYTHONUNBUFFERED="1")
+        for pair in approve.groups()[:2]:
+            key, _, value = pair.partition("=")
+            second[key] = value
+        home = Path(second["INBOX_AGENT_HOME"])
+        assert oct(home.stat().st_mode & 0o777) == "0o700"
+        done = subprocess.run(
+            [sys.executable, "-m", "inbox_agent", "approve", approve.group(3)],
+            cwd=ROOT,
+            env=second,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert done.returncode == 0 and "sent" in done.stdout, done.stdout + done.stderr
+        written = [p for p in home.rglob("*") if p.is_file()]
+        assert not any(password.encode() in p.read_bytes() for p in written)  # in no file
     finally:
         proc.terminate()
         try:

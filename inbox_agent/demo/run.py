@@ -3,7 +3,10 @@
 A sample mailbox for alice@example.test is loaded into the embedded IMAP server: threads that were
 answered, threads that went quiet, one that got an out-of-office, old history and a newsletter.
 One daemon cycle runs with the offline drafter; then an independent IMAP connection reads Drafts
-back, to show the nudges are really there.
+back, to show the nudges are really there, and the first one waiting for approval is printed in
+full (greeting, text, sign-off and the quote of the message it follows up). With
+`--keep-running`, a second shell can approve it: the demo lends its in-process keyring over a
+socket in its own 0700 folder (`demo.keyring`), so the password is never written to a file.
 """
 
 from __future__ import annotations
@@ -13,36 +16,20 @@ import secrets as random_secrets
 import tempfile
 import time
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import keyring
-from keyring.backend import KeyringBackend
 
 from inbox_agent import clock, config, paths
 from inbox_agent.config import secrets
+from inbox_agent.demo.keyring import BACKEND, DemoKeyring, serve
+from inbox_agent.store import DraftRow
 
 USER, DOMAIN = "alice", "example.test"
-
-
-class _DemoKeyring(KeyringBackend):
-    """In-process keyring: the demo's throwaway password never touches the user's keyring."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self._values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self._values.pop((service, username), None)
+CONTACTS = ("bob", "carol", "dave", "erin", "frank", "grace")
 
 
 def _message(
@@ -74,14 +61,7 @@ def sample_mailbox(now: datetime) -> list[tuple[str, EmailMessage]]:
     alice = ("Alice Example", f"alice@{DOMAIN}")
     people = {
         n: (f"{n.title()} {s}", f"{n}@{DOMAIN}")
-        for n, s in (
-            ("bob", "Stone"),
-            ("carol", "Diaz"),
-            ("dave", "Okafor"),
-            ("erin", "Weber"),
-            ("frank", "Liu"),
-            ("grace", "Kim"),
-        )
+        for n, s in zip(CONTACTS, ("Stone", "Diaz", "Okafor", "Weber", "Liu", "Kim"), strict=True)
     }
     day = timedelta(days=1)
     out: list[tuple[str, EmailMessage]] = []
@@ -180,10 +160,13 @@ def run_demo(keep_running: bool = False) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="inbox-agent-demo-"))
     os.environ["INBOX_AGENT_HOME"] = str(home)
-    keyring.set_keyring(_DemoKeyring())
+    held = DemoKeyring()
+    keyring.set_keyring(held)
     password = random_secrets.token_urlsafe(9)
     started = time.monotonic()
-    with EmbeddedMailServer({USER: password}, domain=DOMAIN).start() as server:
+    # the sample's contacts have mailboxes too, so an approved nudge is delivered, not refused
+    users = {USER: password, **{n: random_secrets.token_urlsafe(9) for n in CONTACTS}}
+    with EmbeddedMailServer(users, domain=DOMAIN).start() as server:
         now = clock.now()
         for folder, msg in sample_mailbox(now):
             date = datetime.strptime(str(msg["Date"]), "%a, %d %b %Y %H:%M:%S %z")
@@ -225,10 +208,22 @@ def run_demo(keep_running: bool = False) -> int:
         for data in fetched.values():
             lines = data[b"BODY[HEADER.FIELDS (SUBJECT TO)]"].decode(errors="replace").split("\r\n")
             print("   " + "  ".join(line for line in lines if line))
-        for row in engine.queue():
+        queued = engine.queue()
+        for row in queued:
             print(f"queued for approval: #{row.id} {row.subject} → {', '.join(row.recipients)}")
+        if queued:
+            _show_first(server.host, server.imap_port, password, engine.folders.drafts, queued[0])
         print(f"finished in {time.monotonic() - started:.1f}s; state and audit log in {home}")
+        if queued:
+            print(
+                f"\nTo approve #{queued[0].id} from a second shell while this demo keeps running:\n"
+                f"  PYTHON_KEYRING_BACKEND={BACKEND} INBOX_AGENT_HOME={home} "
+                f"inbox-agent approve {queued[0].id}"
+                if keep_running
+                else "\nTo approve it from a second shell, run `inbox-agent demo --keep-running`."
+            )
         if keep_running:
+            listener = serve(held, home)
             print(
                 "\nLook at the drafts in your own mail client (IMAP, no encryption, loopback only):\n"
                 f"  host {server.host}  port {server.imap_port}  user {USER}  password {password}\n"
@@ -241,7 +236,28 @@ def run_demo(keep_running: bool = False) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 print("stopped")
+            finally:
+                listener.close()
         if not uids:
             print("no nudge reached Drafts: something is wrong; run with -v for details")
             return 1
     return 0
+
+
+def _show_first(host: str, port: int, password: str, folder: str, row: DraftRow) -> None:
+    """The first queued nudge as it sits in Drafts, read back over its own IMAP connection."""
+    from imapclient import IMAPClient
+
+    with IMAPClient(host, port=port, ssl=False, timeout=10) as client:
+        client.login(USER, password)
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["HEADER", "Message-ID", row.message_id])
+        raw = bytes(client.fetch(uids, ["BODY.PEEK[]"])[uids[0]][b"BODY[]"]) if uids else b""
+    msg = message_from_bytes(raw, policy=policy.default)
+    part = msg.get_body(preferencelist=("plain",)) if isinstance(msg, EmailMessage) else None
+    text = str(part.get_content()).replace("\r\n", "\n") if part is not None else row.body
+    rule = "-" * 72
+    print(
+        f"\nThe first nudge, as it sits in Drafts (to {', '.join(row.recipients)}; Copilot: "
+        f"waiting for your approval):\n{rule}\nSubject: {row.subject}\n\n{text.rstrip()}\n{rule}"
+    )
