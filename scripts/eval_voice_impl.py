@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from inbox_agent import config
@@ -139,7 +140,7 @@ def followups(user: User) -> list[tuple[Mail, Mail]]:
     pairs: list[tuple[Mail, Mail]] = []
     for thread in build_threads(m.header for m in user.mails):
         people = [m for m in thread.messages if m.kind == "normal" and m.message_id in by_id]
-        for a, b in zip(people, people[1:], strict=False):
+        for a, b in pairwise(people):
             first, then = by_id[a.message_id], by_id[b.message_id]
             if a.from_addr not in user.addresses or b.from_addr not in user.addresses:
                 continue
@@ -187,6 +188,9 @@ def _sent_mail(m: Mail, flagged: set[str]) -> SentMail:
     )
 
 
+SHORT_FIRST = True  # --habits all: the overall greeting and sign-off of all mail, not short mail
+
+
 def profile_before(
     user: User, when: object, flagged: set[str], cache: dict[str, Profile]
 ) -> Profile:
@@ -195,8 +199,11 @@ def profile_before(
     if key not in cache:
         prior = [m for m in user.own if m.header.date and m.header.date < when]  # type: ignore[operator]
         cache[key] = learn(
-            [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]], user.names, when
-        )  # type: ignore[arg-type]
+            [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]],
+            user.names,
+            when,  # type: ignore[arg-type]
+            SHORT_FIRST,
+        )
     return cache[key]
 
 
@@ -286,8 +293,10 @@ def score(
     }
 
 
-def blocks(user: User) -> tuple[list[Case], list[Case], float, str]:
-    """The follow-up cases, the other-mail cases, the length reference and where it came from."""
+def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], float, str]:
+    """The follow-up cases, the other-mail cases, the length reference and where it came from.
+    `period` "test": learn from the older 80%, score the newest 20%; "dev": learn from the older
+    60%, score the next 20% (where choices are made, so the reported period is not tuned to)."""
     pairs = followups(user)
     flagged = {f.header.message_id for _, f in pairs}
     cache: dict[str, Profile] = {}
@@ -297,10 +306,15 @@ def blocks(user: User) -> tuple[list[Case], list[Case], float, str]:
         if sum(1 for m in user.own if m.header.date and m.header.date < f.header.date) >= 20  # type: ignore[operator]
     ]
     own = [m for m in user.own if m.text.strip()]
-    cut = int(len(own) * 0.8)
-    older, newer = own[:cut], own[cut:]
+    low, high = (0.6, 0.8) if period == "dev" else (0.8, 1.0)
+    older, newer = own[: int(len(own) * low)], own[int(len(own) * low) : int(len(own) * high)]
     last = older[-1].header.date if older else None
-    profile = learn([_sent_mail(m, flagged) for m in older[-SAMPLE_LIMIT:]], user.names, last)  # type: ignore[arg-type]
+    profile = learn(
+        [_sent_mail(m, flagged) for m in older[-SAMPLE_LIMIT:]],
+        user.names,
+        last,  # type: ignore[arg-type]
+        SHORT_FIRST,
+    )
     # mail shaped like a follow-up: short, and asking something (a nudge is a short message)
     asking = [
         m
@@ -356,7 +370,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=20, help="at most this many LLM cases a block")
     parser.add_argument("--list", action="store_true", help="print every case and its draft")
     parser.add_argument("--no-targets", action="store_true", help="report only; exit 0")
+    parser.add_argument(
+        "--period",
+        choices=("test", "dev"),
+        default="test",
+        help="dev: score the 60-80%% slice instead of the newest 20%%",
+    )
+    parser.add_argument(
+        "--habits",
+        choices=("short", "all"),
+        default="short",
+        help="all: overall greeting and sign-off from all mail (the old rule)",
+    )
     args = parser.parse_args(argv)
+    global SHORT_FIRST
+    SHORT_FIRST = args.habits == "short"
     corpus = Path(args.corpus)
     if not corpus.is_absolute():
         corpus = Path(os.environ.get("INBOX_AGENT_EVAL_CWD", ".")) / corpus
@@ -370,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     for path in users_under(corpus):
         user = read_user(path)
-        fcases, ocases, reference, source = blocks(user)
+        fcases, ocases, reference, source = blocks(user, args.period)
         print(
             f"{user.name}: {len(user.mails)} unique messages, {len(user.own)} by the user; "
             f"{len(fcases)} real follow-ups; {len(ocases)} other asks; length reference "

@@ -347,8 +347,9 @@ class OfflineDrafter:
             # the variants nearest the user's usual length, taking turns from one touch to the next
             variants = sorted(with_topic, key=lambda v: abs(words(v) - target))[:2]
             line = variants[(request.touch - 1) % len(variants)].format(t=named)
-            if kind == "bump" and ask and target >= words(line) + words(ask) + 2:
-                line = f"{line} {ask}"
+            longer = f"{line} {ask}"
+            if kind == "bump" and ask and abs(words(longer) - target) < abs(words(line) - target):
+                line = longer  # the user's own question too, when their follow-ups run that long
             return line
         if ask and kind != "close":
             return with_ask.format(a=ask)
