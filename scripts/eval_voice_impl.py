@@ -46,7 +46,9 @@ from inbox_agent.mail import headers
 from inbox_agent.mail.body import new_text, readable_text
 from inbox_agent.mail.letter import first_name, name_tokens, split, words
 from inbox_agent.tracker.threads import build_threads, normalize_subject
-from inbox_agent.voice.profile import SAMPLE_LIMIT, SHORT_WORDS, Profile, SentMail, learn
+from inbox_agent.voice.profile import SAMPLE_LIMIT, Profile, SentMail, learn
+
+SHORT_WORDS = 40  # a message this short is shaped like a nudge
 
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
 _X_NAME = re.compile(r"\s*<[^>]*>\s*")
@@ -188,9 +190,6 @@ def _sent_mail(m: Mail, flagged: set[str]) -> SentMail:
     )
 
 
-SHORT_FIRST = True  # --habits all: the overall greeting and sign-off of all mail, not short mail
-
-
 def profile_before(
     user: User, when: object, flagged: set[str], cache: dict[str, Profile]
 ) -> Profile:
@@ -202,7 +201,6 @@ def profile_before(
             [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]],
             user.names,
             when,  # type: ignore[arg-type]
-            SHORT_FIRST,
         )
     return cache[key]
 
@@ -313,7 +311,6 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
         [_sent_mail(m, flagged) for m in older[-SAMPLE_LIMIT:]],
         user.names,
         last,  # type: ignore[arg-type]
-        SHORT_FIRST,
     )
     # mail shaped like a follow-up: short, and asking something (a nudge is a short message)
     asking = [
@@ -376,15 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         default="test",
         help="dev: score the 60-80%% slice instead of the newest 20%%",
     )
-    parser.add_argument(
-        "--habits",
-        choices=("short", "all"),
-        default="short",
-        help="all: overall greeting and sign-off from all mail (the old rule)",
-    )
     args = parser.parse_args(argv)
-    global SHORT_FIRST
-    SHORT_FIRST = args.habits == "short"
     corpus = Path(args.corpus)
     if not corpus.is_absolute():
         corpus = Path(os.environ.get("INBOX_AGENT_EVAL_CWD", ".")) / corpus

@@ -184,19 +184,8 @@ def _nudge_band(nudges: list[int], cores: list[int]) -> tuple[tuple[int, int, in
     return (2, target, high), "from the shorter quarter of your messages (no hand follow-ups seen)"
 
 
-SHORT_WORDS = 40  # a message this short is shaped like a nudge
-SHORT_ENOUGH = 10  # with this many short messages, the overall greeting and sign-off are theirs
-
-
-def learn(
-    mails: Iterable[SentMail],
-    user_names: Iterable[str],
-    learned_at: datetime,
-    short_first: bool = True,
-) -> Profile:
-    """A profile from the newest `SAMPLE_LIMIT` messages that have any text of their own. The
-    overall greeting and sign-off are those of the user's short messages when there are enough
-    of them (a nudge is a short message, and people greet and sign short mail differently)."""
+def learn(mails: Iterable[SentMail], user_names: Iterable[str], learned_at: datetime) -> Profile:
+    """A profile from the newest `SAMPLE_LIMIT` messages that have any text of their own."""
     undated = datetime.min.replace(tzinfo=learned_at.tzinfo)
     chosen = sorted(
         (m for m in mails if m.text.strip()), key=lambda m: m.date or undated, reverse=True
@@ -208,8 +197,6 @@ def learn(
     by_lang: dict[str, Counter[str]] = {}
     per_greet: dict[str, Counter[str]] = {}
     signoff: Counter[str] = Counter()
-    short_greet: Counter[str] = Counter()  # in short messages, the ones shaped like a nudge
-    short_signoff: Counter[str] = Counter()
     per_signoff: dict[str, Counter[str]] = {}
     signature: Counter[str] = Counter()
     seen: dict[str, list[str]] = {}
@@ -240,9 +227,6 @@ def learn(
             langs[lang] += 1
         signoff[parts.closing] += 1
         seen.setdefault("signoff:" + parts.closing, []).append(where)
-        if n <= SHORT_WORDS:
-            short_greet[parts.greeting] += 1
-            short_signoff[parts.closing] += 1
         if parts.signature:
             signature[parts.signature] += 1
             seen.setdefault("signature:" + parts.signature, []).append(where)
@@ -287,10 +271,6 @@ def learn(
         return {k[len(prefix) :]: v for k, v in seen.items() if k.startswith(prefix)}
 
     band, band_basis = _nudge_band(nudges, cores)
-    if (
-        short_first and sum(short_greet.values()) >= SHORT_ENOUGH
-    ):  # a nudge is short: greet and sign as there
-        greet, signoff = short_greet, short_signoff
     top_signature = _top(signature, total, prefixed("signature:"))
     if top_signature.share < 0.5:
         top_signature = replace(top_signature, value="")
@@ -301,13 +281,13 @@ def learn(
         oldest=min(dates).isoformat() if dates else "",
         newest=max(dates).isoformat() if dates else "",
         names=tuple(sorted(names)),
-        greeting=_top(greet, sum(greet.values()), prefixed("greeting:")),
+        greeting=_top(greet, total, prefixed("greeting:")),
         group_greeting=_top(group, sum(group.values()), prefixed("greeting:")),
         greetings={a: _top(c, sum(c.values()), {}) for a, c in per_greet.items()},
         greetings_by_language={
             lang: _top(c, sum(c.values()), prefixed("greeting:")) for lang, c in by_lang.items()
         },
-        signoff=_top(signoff, sum(signoff.values()), prefixed("signoff:")),
+        signoff=_top(signoff, total, prefixed("signoff:")),
         signoffs={a: _top(c, sum(c.values()), {}) for a, c in per_signoff.items()},
         signature=top_signature,
         length={
