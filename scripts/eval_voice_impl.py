@@ -122,7 +122,7 @@ def read_user(corpus: Path) -> User:
     sent_ones = [m for m, rank in found.values() if rank < len(SENT_FOLDERS)]
     senders = Counter(m.header.from_addr for m in sent_ones)
     total = sum(senders.values())
-    addresses = frozenset(a for a, n in senders.items() if n >= total * 0.05)
+    addresses = frozenset(a for a, n in senders.items() if a and n >= total * 0.05)
     names = Counter(
         m.from_name for m in sent_ones if m.header.from_addr in addresses and m.from_name
     )
@@ -131,9 +131,11 @@ def read_user(corpus: Path) -> User:
 
 
 def _is_users(who: str, user: User) -> bool:
+    """Does a quoted "From:" line name the user (an address of theirs, or their surname)?"""
     low = who.lower()
     surnames = {n.replace(",", " ").split()[0].lower() for n in user.names if n.split()}
-    return any(a in low for a in user.addresses) or any(s and s in low for s in surnames)
+    words_in = set(re.findall(r"[a-z]{3,}", low))
+    return any(a and a in low for a in user.addresses) or bool(surnames & words_in)
 
 
 def followups(user: User) -> list[tuple[Mail, Mail]]:
