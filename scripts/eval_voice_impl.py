@@ -34,7 +34,7 @@ import statistics
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -96,6 +96,9 @@ def read_user(corpus: Path) -> User:
         raw = path.read_bytes()
         header = headers.parse(raw)
         block = raw.split(b"\n\n", 1)[0].decode("latin-1")
+        if not header.from_addr:  # Exchange's "k..allen@enron.com" is no addr-spec: taken as is
+            sender = re.search(r"^From:[^\n]*?([\w.+-]+@[\w.-]+)", block, re.M)
+            header = replace(header, from_addr=sender.group(1).lower() if sender else "")
         x_from = re.search(r"^X-From: (.*)$", block, re.M)
         x_to = re.search(r"^X-To: (.*)$", block, re.M)
         whole = readable_text(raw)
