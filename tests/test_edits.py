@@ -128,9 +128,17 @@ def _edit_in_client(world: Any, user: Any, change: Any) -> None:
         assert part is not None
         own, quote = split_reply(str(part.get_content()))
         edited = EmailMessage()
-        for key in ("From", "To", "Subject", "In-Reply-To", "References"):
+        # as mutt does: our Message-ID and our header kept, the text the user's
+        for key in (
+            "From",
+            "To",
+            "Subject",
+            "In-Reply-To",
+            "References",
+            "Message-ID",
+            "X-Inbox-Agent-Id",
+        ):
             edited[key] = str(msg[key])
-        edited["Message-ID"] = f"<edited-{uid}@example.test>"
         edited.set_content(change(own) + ("\n\n" + quote.plain() if quote else "") + "\n")
         client.append("Drafts", edited.as_bytes(), flags=[b"\\Draft"])
         client.delete_messages([uid])

@@ -217,9 +217,17 @@ def test_an_edited_draft_goes_out_with_one_quote(mail_world: Any, agent_home: Pa
         _own, quote = split_reply(plain)
         assert quote is not None
         edited = EmailMessage()
-        for key in ("From", "To", "Subject", "In-Reply-To", "References"):
+        # as mutt does: our Message-ID and our header kept, the text the user's
+        for key in (
+            "From",
+            "To",
+            "Subject",
+            "In-Reply-To",
+            "References",
+            "Message-ID",
+            "X-Inbox-Agent-Id",
+        ):
             edited[key] = str(msg[key])
-        edited["Message-ID"] = "<edited@example.test>"
         edited.set_content("Bob, one more nudge from me.\n\n" + quote.plain() + "\n")
         client.append("Drafts", edited.as_bytes(), flags=[b"\\Draft"])
         client.delete_messages([uid])
