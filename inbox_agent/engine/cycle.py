@@ -46,7 +46,7 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
     nothing plans nothing. The threads it left for the user to decide are kept for the tray."""
     failed: list[str] = []
     chosen = selection(ctx)
-    found = decided(ctx, chosen, ctx.sequences())
+    found = decided(ctx, chosen, ctx.sequences()) if chosen else []
     user = ctx.view.user_addresses()
     report.decided = frozenset(t.key for t in chosen)
     report.undecided = tuple(

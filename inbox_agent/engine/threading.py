@@ -44,12 +44,13 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
     if not new_rows:
         return touched
     cursor = store.threading_cursor(account)
-    first = cursor == 0
+    first, threaded = cursor == 0, 0
     while batch := store.messages_after(account, cursor, BATCH):
         cursor = batch[-1][0]
         headers = [m.header for _, m in batch if "\\Draft" not in m.flags]
-        if first and len(batch) == BATCH:
-            log.info("%s: threading the stored messages (once), %d so far", account, cursor)
+        threaded += len(batch)
+        if first and threaded % (10 * BATCH) == 0:
+            log.info("%s: threading the stored messages (once): %d so far", account, threaded)
         with store.tx():
             assign(store, account, headers, cursor=cursor)
         touched.update(h.message_id for h in headers)
