@@ -280,7 +280,8 @@ def test_sigkill_then_restart_loses_nothing_and_sends_once(
         client.select_folder("INBOX", readonly=True)
         got = client.search(["HEADER", "In-Reply-To", original])
     assert len(got) == 1  # sent once, threaded
-    assert _drafts_in_imap(mail_world, alice) == []
+    # the draft leaves Drafts after the send's commit (tidying comes second): wait for it
+    assert wait_for(lambda: _drafts_in_imap(mail_world, alice) == [], 30)
     third.signal(signal.SIGTERM)
     assert third.wait(30) == 0
     _assert_audit_intact(home)
