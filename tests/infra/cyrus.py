@@ -23,13 +23,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.infra.banner import wait_banner
 from tests.infra.dovecot import _die_with_parent, free_port
 
 CYRUS_BIN = Path("/usr/lib/cyrus/bin")  # cyrus-common
@@ -265,23 +265,23 @@ class CyrusServer:
         return self
 
     def _wait_banner(self, port: int, prefix: bytes, deadline: float) -> None:
-        last: OSError | None = None
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                out = (self.root / "run" / "master.out").read_text(errors="replace")
-                raise RuntimeError(
-                    f"cyrus master exited {self.proc.returncode}: {out[-2000:]} (Cyrus logs to "
-                    f"syslog only; `strace -f -e trace=execve,exit_group` finds a missing binary)"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                    if s.recv(200).startswith(prefix):
-                        return
-            except OSError as e:
-                last = e
-            time.sleep(0.02)
-        raise TimeoutError(f"cyrus not ready on 127.0.0.1:{port}: {last}")
+        assert self.proc is not None
+
+        def exited(code: int) -> str:
+            out = (self.root / "run" / "master.out").read_text(errors="replace")
+            return (
+                f"cyrus master exited {code}: {out[-2000:]} (Cyrus logs to "
+                f"syslog only; `strace -f -e trace=execve,exit_group` finds a missing binary)"
+            )
+
+        wait_banner(
+            self.proc,
+            ("127.0.0.1", port),
+            prefix,
+            deadline,
+            exited,
+            lambda last: f"cyrus not ready on 127.0.0.1:{port}: {last}",
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the master (its children exit with it); SIGKILL after `timeout`."""

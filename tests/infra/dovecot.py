@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.infra.banner import wait_banner
+
 CONF_TEMPLATE_2_3 = """\
 # Private test instance -- never reads /etc/dovecot
 base_dir = {root}/run
@@ -344,22 +346,20 @@ class DovecotServer:
         self.startup_seconds = time.monotonic() - t0
 
     def _wait_banner(self, addr: tuple[str, int], prefix: bytes, deadline: float) -> None:
-        last: OSError | None = None
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                out = (self.root / "log" / "master.out").read_text(errors="replace")
-                raise RuntimeError(
-                    f"dovecot exited {self.proc.returncode}: {out}\n{self._log_tail()}"
-                )
-            try:
-                with socket.create_connection(addr, timeout=2) as s:
-                    if s.recv(200).startswith(prefix):
-                        return
-            except OSError as e:
-                last = e
-            time.sleep(0.02)
-        raise TimeoutError(f"dovecot not ready on {addr}: {last}\n{self._log_tail()}")
+        assert self.proc is not None
+
+        def exited(code: int) -> str:
+            out = (self.root / "log" / "master.out").read_text(errors="replace")
+            return f"dovecot exited {code}: {out}\n{self._log_tail()}"
+
+        wait_banner(
+            self.proc,
+            addr,
+            prefix,
+            deadline,
+            exited,
+            lambda last: f"dovecot not ready on {addr}: {last}\n{self._log_tail()}",
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the master (it ends its children; takes ~1.1 s); SIGKILL after `timeout`."""
