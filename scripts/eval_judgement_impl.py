@@ -3,8 +3,10 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
-`tracker.start.judge`; drafted = a sequence would start. Only the dev split is printed unless
-`--final` is given: tune on dev, look at test once per change of the rules.
+`tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
+the dev split, the weekly set and the tune set (scripts/data/judgement-tune-labels.jsonl). The
+test split and the aside set (scripts/data/judgement-aside-labels.jsonl, labelled before the last
+tuning, never tuned on) only with `--final`: run it once, at the end of a change of the rules.
 
 Without `--offline`: the daemon's real decision, replayed. Each user's maildir goes into a private
 Dovecot, is synced and its bodies read; then, as of each labelled message's date plus the first
@@ -28,7 +30,7 @@ from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail import classify, headers
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
-from scripts.judgement_labels import CORPUS, USERS, Label, labels, report
+from scripts.judgement_labels import ASIDE, CORPUS, TUNE, USERS, WEEKLY, Label, labels, report
 
 GAP = Cadence(3, (Gap(3, "bd"),))
 
@@ -55,12 +57,12 @@ def main() -> None:
     parser.add_argument("--final", action="store_true", help="also print the test split")
     parser.add_argument("--unsure", choices=("skip", "draft"), default="skip")
     parser.add_argument("--user", action="append", help="replay only this user (repeatable)")
-    parser.add_argument("--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev)")
+    parser.add_argument("--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev, weekly, tune)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    rows = labels()
-    splits = ("dev", "test") if args.final else ("dev",)
+    rows = labels() + (labels(ASIDE) if args.final else [])
+    splits = ("dev", "test", "aside") if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
         from scripts.eval_judgement_replay import replay
@@ -72,6 +74,8 @@ def main() -> None:
             print(f"{split}: precision {s['precision']} recall {s['recall']}")
         print(json.dumps(result))
         return
+    rows += labels(WEEKLY) + labels(TUNE)  # judged alone, as the others; tuned on too
+    splits = ("dev", "weekly", "tune", *splits[1:])
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
@@ -82,7 +86,7 @@ def main() -> None:
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
         for r in rows:
-            if r.split != "dev":
+            if r.split not in ("dev", "weekly", "tune"):  # never list the misses of what is kept aside
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
             unsure = why[r.message_id].startswith(("no ask found", "nothing"))

@@ -1,8 +1,8 @@
 """The labelled set for "does this message of the user expect an answer" (scripts/data/
 judgement-labels.jsonl): 432 of the six Enron owners' own last-in-thread messages, each with its
 path in the corpus, Message-ID, label (expects / no / unclear), a one-line why, and its split
-(dev: tune on it; test: kept aside, looked at only to report; WEEKLY below is a third set,
-for the nudges per week). The mail itself stays in
+(dev: tune on it; test: looked at only to report; WEEKLY below is a second set, for the nudges
+per week; ASIDE a third, scored once at the end). The mail itself stays in
 ../shared/corpus; this module finds it there and scores predictions against the labels.
 """
 
@@ -17,6 +17,13 @@ LABELS = Path(__file__).resolve().parent / "data" / "judgement-labels.jsonl"
 # a second set, labelled after the rules were written and never tuned on: a sample of 10 per
 # user of the nudges the daemon would draft in that user's 8 busiest weeks (split "weekly")
 WEEKLY = Path(__file__).resolve().parent / "data" / "judgement-weekly-labels.jsonl"
+# more to tune on, for the kinds the first set has few of: 89 of the owners' last messages, 10
+# per user that the rules of the time drafted and 5 they did not, labelled blind to which (split
+# "tune")
+TUNE = Path(__file__).resolve().parent / "data" / "judgement-tune-labels.jsonl"
+# a third set, picked and labelled like the first before the rules were tuned again, kept aside:
+# scored only by `eval_judgement --final`, at the end (split "aside")
+ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 # the owners' own addresses (and their assistants', who send from the owner's account)
@@ -43,7 +50,7 @@ class Label:
     date: str
     label: str  # expects | no | unclear
     why: str
-    split: str  # dev | test
+    split: str  # dev | test (LABELS), weekly (WEEKLY), tune (TUNE), aside (ASIDE)
 
 
 def labels(path: Path = LABELS) -> list[Label]:
