@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--final", action="store_true", help="also print the test split")
     parser.add_argument("--unsure", choices=("skip", "draft"), default="skip")
     parser.add_argument("--user", action="append", help="replay only this user (repeatable)")
-    parser.add_argument("--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev, weekly, tune)")
+    parser.add_argument(
+        "--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev, weekly, tune)"
+    )
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
@@ -86,7 +88,7 @@ def main() -> None:
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
         for r in rows:
-            if r.split not in ("dev", "weekly", "tune"):  # never list the misses of what is kept aside
+            if r.split not in ("dev", "weekly", "tune"):  # never what is kept aside
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
             unsure = why[r.message_id].startswith(("no ask found", "nothing"))
