@@ -11,27 +11,16 @@ this module only reads and writes.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable
 
-from inbox_agent.store.records import StoredMessage
+from inbox_agent.store.messages import MessageTables
 
 Group = tuple[set[int], list[str], str | None]
 """One thread as threading a batch found it: the stored threads it joins (none: a new one), the
 ids that are in it now, and the newest date of its messages in the batch."""
 
 
-class ThreadTables:
-    conn: sqlite3.Connection
-    _forgotten: dict[str, set[str]]
-
-    def _chunks(self, sql: str, head: Sequence[object], ids: Iterable[str]) -> Iterator[Any]:
-        raise NotImplementedError  # Store's
-
-    def messages_with_ids(self, account: str, message_ids: Iterable[str]) -> list[StoredMessage]:
-        raise NotImplementedError  # Store's
-
+class ThreadTables(MessageTables):
     def threading_cursor(self, account: str) -> int:
         """The newest messages row threaded (0: none)."""
         row = self.conn.execute(

@@ -1,0 +1,307 @@
+"""The store's messages table: the headers and flags of every stored copy of a message, written
+by sync and read by threading, planning, drafting and the voice (`messagerows` is its row
+format). Deletions and flag changes are noted for the threading and planning that follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from inbox_agent.mail.headers import Header
+from inbox_agent.store.connection import Connection
+from inbox_agent.store.messagerows import (
+    MESSAGE_COLUMNS,
+    MESSAGE_COLUMNS_OF_M,
+    join_addresses,
+    join_words,
+    message_from_row,
+)
+from inbox_agent.store.records import StoredMessage
+
+
+class MessageTables(Connection):
+    def add_messages(
+        self,
+        account: str,
+        folder: str,
+        uidvalidity: int,
+        items: Iterable[tuple[int, Header, Sequence[str], int]],
+    ) -> int:
+        rows = [
+            (
+                account,
+                folder,
+                uidvalidity,
+                uid,
+                h.message_id,
+                join_words(h.in_reply_to),
+                join_words(h.references),
+                h.subject,
+                h.from_addr,
+                h.from_name,
+                join_addresses(h.to),
+                join_addresses(h.cc),
+                join_addresses(h.reply_to),
+                h.date.isoformat() if h.date else None,
+                h.kind,
+                h.agent_id,
+                join_words(flags),
+                size,
+                h.thread_hint,
+            )
+            for uid, h, flags, size in items
+        ]
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, in_reply_to, refs, "
+            "subject, from_addr, from_name, to_addrs, cc_addrs, reply_to, date, kind, agent_id, flags, size, thrid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        added = self.conn.total_changes - before
+        self._recount(account, folder, added, uidvalidity)
+        return added
+
+    def _recount(
+        self, account: str, folder: str, delta: int, uidvalidity: int | None = None
+    ) -> None:
+        """Keep folders.messages in step with a write of `delta` of the folder's messages (of
+        `uidvalidity`, when given: rows of another one are not the folder's count)."""
+        if delta:
+            self.conn.execute(
+                "UPDATE folders SET messages = messages + ? WHERE account = ? AND name = ? "
+                "AND (? IS NULL OR uidvalidity = ?)",
+                (delta, account, folder, uidvalidity, uidvalidity),
+            )
+
+    def count_messages(self, account: str, folder: str, uidvalidity: int) -> int:
+        """How many of the folder's messages under `uidvalidity` the store holds: the kept count
+        (folders.messages), counted once and kept when it is not known yet."""
+        row = self.conn.execute(
+            "SELECT messages FROM folders WHERE account = ? AND name = ? AND uidvalidity = ?",
+            (account, folder, uidvalidity),
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            return int(row[0])
+        count = int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ?",
+                (account, folder, uidvalidity),
+            ).fetchone()[0]
+        )
+        if row is not None:
+            self.conn.execute(
+                "UPDATE folders SET messages = ? WHERE account = ? AND name = ? AND uidvalidity = ?",
+                (count, account, folder, uidvalidity),
+            )
+        return count
+
+    def folder_uids(self, account: str, folder: str) -> set[int]:
+        rows = self.conn.execute(
+            "SELECT uid FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+        return {int(r[0]) for r in rows}
+
+    def locate(self, account: str, message_ids: Iterable[str]) -> dict[str, tuple[str, int, int]]:
+        """Where each message lives: Message-ID -> (folder, uid, size), one copy each."""
+        out: dict[str, tuple[str, int, int]] = {}
+        ids = list(message_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(
+                f"SELECT message_id, folder, uid, size FROM messages WHERE account = ? AND message_id IN ({marks})",
+                (account, *chunk),
+            )
+            for mid, folder, uid, size in rows:
+                out.setdefault(mid, (folder, int(uid), int(size)))
+        return out
+
+    def update_flags(self, account: str, folder: str, changes: dict[int, tuple[str, ...]]) -> None:
+        for uid, flags in changes.items():
+            rows = self.conn.execute(
+                "UPDATE messages SET flags = ? WHERE account = ? AND folder = ? AND uid = ? "
+                "RETURNING message_id",
+                (join_words(flags), account, folder, uid),
+            )
+            self._touch(account, (r[0] for r in rows))
+
+    def message_ids_flagged(
+        self, account: str, keyword: str, among: Iterable[str] | None = None
+    ) -> set[str]:
+        """Message-IDs carrying `keyword` (compared case-insensitively, as IMAP does); only
+        those in `among` when given (an indexed lookup instead of a scan of every message)."""
+        like = (f"% {keyword.lower()} %",)
+        test = "(' ' || lower(flags) || ' ') LIKE ?"
+        if among is None:
+            rows = self.conn.execute(
+                f"SELECT message_id FROM messages WHERE account = ? AND {test}", (account, *like)
+            )
+            return {r[0] for r in rows}
+        found = self._chunks(
+            f"SELECT message_id, {test} FROM messages WHERE account = ? AND message_id IN ({{marks}})",
+            (*like, account),
+            among,
+        )
+        return {mid for mid, flagged in found if flagged}
+
+    def messages_since(self, account: str, rowid: int) -> Iterator[tuple[int, StoredMessage]]:
+        """Messages added after `rowid`, streamed: a big mailbox is never held twice in memory."""
+        cursor = self.conn.execute(
+            f"SELECT id, {MESSAGE_COLUMNS} FROM messages WHERE id > ? AND +account = ? ORDER BY id",
+            (rowid, account),
+        )
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                yield int(row[0]), message_from_row(row[1:])
+
+    def senders_in(self, account: str, folder: str, after: int = 0) -> tuple[set[str], int]:
+        """The From addresses of `folder`'s messages stored after row `after`, and the newest row
+        looked at: the caller keeps the set and asks again with that row, so a poll reads only
+        what arrived since."""
+        newest = self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0
+        if newest <= after:
+            return set(), after
+        # after a first look, a range of rows (`+`: not the folder's index, which would visit
+        # every row of the folder to find the few new ones)
+        plus = "+" if after else ""
+        rows = self.conn.execute(
+            f"SELECT DISTINCT from_addr FROM messages WHERE id > ? AND id <= ? AND {plus}account = ? "
+            f"AND {plus}folder = ? AND from_addr != ''",
+            (after, newest, account, folder),
+        )
+        return {r[0] for r in rows}, int(newest)
+
+    def newest_sent(
+        self, account: str, folder: str, senders: Iterable[str], limit: int
+    ) -> list[StoredMessage]:
+        """The newest `limit` messages of `folder` sent by one of `senders`, drafts left out,
+        newest first: only their dates are read before the rows themselves."""
+        who = sorted(set(senders))
+        if not who:
+            return []
+        rows = self.conn.execute(
+            f"SELECT id, date FROM messages WHERE account = ? AND folder = ? AND from_addr IN "
+            f"({', '.join('?' for _ in who)}) AND (' ' || flags || ' ') NOT LIKE '% \\Draft %'",
+            (account, folder, *who),
+        )
+        undated = datetime.min.replace(tzinfo=UTC)
+        dated = [(datetime.fromisoformat(d) if d else undated, int(i)) for i, d in rows]
+        chosen = [i for _d, i in sorted(dated, reverse=True)[:limit]]
+        if not chosen:
+            return []
+        found = self.conn.execute(
+            f"SELECT id, {MESSAGE_COLUMNS} FROM messages WHERE id IN "
+            f"({', '.join('?' for _ in chosen)})",
+            chosen,
+        )
+        by_id = {int(r[0]): message_from_row(r[1:]) for r in found}
+        return [by_id[i] for i in chosen if i in by_id]
+
+    def display_names(self, account: str, addresses: Iterable[str]) -> dict[str, str]:
+        """The newest display name each address used in a From header (those that used one)."""
+        out: dict[str, str] = {}
+        for address, name in self._chunks(
+            "SELECT from_addr, from_name FROM messages WHERE account = ? AND from_name != '' "
+            "AND from_addr IN ({marks}) ORDER BY id",
+            (account,),
+            addresses,
+        ):
+            out[address] = name  # a later row's name replaces an earlier one
+        return out
+
+    def display_name(self, account: str, address: str) -> str:
+        """The newest display name `address` used in a From header, or "" when none is known."""
+        row = self.conn.execute(
+            "SELECT from_name FROM messages WHERE account = ? AND from_addr = ? AND from_name != '' "
+            "ORDER BY id DESC LIMIT 1",
+            (account, address.lower()),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def drop_folder_messages(self, account: str, folder: str) -> None:
+        self.generation += 1
+        rows = self.conn.execute(
+            "SELECT message_id FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+        self._forgotten.setdefault(account, set()).update(r[0] for r in rows)
+        self.conn.execute(
+            "DELETE FROM messages WHERE account = ? AND folder = ?", (account, folder)
+        )
+        self.conn.execute(
+            "UPDATE folders SET messages = 0 WHERE account = ? AND name = ?", (account, folder)
+        )
+
+    def forget_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
+        self.generation += 1
+        before = self.conn.total_changes
+        gone = self._forgotten.setdefault(account, set())
+        for uid in uids:
+            rows = self.conn.execute(
+                "DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ? "
+                "RETURNING message_id",
+                (account, folder, uid),
+            )
+            gone.update(r[0] for r in rows)
+        self._recount(account, folder, before - self.conn.total_changes)
+
+    def messages_after(
+        self, account: str, rowid: int, limit: int
+    ) -> list[tuple[int, StoredMessage]]:
+        """Up to `limit` messages stored after row `rowid`, oldest first."""
+        rows = self.conn.execute(
+            # `+account`: a range of rows after the cursor, not the account's index (which
+            # would visit every row of the account to find none: 34 ms a poll at 100k)
+            f"SELECT id, {MESSAGE_COLUMNS} FROM messages WHERE id > ? AND +account = ? "
+            "ORDER BY id LIMIT ?",
+            (rowid, account, limit),
+        )
+        return [(int(row[0]), message_from_row(row[1:])) for row in rows]
+
+    def thread_rows(self, account: str, threads: set[int] | None) -> dict[int, list[Header]]:
+        """The stored messages of each thread (of every thread when None), drafts left out,
+        oldest row first: the thread tables give the ids, `messages_by_id` the rows."""
+        join = (
+            f"SELECT t.thread, {MESSAGE_COLUMNS_OF_M} FROM thread_ids t CROSS JOIN messages m "
+            "ON m.account = t.account AND m.message_id = t.message_id WHERE t.account = ?"
+        )
+        out: dict[int, list[Header]] = {}
+        if threads is None:
+            batches: Iterable[list[Any]] = [
+                list(self.conn.execute(join + " ORDER BY m.id", (account,)))
+            ]
+        else:
+            numbers = sorted(threads)
+            batches = (
+                list(
+                    self.conn.execute(
+                        join + f" AND t.thread IN ({', '.join('?' for _ in chunk)}) ORDER BY m.id",
+                        (account, *chunk),
+                    )
+                )
+                for chunk in (numbers[i : i + 500] for i in range(0, len(numbers), 500))
+            )
+        for rows in batches:
+            for row in rows:
+                m = message_from_row(row[1:])
+                if "\\Draft" not in m.flags:
+                    out.setdefault(int(row[0]), []).append(m.header)
+        return out
+
+    def messages(self, account: str) -> list[StoredMessage]:
+        return [m for _, m in self.messages_since(account, 0)]
+
+    def messages_with_ids(self, account: str, message_ids: Iterable[str]) -> list[StoredMessage]:
+        ids = list(message_ids)
+        out: list[StoredMessage] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE account = ? AND message_id IN ({marks})",
+                (account, *chunk),
+            )
+            out += [message_from_row(row) for row in rows]
+        return out
