@@ -71,6 +71,7 @@ def test_values_are_the_strings_in_the_database() -> None:
         "bounced",
         "opted_out",
         "dismissed",
+        "expired",
     ]
     assert [s.value for s in DraftState] == [
         "saving",

@@ -91,7 +91,7 @@ class Engine:
 
     def next_wakeup(self) -> Wakeup:
         """What is due now, and when the next thing falls due."""
-        return planning.wakeup(self.store, self.account.name)
+        return planning.wakeup(self.store, self.account.name, cadence=self.account.cadence.cadence)
 
     def sequences(self, states: Collection[SequenceState] = ()) -> list[SequenceRow]:
         return self.ctx.sequences(states)

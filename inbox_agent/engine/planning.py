@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from inbox_agent import clock
+from inbox_agent.cadence import Cadence
 from inbox_agent.engine.context import Context
 from inbox_agent.store import ACTIVE_SEQUENCES, OutboxState, SequenceRow, SequenceState, Store
 from inbox_agent.tracker import decision
@@ -77,7 +78,12 @@ def pending(ctx: Context) -> list[Thread]:
     full = planned.full or _inputs(ctx) != planned.inputs
     # a full plan is of the live threads: what was touched outside them is history
     ids = set(planned.retry) if full else planned.touched | planned.retry
-    if full or ids or store.last_audit_id() != planned.audit or wakeup(store, ctx.name).due:
+    if (
+        full
+        or ids
+        or store.last_audit_id() != planned.audit
+        or wakeup(store, ctx.name, cadence=ctx.account.cadence.cadence).due
+    ):
         for seq in ctx.sequences(ACTIVE_SEQUENCES):
             ids |= {seq.anchor_message_id, *seq.seen_ids}
     if not full:
@@ -181,11 +187,15 @@ def assessment_of(ctx: Context, seq: SequenceRow) -> Assessment | None:
     return decision.assess(thread, [seq], facts(ctx, threads=[thread])) if thread else None
 
 
-def wakeup(store: Store, account: str, now: datetime | None = None) -> Wakeup:
+def wakeup(
+    store: Store, account: str, now: datetime | None = None, cadence: Cadence | None = None
+) -> Wakeup:
     """What the daemon has due now for `account`, and when the next things fall due (read from
-    the store alone: the daemon asks every minute, `status` and the tray show it)."""
+    the store alone: the daemon asks every minute, `status` and the tray show it); with the
+    account's `cadence`, the expiry of a nudge left waiting for approval too."""
     return decision.next_wakeup(
-        store.sequences(account, (SequenceState.WAITING,)),
+        store.sequences(account, (SequenceState.WAITING, SequenceState.AWAITING_APPROVAL)),
         [(r.id, r.not_before) for r in store.outbox(account, (OutboxState.PENDING,))],
         now or clock.now(),
+        cadence,
     )

@@ -19,6 +19,7 @@ _LABELS = {
     SequenceState.BOUNCED: "ended by a bounce",
     SequenceState.OPTED_OUT: "ended by an opt-out",
     SequenceState.EXHAUSTED: "ended after the last touch",
+    SequenceState.EXPIRED: "expired unapproved",
     "cancelled": "sends cancelled",
     "failed": "actions failed (see the log)",
 }

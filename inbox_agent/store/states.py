@@ -9,7 +9,8 @@ A row is inserted by a transition from `None`.
     sequence  ─track→ waiting ─draft→ drafted | awaiting_approval | scheduled
               drafted … scheduled ─send_failed→ awaiting_approval
               any active ─sent | skip | touch_by_hand→ waiting;  ─end→ replied | bounced
-              | opted_out | dismissed;  waiting ─end→ exhausted
+              | opted_out | dismissed;  waiting ─end→ exhausted;
+              awaiting_approval ─end→ expired (the user never acted on it before the next step)
     draft     ─save→ saving ─draft→ saved | queued | scheduled;  saving ─abandon→ abandoned
               saved | queued | scheduled ─sent→ sent;  ─send_failed→ queued;
               ─cancel→ cancelled | gone;  ─reject→ rejected | gone;  ─skip→ gone
@@ -42,6 +43,7 @@ class SequenceState(StrEnum):
     BOUNCED = "bounced"
     OPTED_OUT = "opted_out"
     DISMISSED = "dismissed"  # the user ended it (a command, the tray or a $NoFollowUp tag)
+    EXPIRED = "expired"  # its nudge waited for approval until the next step: never sent late
 
 
 class DraftState(StrEnum):
@@ -100,6 +102,7 @@ ENDED_SEQUENCES = (
     SequenceState.BOUNCED,
     SequenceState.OPTED_OUT,
     SequenceState.DISMISSED,
+    SequenceState.EXPIRED,
 )
 DRAFTED_SEQUENCES = ACTIVE_SEQUENCES[1:]  # a nudge of theirs is in Drafts
 OPEN_DRAFTS = (DraftState.SAVED, DraftState.QUEUED, DraftState.SCHEDULED)
@@ -185,6 +188,7 @@ SEQUENCE = Machine(
         *_each(ACTIVE_SEQUENCES, Event.TOUCH_BY_HAND, [_Q.WAITING]),
         *_each(ACTIVE_SEQUENCES, Event.END, [_Q.REPLIED, _Q.BOUNCED, _Q.OPTED_OUT, _Q.DISMISSED]),
         *_each([_Q.WAITING], Event.END, [_Q.EXHAUSTED]),
+        *_each([_Q.AWAITING_APPROVAL], Event.END, [_Q.EXPIRED]),
     ],
     ENDED_SEQUENCES,
 )

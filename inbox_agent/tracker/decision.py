@@ -27,6 +27,7 @@ from inbox_agent.tracker.sequence import (
     Pause,
     Touched,
     advance,
+    expires_at,
     is_due,
 )
 from inbox_agent.tracker.start import later_than, start
@@ -85,7 +86,9 @@ def _running(seq: SequenceRow, actions: list[Action], ctx: Context) -> _Outlook:
         since = f"{seq.last_touch_at:%Y-%m-%d %H:%M}"
         return _Outlook(True, f"touch {touch} of {touches} is due: no answer since {since}", due)
     if seq.state in _WAITING_FOR:
-        return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}", due)
+        expiry = expires_at(seq, ctx.cadence)
+        until = f"; it expires unsent {expiry:%Y-%m-%d %H:%M}" if expiry else ""
+        return _Outlook(True, f"touch {touch} of {touches} {_WAITING_FOR[seq.state]}{until}", due)
     if due is None:
         return _Outlook(False, seq.reason or "nothing is scheduled", None)
     why = f"{seq.reason}; " if seq.reason else ""  # what last happened: a pause, a touch …
@@ -238,13 +241,22 @@ class Wakeup:
 
 
 def next_wakeup(
-    sequences: Iterable[SequenceRow], sends: Iterable[tuple[int, datetime]], now: datetime
+    sequences: Iterable[SequenceRow],
+    sends: Iterable[tuple[int, datetime]],
+    now: datetime,
+    cadence: Cadence | None = None,
 ) -> Wakeup:
-    """`sends`: the pending outbox rows as (id, not before)."""
+    """`sends`: the pending outbox rows as (id, not before). With `cadence`, a nudge waiting
+    for approval is work when it expires (`expires_at`)."""
     seqs, outs = set(), set()
     nudges: list[datetime] = []
     later: list[datetime] = []
     for seq in sequences:
+        expiry = expires_at(seq, cadence) if cadence is not None else None
+        if expiry is not None and expiry <= now:
+            seqs.add(f"exp:{seq.id}:{expiry.isoformat()}")
+        elif expiry is not None:
+            nudges.append(expiry)
         if seq.next_due_at is None or seq.state != SequenceState.WAITING:
             continue
         if is_due(seq, now):

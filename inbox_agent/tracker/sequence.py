@@ -116,6 +116,15 @@ def is_due(seq: SequenceRow, now: datetime) -> bool:
     )
 
 
+def expires_at(seq: SequenceRow, cadence: Cadence) -> datetime | None:
+    """When a nudge waiting for the user's approval expires unsent: the moment the sequence's
+    next step would have fallen due had it gone out when it was due (None: it waits for no
+    approval). A nudge is never sent weeks late."""
+    if seq.state != SequenceState.AWAITING_APPROVAL or seq.next_due_at is None:
+        return None
+    return cadence.due_after(seq.touches_sent + 1, seq.next_due_at)
+
+
 def is_auto_reply(message: Header, ctx: Context) -> bool:
     """An automatic answer (by its headers, or an out-of-office its body revealed)."""
     return message.kind == "auto_reply" or ctx.fact(message.message_id).out_of_office
@@ -213,7 +222,14 @@ def advance(seq: SequenceRow, thread: Thread, ctx: Context) -> list[Action]:
     actions: list[Action] = []
     if new:
         actions.append(Observe(seq.id, seq.seen_ids | {m.message_id for m in new}))
-    if is_due(seq, ctx.now):
+    expiry = expires_at(seq, ctx.cadence)
+    if expiry is not None and expiry <= ctx.now:
+        why = (
+            f"touch {seq.touches_sent + 1} waited for your approval until the next step "
+            f"({expiry:%Y-%m-%d %H:%M}); it expired unsent, never to go out late"
+        )
+        actions.append(End(seq.id, SequenceState.EXPIRED, why, ""))
+    elif is_due(seq, ctx.now):
         if seq.touches_sent >= ctx.cadence.touches:
             actions.append(
                 End(
