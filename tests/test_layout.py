@@ -79,6 +79,7 @@ SURFACES: dict[str, list[str]] = {
         "headers",
         "language",
         "letter",
+        "promise",
         "quote",
         "subject",
     ],

@@ -2,13 +2,15 @@
 
 Which ones is `tracker.decision.bodies_needed`: inbound mail on followed threads, bounces, and the
 user's own last message on a thread that may start a sequence (with the auto-replies after it,
-whose return date decides when it starts). This module fetches them and keeps their facts, so
-each body is read once.
+whose return date decides when it starts, and what people answered the user there). This module
+fetches them and keeps their facts, so each body is read once; an opt-out read is recorded at
+once, so that it holds before any sequence followed the thread.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from inbox_agent import clock
 from inbox_agent.drafter import LlmDrafter, llm_verdict
@@ -60,8 +62,26 @@ def read_bodies(
                 store.save_facts(name, h.message_id, found, stamp)
                 if found.bounced_message_id:
                     view.link(h.message_id, found.bounced_message_id)
+                if found.opt_out:
+                    _opted_out(ctx, h, found.opt_out, now)
                 read += 1
     return read
+
+
+def _opted_out(ctx: Context, h: Header, phrase: str, now: datetime) -> None:
+    """Someone answered the user "not interested", "please stop": they are never followed up
+    again, from the moment they said it, whether or not a sequence followed the thread yet (an
+    opt-out that came before the first run counts too). Inside the transaction of its facts."""
+    if not h.from_addr or h.from_addr in ctx.store.opt_outs(ctx.name):
+        return
+    at = h.date or now
+    ctx.store.add_opt_out(ctx.name, h.from_addr, h.message_id, at.isoformat())
+    ctx.audit(
+        "opt_out",
+        message_id=h.message_id,
+        reason=f'{h.from_addr} asked never to be followed up again ("{phrase}", '
+        f"{at:%Y-%m-%d %H:%M})",
+    )
 
 
 def second_opinion(ctx: Context, raw: bytes, found: BodyFacts) -> BodyFacts:

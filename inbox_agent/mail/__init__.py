@@ -2,8 +2,9 @@
 it and the one normal form of an address (`addresses`), reply and forward
 prefixes on subjects (`subject`), a body's own text (`body`), what an inbound body means
 (`classify`), whether the user's own message expects an answer (`expects`, and a deadline it
-sets, `when`), a message read as a letter (`letter`), its language (`language`), the nudge
-built as a MIME reply (`compose`) and the quote of the message it follows up (`quote`). No I/O.
+sets, `when`), a promise from the other side (`promise`), a message read as a letter
+(`letter`), its language (`language`), the nudge built as a MIME reply (`compose`) and the quote
+of the message it follows up (`quote`). No I/O.
 
 The surface is these modules; callers import the one they need.
 """
@@ -17,6 +18,7 @@ __all__ = [
     "headers",
     "language",
     "letter",
+    "promise",
     "quote",
     "subject",
 ]

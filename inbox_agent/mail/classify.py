@@ -1,6 +1,7 @@
 """What an inbound message on a tracked thread means, read from its body: an out-of-office with a
 return date, an opt-out, a bounce (RFC 3464) and which message bounced; and whether the user's
-own last message expected an answer at all (`judge_text`, kept as its verdict).
+own last message expected an answer at all (`judge_text`, kept as its verdict), and what the
+other side promised to send back (`promise`).
 
 Pure: raw bytes and a reference time in, a small `BodyFacts` out. Parsing failures cost only the
 message they belong to (its facts come back empty).
@@ -18,6 +19,7 @@ from typing import Any
 
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.expects import JUDGED_BY, Outcome, Verdict, judge_text
+from inbox_agent.mail.promise import promised
 from inbox_agent.mail.when import deadline
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,10 @@ class BodyFacts:
     judged_by: int = 0
     deadline: str = ""  # ISO date of a deadline the user's ask set ("by Friday"), "" when none
     llm: str = ""  # on an unsure one: the user's LLM said "expects" or "no" ("?": it failed)
+    # on a person's message to the user: the ISO day something they promised is owed by, and
+    # their words ("" when they promised nothing; `mail.promise`)
+    promise: str = ""
+    promise_quote: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,7 +205,12 @@ def read(
             back = return_date(text[:4000], sent_at)
             return BodyFacts(out_of_office=True, return_at=back.isoformat() if back else None)
         opt = _OPT_OUT.search(text[:3000])
-        return BodyFacts(opt_out=opt.group(0) if opt else "")
+        if opt:
+            return BodyFacts(opt_out=opt.group(0))
+        owed = promised(text[:4000], sent_at) if kind == "normal" else None
+        if owed is None:
+            return BodyFacts()
+        return BodyFacts(promise=owed.by.isoformat(), promise_quote=owed.quote)
     except Exception:  # one unreadable body costs only its own facts
         log.warning(
             "could not read the body of a message (%s); treating it as plain",

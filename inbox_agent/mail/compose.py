@@ -45,8 +45,10 @@ def _deliverable(addresses: tuple[str, ...]) -> list[str]:
 
 
 def recipients(anchor: Header, user: frozenset[str]) -> Recipients:
-    """Who the nudge goes to: whoever the user's own message went to, minus the user."""
-    to = tuple(dict.fromkeys(a for a in _deliverable(anchor.to) if a not in user))
+    """Who the nudge goes to: whoever the user's own message went to, minus the user; on a
+    message of someone else's (a promise they made), its sender first, then the others."""
+    sender = (anchor.from_addr,) if anchor.from_addr and anchor.from_addr not in user else ()
+    to = tuple(dict.fromkeys(a for a in _deliverable((*sender, *anchor.to)) if a not in user))
     cc = tuple(dict.fromkeys(a for a in _deliverable(anchor.cc) if a not in user and a not in to))
     if not to and cc:
         to, cc = cc[:1], cc[1:]

@@ -1,5 +1,6 @@
 """A deadline the user set in their own words ("by Friday", "before the 15th", "end of next
-week", "bis Freitag"), read as the day it falls on.
+week", "bis Freitag"), read as the day it falls on; `day_of` reads one time phrase (a promise's
+"next week" too, `mail.promise`).
 
 Pure: the text and the moment it was sent in, a date or None out. A phrase is found by a small
 table per language; `dateparser` (already used for out-of-office dates) reads the day, counted
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 MAX_AHEAD = timedelta(days=60)
 _DAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
-_WHEN = (
+WHEN = (  # one time phrase in English, a regex: a deadline's and a promise's
     rf"(?:(?:this |next )?{_DAY}|tomorrow|today|tonight|eod|cob|close of business|end of (?:the )?day|"
     r"end of (?:the |this |next )?(?:week|month)|next week|the \d{1,2}(?:st|nd|rd|th)|"
     r"\d{1,2}(?:st|nd|rd|th)?(?: of)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)\w*|"
@@ -22,7 +23,7 @@ _WHEN = (
     r"\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
 )
 _DEADLINE = re.compile(
-    rf"\b(?:by|before|no later than|not later than|until|due)\s+(?:cob\s+|eod\s+)?(?:on\s+)?({_WHEN})\b|"
+    rf"\b(?:by|before|no later than|not later than|until|due)\s+(?:cob\s+|eod\s+)?(?:on\s+)?({WHEN})\b|"
     r"\b(?:bis|vor dem|spätestens)\s+(?:zum\s+|am\s+)?(\w+(?:\s\d{1,2}\.)?)|"
     r"\b(?:d'ici|avant)\s+(?:le\s+)?(\w+)|\b(?:antes del?|para el)\s+(\w+)|"
     r"\b(?:entro|prima di)\s+(?:il\s+)?(\w+)|\b(?:uiterlijk|vóór)\s+(\w+)",
@@ -68,24 +69,33 @@ def _nth(phrase: str, sent: date) -> date | None:
 
 def deadline(text: str, sent_at: datetime) -> date | None:
     """The day a deadline in `text` falls on, or None when it names none (or none that reads)."""
+    for match in _DEADLINE.finditer(text):
+        day = day_of(next(g for g in match.groups() if g), sent_at)
+        if day is not None:
+            return day
+    return None
+
+
+def day_of(phrase: str, sent_at: datetime) -> date | None:
+    """The day a time phrase ("Friday", "the 15th", "end of next week", "morgen") written at
+    `sent_at` names: on or after that day and at most 60 days on; None when it reads as none."""
     import dateparser
 
     base = sent_at.astimezone(UTC)
-    for match in _DEADLINE.finditer(text):
-        phrase = next(g for g in match.groups() if g).strip()
-        if phrase.lower() in ("eod", "cob", "today", "tonight", "close of business", "end of day"):
-            day: date | None = base.date()
-        else:
-            day = _end_of(phrase, base.date()) or _nth(phrase, base.date())
-        if day is None:
-            parsed = dateparser.parse(
-                re.sub(r"^the ", "", phrase, flags=re.IGNORECASE),
-                settings={
-                    "RELATIVE_BASE": base.replace(tzinfo=None),
-                    "PREFER_DATES_FROM": "future",
-                },
-            )
-            day = parsed.date() if isinstance(parsed, datetime) else None
-        if day is not None and base.date() <= day <= (base + MAX_AHEAD).date():
-            return day
+    phrase = phrase.strip()
+    if phrase.lower() in ("eod", "cob", "today", "tonight", "close of business", "end of day"):
+        day: date | None = base.date()
+    else:
+        day = _end_of(phrase, base.date()) or _nth(phrase, base.date())
+    if day is None:
+        parsed = dateparser.parse(
+            re.sub(r"^the ", "", phrase, flags=re.IGNORECASE),
+            settings={
+                "RELATIVE_BASE": base.replace(tzinfo=None),
+                "PREFER_DATES_FROM": "future",
+            },
+        )
+        day = parsed.date() if isinstance(parsed, datetime) else None
+    if day is not None and base.date() <= day <= (base + MAX_AHEAD).date():
+        return day
     return None

@@ -48,8 +48,8 @@ class Assessment:
     sequence: (
         SequenceRow | None
     )  # the one following it: the running one, else the latest that ended
-    state: str  # the sequence's state; "awaiting", "unsure" (yours to decide) or "untracked"
-    #             when there is none
+    state: str  # the sequence's state; "awaiting", "unsure" (yours to decide), "untracked", or
+    #             the ending that came before anything followed it ("bounced", "opted_out")
     awaiting: bool  # a nudge is due now, or one is drafted and waits (for the user, or its time)
     reason: str  # one line a person can check
     due_at: datetime | None  # when the next step falls (or fell) due: a touch, or giving up
@@ -107,7 +107,7 @@ def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> As
         opening = start(thread, known, ctx)
         awaiting = any(isinstance(a, Due) for a in opening.actions)
         shown = None if opening.actions else _latest(thread, known)
-        idle = "unsure" if opening.unsure else "untracked"
+        idle = opening.ended or ("unsure" if opening.unsure else "untracked")
         state = shown.state if shown else ("awaiting" if awaiting else idle)
         return Assessment(
             thread,
@@ -182,9 +182,10 @@ def bodies_needed(
 ) -> list[tuple[Header, bool]]:
     """The bodies the decision reads and has not read yet (`ctx.facts` holds those read), newest
     first, each with whether the user wrote it: inbound mail on followed threads, bounces (their
-    report names the message that bounced, which threads them), and on threads that may start a
-    sequence the user's last message and the auto-replies after it. Only mail inside the
-    lookback: older mail never changes a decision."""
+    report names the message that bounced, which threads them: read before anything else), on
+    threads that may start a sequence the user's last message and the auto-replies after it, and
+    what people wrote back to the user there (an opt-out, a promise, before anything is followed).
+    Only mail inside the lookback: older mail never changes a decision."""
     followed = {
         mid
         for s in sequences
@@ -208,9 +209,14 @@ def bodies_needed(
                 if m.from_addr not in ctx.user:
                     want(m)
             continue
-        for m in recent:
-            if m.kind == "bounce":
-                want(m)
+        answered, inside = False, {m.message_id for m in recent}
+        for m in thread.messages:
+            if m.from_addr in ctx.user:
+                answered = True
+            elif m.message_id in inside and (
+                m.kind == "bounce" or (answered and m.kind == "normal")
+            ):
+                want(m)  # a bounce; or an answer to the user: it may opt out, or promise
         last = last_human(thread)
         if last is None or last not in recent or last.from_addr not in ctx.user:
             continue
@@ -218,7 +224,11 @@ def bodies_needed(
         for m in later_than(thread, last):
             if m.kind == "auto_reply":
                 want(m)  # its return date decides when the first touch is due
-    newest = sorted(wanted.values(), key=lambda item: item[0].date or ctx.now, reverse=True)
+    newest = sorted(
+        wanted.values(),
+        key=lambda item: (item[0].kind == "bounce", item[0].date or ctx.now),
+        reverse=True,
+    )
     return newest[:limit]
 
 

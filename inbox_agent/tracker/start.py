@@ -4,7 +4,9 @@ Pure. `judge` reads the mailbox alone: is the last word the user's, to a person,
 the first gap. `start` adds what the daemon knows besides: the lookback (history is never
 nudged), sequences that already followed the message (or sent it: an exhausted sequence's last
 nudge is not a new question), `$NoFollowUp`, recipients who opted out, a bounce after the
-message, and auto-replies that push the first touch back.
+message, auto-replies that push the first touch back and a deadline the user set. When the last
+word is someone else's, a promise they made the user (`owed_promise`) starts a sequence of its
+own, anchored on their message, due once the promised day has passed in silence.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, datetime, timedelta
 from inbox_agent.cadence import Cadence, add_business_days
 from inbox_agent.mail.expects import Outcome, Verdict
 from inbox_agent.mail.headers import Header, is_noreply
-from inbox_agent.store import SequenceRow
+from inbox_agent.store import SequenceRow, SequenceState
 from inbox_agent.tracker.sequence import (
     DISMISS_KEYWORD,
     FOLLOWUP_KEYWORD,
@@ -119,6 +121,8 @@ class Opening:
     due_at: datetime | None
     unsure: bool = False  # left to the user: their words did not say whether they asked
     verdict: Verdict | None = None  # what the user's last message said about itself, if read
+    ended: SequenceState | None = None  # it ended before anything followed it (a bounce, an
+    #                                     opt-out): shown as that state
 
 
 def later_than(thread: Thread, message: Header) -> tuple[Header, ...]:
@@ -141,51 +145,122 @@ def _opening(
 ) -> Opening:
     last = last_human(thread)
     verdict = judge(thread, ctx.user, ctx.now, ctx.cadence, said, ctx.unsure_drafts)
+    owed = None
     if not verdict.candidate or last is None or last.date is None:
-        # an unsure message is the user's to decide while it could still be nudged, not after
-        fresh = last is not None and last.date is not None and not _history(last.date, ctx)
-        if verdict.unsure and any(mid in ctx.dismissed for mid in thread.message_ids):
-            return Opening((), f"you said never ({DISMISS_KEYWORD}): no follow-up, ever", None)
-        return Opening((), verdict.reason, None, verdict.unsure and fresh)
+        owed = owed_promise(thread, ctx)
+        if owed is None:
+            # an unsure message is the user's to decide while it could still be nudged, not after
+            fresh = last is not None and last.date is not None and not _history(last.date, ctx)
+            if verdict.unsure and any(mid in ctx.dismissed for mid in thread.message_ids):
+                return Opening((), f"you said never ({DISMISS_KEYWORD}): no follow-up, ever", None)
+            stop = ctx.fact(last.message_id).opt_out if last is not None else ""
+            if stop and last is not None and last.from_addr not in ctx.user:
+                why = f'{last.from_addr} asked never to be followed up again ("{stop}")'
+                return Opening((), why, None, ended=SequenceState.OPTED_OUT)
+            return Opening((), verdict.reason, None, verdict.unsure and fresh)
+    anchor = owed.message if owed else last
+    assert anchor is not None and anchor.date is not None
     # a message an earlier sequence already followed (its anchor, or a touch it made: the last
-    # nudge of an exhausted one) is not followed up again; a new question of the user's is
+    # nudge of an exhausted one) is not followed up again; a new question of the user's is. A
+    # promise is followed by a sequence of its own, even when it ended one on the user's ask
     earlier = next(
-        (s for s in known if last.message_id in {s.anchor_message_id, *s.seen_ids}), None
+        (
+            s
+            for s in known
+            if anchor.message_id == s.anchor_message_id
+            or (owed is None and anchor.message_id in s.seen_ids)
+        ),
+        None,
     )
     if earlier is not None:
         why = f" ({earlier.reason})" if earlier.reason else ""
         return Opening((), f"followed up already: it ended {earlier.state}{why}", None)
-    if _history(last.date, ctx):
+    if _history(anchor.date, ctx):
         # the baseline never nudges about messages older than the lookback
+        said_then = owed.reason if owed else verdict.reason
         return Opening(
             (),
-            f"{verdict.reason}; history (older than lookback {ctx.lookback}), never nudged",
+            f"{said_then}; history (older than lookback {ctx.lookback}), never nudged",
             None,
         )
     if any(mid in ctx.dismissed for mid in thread.message_ids):
         return Opening((), f"you tagged it {DISMISS_KEYWORD}: no follow-up, ever", None)
-    never = ctx.never_for({*last.to, *last.cc} - ctx.user)
+    people = {anchor.from_addr, *anchor.to, *anchor.cc} - ctx.user
+    never = ctx.never_for(people)
     if never:
         return Opening((), f"you never follow up with {', '.join(never)} ([tracking] never)", None)
-    stopped = sorted(ctx.opted_out & {*last.to, *last.cc})
+    stopped = sorted(ctx.opted_out & people)
     if stopped:
-        return Opening((), f"{', '.join(stopped)} asked never to be followed up again", None)
-    later = later_than(thread, last)
+        return Opening(
+            (),
+            f"{', '.join(stopped)} asked never to be followed up again",
+            None,
+            ended=SequenceState.OPTED_OUT,
+        )
+    later = later_than(thread, anchor)
     bounce = next((m for m in later if m.kind == "bounce"), None)
     if bounce is not None:
         status = ctx.fact(bounce.message_id).bounce_status or "no status"
-        return Opening((), f"your message bounced ({status}): there is nobody to nudge", None)
-    due, paused = first_due(later, last.date, ctx)
-    reason = paused or verdict.reason
-    set_by = ctx.fact(last.message_id).deadline
-    if set_by:  # the first nudge waits for the first business day after the user's deadline
-        after = after_deadline(date.fromisoformat(set_by), last.date)
-        if after > due:
-            due, reason = after, f"{reason}; not before your deadline {set_by} has passed"
-    actions: list[Action] = [Start(thread, last.message_id, last.date, due, reason, bool(paused))]
+        return Opening(
+            (),
+            f"your message bounced ({status}): there is nobody to nudge",
+            None,
+            ended=SequenceState.BOUNCED,
+        )
+    paused = ""
+    if owed is not None:
+        due, reason = after_deadline(owed.by, anchor.date), owed.reason
+    else:
+        due, paused = first_due(later, anchor.date, ctx)
+        reason = paused or verdict.reason
+        set_by = ctx.fact(anchor.message_id).deadline
+        if set_by:  # the first nudge waits for the first business day after the user's deadline
+            after = after_deadline(date.fromisoformat(set_by), anchor.date)
+            if after > due:
+                due, reason = after, f"{reason}; not before your deadline {set_by} has passed"
+    actions: list[Action] = [
+        Start(thread, anchor.message_id, anchor.date, due, reason, bool(paused))
+    ]
     if due <= ctx.now:
-        actions.append(Due(last.message_id, 1, thread))
+        actions.append(Due(anchor.message_id, 1, thread))
     return Opening(tuple(actions), reason, due)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A promise someone made the user on a thread, still owed: their message, the day, the
+    reason a person can check."""
+
+    message: Header
+    by: date
+    quote: str
+
+    @property
+    def reason(self) -> str:
+        return (
+            f'{self.message.from_addr} promised: "{self.quote}" (owed by {self.by:%Y-%m-%d}); '
+            "followed up when that passes in silence"
+        )
+
+
+def owed_promise(thread: Thread, ctx: Context) -> Owed | None:
+    """The promise still owed on the thread: the last message of anyone but the user carries one
+    (`mail.promise`, read into its facts), it answered a message of the user's, and nothing came
+    from them since. Messages of the user's after it that ask nothing leave it owed; one that asks
+    is followed up as itself."""
+    if any(m.kind == "list" for m in thread.messages):
+        return None
+    people = [m for m in thread.messages if m.kind == "normal"]
+    theirs = [m for m in people if m.from_addr not in ctx.user]
+    if not theirs:
+        return None
+    last = theirs[-1]
+    fact = ctx.fact(last.message_id)
+    if not fact.promise or last.date is None or is_noreply(last.from_addr):
+        return None
+    if not any(m.from_addr in ctx.user for m in people[: people.index(last)]):
+        return None  # a promise to the user is an answer to them
+    return Owed(last, date.fromisoformat(fact.promise), fact.promise_quote)
 
 
 def after_deadline(day: date, sent: datetime) -> datetime:
