@@ -1,10 +1,12 @@
 """The test world: a private Dovecot, an SMTP submission server that delivers into it by LMTP, a
 loopback OpenAI-compatible server, an in-memory keyring and a fresh INBOX_AGENT_HOME per test.
 
-Session fixtures (started once, shared): `dovecot`, `smtp_server`, `llm`, and `cyrus` (a second
-real server, Cyrus IMAP 3.6 as Fastmail names things; skipped with the reason where it cannot run).
+Session fixtures (started once, shared): `dovecot`, `smtp_server`, `llm`, `cyrus` (a second
+real server, Cyrus IMAP 3.6 as Fastmail names things; skipped with the reason where it cannot run)
+with `cyrus_smtp`, and `pymap` (the demo's embedded server, IMAP and SMTP in process).
 Per-test fixtures: `llm_server` (the `llm` reset), `new_user` (a unique mailbox), `agent_home`,
-and `mail_world`, which bundles all of it for story tests. Tests stay apart by using fresh users.
+and `mail_world`, which bundles all of it for story tests on Dovecot; `world` is the same on each
+of the three servers in turn (the story tests). Tests stay apart by using fresh users.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import keyring
 import pytest
 
+from inbox_agent.demo.embedded import EmbeddedMailServer
 from tests.infra.cyrus import CyrusServer, CyrusUnavailable
 from tests.infra.dovecot import DovecotServer
 from tests.infra.llm_server import FakeLlm
@@ -27,6 +30,18 @@ from tests.infra.memkeyring import MemoryKeyring
 from tests.infra.smtp_relay import SubmissionServer, start_submission_server
 
 KEYRING_BACKEND = "tests.infra.memkeyring.MemoryKeyring"
+
+
+def _maker(add: Callable[[str, str], None]) -> Callable[[str], MailUser]:
+    """A `new_user` factory over one server's `add_user(login, password)`."""
+
+    def make(name: str) -> MailUser:
+        login = f"{name.lower()}{secrets.token_hex(3)}"
+        password = secrets.token_urlsafe(12)
+        add(login, password)
+        return MailUser(login=login, password=password, display_name=f"{name.title()} Example")
+
+    return make
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,14 +90,24 @@ def cyrus() -> Iterator[CyrusServer]:
 @pytest.fixture
 def cyrus_user(cyrus: CyrusServer) -> Callable[[str], MailUser]:
     """Factory like `new_user`, on Cyrus: a fresh user with a random password."""
+    return _maker(cyrus.add_user)
 
-    def make(name: str) -> MailUser:
-        login = f"{name.lower()}{secrets.token_hex(3)}"
-        password = secrets.token_urlsafe(12)
-        cyrus.add_user(login, password)
-        return MailUser(login=login, password=password, display_name=f"{name.title()} Example")
 
-    return make
+@pytest.fixture(scope="session")
+def cyrus_smtp(cyrus: CyrusServer) -> Iterator[SubmissionServer]:
+    """SMTP submission that delivers into Cyrus by LMTP over TCP; AUTH against its users."""
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    server = start_submission_server(("127.0.0.1", cyrus.lmtp_port), cyrus.users)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pymap() -> Iterator[EmbeddedMailServer]:
+    """The demo's embedded server (pymap IMAP, aiosmtpd SMTP that files local mail in INBOX),
+    for the session; each test adds its own users."""
+    with EmbeddedMailServer({}) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -115,14 +140,7 @@ def llm_server(llm: FakeLlm) -> Iterator[FakeLlm]:
 def new_user(dovecot: DovecotServer) -> Callable[[str], MailUser]:
     """Factory: `new_user("alice")` makes a fresh mailbox `alice<6 hex>@example.test` with a
     random password, display name "Alice Example"; it can log in to IMAP and SMTP at once."""
-
-    def make(name: str) -> MailUser:
-        login = f"{name.lower()}{secrets.token_hex(3)}"
-        password = secrets.token_urlsafe(12)
-        dovecot.add_user(login, password)
-        return MailUser(login=login, password=password, display_name=f"{name.title()} Example")
-
-    return make
+    return _maker(dovecot.add_user)
 
 
 @pytest.fixture
@@ -165,3 +183,21 @@ def mail_world(
         llm_base_url=llm.base_url,
         new_user=new_user,
     )
+
+
+@pytest.fixture(params=["dovecot", "cyrus", "pymap"])
+def world(request: pytest.FixtureRequest, llm: FakeLlm) -> MailWorld:
+    """`mail_world` on each server in turn: Dovecot (separator `/`), Cyrus as Fastmail runs it
+    (separator `.`, special-use flags in lower case) and the embedded pymap (no SPECIAL-USE
+    capability, attributes added to LIST). Mail is submitted by SMTP and delivered as each one
+    does it: LMTP into Dovecot or Cyrus, pymap's own SMTP into its INBOX."""
+    kind = request.param
+    if kind == "dovecot":
+        world: MailWorld = request.getfixturevalue("mail_world")
+        return world
+    if kind == "cyrus":
+        cyrus: CyrusServer = request.getfixturevalue("cyrus")
+        smtp: SubmissionServer = request.getfixturevalue("cyrus_smtp")
+        return MailWorld(cyrus.imap_port, smtp.port, llm.base_url, _maker(cyrus.add_user), kind)
+    pymap: EmbeddedMailServer = request.getfixturevalue("pymap")
+    return MailWorld(pymap.imap_port, pymap.smtp_port, llm.base_url, _maker(pymap.add_user), kind)

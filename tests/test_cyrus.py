@@ -8,7 +8,6 @@ filed in Sent) happens in the folders the user's client looks at.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,10 @@ from imapclient import IMAPClient
 
 from tests.infra.cyrus import CyrusServer
 from tests.infra.mail import MailUser, build_message, imap_client, submit
-from tests.infra.smtp_relay import SubmissionServer, start_submission_server
+from tests.infra.smtp_relay import SubmissionServer
 from tests.test_story import later, run, write_account
 
 __all__ = ["later"]  # the fixture, used here by name
-
-
-@pytest.fixture(scope="module")
-def cyrus_smtp(cyrus: CyrusServer) -> Iterator[SubmissionServer]:
-    """SMTP submission that delivers into Cyrus by LMTP over TCP."""
-    server = start_submission_server(("127.0.0.1", cyrus.lmtp_port), cyrus.users)
-    yield server
-    server.stop()
 
 
 def _folder(cyrus: CyrusServer, user: MailUser, folder: str) -> list[bytes]:

@@ -211,6 +211,20 @@ def test_flag_changes_since_a_modseq_name_the_changed_message(account: Account) 
         assert (box.status("INBOX").highestmodseq or 0) > since
 
 
+def test_flags_from_a_uid_are_what_another_client_set(account: Account) -> None:
+    # what sync reads where there is no CONDSTORE (pymap): the flags as they are now
+    with account.open() as box:
+        old = box.append("Sent", message("old"), ["\\Seen"], WHEN)
+        new = box.append("Sent", message("new"), ["\\Seen"], WHEN)
+        assert old is not None and new is not None
+    account.add_flag("Sent", new, "$NoFollowUp")
+    with account.open() as box:
+        assert set(box.flags("Sent", new)) == {new}
+        assert set(box.flags("Sent", new)[new]) - {"\\Recent"} == {"\\Seen", "$NoFollowUp"}
+        assert set(box.flags("Sent")) == {old, new}
+        assert box.flags("Sent", new + 1) == {}  # `new+1:*` names the newest: not asked for
+
+
 def test_a_folder_that_is_not_there_is_folder_missing(account: Account) -> None:
     with account.open() as box:
         for call in (

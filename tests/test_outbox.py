@@ -76,15 +76,13 @@ def nudges_to(world: Any, user: MailUser) -> list[bytes]:
     return [raw for raw in inbox_of(world, user) if b"In-Reply-To:" in raw]
 
 
-def test_an_edited_draft_is_what_arrives(mail_world: Any, agent_home: Path, later: None) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = make_engine(alice, mail_world)
-    mail_world.send(alice, [bob.address], "Q3 contract", "Can you sign?", date=datetime.now(UTC))
+def test_an_edited_draft_is_what_arrives(world: Any, agent_home: Path, later: None) -> None:
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = make_engine(alice, world)
+    world.send(alice, [bob.address], "Q3 contract", "Can you sign?", date=datetime.now(UTC))
     engine.tick()
     [draft] = engine.queue()
-    with mail_world.imap_client(
-        alice
-    ) as client:  # what mail clients do: save a new copy, drop the old
+    with world.imap_client(alice) as client:  # what mail clients do: save a new copy, drop the old
         client.select_folder("Drafts")
         [uid] = client.search(["ALL"])
         edited = message_from_bytes(bytes(client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]))
@@ -96,23 +94,23 @@ def test_an_edited_draft_is_what_arrives(mail_world: Any, agent_home: Path, late
         client.delete_messages([uid])
         client.expunge()
     engine.approve(draft.id)
-    [arrived] = nudges_to(mail_world, bob)
+    [arrived] = nudges_to(world, bob)
     assert b"written by me" in arrived
     rows = engine.store.audit_rows("main")
     assert [r.action for r in rows].count("sent") == 1
 
 
 def test_autopilot_waits_out_the_undo_window_and_undo_cancels(
-    mail_world: Any, agent_home: Path, later: None
+    world: Any, agent_home: Path, later: None
 ) -> None:
     alice, bob, carol = (
-        mail_world.new_user("alice"),
-        mail_world.new_user("bob"),
-        mail_world.new_user("carol"),
+        world.new_user("alice"),
+        world.new_user("bob"),
+        world.new_user("carol"),
     )
-    engine = make_engine(alice, mail_world, "autopilot")
-    mail_world.send(alice, [bob.address], "Budget", "Numbers?", date=datetime.now(UTC))
-    mail_world.send(alice, [carol.address], "Venue", "Which one?", date=datetime.now(UTC))
+    engine = make_engine(alice, world, "autopilot")
+    world.send(alice, [bob.address], "Budget", "Numbers?", date=datetime.now(UTC))
+    world.send(alice, [carol.address], "Venue", "Which one?", date=datetime.now(UTC))
     assert engine.tick().counts["scheduled"] == 2
     scheduled = {d.recipients[0]: d for d in engine.store.drafts("main", (DraftState.SCHEDULED,))}
     engine.undo(scheduled[carol.address].id)
@@ -120,11 +118,9 @@ def test_autopilot_waits_out_the_undo_window_and_undo_cancels(
     clock.advance(timedelta(minutes=15))
     report = engine.tick()
     assert report.counts["sent"] == 1
-    assert len(nudges_to(mail_world, bob)) == 1 and nudges_to(mail_world, carol) == []
-    assert [
-        raw for raw in inbox_of(mail_world, alice) if b"Re: Budget" in raw
-    ] == []  # receipt tidied
-    with mail_world.imap_client(alice) as client:
+    assert len(nudges_to(world, bob)) == 1 and nudges_to(world, carol) == []
+    assert [raw for raw in inbox_of(world, alice) if b"Re: Budget" in raw] == []  # receipt tidied
+    with world.imap_client(alice) as client:
         client.select_folder("Sent", readonly=True)
         assert len(client.search(["SUBJECT", "Re: Budget"])) == 1  # one Sent copy
         client.select_folder("Drafts", readonly=True)
@@ -161,19 +157,19 @@ def test_a_refused_recipient_goes_back_to_the_queue(
     assert row.state == OutboxState.FAILED and "550" in row.last_error
 
 
-def _queued(mail_world: Any, alice: MailUser, bob: MailUser) -> tuple[Engine, DraftRow]:
-    engine = make_engine(alice, mail_world)
-    mail_world.send(alice, [bob.address], "Contract", "Sign?", date=datetime.now(UTC))
+def _queued(world: Any, alice: MailUser, bob: MailUser) -> tuple[Engine, DraftRow]:
+    engine = make_engine(alice, world)
+    world.send(alice, [bob.address], "Contract", "Sign?", date=datetime.now(UTC))
     engine.tick()
     [draft] = engine.queue()
     return engine, draft
 
 
 def _cut_off_in_smtp(
-    mail_world: Any, alice: MailUser, bob: MailUser
+    world: Any, alice: MailUser, bob: MailUser
 ) -> tuple[Engine, SequenceRow, Message]:
     """A queued nudge whose send got as far as `sending`: the message it was about to submit."""
-    engine, draft = _queued(mail_world, alice, bob)
+    engine, draft = _queued(world, alice, bob)
     seq = engine.sequence_row(draft.sequence_id)
     engine.outbox._mark_sending(seq, draft, clock.now())
     with engine.session() as client:
@@ -182,16 +178,14 @@ def _cut_off_in_smtp(
     return engine, seq, message_from_bytes(raw[1])
 
 
-def test_crash_after_smtp_is_recognised_as_sent(
-    mail_world: Any, agent_home: Path, later: None
-) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine, seq, msg = _cut_off_in_smtp(mail_world, alice, bob)
+def test_crash_after_smtp_is_recognised_as_sent(world: Any, agent_home: Path, later: None) -> None:
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine, seq, msg = _cut_off_in_smtp(world, alice, bob)
     submit(engine.account, alice.password, msg, receipt_to=alice.address)  # type: ignore[arg-type]
     # … and the process dies here, before it could record the send
-    engine2 = make_engine(alice, mail_world)
+    engine2 = make_engine(alice, world)
     engine2.tick()
-    assert len(nudges_to(mail_world, bob)) == 1
+    assert len(nudges_to(world, bob)) == 1
     assert engine2.sequence_row(seq.id).touches_sent == 1
     assert [r.state for r in engine2.store.outbox("main")] == [OutboxState.SENT]
 
@@ -304,18 +298,18 @@ def test_a_reply_that_lands_before_a_scheduled_send_cancels_it(
 
 @pytest.mark.parametrize("reached_drafts", [True, False])
 def test_a_crash_around_the_draft_append_leaves_no_orphan_and_no_duplicate(
-    mail_world: Any, agent_home: Path, later: None, reached_drafts: bool
+    world: Any, agent_home: Path, later: None, reached_drafts: bool
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+    alice, bob = world.new_user("alice"), world.new_user("bob")
     faults = Faults()
     faults.crash_on("append", after=reached_drafts)
-    engine = make_engine(alice, mail_world, opener=faults.opener)
-    mail_world.send(alice, [bob.address], "Offsite", "Which venue?", date=datetime.now(UTC))
+    engine = make_engine(alice, world, opener=faults.opener)
+    world.send(alice, [bob.address], "Offsite", "Which venue?", date=datetime.now(UTC))
     with pytest.raises(Crash):
         engine.tick()
-    restarted = make_engine(alice, mail_world)
+    restarted = make_engine(alice, world)
     restarted.tick()
-    with mail_world.imap_client(alice) as client:
+    with world.imap_client(alice) as client:
         client.select_folder("Drafts", readonly=True)
         assert len(client.search(["ALL"])) == 1
     assert len(restarted.queue()) == 1

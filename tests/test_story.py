@@ -59,11 +59,11 @@ def drafts_of(world: Any, user: Any) -> list[tuple[bytes, tuple[bytes, ...]]]:
 
 
 def test_the_story(
-    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+    world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_account(alice, world.imap_port, world.smtp_port)
+    original = world.send(
         alice,
         [bob.address],
         "Q3 contract",
@@ -74,7 +74,7 @@ def test_the_story(
     assert code == 0, err
     assert "1 nudges saved to Drafts" in out and "1 queued for approval" in out
 
-    [(raw, flags)] = drafts_of(mail_world, alice)
+    [(raw, flags)] = drafts_of(world, alice)
     draft = message_from_bytes(raw)
     assert b"\\Draft" in flags
     assert draft["In-Reply-To"] == original and original in draft["References"]
@@ -87,16 +87,16 @@ def test_the_story(
 
     code, out, err = run(capsys, "approve", str(queued["id"]))
     assert code == 0, err
-    [delivered] = mail_world.find(bob, "INBOX", draft["Message-ID"])
-    sent = message_from_bytes(mail_world.fetch_raw(bob, "INBOX", delivered))
+    [delivered] = world.find(bob, "INBOX", draft["Message-ID"])
+    sent = message_from_bytes(world.fetch_raw(bob, "INBOX", delivered))
     assert (
         sent["In-Reply-To"] == original and sent["X-Inbox-Agent-Id"] is None
     )  # our marker stays home
-    assert drafts_of(mail_world, alice) == []  # the sent draft left Drafts
-    assert mail_world.find(alice, "Sent", draft["Message-ID"])  # and a copy is in Sent
+    assert drafts_of(world, alice) == []  # the sent draft left Drafts
+    assert world.find(alice, "Sent", draft["Message-ID"])  # and a copy is in Sent
 
     clock.advance(timedelta(minutes=5))  # Date headers have whole seconds: no tie with the nudge
-    mail_world.reply(
+    world.reply(
         bob,
         to_message_id=draft["Message-ID"],
         subject="Re: Q3 contract",
@@ -112,21 +112,21 @@ def test_the_story(
     code, out, _ = run(capsys, "threads", "--json", "--all")
     [thread] = [t for t in json.loads(out) if original in t["message_ids"]]
     assert thread["state"] == "replied" and thread["touches_sent"] == 1 and not thread["awaiting"]
-    assert drafts_of(mail_world, alice) == []  # nothing more drafted
+    assert drafts_of(world, alice) == []  # nothing more drafted
     code, out, _ = run(capsys, "audit", "--verify")
     assert code == 0 and "intact" in out
 
 
 def test_reply_between_draft_and_approve_wins(
-    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+    world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(alice, [bob.address], "Offsite venue", "Which venue should I book?")
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_account(alice, world.imap_port, world.smtp_port)
+    original = world.send(alice, [bob.address], "Offsite venue", "Which venue should I book?")
     assert run(capsys, "run", "--once")[0] == 0
     [queued] = json.loads(run(capsys, "queue", "--json")[1])
 
-    mail_world.reply(
+    world.reply(
         bob,
         to_message_id=original,
         subject="Re: Offsite venue",
@@ -136,8 +136,8 @@ def test_reply_between_draft_and_approve_wins(
     )
     code, _, err = run(capsys, "approve", str(queued["id"]))
     assert code == 4 and "a reply from " + bob.address in err
-    assert drafts_of(mail_world, alice) == []
-    with mail_world.imap_client(bob) as client:
+    assert drafts_of(world, alice) == []
+    with world.imap_client(bob) as client:
         client.select_folder("INBOX", readonly=True)
         assert len(client.search(["ALL"])) == 1  # only alice's original
     rows = json.loads(run(capsys, "audit", "--json")[1])
@@ -147,11 +147,11 @@ def test_reply_between_draft_and_approve_wins(
 
 
 def test_threads_json_contract_and_exit_codes(
-    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
+    world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    first = mail_world.send(alice, [bob.address], "Lunch?", "Thursday?")
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_account(alice, world.imap_port, world.smtp_port)
+    first = world.send(alice, [bob.address], "Lunch?", "Thursday?")
     assert run(capsys, "sync", "--once")[0] == 0
     code, out, _ = run(capsys, "threads", "--json", "--all")
     assert code == 0
@@ -188,16 +188,16 @@ def test_threads_json_contract_and_exit_codes(
 
 
 def test_threads_shows_what_the_daemon_decides(
-    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
+    world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`threads` and the daemon give one answer: a thread whose message bounced is not awaiting,
     a paused thread shows its pause date, and `--as-of` keeps the sequences of that moment."""
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    carol = mail_world.new_user("carol")  # her server will say she is gone
-    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    carol = world.new_user("carol")  # her server will say she is gone
+    write_account(alice, world.imap_port, world.smtp_port)
     now = datetime.now(UTC)
     future = add_business_days(now, 5).isoformat()
-    bounced = mail_world.send(
+    bounced = world.send(
         alice, [carol.address], "Offsite", "Which venue?", date=now - timedelta(minutes=2)
     )
     dsn = (
@@ -211,13 +211,13 @@ def test_threads_shows_what_the_daemon_decides(
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
         "Final-Recipient: rfc822; gone@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
     )
-    with mail_world.imap_client(alice) as client:
+    with world.imap_client(alice) as client:
         client.append("INBOX", dsn.encode())
-    paused = mail_world.send(
+    paused = world.send(
         alice, [bob.address], "Contract", "Please sign.", date=now - timedelta(minutes=1)
     )
     back = now + timedelta(days=12)
-    mail_world.reply(
+    world.reply(
         bob,
         to_message_id=paused,
         body=f"I am out of the office until {back:%A, %B %d, %Y}.",

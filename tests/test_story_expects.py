@@ -31,19 +31,19 @@ LONG_NEWS = (
 
 
 def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
-    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+    world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    write_account(alice, mail_world.imap_port, mail_world.smtp_port)
-    forward = mail_world.send(alice, [bob.address], "Weekly generation report", NOTES_FORWARD)
-    fyi = mail_world.send(alice, [bob.address], "New rates", "FYI, the new rates are on the site.")
-    thanks = mail_world.send(
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    write_account(alice, world.imap_port, world.smtp_port)
+    forward = world.send(alice, [bob.address], "Weekly generation report", NOTES_FORWARD)
+    fyi = world.send(alice, [bob.address], "New rates", "FYI, the new rates are on the site.")
+    thanks = world.send(
         alice, [bob.address], "Re: Elm Street", "Thanks, that's perfect. I'll call her tomorrow."
     )
-    news = mail_world.send(alice, [bob.address], "Board news", LONG_NEWS)
-    carol = mail_world.new_user("carol")
-    news2 = mail_world.send(alice, [carol.address], "Office news", LONG_NEWS)
-    question = mail_world.send(
+    news = world.send(alice, [bob.address], "Board news", LONG_NEWS)
+    carol = world.new_user("carol")
+    news2 = world.send(alice, [carol.address], "Office news", LONG_NEWS)
+    question = world.send(
         alice,
         [bob.address],
         "Q3 contract",
@@ -53,7 +53,7 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     code, out, err = run(capsys, "run", "--once")
     assert code == 0, err
     assert "1 nudges saved to Drafts" in out
-    [(raw, _flags)] = drafts_of(mail_world, alice)
+    [(raw, _flags)] = drafts_of(world, alice)
     assert question.encode() in raw  # the draft answers the question's thread
 
     rows = {
@@ -82,12 +82,12 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     assert any(r["action"] == "never_follow_up" and r["message_id"] == news2 for r in audit)
 
     # her own mail client's tag is the last say: the next cycle follows it up
-    with mail_world.imap_client(alice) as client:
+    with world.imap_client(alice) as client:
         client.select_folder("Sent")
-        client.add_flags(mail_world.find(alice, "Sent", news), ["$FollowUp"])
+        client.add_flags(world.find(alice, "Sent", news), ["$FollowUp"])
     code, out, err = run(capsys, "run", "--once")
     assert code == 0, err
     assert "1 nudges saved to Drafts" in out
-    assert len(drafts_of(mail_world, alice)) == 2
+    assert len(drafts_of(world, alice)) == 2
     again = {r["message_ids"][0]: r for r in json.loads(run(capsys, "threads", "--json")[1])}
     assert again[news]["awaiting"] and again[news]["state"] != "unsure"

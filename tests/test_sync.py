@@ -43,12 +43,12 @@ def four_days_later() -> Iterator[None]:
     clock.set_now(None)
 
 
-def test_first_sync_is_a_baseline(mail_world: Any, agent_home: Path) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
+def test_first_sync_is_a_baseline(world: Any, agent_home: Path) -> None:
+    alice, bob = world.new_user("alice"), world.new_user("bob")
     old = datetime.now(UTC) - timedelta(days=60)
-    mail_world.send(alice, [bob.address], "Ancient history", "Any news?", date=old)
-    fresh = mail_world.send(alice, [bob.address], "This week", "Can we talk?")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    world.send(alice, [bob.address], "Ancient history", "Any news?", date=old)
+    fresh = world.send(alice, [bob.address], "This week", "Can we talk?")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     report = engine.tick()
     assert report.started == 1 and report.counts["due"] == 1
@@ -56,11 +56,11 @@ def test_first_sync_is_a_baseline(mail_world: Any, agent_home: Path) -> None:
 
 
 def test_out_of_office_pauses_until_the_return_date(
-    mail_world: Any, agent_home: Path, four_days_later: None
+    world: Any, agent_home: Path, four_days_later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
+    original = world.send(
         alice,
         [bob.address],
         "Contract",
@@ -68,7 +68,7 @@ def test_out_of_office_pauses_until_the_return_date(
         date=datetime.now(UTC) - timedelta(minutes=1),
     )
     back = (datetime.now(UTC) + timedelta(days=12)).strftime("%A, %B %d, %Y")
-    mail_world.reply(
+    world.reply(
         bob,
         to_message_id=original,
         body=f"I am out of the office until {back}.",
@@ -84,11 +84,11 @@ def test_out_of_office_pauses_until_the_return_date(
 
 
 def test_hard_bounce_without_threading_headers_ends_the_sequence(
-    mail_world: Any, agent_home: Path, four_days_later: None
+    world: Any, agent_home: Path, four_days_later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
+    original = world.send(
         alice, [bob.address], "Proposal", "Thoughts?", date=datetime.now(UTC) - timedelta(days=1)
     )
     clock.set_now(datetime.now(UTC))
@@ -101,7 +101,7 @@ def test_hard_bounce_without_threading_headers_ends_the_sequence(
         "Reporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; gone@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
         f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original}\r\nSubject: Proposal\r\n--B--\r\n"
     )
-    with mail_world.imap_client(alice) as client:
+    with world.imap_client(alice) as client:
         client.append("INBOX", dsn.encode())
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     report = engine.tick()
@@ -109,19 +109,19 @@ def test_hard_bounce_without_threading_headers_ends_the_sequence(
     assert state_of(engine, original).state == SequenceState.BOUNCED
 
 
-def test_opt_out_ends_for_good(mail_world: Any, agent_home: Path, four_days_later: None) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(
+def test_opt_out_ends_for_good(world: Any, agent_home: Path, four_days_later: None) -> None:
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
+    original = world.send(
         alice, [bob.address], "Partnership", "Shall we?", date=datetime.now(UTC) - timedelta(days=1)
     )
     clock.set_now(datetime.now(UTC))
     engine.tick()
-    mail_world.reply(bob, to_message_id=original, body="Not interested, please stop emailing me.")
+    world.reply(bob, to_message_id=original, body="Not interested, please stop emailing me.")
     clock.set_now(add_business_days(datetime.now(UTC), 4))
     assert engine.tick().counts["opted_out"] == 1
     assert state_of(engine, original).state == SequenceState.OPTED_OUT
-    again = mail_world.send(
+    again = world.send(
         alice, [bob.address], "One more idea", "What about this?", date=datetime.now(UTC)
     )
     clock.set_now(add_business_days(datetime.now(UTC), 6))
@@ -130,17 +130,15 @@ def test_opt_out_ends_for_good(mail_world: Any, agent_home: Path, four_days_late
 
 
 def test_a_reply_moved_to_archive_is_not_missed(
-    mail_world: Any, agent_home: Path, four_days_later: None
+    world: Any, agent_home: Path, four_days_later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
+    original = world.send(
         alice, [bob.address], "Numbers", "Send them?", date=datetime.now(UTC) - timedelta(days=1)
     )
-    answer = mail_world.reply(bob, to_message_id=original, body="Attached.")
-    with mail_world.imap_client(
-        alice
-    ) as client:  # the user files the answer away before we ever sync
+    answer = world.reply(bob, to_message_id=original, body="Attached.")
+    with world.imap_client(alice) as client:  # the user files the answer away before we ever sync
         client.select_folder("INBOX")
         client.move(client.search(["HEADER", "Message-ID", answer]), "Archive")
     engine.tick()
@@ -150,6 +148,8 @@ def test_a_reply_moved_to_archive_is_not_missed(
 
 
 def test_uidvalidity_reset_resyncs_without_duplicates(mail_world: Any, agent_home: Path) -> None:
+    # On Dovecot only: a new UIDVALIDITY is made by deleting and re-creating the folder, and
+    # Cyrus refuses to delete a folder flagged \Archive ("SPECIAL-USE flag conflict")
     alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
     engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
     first = mail_world.send(alice, [bob.address], "Plan", "Here is the plan.")
@@ -216,15 +216,15 @@ def test_server_killed_mid_sync_costs_one_poll(crashy: DovecotServer, agent_home
 
 
 def test_a_no_follow_up_tag_in_the_mail_client_dismisses(
-    mail_world: Any, agent_home: Path, four_days_later: None
+    world: Any, agent_home: Path, four_days_later: None
 ) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine = engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
-    original = mail_world.send(alice, [bob.address], "Ping", "Still on?", date=datetime.now(UTC))
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine = engine_for(alice, world.imap_port, world.smtp_port)
+    original = world.send(alice, [bob.address], "Ping", "Still on?", date=datetime.now(UTC))
     clock.set_now(datetime.now(UTC))
     engine.tick()
     assert state_of(engine, original).state == SequenceState.WAITING
-    with mail_world.imap_client(alice) as client:  # the user tags the message in their client
+    with world.imap_client(alice) as client:  # the user tags the message in their client
         client.select_folder("Sent")
         client.add_flags(client.search(["HEADER", "Message-ID", original]), [b"$NoFollowUp"])
     clock.set_now(add_business_days(datetime.now(UTC), 4))
@@ -236,12 +236,12 @@ def test_a_no_follow_up_tag_in_the_mail_client_dismisses(
 
 
 def test_a_named_sent_folder_that_does_not_exist_says_which_key_to_fix(
-    mail_world: Any, agent_home: Path
+    world: Any, agent_home: Path
 ) -> None:
     from inbox_agent.errors import MailServerError
 
-    alice = mail_world.new_user("alice")
-    engine_for(alice, mail_world.imap_port, mail_world.smtp_port)
+    alice = world.new_user("alice")
+    engine_for(alice, world.imap_port, world.smtp_port)
     path = paths.accounts_dir() / "main.toml"
     path.write_text(path.read_text().replace("[imap]\n", '[imap]\nsent_folder = "Sent Items"\n'))
     settings = config.load_settings()

@@ -17,7 +17,8 @@ paths as a real account. pymap's in-memory `dict` backend holds the mailboxes.
 What pymap 0.36 does not do: CONDSTORE/QRESYNC, SPECIAL-USE, ENABLE, NAMESPACE, SORT/THREAD,
 ESEARCH, QUOTA, COMPRESS. It does IDLE, UIDPLUS, MOVE, BINARY, MULTIAPPEND, OBJECTID, CHILDREN.
 UIDs start at 101; UIDVALIDITY is new for every server (nothing persists across runs). Messages
-APPENDed over IMAP or delivered by SMTP carry `\\Recent` in FLAGS.
+APPENDed over IMAP or delivered by SMTP carry `\\Recent` in FLAGS. Besides the system flags a
+message keeps the keywords in `KEYWORDS` (pymap alone keeps none; a `$NoFollowUp` tag is one).
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from proxyprotocol.reader import ProxyProtocolReader
 from pymap.backend.dict import Config, Login
 from pymap.backend.dict.filter import FilterSet
-from pymap.backend.dict.mailbox import MailboxSet
+from pymap.backend.dict.mailbox import MailboxData, MailboxSet
 from pymap.concurrent import Subsystem
 from pymap.imap import IMAPServer
 from pymap.listtree import ListEntry, ListTree
 from pymap.parsing.message import AppendMessage
+from pymap.parsing.specials import ObjectId
 from pymap.parsing.specials.flag import Flag
 from pymap.user import UserMetadata
 from pysasl.hashing import Cleartext
@@ -84,8 +86,36 @@ class _SpecialTree(ListTree):
             yield _SpecialEntry(e.name, e.exists, e.marked, e.has_children, use) if use else e
 
 
+# The keywords a mailbox keeps besides the system flags: ours, the registered common ones
+# (RFC 5788) and Thunderbird's tags. Named one by one: `\\*` would also land in FLAGS, where
+# RFC 3501 does not allow it.
+KEYWORDS = ("$NoFollowUp", "$FollowUp", "$Forwarded", "$MDNSent", "$Junk", "$NotJunk",
+            *(f"$label{n}" for n in range(1, 6)))  # fmt: skip
+
+
+class _MailboxData(MailboxData):
+    """pymap's dict mailbox, which keeps the keywords in KEYWORDS as real servers do (a user
+    tags a message `$NoFollowUp` in their client); pymap's own keeps only the system flags."""
+
+    @property
+    def permanent_flags(self) -> frozenset[Flag]:
+        return super().permanent_flags | {Flag(k.encode()) for k in KEYWORDS}
+
+
 class _MailboxSet(MailboxSet):
-    """pymap's dict mailbox set, whose LIST/LSUB also carry the RFC 6154 attributes."""
+    """pymap's dict mailbox set, whose LIST/LSUB also carry the RFC 6154 attributes and whose
+    mailboxes keep keywords."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inbox = _MailboxData(self._content_cache, self._thread_cache)
+
+    async def add_mailbox(self, name: str) -> ObjectId:
+        async with self._set_lock.write_lock():
+            if name in self._set:
+                raise ValueError(name)
+            self._set[name] = mbx = _MailboxData(self._content_cache, self._thread_cache)
+            return mbx.mailbox_id
 
     async def list_mailboxes(self) -> ListTree:
         return self._special(await super().list_mailboxes())
@@ -111,6 +141,7 @@ class EmbeddedMailServer:
         self.smtp_port = 0
         self.outbound: list[tuple[str, list[str], bytes]] = []
         self._sets: dict[str, _MailboxSet] = {}
+        self._login: Login | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -188,16 +219,9 @@ class EmbeddedMailServer:
         )
         config.apply_context()  # pymap's locks and events come from a context variable
         login = Login(config)
+        self._login = login
         for name, password in self.users.items():
-            mailboxes, filters = _MailboxSet(), FilterSet()
-            for folder in self.FOLDERS:
-                if folder != "INBOX":
-                    await mailboxes.add_mailbox(folder)
-                await mailboxes.set_subscribed(folder, True)  # Thunderbird shows subscribed only
-            self._sets[name] = mailboxes
-            for alias in (name, f"{name}@{self.domain}"):  # two logins, one mailbox
-                login.users_dict[alias] = UserMetadata(config, alias, password=password)
-                config.set_cache[alias] = (mailboxes, filters)
+            await self._add_user(name, password)
         imap_cb = ProxyProtocolReader(config.proxy_protocol).get_callback(IMAPServer(login, config))
         imap = await asyncio.start_server(imap_cb, HOST, 0)
         smtp = await self._loop.create_server(self._smtp_protocol, HOST, 0)
@@ -215,6 +239,31 @@ class EmbeddedMailServer:
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
             await asyncio.gather(imap.wait_closed(), smtp.wait_closed())
+
+    # -- users -----------------------------------------------------------------------------------
+    def add_user(self, name: str, password: str) -> None:
+        """A new mailbox `name` (a local part) with the usual folders, while the server runs;
+        it can log in and receive mail at once."""
+        if self._loop is None:
+            raise RuntimeError("start() the embedded mail server first")
+        done: Future[None] = asyncio.run_coroutine_threadsafe(
+            self._add_user(name.lower(), password), self._loop
+        )
+        done.result(10)
+
+    async def _add_user(self, name: str, password: str) -> None:
+        login = self._login
+        assert login is not None
+        mailboxes, filters = _MailboxSet(), FilterSet()
+        for folder in self.FOLDERS:
+            if folder != "INBOX":
+                await mailboxes.add_mailbox(folder)
+            await mailboxes.set_subscribed(folder, True)  # Thunderbird shows subscribed only
+        self.users[name] = password
+        self._sets[name] = mailboxes
+        for alias in (name, f"{name}@{self.domain}"):  # two logins, one mailbox
+            login.users_dict[alias] = UserMetadata(login.config, alias, password=password)
+            login.config.set_cache[alias] = (mailboxes, filters)
 
     # -- mail ------------------------------------------------------------------------------------
     def append(

@@ -17,6 +17,7 @@ from inbox_agent.store.messagerows import (
     join_addresses,
     join_words,
     message_from_row,
+    split_words,
 )
 from inbox_agent.store.records import StoredMessage
 
@@ -97,6 +98,17 @@ class MessageTables(Connection):
                 (count, account, folder, uidvalidity),
             )
         return count
+
+    def folder_flags(
+        self, account: str, folder: str, uidvalidity: int, start: int
+    ) -> dict[int, tuple[str, ...]]:
+        """UID -> stored flags of the folder's messages from UID `start` on."""
+        rows = self.conn.execute(
+            "SELECT uid, flags FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
+            "AND uid >= ?",
+            (account, folder, uidvalidity, start),
+        )
+        return {int(uid): split_words(flags) for uid, flags in rows}
 
     def folder_uids(self, account: str, folder: str) -> set[int]:
         rows = self.conn.execute(

@@ -3,8 +3,9 @@
 `plan_folder` decides from the folder's STATUS and what the store knows: nothing to do, a folder
 that suddenly looks empty (kept as it was), a UIDVALIDITY reset, the first UID to fetch, whether
 flags changed. `sync_folder` carries the plan out through any `Mailbox`. A poll with nothing new
-is one STATUS round trip; new mail costs one UID SEARCH and one FETCH per batch, and each batch is
-committed on its own, so a dropped connection costs only the rest of this poll.
+is one STATUS round trip (plus one FETCH of the newest messages' flags where the server has no
+CONDSTORE); new mail costs one UID SEARCH and one FETCH per batch, and each batch is committed on
+its own, so a dropped connection costs only the rest of this poll.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 EMPTY_GUARD = 20  # a folder that knew more than this and now reports none is not believed
+# Without CONDSTORE a server cannot say which flags changed: the flags of the messages among
+# the newest this many UIDs are read again each poll (a tag on an older one is not seen there)
+FLAG_WINDOW = 500
 
 Progress = Callable[[str, int, int], None]
 Item = tuple[int, headers.Header, list[str], int]  # UID, header, flags, size
@@ -45,6 +49,7 @@ class FolderPlan:
     reset: bool = False  # UIDVALIDITY changed: every UID we knew means nothing now
     start: int = 1  # the first UID that may be new
     flags_since: int | None = None  # CONDSTORE: read flag changes after this MODSEQ
+    flags_from: int | None = None  # no CONDSTORE: read the flags of the UIDs from this one on
 
     def expunges_possible(self, new: int) -> bool:
         """After `new` messages were added: fewer in the folder than we know of means some left."""
@@ -60,6 +65,8 @@ def plan_folder(known: FolderRow | None, known_count: int, status: FolderStatus)
         # hiccup than a user who deleted everything; keep what we know until it comes back
         return FolderPlan(status, known_count, fetch=False, suspect=True)
     modseq = status.highestmodseq
+    reread = modseq is None and known is not None and not reset and status.messages > 0
+    flags_from = max(1, status.uidnext - FLAG_WINDOW) if reread else None
     unchanged = (
         known is not None
         and not reset
@@ -68,7 +75,7 @@ def plan_folder(known: FolderRow | None, known_count: int, status: FolderStatus)
         and (modseq is None or known.highestmodseq in (None, modseq))
     )
     if unchanged:
-        return FolderPlan(status, known_count, fetch=False)
+        return FolderPlan(status, known_count, fetch=False, flags_from=flags_from)
     old_modseq = known.highestmodseq if known is not None and not reset else None
     return FolderPlan(
         status,
@@ -77,6 +84,7 @@ def plan_folder(known: FolderRow | None, known_count: int, status: FolderStatus)
         reset=reset,
         start=1 if known is None or reset else known.uidnext,
         flags_since=old_modseq if modseq and old_modseq and modseq != old_modseq else None,
+        flags_from=flags_from,
     )
 
 
@@ -90,7 +98,7 @@ def sync_folder(
     progress: Progress | None = None,
 ) -> SyncReport:
     """Fetch the headers of every message that arrived in `folder` since the last sync, notice
-    the ones expunged or moved away, and the flags the user changed (CONDSTORE)."""
+    the ones expunged or moved away, and the flags the user changed."""
     status = mailbox.status(folder)
     known = store.folder_state(account, folder)
     plan = plan_folder(known, store.count_messages(account, folder, status.uidvalidity), status)
@@ -108,6 +116,7 @@ def sync_folder(
         )
 
     if not plan.fetch:
+        _reread_flags(mailbox, store, account, folder, plan)
         with store.tx():
             save(status.uidnext, status.highestmodseq)
         return SyncReport(folder, 0, False)
@@ -141,9 +150,32 @@ def sync_folder(
         if changed:
             with store.tx():
                 store.update_flags(account, folder, changed)
+    _reread_flags(mailbox, store, account, folder, plan)
     with store.tx():
         save(status.uidnext, status.highestmodseq)
     return SyncReport(folder, added, plan.reset)
+
+
+_PER_SESSION = {"\\Recent"}  # set for the first session that sees a message: not a change
+
+
+def _reread_flags(
+    mailbox: Mailbox, store: Store, account: str, folder: str, plan: FolderPlan
+) -> None:
+    """Where the server has no CONDSTORE: the flags of the newest messages as they are now,
+    compared with the stored ones; only the ones that differ are written."""
+    if plan.flags_from is None:
+        return
+    now = mailbox.flags(folder, plan.flags_from)
+    stored = store.folder_flags(account, folder, plan.status.uidvalidity, plan.flags_from)
+    changed = {
+        uid: flags
+        for uid, flags in now.items()
+        if uid in stored and set(flags) - _PER_SESSION != set(stored[uid]) - _PER_SESSION
+    }
+    if changed:
+        with store.tx():
+            store.update_flags(account, folder, changed)
 
 
 FUTURE = timedelta(days=2)  # a Date further ahead of the sync than this is not believed

@@ -219,10 +219,16 @@ class ImapMailbox:
         return out
 
     def flag_changes(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
+        return self._uid_flags(folder, "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})")
+
+    def flags(self, folder: str, start: int = 1) -> dict[int, tuple[str, ...]]:
+        found = self._uid_flags(folder, f"{start}:*", "(UID FLAGS)")
+        # `start:*` names the newest message even when its UID is below `start` (RFC 3501)
+        return {uid: flags for uid, flags in found.items() if uid >= start}
+
+    def _uid_flags(self, folder: str, uids: str, items: str) -> dict[int, tuple[str, ...]]:
         self._select(folder)
-        typ, data = self.client._imap.uid(
-            "FETCH", "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})"
-        )
+        typ, data = self.client._imap.uid("FETCH", uids, items)
         out: dict[int, tuple[str, ...]] = {}
         if typ != "OK":
             return out

@@ -86,6 +86,11 @@ class Mailbox(Protocol):
         """UID -> flags of each message whose flags changed after `since_modseq` (CONDSTORE)."""
         ...
 
+    def flags(self, folder: str, start: int = 1) -> dict[int, tuple[str, ...]]:
+        """UID -> flags of every message from UID `start` on: how flag changes are found where
+        the server has no CONDSTORE."""
+        ...
+
     def fetch_bodies(
         self, folder: str, uids: Sequence[int], max_bytes: int = 262_144
     ) -> dict[int, bytes]:

@@ -141,6 +141,11 @@ class MemoryMailbox:
                 if m.modseq > since_modseq
             }
 
+    def flags(self, folder: str, start: int = 1) -> dict[int, tuple[str, ...]]:
+        with self._changed:
+            box = self._folder(folder)
+            return {uid: tuple(sorted(m.flags)) for uid, m in box.messages.items() if uid >= start}
+
     def fetch_bodies(
         self, folder: str, uids: Sequence[int], max_bytes: int = 262_144
     ) -> dict[int, bytes]:

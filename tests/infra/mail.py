@@ -222,6 +222,7 @@ class MailWorld:
     smtp_port: int
     llm_base_url: str
     new_user: Callable[[str], MailUser]
+    server: str = "dovecot"  # which kind: dovecot, cyrus or pymap
 
     @contextmanager
     def imap_client(self, user: MailUser) -> Iterator[IMAPClient]:
