@@ -14,6 +14,7 @@ import pytest
 from imapclient import IMAPClient
 
 from inbox_agent.cli.main import build_parser
+from tests.infra.process import end
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,12 +89,7 @@ def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> Non
         written = [p for p in home.rglob("*") if p.is_file()]
         assert not any(password.encode() in p.read_bytes() for p in written)  # in no file
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end(proc, 15)
 
 
 def _commands() -> list[str]:

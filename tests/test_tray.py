@@ -32,6 +32,7 @@ from inbox_agent.store import Event, SequenceState, Store
 from tests.infra.daemon import AgentProcess, log_text, profile_env, store_rows, write_profile
 from tests.infra.desktop import Desktop, missing_tools
 from tests.infra.mail import MailWorld, wait_for
+from tests.infra.process import end
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -261,13 +262,7 @@ class Harness:
         return [row["text"] for row in self.ask("menu", "MENU")]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end(self.proc, 15)
         for stream in (self.proc.stdin, self.proc.stdout, self._err):
             if stream is not None:
                 stream.close()

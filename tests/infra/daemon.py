@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra.mail import MailUser
+from tests.infra.process import end
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,13 +108,7 @@ class AgentProcess:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it will not go: for test teardown."""
-        if self.proc.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        end(self.proc, 20)
         self._out.close()
 
 

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.infra.process import end
+
 PACKAGES = ("Xvfb", "dbus-daemon", "trayer", "dunst", "xdotool", "import", "dunstctl")
 WIDTH, HEIGHT = 1280, 640
 TRAY_HEIGHT = 48
@@ -185,12 +187,7 @@ class Desktop:
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            end(proc, 5)
             if proc.stdout is not None:
                 proc.stdout.close()
         self.procs.clear()

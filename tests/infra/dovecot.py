@@ -11,13 +11,10 @@ runs as nobody:nogroup and its directory is chowned to that account.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import grp
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -27,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from tests.infra.banner import wait_banner
+from tests.infra.process import die_with_parent, end, kill
 
 CONF_TEMPLATE_2_3 = """\
 # Private test instance -- never reads /etc/dovecot
@@ -127,16 +125,6 @@ service old-stats {{
   chroot =
 }}
 """
-
-# Loaded in the parent: after the switch to `nobody` the child may not be able to read the
-# interpreter's files (e.g. under /root/.pyenv), so preexec_fn must not import anything.
-_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """preexec_fn (runs after the uid switch): SIGTERM the Dovecot master if the test process dies."""
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def dovecot_binary() -> str:
@@ -333,7 +321,7 @@ class DovecotServer:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 **self._run_as(),
             )
         try:
@@ -363,22 +351,13 @@ class DovecotServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the master (it ends its children; takes ~1.1 s); SIGKILL after `timeout`."""
-        if not self.running:
-            return
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.proc is not None:
+            end(self.proc, timeout, group=True)
 
     def kill(self) -> None:
         """SIGKILL the master and every child at once: a crash, for fault tests."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group of our own new session only
-        self.proc.wait(10)
+        if self.proc is not None:
+            kill(self.proc, group=True)
 
     def restart(self, timeout: float = 15.0) -> None:
         """Stop (if running) and start again on the same ports, config and mail."""
