@@ -1,5 +1,12 @@
 """The outbox on real parts: edited drafts, Autopilot with undo and windows, SMTP refusals, and
-crash recovery that never sends twice and never loses a send."""
+crash recovery that never sends twice and never loses a send.
+
+The tests on `world` run on Dovecot, Cyrus and pymap: those that lean on what servers do
+differently (the draft's APPEND and its UID, \\Draft and \\Deleted, expunge, SEARCH by header for
+our copies, the Sent copy and the receipt). The others decide in the engine alone, from what
+these already show each server gives back, and run on Dovecot (`mail_world`), to keep the
+suite's time.
+"""
 
 from __future__ import annotations
 

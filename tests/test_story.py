@@ -1,4 +1,5 @@
-"""The spine, end to end on real parts: Dovecot, SMTP delivered by LMTP, the CLI as a user runs it.
+"""The spine, end to end on real parts: a real server (Dovecot, Cyrus and the embedded pymap in
+turn), SMTP delivered into it, the CLI as a user runs it.
 
 alice writes to bob; four business days pass; a threaded nudge lands in alice's Drafts; she
 approves it; bob gets it in the same thread; bob replies; the sequence ends and nothing more is

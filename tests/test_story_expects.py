@@ -1,4 +1,4 @@
-"""Only what waited for an answer is nudged, on Dovecot with the CLI as a user runs it.
+"""Only what waited for an answer is nudged, on each server with the CLI as a user runs it.
 
 alice sends five messages and four business days pass: a Lotus Notes forward with no note of
 hers, an FYI, a thank-you with a clause, a long message that asks nothing, and a real question.

@@ -1,5 +1,7 @@
-"""Sync and tracking on a real Dovecot: baseline, out-of-office, bounces, opt-outs, moved mail,
-UIDVALIDITY resets, and a server killed mid-sync. No duplicates and no missed reply."""
+"""Sync and tracking on real servers: baseline, out-of-office, bounces, opt-outs, moved mail, tags
+set in the mail client, UIDVALIDITY resets, and a server killed mid-sync. No duplicates and no
+missed reply. On Dovecot, Cyrus and pymap (`world`), except the reset and the kill, which need a
+server the test can take apart (Dovecot)."""
 
 from __future__ import annotations
 
