@@ -109,6 +109,7 @@ def menu_model(snap: Snapshot, act: MenuActions, now: datetime) -> tuple[Entry, 
                 Entry(
                     n.label,
                     submenu=(
+                        *([label(n.why[:100])] if n.why else []),
                         Entry("Approve and send", partial(d.approve, n.draft_id)),
                         Entry(f"Open in mail client (in {n.where})", partial(act.open_draft, n)),
                         Entry("Reject (skip this touch)", partial(d.reject, n.draft_id)),

@@ -161,6 +161,7 @@ class Nudge:
     to_name: str
     touch: int
     send_at: str = ""  # ISO time, for scheduled sends
+    why: str = ""  # why its thread is followed (the sequence's reason: "asks: …", "promised: …")
 
     @property
     def label(self) -> str:
@@ -244,6 +245,7 @@ def nudges(
                 to_name=name,
                 touch=draft.touch,
                 send_at=scheduled.get(draft.id, ""),
+                why=seq.reason if (seq := store.sequence(draft.sequence_id)) else "",
             )
         )
     return out

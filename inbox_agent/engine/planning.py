@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from inbox_agent import clock
 from inbox_agent.cadence import Cadence
 from inbox_agent.engine.context import Context
+from inbox_agent.engine.habits import Learned
 from inbox_agent.store import ACTIVE_SEQUENCES, OutboxState, SequenceRow, SequenceState, Store
 from inbox_agent.tracker import decision
 from inbox_agent.tracker.decision import Assessment, Wakeup
@@ -57,6 +58,7 @@ def facts(
         ),
         unsure_drafts=ctx.account.tracking.unsure == "draft",
         never=frozenset(ctx.account.tracking.never),
+        habits=Learned(ctx, until),
     )
 
 

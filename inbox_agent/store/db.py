@@ -1,6 +1,7 @@
 """The SQLite store: every SQL statement in the program (the tables are in `schema`), one `Store`
 made of the table modules, each owning its tables: `folders`, `messages`, `facts`,
-`threadtables`, `followups` (the state machines' rows), `choices` and the audit rows here.
+`threadtables`, `followups` (the state machines' rows), `choices`, `answers` (how people answer
+the user) and the audit rows here.
 
 Writes that change state happen inside `Store.tx()` (BEGIN IMMEDIATE … COMMIT), and the audit row
 for that change is written in the same transaction. Reads return typed records (`records`); every
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from inbox_agent.store.answers import Answers
 from inbox_agent.store.choices import ChoiceTables
 from inbox_agent.store.facts import FactTables
 from inbox_agent.store.folders import FolderTables
@@ -22,7 +24,7 @@ from inbox_agent.store.records import AuditRow
 from inbox_agent.store.threadtables import ThreadTables
 
 
-class Store(FolderTables, ThreadTables, FactTables, FollowupTables, ChoiceTables):
+class Store(FolderTables, ThreadTables, FactTables, FollowupTables, ChoiceTables, Answers):
     """One SQLite file for all accounts. Callers serialise access (the daemon runs one cycle at a time)."""
 
     # -- audit ---------------------------------------------------------------------------------

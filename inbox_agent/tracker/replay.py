@@ -107,7 +107,8 @@ def _rewound(
                 last_touch = at
         elif e.action == "track" and anchor is not None:
             answers = later_than(*anchor)
-            due = first_due([m for m in answers if m.date and m.date <= e.at], last_touch, ctx)[0]
+            answered = [m for m in answers if m.date and m.date <= e.at]
+            due = first_due(replace(anchor[1], date=last_touch), answered, ctx)[0]
         elif e.action == "pause" and message is not None:
             due = pause_until(ctx, touches, message[1])[0]
     named_later = {e.message_id for e in after} - {e.message_id for e in before}

@@ -16,6 +16,7 @@ from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.classify import MAX_PAUSE, BodyFacts
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceRow, SequenceState
+from inbox_agent.tracker.habits import Habit
 from inbox_agent.tracker.threads import Thread
 
 DISMISS_KEYWORD = "$NoFollowUp"  # an IMAP keyword (a tag in most clients) that ends a sequence
@@ -92,6 +93,7 @@ class Context:
     followup: frozenset[str] = frozenset()  # messages the user tagged FOLLOWUP_KEYWORD
     unsure_drafts: bool = False  # [tracking] unsure = "draft": an unsure message is followed up
     never: frozenset[str] = frozenset()  # [tracking] never: addresses and "@domain"s
+    habits: Mapping[str, Habit] = field(default_factory=dict)  # how each person answers the user
 
     def never_for(self, addresses: Iterable[str]) -> list[str]:
         """Those of `addresses` the user never follows up with (by address or domain)."""

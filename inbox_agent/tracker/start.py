@@ -19,6 +19,7 @@ from inbox_agent.cadence import Cadence, add_business_days
 from inbox_agent.mail.expects import Outcome, Verdict
 from inbox_agent.mail.headers import Header, is_noreply
 from inbox_agent.store import SequenceRow, SequenceState
+from inbox_agent.tracker.habits import first_gap
 from inbox_agent.tracker.sequence import (
     DISMISS_KEYWORD,
     FOLLOWUP_KEYWORD,
@@ -207,17 +208,13 @@ def _opening(
             None,
             ended=SequenceState.BOUNCED,
         )
-    paused = ""
-    if owed is not None:
-        due, reason = after_deadline(owed.by, anchor.date), owed.reason
-    else:
-        due, paused = first_due(later, anchor.date, ctx)
-        reason = paused or verdict.reason
-        set_by = ctx.fact(anchor.message_id).deadline
-        if set_by:  # the first nudge waits for the first business day after the user's deadline
-            after = after_deadline(date.fromisoformat(set_by), anchor.date)
-            if after > due:
-                due, reason = after, f"{reason}; not before your deadline {set_by} has passed"
+    due, why = first_due(anchor, later, ctx)
+    reason = owed.reason if owed else verdict.reason
+    paused = owed is None and any(is_auto_reply(m, ctx) for m in later)
+    if paused:
+        reason = why  # what the auto-reply said is the news
+    elif why:
+        reason = f"{reason}; {why}"
     actions: list[Action] = [
         Start(thread, anchor.message_id, anchor.date, due, reason, bool(paused))
     ]
@@ -274,12 +271,26 @@ def _history(sent: datetime, ctx: Context) -> bool:
     return ctx.lookback.after(sent) < ctx.now
 
 
-def first_due(later: Iterable[Header], sent: datetime, ctx: Context) -> tuple[datetime, str]:
-    """When the first touch on a message sent at `sent` is due, given the messages after it;
-    and, when an auto-reply pushed it back, why."""
-    due, why = ctx.cadence.due_after(0, sent), ""
+def first_due(anchor: Header, later: Iterable[Header], ctx: Context) -> tuple[datetime, str]:
+    """When the first touch on `anchor` is due, given the messages after it, and what moved it
+    from the first gap ("" when nothing did). A promise on their message is owed by its day.
+    On the user's own: the first gap, or the recipients' usual delay when longer (never past
+    the last gap, `habits.first_gap`); an auto-reply's pause; and a deadline the user set, after
+    which the first business day comes."""
+    assert anchor.date is not None
+    fact = ctx.fact(anchor.message_id)
+    if anchor.from_addr not in ctx.user and fact.promise:
+        return after_deadline(date.fromisoformat(fact.promise), anchor.date), ""
+    to = {*anchor.to, *anchor.cc} - ctx.user
+    due, habit = first_gap(anchor.date, ctx.cadence, ctx.habits, to)
+    why = [habit] if habit else []
     for auto in later:
         if is_auto_reply(auto, ctx):
-            until, why = pause_until(ctx, 0, auto)
-            due = max(due, until)
-    return due, why
+            until, paused = pause_until(ctx, 0, auto)
+            due, why = max(due, until), [paused]
+    if fact.deadline:
+        after = after_deadline(date.fromisoformat(fact.deadline), anchor.date)
+        if after > due:
+            due = after
+            why.append(f"not before your deadline {fact.deadline} has passed")
+    return due, "; ".join(why)
