@@ -138,6 +138,7 @@ SURFACES: dict[str, list[str]] = {
         "bodies_needed",
         "build_threads",
         "decision",
+        "habits",
         "is_headerless_reply",
         "last_human",
         "next_wakeup",

@@ -1,10 +1,11 @@
 """Threads and what they need, pure. Threads are built from the headers (`threads`); whether a
 thread starts a sequence (`start`), the sequence rules (`sequence`) and the one decision over
 both (`decision`: `assess` one thread, `assessments` for all, the `bodies_needed` to read and
-the `next_wakeup`); `replay` rewinds the sequences to an earlier moment for `--as-of`.
+the `next_wakeup`); how each person answers the user (`habits`); `replay` rewinds the sequences
+to an earlier moment for `--as-of`.
 """
 
-from inbox_agent.tracker import decision
+from inbox_agent.tracker import decision, habits
 from inbox_agent.tracker.decision import (
     Assessment,
     Wakeup,
@@ -64,6 +65,7 @@ __all__ = [
     "bodies_needed",
     "build_threads",
     "decision",
+    "habits",
     "is_headerless_reply",
     "last_human",
     "next_wakeup",
