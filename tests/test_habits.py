@@ -44,7 +44,7 @@ def test_a_habit_needs_three_answers_and_is_their_median_delay_and_usual_hours()
     assert habit([(MONDAY, MONDAY - timedelta(days=1))] * 5) is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
         st.sampled_from(["1bd", "2bd", "3bd", "5bd", "2d", "12h", "7bd"]), min_size=1, max_size=4
