@@ -105,3 +105,13 @@ def test_an_edited_draft_is_kept_when_its_nudge_expires(agent_home: Path) -> Non
     assert any(r.action == "draft_kept" and "you edited the draft" in r.reason for r in rows)
     [end] = [r for r in rows if r.action == "end"]
     assert end.state_after == "expired" and "waited for your approval" in end.reason
+
+
+def test_the_sequence_table_lets_only_an_unapproved_nudge_expire() -> None:
+    from inbox_agent.store.states import SEQUENCE, Event
+
+    expired = SequenceState.EXPIRED
+    assert SEQUENCE.allows(SequenceState.AWAITING_APPROVAL, Event.END, expired)
+    for other in set(SequenceState) - {SequenceState.AWAITING_APPROVAL}:
+        assert not any(SEQUENCE.allows(other, event, expired) for event in Event), other
+    assert SEQUENCE.targets(expired) == frozenset()  # ended for good
