@@ -133,3 +133,35 @@ def test_answer_times_reads_their_answers_to_the_user_only(tmp_path: Path) -> No
         )
     )
     assert "messages_by_sender" in plan  # a lookup, not a walk of the account's rows
+
+
+def test_the_engine_learns_the_habit_from_the_mailbox(agent_home: Path) -> None:
+    """On the memory mailbox: bob took about six days each of the last three times, so the first
+    nudge on alice's new question waits six days, not the first gap of three business days."""
+    from inbox_agent import clock
+    from inbox_agent.sync.memory import MemoryMailbox
+    from tests.test_engine_memory import _engine, _mail
+
+    mailbox = MemoryMailbox()
+    mailbox.create_folder("Sent", "\\Sent")
+    mailbox.create_folder("Drafts", "\\Drafts")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for i in range(3):
+        asked = now - timedelta(days=60 - 14 * i)
+        mailbox.deliver("Sent", _mail(f"q{i}", ALICE, BOB, f"Q{i}", asked), ["\\Seen"], asked)
+        back = asked + timedelta(days=6)
+        reply = _mail(
+            f"r{i}", BOB, ALICE, f"Re: Q{i}", back, f"In-Reply-To: <q{i}@example.test>\r\n"
+        )
+        mailbox.deliver("INBOX", reply, [], back)
+    mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", now), ["\\Seen"], now)
+    engine = _engine(mailbox)
+    clock.set_now(now + timedelta(days=5))
+    engine.tick()
+    [seq] = [s for s in engine.sequences() if s.anchor_message_id == "<ask@example.test>"]
+    assert seq.next_due_at == now + timedelta(days=6)
+    assert f"{BOB} usually answers in 6.0 days (3 answers)" in seq.reason
+    assert mailbox.uids("Drafts") == []
+    clock.set_now(now + timedelta(days=6, minutes=1))
+    engine.tick()
+    assert len(mailbox.uids("Drafts")) == 1
