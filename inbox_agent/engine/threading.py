@@ -14,9 +14,10 @@ So the threads are the ones `build_threads` makes of every stored message
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import Store
@@ -105,28 +106,34 @@ def assign(
 def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[Header]:
     """The stored messages that the subject rule may join to one of `headers`: the same
     normalised subject, dated within the window of one of them."""
-    # by subject: the dates of the batch's messages, and of its replies without headers
-    windows: dict[str, tuple[list[datetime], list[datetime]]] = {}
+    # by subject: the dates of the batch's messages, of those without threading headers, and
+    # of its replies without them
+    windows: dict[str, tuple[list[datetime], list[datetime], list[datetime]]] = {}
     for h in headers:
         key = peer_key(h)
         if key and h.date is not None:
-            every, bare = windows.setdefault(key, ([], []))
+            every, plain, bare = windows.setdefault(key, ([], [], []))
             every.append(h.date)
-            if is_headerless_reply(h):
-                bare.append(h.date)
+            if not (h.in_reply_to or h.references):
+                plain.append(h.date)
+                if is_headerless_reply(h):
+                    bare.append(h.date)
     if not windows:
         return []
+    for every, plain, bare in windows.values():
+        every.sort(), plain.sort(), bare.sort()
     near = []
     for key, mid, date, headerless in store.subject_peers(account, windows):
         if not date:
             continue
         when = datetime.fromisoformat(date)
-        # a bare reply may join any message; any message may be joined by a stored bare reply
-        every, bare = windows[key]
-        # the rules on one sender's messages in a row and on chat with an empty subject look a
-        # week either side of any message; a bare reply may join any message in the window
-        if any(abs(when - d) <= CONSECUTIVE_WINDOW for d in every) or any(
-            abs(when - d) <= SUBJECT_WINDOW for d in (every if headerless else bare)
+        every, plain, bare = windows[key]
+        # the rules on one sender's messages in a row and on chat with an empty subject join two
+        # messages without threading headers a week apart at most (a stored one of those may
+        # have any flag: it is read to see); a bare reply may join any message in the window,
+        # and a stored bare reply any message of the batch
+        if _within(plain, when, CONSECUTIVE_WINDOW) or _within(
+            every if headerless else bare, when, SUBJECT_WINDOW
         ):
             near.append(mid)
     ours = {h.message_id for h in headers}
@@ -153,6 +160,12 @@ def _rethread(store: Store, account: str, forgotten: set[str]) -> set[str]:
         store.drop_threads(account, threads)
         assign(store, account, left, links)
     return set(members)
+
+
+def _within(dates: list[datetime], when: datetime, window: timedelta) -> bool:
+    """Whether one of `dates` (sorted) is within `window` of `when`."""
+    i = bisect.bisect_left(dates, when - window)
+    return i < len(dates) and dates[i] <= when + window
 
 
 def _iso(when: datetime | None) -> str | None:

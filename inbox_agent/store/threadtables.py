@@ -66,7 +66,12 @@ class ThreadTables(MessageTables):
         threads written."""
         out: set[int] = set()
         rows: list[tuple[str, str, int]] = []
+        dated: list[tuple[str, int]] = []  # (newest date, thread) of threads that grew
+        made: list[tuple[int, str, str | None]] = []
         execute = self.conn.execute
+        # new threads take the next ids (the transaction holds the write lock): one statement
+        # for all of a batch's, as for their ids and their dates
+        fresh = int(execute("SELECT coalesce(max(id), 0) FROM threads").fetchone()[0])
         for known, ids, last in groups:
             if known:
                 winner, losers = min(known), sorted(known - {min(known)})
@@ -81,18 +86,17 @@ class ThreadTables(MessageTables):
                         (loser, winner),
                     )
                     execute("DELETE FROM threads WHERE id = ?", (loser,))
-                execute(
-                    "UPDATE threads SET last_date = max(coalesce(last_date, ''), ?) WHERE id = ?",
-                    (last or "", winner),
-                )
+                dated.append((last or "", winner))
             else:
-                made = execute(
-                    "INSERT INTO threads (account, last_date) VALUES (?, ?)", (account, last)
-                ).lastrowid
-                assert made is not None
-                winner = made
+                fresh += 1
+                winner = fresh
+                made.append((winner, account, last))
             rows += [(account, mid, winner) for mid in ids]
             out.add(winner)
+        self.conn.executemany("INSERT INTO threads (id, account, last_date) VALUES (?, ?, ?)", made)
+        self.conn.executemany(
+            "UPDATE threads SET last_date = max(coalesce(last_date, ''), ?) WHERE id = ?", dated
+        )
         self.conn.executemany("INSERT OR REPLACE INTO thread_ids VALUES (?, ?, ?)", rows)
         self.conn.executemany(
             "INSERT OR IGNORE INTO subject_keys VALUES (?, ?, ?, ?, ?)",
