@@ -7,8 +7,10 @@ polls and the tray's Approve/Reject/Dismiss run one at a time. An `IdleWatch` pe
 for a poll when INBOX changes. The process around it (the single-instance lock, the log file,
 signals) is `run.py`; the pure decisions it acts on are `decisions.py`.
 
-Sleep and hibernate: missed runs coalesce into one, and a wake (the wall clock ran ahead of the
-monotonic one) re-opens the IDLE connections and polls at once. Sends that fell due while asleep
+Each account's engine keeps its IMAP session from poll to poll (closed after 20 idle minutes, an
+error, a wake from sleep or on stopping). Sleep and hibernate: missed runs coalesce into one, and
+a wake (the wall clock ran ahead of the monotonic one) re-opens the IDLE connections and polls at
+once. Sends that fell due while asleep
 are re-slotted by the outbox into the send window and its spacing, never sent in a burst.
 
 Stopping lets the job in progress finish (every state change is its own transaction; a send is
@@ -67,7 +69,7 @@ class Daemon:
 
         self.settings, self.store, self.only = settings, store, only
         self.accounts = {a.name: a for a in accounts}
-        self.engines = {a.name: Engine(a, settings, store) for a in accounts}
+        self.engines = {a.name: Engine(a, settings, store, keep_session=True) for a in accounts}
         self._config_seen = config_stamp()
         self.notifier: Notifier = notifier or LogNotifier()
         self.stopping = threading.Event()
@@ -165,7 +167,11 @@ class Daemon:
         self.settings = settings
         self.accounts.clear()  # in place: the health check holds this dict
         self.accounts.update((a.name, a) for a in accounts)
-        self.engines = {a.name: Engine(a, settings, self.store) for a in accounts}
+        for engine in self.engines.values():
+            engine.close_session()
+        self.engines = {
+            a.name: Engine(a, settings, self.store, keep_session=True) for a in accounts
+        }
         self._watch = {a.name: "polling" for a in accounts}
         log.info("configuration changed: watching %s", ", ".join(self.accounts))
         self._schedule()
@@ -191,6 +197,9 @@ class Daemon:
 
         threading.Thread(target=drain, name="shutdown", daemon=True).start()
         clean = finished.wait(grace)
+        if clean:  # the worker is done with them: log out of the kept sessions
+            for engine in self.engines.values():
+                engine.close_session()
         for watcher in self.watchers.values():
             watcher.join(5)
         return clean
@@ -278,6 +287,7 @@ class Daemon:
 
     def due_check(self, name: str) -> None:
         self._heartbeat()
+        self.engines[name].release_idle()
         if status.paused() or self.health.blocked(name):
             return
         wake = self.engines[name].next_wakeup()
@@ -302,6 +312,8 @@ class Daemon:
         if self._beat is not None and (asleep := slept(self._beat, now)):
             log.info("woke up after about %.0f minutes asleep; polling every account", asleep / 60)
             self.poll_now(None, "woke from sleep")
+            for engine in self.engines.values():
+                engine.close_session()  # the network may have changed: log in again
             for watcher in self.watchers.values():
                 watcher.reconnect()
         self._beat = now

@@ -29,7 +29,7 @@ from inbox_agent.tracker.threads import Thread, ThreadIndex
 
 
 class Engine:
-    """Works on one account. Opens an IMAP session per unit of work and closes it after."""
+    """Works on one account, on an IMAP session per unit of work (or one kept: `keep_session`)."""
 
     def __init__(
         self,
@@ -41,10 +41,15 @@ class Engine:
         *,
         opener: Opener = open_imap,
         ctx: Context | None = None,
+        keep_session: bool = False,
     ) -> None:
         """`opener` opens a session on the account's mailbox: IMAP with the keyring's secret
-        unless a test or a tool hands in another (`sync.memory.MemoryMailbox`, say)."""
-        self.ctx = ctx or Context.create(account, settings, store, drafter, actor, opener)
+        unless a test or a tool hands in another (`sync.memory.MemoryMailbox`, say). With
+        `keep_session` (the daemon) one session serves unit after unit of work until it fails,
+        sits unused for `KEEP_FOR`, or `close_session` is called."""
+        self.ctx = ctx or Context.create(
+            account, settings, store, drafter, actor, opener, keep_session
+        )
         self.account, self.settings, self.store = account, settings, store
 
     @property
@@ -58,6 +63,12 @@ class Engine:
     # -- the mailbox ----------------------------------------------------------------------------
     def session(self) -> AbstractContextManager[Mailbox]:
         return self.ctx.view.session()
+
+    def close_session(self) -> None:
+        self.ctx.view.close_session()
+
+    def release_idle(self) -> None:
+        self.ctx.view.release_idle()
 
     @property
     def folders(self) -> Folders:

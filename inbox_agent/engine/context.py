@@ -11,13 +11,14 @@ changed and put back.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from inbox_agent import clock
 from inbox_agent.config import Account, Settings, secrets
@@ -28,12 +29,19 @@ from inbox_agent.gate import Rules
 from inbox_agent.mail.classify import BodyFacts
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceRow, SequenceState, Store, audit
-from inbox_agent.sync import imap
+from inbox_agent.sync import failures, imap
 from inbox_agent.sync.folder_sync import sync_folder
 from inbox_agent.sync.folders import Folders, discover_folders
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker import thread_from, thread_order
 from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+KEEP_FOR = 20 * 60.0
+"""Seconds a kept session may sit unused before it is closed: servers may drop an idle one
+after 30 minutes (RFC 3501 §5.4), and a session found dead costs a reconnect."""
 
 Opener = Callable[[Account], AbstractContextManager[Mailbox]]
 """How a session on an account's mailbox is opened: `open_imap` for real servers; a test or a
@@ -61,8 +69,13 @@ class Planned:
 class MailView:
     """One account's mailbox as the engine sees it; caches live as long as the engine."""
 
-    def __init__(self, account: Account, store: Store, opener: Opener = open_imap) -> None:
-        self.account, self.store, self.opener = account, store, opener
+    def __init__(
+        self, account: Account, store: Store, opener: Opener = open_imap, keep: bool = False
+    ) -> None:
+        self.account, self.store, self.opener, self.keep = account, store, opener, keep
+        self._open: tuple[ExitStack, Mailbox] | None = None
+        self._used = 0.0  # monotonic time the open session was last given back
+        self._depth = 0
         self._folders: Folders | None = None
         self._recheck_folders = False
         self._index: ThreadIndex | None = None
@@ -75,11 +88,71 @@ class MailView:
 
     @contextmanager
     def session(self) -> Iterator[Mailbox]:
-        with self.opener(self.account) as mailbox:
+        """A session for one unit of work. With `keep` (the daemon) it stays open for the next
+        one, which sees the mailbox afresh (`Mailbox.refresh`: each folder selected again, at
+        most once); else it is closed after. An error leaving the unit closes it: a session
+        that failed is not trusted. A unit inside a unit shares the session."""
+        if self._depth and self._open is not None:
+            yield self._open[1]
+            return
+        mailbox = self._take()
+        self._depth += 1
+        try:
             if self._folders is None or self._recheck_folders:
                 self._folders = discover_folders(mailbox, self.account)
                 self._recheck_folders = False
             yield mailbox
+        except BaseException:
+            self.close_session()
+            raise
+        finally:
+            self._depth -= 1
+        self._used = time.monotonic()
+        if not self.keep:
+            self.close_session()
+
+    def using(self, work: Callable[[Mailbox], T]) -> T:
+        """`work` in a session; when a kept session turns out dead (the server closed it, the
+        network dropped it), once more on a fresh one: a unit of work is safe to run again,
+        as every step of it is planned from the store."""
+        kept = self._open is not None and not self._depth
+        try:
+            with self.session() as mailbox:
+                return work(mailbox)
+        except failures.EDGE_ERRORS as exc:
+            if not kept or not failures.dropped(exc):
+                raise
+            log.info(
+                "%s: the kept IMAP session was closed (%s); logging in again",
+                self.account.name,
+                exc,
+            )
+        with self.session() as mailbox:
+            return work(mailbox)
+
+    def _take(self) -> Mailbox:
+        if self._open is not None and time.monotonic() - self._used > KEEP_FOR:
+            self.close_session()
+        if self._open is not None:
+            self._open[1].refresh()
+            return self._open[1]
+        stack = ExitStack()
+        mailbox = stack.enter_context(self.opener(self.account))
+        self._open = (stack, mailbox)
+        return mailbox
+
+    def close_session(self) -> None:
+        """Log out of the kept session, if one is open (idle too long, a wake from sleep, the
+        daemon stopping); the next unit of work logs in again."""
+        opened, self._open = self._open, None
+        if opened is not None:
+            with suppress(*failures.EDGE_ERRORS):
+                opened[0].close()
+
+    def release_idle(self) -> None:
+        """Close the kept session when it has sat unused for `KEEP_FOR` seconds."""
+        if self._open is not None and not self._depth and time.monotonic() - self._used > KEEP_FOR:
+            self.close_session()
 
     @property
     def folders(self) -> Folders:
@@ -218,12 +291,13 @@ class Context:
         drafter: Drafter | None = None,
         actor: str = "daemon",
         opener: Opener = open_imap,
+        keep_session: bool = False,
     ) -> Context:
         return cls(
             account,
             settings,
             store,
-            MailView(account, store, opener),
+            MailView(account, store, opener, keep_session),
             _DrafterSlot(settings, account, drafter),
             actor,
         )

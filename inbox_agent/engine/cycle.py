@@ -28,15 +28,20 @@ log = logging.getLogger(__name__)
 
 
 def tick(ctx: Context) -> TickReport:
+    """One cycle, on the account's session (`MailView.using`: a kept one found dead is
+    replaced once)."""
+    return ctx.view.using(lambda mailbox: _tick(ctx, mailbox))
+
+
+def _tick(ctx: Context, mailbox: Mailbox) -> TickReport:
     report = TickReport()
-    with ctx.view.session() as mailbox:
-        outbox = Outbox(ctx)
-        recovery.recover(outbox, mailbox)
-        drafts.recover(ctx, mailbox)
-        report.new_messages = ctx.view.sync(mailbox)
-        read_bodies(ctx, mailbox)
-        act(ctx, mailbox, report)
-        outbox.flush(mailbox, report)
+    outbox = Outbox(ctx)
+    recovery.recover(outbox, mailbox)
+    drafts.recover(ctx, mailbox)
+    report.new_messages = ctx.view.sync(mailbox)
+    read_bodies(ctx, mailbox)
+    act(ctx, mailbox, report)
+    outbox.flush(mailbox, report)
     return report
 
 

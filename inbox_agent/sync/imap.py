@@ -292,6 +292,9 @@ class ImapMailbox:
         if "UIDPLUS" in self.capabilities():
             self.client.uid_expunge([uid])
 
+    def refresh(self) -> None:
+        self._selected = None
+
     def logout(self) -> None:
         with suppress(*EDGE_ERRORS):
             self.client.logout()

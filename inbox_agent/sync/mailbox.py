@@ -113,6 +113,11 @@ class Mailbox(Protocol):
         """Remove one message, and no other: without UIDPLUS it is only marked `\\Deleted`."""
         ...
 
+    def refresh(self) -> None:
+        """A new unit of work begins on this (kept) session: the next read of a folder selects
+        it again, so it sees every message delivered since (no round trip here)."""
+        ...
+
     def logout(self) -> None:
         """End the session; errors on the way out are swallowed."""
         ...

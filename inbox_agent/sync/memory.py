@@ -191,6 +191,9 @@ class MemoryMailbox:
             before = self._modseq
             return self._changed.wait_for(lambda: self._modseq != before, timeout=seconds)
 
+    def refresh(self) -> None:
+        return None  # nothing selected to forget: every call sees the folder as it is
+
     def logout(self) -> None:
         return None
 
