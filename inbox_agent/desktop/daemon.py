@@ -249,7 +249,8 @@ class Daemon:
         engine = self.engines[name]
         if self.health.blocked(name):
             return
-        before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)}
+        llm = self.settings.llm.enabled  # the drafts it wrote are looked at for the LLM's health
+        before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)} if llm else set()
         report = None
         try:
             if status.paused():
@@ -279,8 +280,8 @@ class Daemon:
             self.health.tell(name, "send", notify.problem_of(report.refused, name))
         elif report is not None and report.counts[OutboxState.SENT]:  # sending works again
             self.health.tell(name, "send", None)
-        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d.id not in before]
-        if new and self.settings.llm.enabled:
+        new = [d for d in self.store.drafts(name, OPEN_DRAFTS) if d.id not in before] if llm else []
+        if new:
             drafters = [d.drafter for d in new]
             problem = notify.llm_problem(name, drafters, self.settings.llm.base_url)
             self.health.tell(name, "llm", problem)

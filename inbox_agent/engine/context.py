@@ -76,6 +76,11 @@ class MailView:
         self._open: tuple[ExitStack, Mailbox] | None = None
         self._used = 0.0  # monotonic time the open session was last given back
         self._depth = 0
+        # what drafting read in this unit of work (`nudge.read_ahead`), by Message-ID: the text
+        # quoted to the drafter, the user's own text for the quote and whether it was HTML
+        self.quoted: dict[str, str] = {}
+        self.originals: dict[str, tuple[str, bool]] = {}
+        self.profile: Any = None  # the voice profile, looked up once per unit of work
         self._folders: Folders | None = None
         self._recheck_folders = False
         self._index: ThreadIndex | None = None
@@ -96,6 +101,7 @@ class MailView:
             yield self._open[1]
             return
         mailbox = self._take()
+        self.quoted, self.originals, self.profile = {}, {}, None
         self._depth += 1
         try:
             if self._folders is None or self._recheck_folders:
@@ -168,10 +174,16 @@ class MailView:
         stamp = clock.now().isoformat()
         first = not self.store.has_synced(self.account.name)
         progress = _progress_bar if first and sys.stderr.isatty() else None
+        unchanged: list[str] = []
         new = sum(
-            sync_folder(mailbox, self.store, self.account.name, name, role, stamp, progress).new
+            sync_folder(
+                mailbox, self.store, self.account.name, name, role, stamp, progress, unchanged
+            ).new
             for name, role in self.folders.watched()
         )
+        if unchanged:  # a poll that found nothing: one write for every folder's sync time
+            with self.store.tx():
+                self.store.stamp_synced(self.account.name, unchanged, stamp)
         if progress is not None:
             sys.stderr.write("\n")
         self.thread_new(new_rows=False)

@@ -17,6 +17,7 @@ from inbox_agent.engine import drafts, recovery
 from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
+from inbox_agent.engine.nudge import read_ahead
 from inbox_agent.engine.outbox import Outbox
 from inbox_agent.engine.planning import decided, planned, selection
 from inbox_agent.engine.report import TickReport, Undecided
@@ -65,8 +66,13 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
         for x in found
         if x.state == "unsure"
     )
-    for action in (a for x in found for a in x.actions):
+    actions = [a for x in found for a in x.actions]
+    dues = [a for a in actions if isinstance(a, Due)]
+    for action in actions:
         try:
+            if isinstance(action, Due):  # the bodies of the next due threads, read at once
+                read_ahead(ctx, mailbox, dues)
+                dues.remove(action)
             apply(ctx, mailbox, action, report)
         except ACTION_ERRORS as exc:
             log.error(

@@ -10,6 +10,8 @@ is kept in `sequences.downgraded`.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from email import policy
 from typing import Any
 
@@ -195,60 +197,93 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
     return draft_state
 
 
-def thread_text(ctx: Context, mailbox: Mailbox, thread: Thread) -> tuple[Quoted, ...]:
-    """The thread's messages as quoted data, oldest first: the first one and the newest seven."""
-    from inbox_agent.mail.body import text_of  # mail-parser is only needed when drafting
+READ_AHEAD = 25  # due threads whose bodies are read in one go: memory bounded by the batch
 
+
+def read_ahead(ctx: Context, mailbox: Mailbox, dues: Iterable[Due]) -> None:
+    """Read what drafting the next `READ_AHEAD` of `dues` quotes that is not read yet (each
+    thread's first and newest seven messages, the user's message it follows up): one FETCH per
+    folder for all of them, not one per nudge and folder."""
+    view, texts, originals = ctx.view, set[str](), set[str]()
+    for due in itertools.islice(
+        (d for d in dues if d.anchor_message_id not in view.originals), READ_AHEAD
+    ):
+        texts |= {m.message_id for m in _quoted(due.thread)} - view.quoted.keys()
+        originals.add(due.anchor_message_id)
+    _read(ctx, mailbox, texts, originals)
+
+
+def _quoted(thread: Thread) -> list[Header]:
     chosen = list(thread.messages)
-    chosen = chosen if len(chosen) <= 8 else [chosen[0], *chosen[-7:]]
-    places = ctx.store.locate(ctx.name, [m.message_id for m in chosen])
+    return chosen if len(chosen) <= 8 else [chosen[0], *chosen[-7:]]
+
+
+def _read(ctx: Context, mailbox: Mailbox, texts: set[str], originals: set[str]) -> None:
+    """Fetch the bodies of `texts` and `originals` (Message-IDs) into the unit of work's
+    `view.quoted` (the text quoted to the drafter) and `view.originals` (the user's own text for
+    the quote, "" with `quote = false`, and whether it was HTML); "" for what cannot be read."""
+    from inbox_agent.mail.body import readable_text, text_of  # mail-parser: only drafting needs it
+
+    view, quote = ctx.view, ctx.account.cadence.quote
+    places = ctx.store.locate(ctx.name, texts | originals) if texts or originals else {}
     by_folder: dict[str, dict[int, str]] = {}
     for mid, (folder, uid, _size) in places.items():
         by_folder.setdefault(folder, {})[uid] = mid
-    texts: dict[str, str] = {}
     for folder, members in by_folder.items():
         for uid, raw in mailbox.fetch_bodies(folder, sorted(members)).items():
-            texts[members[uid]] = text_of(raw)
-    user = ctx.view.user_addresses()
+            mid = members[uid]
+            if mid in texts:
+                view.quoted[mid] = text_of(raw)
+            if mid in originals:
+                mine = readable_text(raw).strip() if quote else ""
+                view.originals[mid] = (mine, b"text/html" in raw[:4096].lower())
+    view.quoted.update((mid, "") for mid in texts - view.quoted.keys())
+    view.originals.update((mid, ("", False)) for mid in originals - view.originals.keys())
+
+
+def thread_text(ctx: Context, mailbox: Mailbox, thread: Thread) -> tuple[Quoted, ...]:
+    """The thread's messages as quoted data, oldest first: the first one and the newest seven."""
+    chosen = _quoted(thread)
+    view = ctx.view
+    _read(ctx, mailbox, {m.message_id for m in chosen} - view.quoted.keys(), set())
+    texts = {m.message_id: view.quoted.pop(m.message_id, "") for m in chosen}
+    user = view.user_addresses()
     return tuple(
         Quoted(
             author=f"{m.from_name} <{m.from_addr}>" if m.from_name else m.from_addr,
             from_user=m.from_addr in user,
             date=f"{m.date:%Y-%m-%d %H:%M}" if m.date else "",
             subject=m.subject,
-            text=texts.get(m.message_id, ""),
+            text=texts[m.message_id],
         )
         for m in chosen
     )
 
 
 def voice_profile(ctx: Context, mailbox: Mailbox, refresh: bool = False) -> Any:
-    """The style profile (`voice.Profile`), learned again from Sent when a day old."""
+    """The style profile (`voice.Profile`), learned again from Sent when a day old; looked up
+    once per unit of work (a cycle drafting many nudges asks for it for each)."""
     view = ctx.view
-    return voicefile.current(
-        mailbox,
-        ctx.store,
-        ctx.account,
-        view.folders.sent,
-        view.user_addresses(),
-        view.threads_of,
-        clock.now(),
-        refresh,
-    )
+    if view.profile is None or refresh:
+        view.profile = voicefile.current(
+            mailbox,
+            ctx.store,
+            ctx.account,
+            view.folders.sent,
+            view.user_addresses(),
+            view.threads_of,
+            clock.now(),
+            refresh,
+        )
+    return view.profile
 
 
 def _original(ctx: Context, mailbox: Mailbox, anchor: Header) -> tuple[str, bool]:
     """The text of the user's own message the nudge quotes ("" with `quote = false` or when it
     cannot be read), and whether it was HTML (then the nudge carries an HTML part too)."""
-    from inbox_agent.mail.body import readable_text  # mail-parser: only drafting needs it
-
-    place = ctx.store.locate(ctx.name, [anchor.message_id]).get(anchor.message_id)
-    if place is None:
-        return "", False
-    quote = ctx.account.cadence.quote
-    raw = mailbox.fetch_bodies(place[0], [place[1]], max_bytes=262_144 if quote else 4096)
-    head = raw.get(place[1], b"")
-    return (readable_text(head).strip() if quote else ""), b"text/html" in head[:4096].lower()
+    mid = anchor.message_id
+    _read(ctx, mailbox, set(), {mid} - ctx.view.originals.keys())
+    return ctx.view.originals.pop(mid)
 
 
 def _name_of(thread: Thread, address: str) -> str:

@@ -4,6 +4,8 @@ HIGHESTMODSEQ, when it was synced, and the kept count of its stored messages).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from inbox_agent.store.connection import Connection
 from inbox_agent.store.records import FolderRow
 
@@ -40,6 +42,14 @@ class FolderTables(Connection):
                 "messages WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?4))",
                 (account, name, role, uidvalidity, uidnext, highestmodseq, synced_at),
             )
+
+    def stamp_synced(self, account: str, names: Sequence[str], synced_at: str) -> None:
+        """These folders were synced at `synced_at` and found as saved."""
+        self.conn.execute(
+            f"UPDATE folders SET synced_at = ? WHERE account = ? AND name IN "
+            f"({', '.join('?' for _ in names)})",
+            (synced_at, account, *names),
+        )
 
     def last_sync(self, account: str) -> str | None:
         row = self.conn.execute(

@@ -96,9 +96,12 @@ def sync_folder(
     role: str,
     synced_at: str,
     progress: Progress | None = None,
+    unchanged: list[str] | None = None,
 ) -> SyncReport:
     """Fetch the headers of every message that arrived in `folder` since the last sync, notice
-    the ones expunged or moved away, and the flags the user changed."""
+    the ones expunged or moved away, and the flags the user changed. With `unchanged`, a
+    folder whose state is as saved gets its name added there instead of a write of its
+    `synced_at`: the caller stamps every such folder in one transaction."""
     status = mailbox.status(folder)
     known = store.folder_state(account, folder)
     plan = plan_folder(known, store.count_messages(account, folder, status.uidvalidity), status)
@@ -117,6 +120,14 @@ def sync_folder(
 
     if not plan.fetch:
         _reread_flags(mailbox, store, account, folder, plan)
+        same = known is not None and (known.role, known.uidnext, known.highestmodseq) == (
+            role,
+            status.uidnext,
+            status.highestmodseq,
+        )
+        if same and unchanged is not None:
+            unchanged.append(folder)
+            return SyncReport(folder, 0, False)
         with store.tx():
             save(status.uidnext, status.highestmodseq)
         return SyncReport(folder, 0, False)
