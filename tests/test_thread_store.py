@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,23 @@ def test_a_late_link_joining_two_threads_rewrites_one_threads_ids() -> None:
     merges = [s for s in statements if s.startswith("UPDATE thread_ids SET thread")]
     assert len(merges) == 1
     assert not [s for s in statements if "FROM messages" in s and "message_id IN" not in s]
+
+
+@settings(max_examples=4, deadline=None)
+@given(mailbox=mailboxes(), cut=st.integers(1, 5))
+def test_threading_behind_a_sync_in_a_process_of_its_own_makes_the_same_threads(
+    mailbox: list[tuple[Header, bool]], cut: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("behind") / "store.sqlite3"
+    store = Store(path)
+    behind = threading.Behind(store, path, "main")
+    behind.start()
+    items = [(i + 1, h, [], 1) for i, (h, _copied) in enumerate(mailbox)]
+    for at in range(0, len(items), cut):  # the sync stores batch after batch meanwhile
+        with store.tx():
+            store.add_messages("main", "INBOX", 1, items[at : at + cut])
+    touched = behind.finish()
+    assert touched == {h.message_id for h, _copied in mailbox}  # it threaded all it was given
+    assert threading.thread_new(store, "main") == set()
+    assert _persisted(store) == _expected(store)
+    store.close()

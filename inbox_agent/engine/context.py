@@ -39,6 +39,8 @@ from inbox_agent.tracker.threads import Thread, ThreadIndex, build_threads
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+THREAD_BEHIND = 5000  # new messages in one folder for the daemon to thread them during the sync
+
 KEEP_FOR = 20 * 60.0
 """Seconds a kept session may sit unused before it is closed: servers may drop an idle one
 after 30 minutes (RFC 3501 §5.4), and a session found dead costs a reconnect."""
@@ -173,18 +175,42 @@ class MailView:
     def sync(self, mailbox: Mailbox) -> int:
         stamp = clock.now().isoformat()
         first = not self.store.has_synced(self.account.name)
-        progress = _progress_bar if first and sys.stderr.isatty() else None
-        unchanged: list[str] = []
-        new = sum(
-            sync_folder(
-                mailbox, self.store, self.account.name, name, role, stamp, progress, unchanged
-            ).new
-            for name, role in self.folders.watched()
+        bar = _progress_bar if first and sys.stderr.isatty() else None
+        # the daemon threads a long sync's rows while it waits on the server (a file store
+        # only: a second connection is needed)
+        path = self.store.path
+        behind = (
+            threading.Behind(self.store, path, self.account.name) if self.keep and path else None
         )
+
+        def progress(folder: str, done: int, total: int) -> None:
+            if bar is not None:
+                bar(folder, done, total)
+            if behind is not None and total >= THREAD_BEHIND:
+                behind.start()
+
+        unchanged: list[str] = []
+        try:
+            new = sum(
+                sync_folder(
+                    mailbox,
+                    self.store,
+                    self.account.name,
+                    name,
+                    role,
+                    stamp,
+                    progress if bar or behind else None,
+                    unchanged,
+                ).new
+                for name, role in self.folders.watched()
+            )
+        finally:
+            if behind is not None:  # (a first plan plans the live threads, touched or not)
+                self.planned.touched |= behind.finish(touched=not self.planned.full)
         if unchanged:  # a poll that found nothing: one write for every folder's sync time
             with self.store.tx():
                 self.store.stamp_synced(self.account.name, unchanged, stamp)
-        if progress is not None:
+        if bar is not None:
             sys.stderr.write("\n")
         self.thread_new(new_rows=False)
         return new

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import bisect
 import logging
+import subprocess
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import Store
@@ -56,6 +59,51 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
             assign(store, account, headers, cursor=cursor)
         touched.update(h.message_id for h in headers)
     return touched
+
+
+class Behind:
+    """Threads what a long sync stores while the sync runs, in a process of its own on a
+    connection of its own: threading is CPU work in Python, and in a thread it would hold the
+    GIL against the sync's reads. `start` once the sync turns out long, `finish` when it is
+    over; what the process had not reached is threaded after, as usual. The first cycle of a
+    big mailbox so threads it during its sync, not after."""
+
+    def __init__(self, store: Store, path: Path, account: str) -> None:
+        self.store, self.path, self.account = store, path, account
+        self._child: subprocess.Popen[bytes] | None = None
+        self._from = 0
+
+    def start(self) -> None:
+        if self._child is None:
+            self._from = self.store.threading_cursor(self.account)
+            command = [
+                sys.executable,
+                "-m",
+                "inbox_agent.engine.behind",
+                str(self.path),
+                self.account,
+            ]
+            self._child = subprocess.Popen(command, stdin=subprocess.PIPE)
+
+    def finish(self, touched: bool = True) -> set[str]:
+        """The sync is over: the process threads what was stored and ends (waited for, at most
+        `FINISH_WAIT` seconds). The Message-IDs it threaded, with `touched`."""
+        child, self._child = self._child, None
+        if child is None:
+            return set()
+        assert child.stdin is not None
+        child.stdin.close()  # end of input: the sync is over
+        try:
+            child.wait(FINISH_WAIT)
+        except subprocess.TimeoutExpired:
+            log.warning("%s: threading during the sync did not end; it goes on after", self.account)
+            child.kill()
+            child.wait()
+        upto = self.store.threading_cursor(self.account)
+        return self.store.message_ids_between(self.account, self._from, upto) if touched else set()
+
+
+FINISH_WAIT = 600.0
 
 
 def link(store: Store, account: str, message_id: str, other: str) -> None:

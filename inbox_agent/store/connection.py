@@ -21,6 +21,7 @@ class Connection:
     """One SQLite file for all accounts. Callers serialise access (the daemon runs one cycle at a time)."""
 
     def __init__(self, path: Path | str) -> None:
+        self.path = None if str(path) == ":memory:" else Path(path)  # None: in memory only
         if str(path) != ":memory:":
             # private before SQLite opens it: it makes -wal and -shm with the file's own mode
             private_file(Path(path))

@@ -259,6 +259,14 @@ class MessageTables(Connection):
             gone.update(r[0] for r in rows)
         self._recount(account, folder, before - self.conn.total_changes)
 
+    def message_ids_between(self, account: str, after: int, upto: int) -> set[str]:
+        """The Message-IDs of the rows stored after row `after`, up to row `upto`."""
+        rows = self.conn.execute(
+            "SELECT message_id FROM messages WHERE id > ? AND id <= ? AND +account = ?",
+            (after, upto, account),
+        )
+        return {r[0] for r in rows}
+
     def messages_after(
         self, account: str, rowid: int, limit: int
     ) -> list[tuple[int, StoredMessage]]:
