@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=60)
     parser.add_argument("--idle-minutes", type=float, default=3.0)
     args = parser.parse_args()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     root = Path(tempfile.mkdtemp(prefix="bench-idle-"))
     server = DovecotServer()
     server.start()
@@ -155,6 +156,10 @@ def main() -> None:
     finally:
         relay.stop()
         server.cleanup()
+    result["load_average_start"] = load_start
+    result["load_average_end"] = [
+        round(x, 2) for x in os.getloadavg()
+    ]  # a shared machine: say how shared
     print(json.dumps(result))
 
 

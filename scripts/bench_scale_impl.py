@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -194,6 +195,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     args = parser.parse_args()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     server = DovecotServer()
     server.start()
@@ -219,6 +221,10 @@ def main() -> None:
         "first_cycle_le_1.3x_sync": result["first_cycle_ratio"] <= 1.3,
         "restart_ready_le_0.3s": result["restart_thread_state_ready_s"] <= 0.3,
     }
+    result["load_average_start"] = load_start
+    result["load_average_end"] = [
+        round(x, 2) for x in os.getloadavg()
+    ]  # a shared machine: say how shared
     print(json.dumps(result))
 
 

@@ -65,6 +65,7 @@ def main() -> None:
         "--naive-sample", type=int, default=10_000, help="messages for (b); its rate is what counts"
     )
     args = parser.parse_args()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     server = DovecotServer({})
     server.start()
     try:
@@ -128,6 +129,10 @@ def main() -> None:
         "tracker_full_s": agent["tracker_full_s"],
         "tracker_incremental_ms": agent["tracker_incremental_ms"],
     }
+    result["load_average_start"] = load_start
+    result["load_average_end"] = [
+        round(x, 2) for x in os.getloadavg()
+    ]  # a shared machine: say how shared
     print(json.dumps(result))
 
 
