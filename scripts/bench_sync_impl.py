@@ -128,6 +128,7 @@ def main() -> None:
         "peak_rss_mb": agent["peak_rss_mb"],
         "tracker_full_s": agent["tracker_full_s"],
         "tracker_incremental_ms": agent["tracker_incremental_ms"],
+        "tracker_incremental_cpu_ms": agent["tracker_incremental_cpu_ms"],
     }
     result["load_average_start"] = load_start
     result["load_average_end"] = [
