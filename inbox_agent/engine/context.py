@@ -96,8 +96,8 @@ class MailView:
     @contextmanager
     def session(self) -> Iterator[Mailbox]:
         """A session for one unit of work. With `keep` (the daemon) it stays open for the next
-        one, which sees the mailbox afresh (`Mailbox.refresh`: each folder selected again, at
-        most once); else it is closed after. An error leaving the unit closes it: a session
+        one, which sees the mailbox afresh (`Mailbox.refresh`: nothing left selected, each
+        folder selected again when read, at most once); else it is closed after. An error leaving the unit closes it: a session
         that failed is not trusted. A unit inside a unit shares the session."""
         if self._depth and self._open is not None:
             yield self._open[1]

@@ -293,7 +293,18 @@ class ImapMailbox:
             self.client.uid_expunge([uid])
 
     def refresh(self) -> None:
+        # nothing stays selected between units: the view of a selected folder is only brought
+        # up to date by a command on it, so a STATUS of it could report what was (RFC 3501 §6.3.10)
+        if self._selected is None:
+            return
+        folder, readonly = self._selected
         self._selected = None
+        if "UNSELECT" in self.capabilities():
+            self.client.unselect_folder()
+            return
+        if not readonly:  # CLOSE expunges a folder selected read-write; examined, it does not
+            self.client.select_folder(folder, readonly=True)
+        self.client.close_folder()
 
     def logout(self) -> None:
         with suppress(*EDGE_ERRORS):

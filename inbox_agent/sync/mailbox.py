@@ -114,8 +114,9 @@ class Mailbox(Protocol):
         ...
 
     def refresh(self) -> None:
-        """A new unit of work begins on this (kept) session: the next read of a folder selects
-        it again, so it sees every message delivered since (no round trip here)."""
+        """A new unit of work begins on this (kept) session: no folder stays selected (one
+        round trip when one was), so a STATUS and the next read of a folder see every message
+        delivered since."""
         ...
 
     def logout(self) -> None:
