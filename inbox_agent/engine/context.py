@@ -130,20 +130,25 @@ class MailView:
         except failures.EDGE_ERRORS as exc:
             if not kept or not failures.dropped(exc):
                 raise
-            log.info(
-                "%s: the kept IMAP session was closed (%s); logging in again",
-                self.account.name,
-                exc,
-            )
+            self._dropped(exc)
         with self.session() as mailbox:
             return work(mailbox)
+
+    def _dropped(self, exc: Exception) -> None:
+        log.info(
+            "%s: the kept IMAP session was closed (%s); logging in again", self.account.name, exc
+        )
+        self.close_session()
 
     def _take(self) -> Mailbox:
         if self._open is not None and time.monotonic() - self._used > KEEP_FOR:
             self.close_session()
         if self._open is not None:
-            self._open[1].refresh()
-            return self._open[1]
+            try:
+                self._open[1].refresh()
+                return self._open[1]
+            except failures.EDGE_ERRORS as exc:  # found dead at its first command
+                self._dropped(exc)
         stack = ExitStack()
         mailbox = stack.enter_context(self.opener(self.account))
         self._open = (stack, mailbox)
