@@ -23,6 +23,7 @@ from inbox_agent.engine import Engine, open_imap
 from inbox_agent.store import SequenceState, Store
 from inbox_agent.sync.mailbox import Mailbox
 from tests.infra.dovecot import DovecotServer
+from tests.infra.mail import wait_for
 from tests.test_story import write_account
 
 SELECTS = re.compile(r"\b(SELECT|EXAMINE) ")
@@ -71,6 +72,7 @@ def test_one_session_serves_every_poll_and_outlives_the_server_closing_it(
     assert len(logins) == 1
 
     dovecot.doveadm("kick", alice.login)  # the server drops the session between two polls
+    assert wait_for(lambda: alice.login not in dovecot.doveadm("who", check=False), 10, 0.1)
     mail_world.send(bob, [alice.address], "Dinner?", "Friday?")
     assert engine.tick().new_messages == 1
     assert len(logins) == 2
