@@ -142,3 +142,31 @@ def test_threading_behind_a_sync_in_a_process_of_its_own_makes_the_same_threads(
     assert threading.thread_new(store, "main") == set()
     assert _persisted(store) == _expected(store)
     store.close()
+
+
+def test_an_account_looks_once_past_the_rows_other_accounts_stored_after_its_own() -> None:
+    store = Store(":memory:")
+
+    def items(n: int, who: str) -> list[tuple[int, Header, list[str], int]]:
+        when = T0 + timedelta(days=1)
+        return [
+            (
+                i + 1,
+                Header(f"<{who}{i}@x>", (), (), "s", "a@x", "", (), (), (), when, "normal", ""),
+                [],
+                1,
+            )
+            for i in range(n)
+        ]
+
+    with store.tx():
+        store.add_messages("main", "INBOX", 1, items(3, "main"))
+    threading.thread_new(store, "main")
+    with store.tx():  # another account's mail, stored after this one's
+        store.add_messages("other", "INBOX", 1, items(50, "other"))
+    assert threading.thread_new(store, "main") == set()  # walks the other's rows once
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    threading.thread_new(store, "main")
+    store.conn.set_trace_callback(None)
+    assert [s for s in statements if "FROM messages" in s] == ["SELECT MAX(id) FROM messages"]

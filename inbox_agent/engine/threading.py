@@ -47,7 +47,9 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
         touched |= _rethread(store, account, forgotten)
     if not new_rows:
         return touched
-    cursor = store.threading_cursor(account)
+    cursor, newest = store.threading_cursor(account), store.newest_row()
+    if newest <= cursor:
+        return touched  # nothing stored since, in any account
     first, threaded = cursor == 0, 0
     while batch := store.messages_after(account, cursor, BATCH):
         cursor = batch[-1][0]
@@ -58,6 +60,9 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
         with store.tx():
             assign(store, account, headers, cursor=cursor)
         touched.update(h.message_id for h in headers)
+    if cursor < newest:  # the rows up to `newest` after it are other accounts': walked once
+        with store.tx():
+            store.save_threading(account, [], [], newest)
     return touched
 
 

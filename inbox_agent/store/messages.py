@@ -173,7 +173,7 @@ class MessageTables(Connection):
         """The From addresses of `folder`'s messages stored after row `after`, and the newest row
         looked at: the caller keeps the set and asks again with that row, so a poll reads only
         what arrived since."""
-        newest = self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0
+        newest = self.newest_row()
         if newest <= after:
             return set(), after
         # after a first look, a range of rows (`+`: not the folder's index, which would visit
@@ -266,6 +266,10 @@ class MessageTables(Connection):
             (after, upto, account),
         )
         return {r[0] for r in rows}
+
+    def newest_row(self) -> int:
+        """The newest messages row of any account (0: none)."""
+        return int(self.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0)
 
     def messages_after(
         self, account: str, rowid: int, limit: int
