@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.classify import BodyFacts
-from inbox_agent.mail.expects import Outcome, judge_text
+from inbox_agent.mail.expects import JUDGED_BY, Outcome, judge_text
 from inbox_agent.mail.headers import Header
 from inbox_agent.tracker.sequence import Context, Start
 from inbox_agent.tracker.start import start
@@ -57,6 +57,25 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Attached is the summary we discussed.", "summary", Outcome.NO, "a delivery"),
         ("pls print.  thanks df", "Memo", Outcome.NO, "a chore, nothing comes back"),
         ("Let me know if you need anything else.\n\nRegards\nAnn", "x", Outcome.NO, "an offer"),
+        ("Thanks- if I can help let me know.", "Re: x", Outcome.NO, "an offer"),
+        ("Please call me directly if I can do anything else to help.", "x", Outcome.NO, "an offer"),
+        ("Looks good. I will call with any comments.", "Re: memo", Outcome.NO, "an answer"),
+        # chores and delegations: what they ask for goes to someone else, or is only done
+        ("Please follow-up.\n\n" + NOTES_FORWARD, "suppliers", Outcome.NO, "a chore"),
+        ("Please put on calender", "FW: meeting", Outcome.NO, "a chore"),
+        ("Karen- please set up a meeting with Bill next week.", "x", Outcome.NO, "a chore"),
+        ("Please respond to request below.", "FW: data", Outcome.NO, "a chore"),
+        (
+            "Maria, pls take a look and get back to Bill.",
+            "x",
+            Outcome.NO,
+            'a request whose result goes to someone else: "Maria, pls take a look',
+        ),
+        ("Can you help Ron sort through these issues.", "x", Outcome.NO, "a request whose"),
+        ("Please let Brian know if there is a problem.", "x", Outcome.NO, "a request whose"),
+        ("Gib ihm Bescheid, bitte.", "Termin", Outcome.NO, "a request whose"),
+        ("Please join me in congratulating Ken.", "Ken", Outcome.NO, "a closing"),
+        ("http://example.test/report?id=12", "report", Outcome.NO, "a statement"),
         # the ones that do
         ("Please send me a summary.\nThanks.", "Q3", Outcome.EXPECTS, 'asks: "Please send me'),
         (
@@ -70,6 +89,8 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Please review resume.\n\n" + NOTES_FORWARD, "FW: resume", Outcome.EXPECTS, "asks"),
         ("Does Thursday at 2 work for you?", "meeting", Outcome.EXPECTS, "asks"),
         ("Please confirm receipt.\n\nPhillip", "docs", Outcome.EXPECTS, "asks"),
+        ("Please forward me the login and password again.", "x", Outcome.EXPECTS, "asks"),
+        ("Can you please add Greg to the distribution.", "x", Outcome.EXPECTS, "asks"),
         ("I have not received the card yet.", "Re: order", Outcome.EXPECTS, "asks"),
         ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
         ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
@@ -168,6 +189,8 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 USER = frozenset({"ann@example.test"})
 ANSWERS = [
     "The address is 12 Elm Street.",
+    "I haven't seen a contract yet, but Susan thought the deal was done.",
+    "We met on Monday. The numbers were fine. Bob agreed. Legal has the draft. It goes out Friday.",
     "Yes, she starts Monday.",
     "Sounds good, thanks.",
     "No, the deal closed last week.",
@@ -208,7 +231,7 @@ def test_an_answer_to_the_other_persons_question_never_expects_one(
     )
     reply_text = "\n".join(answer) + sign_off + "\n\n-----Original Message-----\n" + question
     own, quoted = split_new(reply_text)
-    said = judge_text(own, "RE: lease", forward_marker=bool(quoted))
+    said = judge_text(own, "RE: lease", forward_marker=bool(quoted), quoted=quoted)
     reply = Header(
         "<r@x>",
         ("<q@x>",),
@@ -225,7 +248,10 @@ def test_an_answer_to_the_other_persons_question_never_expects_one(
     )
     facts = {
         "<r@x>": BodyFacts(
-            expects=said.outcome, expects_kind=said.kind, expects_quote=said.quote, judged_by=2
+            expects=said.outcome,
+            expects_kind=said.kind,
+            expects_quote=said.quote,
+            judged_by=JUDGED_BY,
         )
     }
     ctx = Context(
@@ -259,7 +285,7 @@ QUESTION = Header(
 
 
 def decide(outcome: Outcome, **kw: object) -> tuple[bool, str, bool]:
-    facts = {"<u@x>": BodyFacts(expects=outcome, expects_kind="statement", judged_by=2)}
+    facts = {"<u@x>": BodyFacts(expects=outcome, expects_kind="statement", judged_by=JUDGED_BY)}
     ctx = Context(
         USER,
         SENT_AT + timedelta(days=7),
@@ -293,7 +319,9 @@ def test_never_per_contact_or_domain_never_starts(never: str) -> None:
 
 
 def test_an_unsure_message_older_than_the_lookback_is_history_not_a_question() -> None:
-    facts = {"<u@x>": BodyFacts(expects=Outcome.UNSURE, expects_kind="statement", judged_by=2)}
+    facts = {
+        "<u@x>": BodyFacts(expects=Outcome.UNSURE, expects_kind="statement", judged_by=JUDGED_BY)
+    }
     ctx = Context(
         USER, SENT_AT + timedelta(days=40), Cadence(3, (Gap(3, "bd"),)), Gap(14, "d"), facts=facts
     )
@@ -366,7 +394,9 @@ def test_a_nudge_never_comes_before_a_deadline_the_user_set(
         "normal",
         "",
     )
-    fact = BodyFacts(expects=Outcome.EXPECTS, expects_kind="ask", judged_by=2, deadline=str(set_by))
+    fact = BodyFacts(
+        expects=Outcome.EXPECTS, expects_kind="ask", judged_by=JUDGED_BY, deadline=str(set_by)
+    )
     ctx = Context(
         USER,
         sent + timedelta(days=90),

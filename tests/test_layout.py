@@ -72,6 +72,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "inbox_agent.mail": [
         "addresses",
+        "asks",
         "body",
         "classify",
         "compose",

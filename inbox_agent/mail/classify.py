@@ -191,7 +191,9 @@ def read(
             calendar = msg.get_content_type() == "text/calendar" or any(
                 p.get_content_type() == "text/calendar" for p in msg.walk()
             )
-            said = judge_text(text, subject, forward_marker=bool(quoted), calendar=calendar)
+            said = judge_text(
+                text, subject, forward_marker=bool(quoted), calendar=calendar, quoted=quoted
+            )
             due = deadline(text, sent_at) if said.outcome == Outcome.EXPECTS else None
             return BodyFacts(
                 expects=said.outcome.value,

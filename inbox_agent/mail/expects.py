@@ -2,7 +2,7 @@
 
 Pure and deterministic. The text judged is what the user wrote: quotes, forwarded parts,
 signatures, the greeting and the sign-off ("Regards\\nDelainey", "Tx Rick", "Thanks, Mike", a
-phone line) cut away. Each sentence is then weighed:
+phone line) cut away. Each sentence is then weighed by the tables in `mail.asks`:
 
 - an **ask**: a question (a `?`, or an interrogative opening such as "Is the deal done."), a
   request ("can you …", "please send …", "I need …", "let me know when …", "any thoughts"), an
@@ -10,14 +10,16 @@ phone line) cut away. Each sentence is then weighed:
 - a **no-marker**: thanks, an answer or a decision ("Approved.", "Looks fine to me."), a
   confirmation ("I'll attend"), the user's own next step ("I'll call him tomorrow"), a
   delivery ("Attached is …"), an FYI, a closing or banter ("Good luck tomorrow."), a chore for
-  an assistant ("pls print"), and an offer that asks for nothing ("let me know if you need
-  anything").
+  an assistant ("pls print", "Please follow-up."), a request whose result goes to someone else
+  ("pls take a look and get back to Bill"), and an offer that asks for nothing ("let me know if
+  you need anything").
 
 Any ask makes it `expects`, quoting the first one: a request followed by "Thanks" is a request.
-No ask and a no-marker, or a forward with no note of the user's, or a short statement, makes it
-`no`. A longer statement with no ask and nothing else to go by is `unsure`: a person settles it.
-The tables cover English first and the languages `classify` reads (de, fr, es, it, nl, pt).
-`JUDGED_BY` changes whenever a rule does, so stored verdicts are read again.
+When the mail quoted below is the other person's and it asked something, the user's message is
+their answer: only an outright ask (not "I haven't seen it yet") makes it `expects`. No ask and
+a no-marker, an answer to their question, a forward with no note of the user's, or a short
+statement, makes it `no`. A longer statement with no ask and nothing else to go by is `unsure`:
+a person settles it. `JUDGED_BY` changes whenever a rule does, so stored verdicts are read again.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from inbox_agent.mail.asks import has_question, implicit, is_ask, no_marker
+from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
-JUDGED_BY = 2  # 1 was the first version's `no_answer_expected`
+JUDGED_BY = 3  # 1 was the first version's `no_answer_expected`; 3 knows delegations
 _QUOTE_MAX = 120
 
 
@@ -62,11 +66,13 @@ _LABELS = {
     "fyi": "an FYI",
     "thanks": "thanks",
     "answer": "an answer",
+    "answers_them": "answers their question",
     "confirmation": "a confirmation",
     "next_step": "your own next step",
     "delivery": "a delivery",
     "closing": "a closing",
     "chore": "a chore, nothing comes back",
+    "delegation": "a request whose result goes to someone else",
     "offer": "an offer, no ask",
     "statement": "a statement, no ask",
     "long_statement": "no ask found in a long message",
@@ -102,7 +108,7 @@ _FUNCTION_WORDS = frozenset(
 )
 _GREETING = re.compile(
     r"^\W*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|liebe[rs]?|bonjour|salut|"
-    r"hola|estimad[oa]|ciao|buongiorno|beste|olá|caro|cara)\b[^.?!]{0,40}[,:!-]?\s*$",
+    r"hola|estimad[oa]|ciao|buongiorno|beste|olá|caro|cara)\b[^.?!]{0,40}[,:!.-]?\s*$",
     _I,
 )
 _VOCATIVE_LINE = re.compile(r"^\s*[A-Z][\w.'&-]*(\s+[A-Z&][\w.'-]*){0,3}\s*[,:-]\s*$")
@@ -169,151 +175,6 @@ def _clip(sentence: str) -> str:
     return sentence if len(sentence) <= _QUOTE_MAX else sentence[: _QUOTE_MAX - 1].rstrip() + "…"
 
 
-# -- the tables --------------------------------------------------------------------------------
-_VOC = r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?\s*(?:,|-+|:)\s*)?"  # "Scott, what …", "Joe- Where …"
-_SUBJECT = r"(?:you|we|they|he|she|it|there|this|that|these|those|the|our|your|my|i|anyone|anybody|someone|somebody|everyone|everybody|any|all)"
-_INTERROGATIVE = re.compile(
-    rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
-    rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
-    rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
-    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
-    r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
-    # de fr es it nl pt
-    r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
-    r"(?:pouvez|peux|pourriez|pourrais|avez|as-tu|est-ce que|quand|où|pourquoi|qui|quel(?:le)?s?)\b|"
-    r"(?:puedes|puede|podrías|podría|tienes|tiene|hay|cuándo|dónde|qué|por qué|quién|cuál)\b|"
-    r"(?:puoi|può|potresti|potrebbe|hai|c'è|quando|dove|perché|chi)\b|"
-    r"(?:kun je|kunt u|kan je|heb je|hebt u|wanneer|waar|waarom|wie)\b|"
-    r"(?:pode|podes|poderia|tem|quando|onde|por que|quem)\b"
-    r")",
-    _I,
-)
-_REQUEST = re.compile(
-    r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
-    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you|there)\s+(?:need|have|want|are|is)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
-    r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
-    r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
-    r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
-    r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
-    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you to|copies|some)|"
-    r"\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?)\b"
-    r"(?!\s+(?:were|was|are|is|have|has|helped|made)\b)|"
-    r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
-    r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|respond|reply|let)\b|\bconfirm receipt\b|"
-    r"\b(?:i|we) (?:have not|haven't|did not|didn't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
-    r"\byou (?:didn't|did not|forgot to) (?:attach|send|include)\b|\b(?:still )?waiting (?:for|on) (?:your|the|an?)\b|"
-    r"\bhow about\b|\bare you (?:free|available|around|in)\b|\bdoes (?:that|this|\w+day) work\b|"
-    r"\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
-    # de fr es it nl pt
-    r"\b(?:bitte|bitten)\s+(?:um|schick|send|gib|sag|ruf|bestätig|prüf|melde)|\bmelde dich\b|\bgib mir bescheid\b|"
-    r"\bmerci de (?:me|nous)?\s*\w|\b(?:pouvez|pourriez|peux|pourrais)[- ](?:vous|tu)\b|\bdites-moi\b|\btiens-moi au courant\b|"
-    r"\bpor favor\b|\b(?:puedes|podrías|podría|puede)\b|\bavísame\b|\bdime\b|"
-    r"\bper favore\b|\bpotresti\b|\bfammi sapere\b|\bfatemi sapere\b|"
-    r"\b(?:laat|laten) (?:me|ons) (?:even )?weten\b|\bkun je\b|\bkunt u\b|"
-    r"\bpor favor\b|\bpoderia\b|\bme avise\b|\bme diga\b",
-    _I,
-)
-_PLEASE = re.compile(r"\b(?:please|pls|plz|kindly)\b\s*,?\s*(\w+)(.*)", _I)
-# what a "please" asks for when nothing comes back to the user
-_CHORE = re.compile(
-    r"\b(?:please|pls|plz)\s+(?:print|file|put (?:(?:this|it) )?on (?:my|the) calend[ae]r|calend[ae]r|rsvp|"
-    r"copy|shred|book (?:a|the|me)|handle|take care|add (?:this|it) to my calendar|remind (?:me|everyone)|"
-    r"make (?:\d+ )?copies|order)\b",
-    _I,
-)
-_PLEASE_NOT_ASK = frozenset(
-    re.findall(
-        r"\S+",
-        "see note find read convey use attend participate remind customize have invite keep "
-        "be do feel accept excuse forgive disregard ignore join note get call come remember "
-        "hold plan make distribute contact consider make sure ",
-    )
-)
-_PLEASE_ASK_AFTER = re.compile(
-    r"^\s*(?:me|us|back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
-    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b",
-    _I,
-)
-_OFFER = re.compile(
-    r"\blet (?:me|us) know if (?:you|there)\s+(?:need|have|want|are|is)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|"
-    r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
-    r"\b(?:call|contact|email|ping) me (?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
-    r"\bfeel free\b|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
-    r"\bif (?:i|we) can (?:help|be of)\b|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",
-    _I,
-)
-_NO_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "fyi",
-        re.compile(
-            r"\bfyi\b|\bfor your (?:information|info|records|reference|review)\b|\byou may (?:have an |be )?interest|"
-            r"\bthought you (?:might|would|may)\b|\bheads[- ]up\b|\bin case you\b|\bzur (?:info|kenntnis)\b|"
-            r"\bpour (?:info|information)\b|\bpara tu información\b|\bper (?:tua )?informazione\b|\bter info\b",
-            _I,
-        ),
-    ),
-    (
-        "delivery",
-        re.compile(
-            r"\battached (?:is|are|please find|you will find|you'll find)\b|^attached\b|\bhere (?:is|are|it is|'s)\b|"
-            r"\benclosed (?:is|are|please find)\b|\b(?:i(?:'ve| have)?|we(?:'ve| have)?) attached\b|\bsee (?:the )?attached\b|"
-            r"\bim anhang\b|\bci-joint\b|\bci-jointe?s?\b|\badjunto\b|\bin allegato\b|\bin de bijlage\b|\bem anexo\b",
-            _I,
-        ),
-    ),
-    (
-        "thanks",
-        re.compile(
-            r"\b(?:thanks|thank you|thx|tx|ty|appreciate|grateful|danke|vielen dank|merci|gracias|grazie|bedankt|"
-            r"obrigad[oa])\b",
-            _I,
-        ),
-    ),
-    (
-        "closing",
-        re.compile(
-            r"\bgood luck\b|\bbest of luck\b|\b(?:great|good|nice) (?:job|work)\b|\bwell done\b|\bcongrat|\bhave a (?:good|great|nice)\b|"
-            r"\bhappy (?:holidays|new year|birthday|thanksgiving)\b|\bhope (?:all is well|you|things|so)\b|\benjoy\b|"
-            r"\bsorry to hear\b|\bmerry christmas\b|\btake care\b|\bviel glück\b|\bbonne chance\b|\bsuerte\b|\bin bocca al lupo\b",
-            _I,
-        ),
-    ),
-    (
-        "answer",
-        re.compile(
-            r"^(?:yes|no|yeah|yep|nope|sure|ok|okay|fine|approved|agreed|correct|right|done|perfect|great|good|"
-            r"will do|no problem|no problemo|authori[sz]ed|understood|got it|makes sense|ja|nein|oui|non|sí|si|nee)\b|"
-            r"\b(?:sounds|looks|seems) (?:good|fine|great|ok|okay|reasonable|spiffy|right)\b|\bi agree\b|\bi approve\b|"
-            r"\b(?:that|this|it)(?:'s| is) (?:fine|ok|okay|good|great|correct|right)\b|\bis (?:fine|ok) with me\b|"
-            r"\bok with me\b|\bfine (?:with|by) me\b|\byour call\b|\bi (?:don't|do not) (?:think|believe|see)\b|"
-            r"\bi (?:think|believe|would suggest|suggest|recommend)\b",
-            _I,
-        ),
-    ),
-    (
-        "confirmation",
-        re.compile(
-            r"\bi(?:'ll| will) (?:be there|attend|join|come)\b|\bworks for me\b|\bcan'?t make it\b|\bcount me in\b|"
-            r"\bsee you (?:then|there|tomorrow|on|at)\b|\bunfortunately,? i\b|\bi(?:'ll| will) be (?:in|out|on|away)\b|"
-            r"\bno interest\b|\bnot interested\b|\bi(?:'m| am) (?:quite )?content\b",
-            _I,
-        ),
-    ),
-    (
-        "next_step",
-        re.compile(
-            r"\b(?:i|we)(?:'ll| will| shall| am going to|'m going to) (?:call|send|talk|let you know|forward|discuss|get|"
-            r"follow|check|look|email|e-mail|be in touch|handle|review|try|contact|speak|give|take|set|put|work|"
-            r"have|make|pass|submit|keep)\b|\btalk (?:to|with) you\b|\bwe are (?:looking|working) (?:at|on)\b|"
-            r"\bwill be (?:contacting|calling|following up)\b|\bi have (?:fixed|done|sent|forwarded|updated|talked)\b",
-            _I,
-        ),
-    ),
-)
-_BANTER_QUESTION = re.compile(
-    r"^(?:raincheck|was i close|guess what|right|huh|eh|who knew|what else is new|how cool is that|you know)\W*\?",
-    _I,
-)
 _CALENDAR = re.compile(
     r"^(accepted|declined|tentative|tentatively accepted|angenommen|abgelehnt|accepté|refusé)\s*:",
     _I,
@@ -322,46 +183,47 @@ _SUBJECT_FYI = re.compile(r"^\s*(fyi|zur info|pour info)\b|\bfyi\s*$", _I)
 SHORT_STATEMENT = 3  # sentences; a statement with no ask this short needs no answer
 
 
-def _ask(sentence: str) -> bool:
-    s = sentence.strip().strip("\"')(*[] ")
-    if "?" in s:
-        return not _BANTER_QUESTION.match(s)
-    if _OFFER.search(s) and not re.search(r"\?", s):
-        # an offer can still carry a request: "Let me know when … and call me if …"
-        rest = _OFFER.sub("", s)
-        return bool(_REQUEST.search(rest)) or bool(_INTERROGATIVE.match(rest))
-    if _INTERROGATIVE.match(s) or _REQUEST.search(s):
-        return True
-    please = _PLEASE.search(s)
-    if please is None or _CHORE.search(s) or re.match(r"^if\b", s, _I):
+_FORWARDED = re.compile(
+    r"^\W*(?:forwarded|begin forwarded|weitergeleitet|anfang der weitergeleiteten|message transféré|"
+    r"début du message réexpédié|mensaje reenviado)",
+    _I,
+)
+_RULE_LINE = re.compile(r"^\W*-{2,}")
+_QUOTED_SUBJECT = re.compile(
+    r"^\s*(?:subject|betreff|objet|asunto|oggetto|onderwerp|assunto|ämne)\s*:", _I
+)
+
+
+def asked_them(quoted: str) -> bool:
+    """Did the message the user answered ask them something? `quoted` is the mail quoted below
+    their reply (`body.split_new`); a forward asked nothing of the user's recipient."""
+    lines = [re.sub(r"^[ \t]*(?:>[ \t]?)+", "", line) for line in quoted.split("\n")]
+    if not lines or _FORWARDED.match(lines[0].strip(" -")):
         return False
-    verb, rest = please.group(1).lower(), please.group(2)
-    if verb in _PLEASE_NOT_ASK:
-        return bool(_PLEASE_ASK_AFTER.search(rest)) and verb not in ("see", "note", "read")
-    if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
-        r"\bto (?!me\b|us\b)[\"'A-Z]", rest
+    header = next((i for i, line in enumerate(lines[:14]) if _QUOTED_SUBJECT.match(line)), None)
+    if header is not None:
+        lines = lines[header + 1 :]
+    while lines and (
+        not lines[0].strip() or _RULE_LINE.match(lines[0]) or is_attribution(lines[0])
     ):
-        return bool(re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I))
-    return True
-
-
-def _no_marker(sentence: str) -> str:
-    if _CHORE.search(sentence):
-        return "chore"
-    if _OFFER.search(sentence):
-        return "offer"
-    for kind, pattern in _NO_MARKERS:
-        if pattern.search(sentence):
-            return kind
-    return ""
+        lines = lines[1:]  # the "-----Original Message-----" line, "On … wrote:"
+    theirs = own_words(new_text("\n".join(lines)))
+    return any(has_question(s) or is_ask(s) for s in sentences(theirs))
 
 
 def judge_text(
-    own: str, subject: str = "", *, forward_marker: bool = False, calendar: bool = False
+    own: str,
+    subject: str = "",
+    *,
+    forward_marker: bool = False,
+    calendar: bool = False,
+    quoted: str = "",
 ) -> Verdict:
     """The verdict on the user's own new text (`body.new_text` of their message). `forward_marker`:
     the body held forwarded or quoted mail below what they wrote. `calendar`: the message is a
-    calendar response (by its parts)."""
+    calendar response (by its parts). `quoted`: that mail (`body.split_new`); when it is the other
+    person's message and it asked something, the user's words are their answer unless they ask
+    back outright."""
     if calendar or _CALENDAR.match(subject):
         return Verdict(Outcome.NO, "calendar")
     # all of it a sign-off ("Thanks!", "Regards, Mike"): then the sign-off is what was said
@@ -370,13 +232,16 @@ def judge_text(
         if forward_marker:
             return Verdict(Outcome.NO, "forward")
         return Verdict(Outcome.UNSURE, "empty")
+    answering = bool(quoted) and not is_forward(subject) and asked_them(quoted)
     for s in said:
-        if _ask(s):
+        if is_ask(s) and not (answering and implicit(s)):
             return Verdict(Outcome.EXPECTS, "ask", _clip(s))
     for s in said:
-        kind = _no_marker(s)
+        kind = no_marker(s)
         if kind:
             return Verdict(Outcome.NO, kind, _clip(s))
+    if answering:
+        return Verdict(Outcome.NO, "answers_them", _clip(said[0]))
     if is_forward(subject):
         return Verdict(Outcome.NO, "forward_note", _clip(said[0]))
     if _SUBJECT_FYI.search(subject):

@@ -1,0 +1,236 @@
+"""What one sentence of the user's own words does: ask the recipient for something that comes
+back to the user (a question, a request, an ask by implication), or not (a chore, a request
+whose result goes to someone else, an offer, thanks, an FYI, an answer, a closing …).
+
+Pure: small ordered tables of patterns, English first, then the languages `classify` reads (de,
+fr, es, it, nl, pt). `mail.expects` weighs the sentences of a message with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["has_question", "implicit", "is_ask", "no_marker"]
+
+_I = re.IGNORECASE
+
+# -- what asks --------------------------------------------------------------------------------
+_VOC = r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?\s*(?:,|-+|:)\s*)?"  # "Scott, what …", "Joe- Where …"
+_SUBJECT = r"(?:you|we|they|he|she|it|there|this|that|these|those|the|our|your|my|i|anyone|anybody|someone|somebody|everyone|everybody|any|all)"
+_INTERROGATIVE = re.compile(
+    rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
+    rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
+    rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
+    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
+    r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
+    # de fr es it nl pt
+    r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
+    r"(?:pouvez|peux|pourriez|pourrais|avez|as-tu|est-ce que|quand|où|pourquoi|qui|quel(?:le)?s?)\b|"
+    r"(?:puedes|puede|podrías|podría|tienes|tiene|hay|cuándo|dónde|qué|por qué|quién|cuál)\b|"
+    r"(?:puoi|può|potresti|potrebbe|hai|c'è|quando|dove|perché|chi)\b|"
+    r"(?:kun je|kunt u|kan je|heb je|hebt u|wanneer|waar|waarom|wie)\b|"
+    r"(?:pode|podes|poderia|tem|quando|onde|por que|quem)\b"
+    r")",
+    _I,
+)
+_REQUEST = re.compile(
+    r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
+    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
+    r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
+    r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
+    r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
+    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?)\b"
+    r"(?!\s+(?:were|was|are|is|have|has|helped|made)\b)|"
+    r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
+    r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|let (?:me|us)|(?:respond|reply)(?! to (?:the |this |that |his |her |their )?(?:request|him|her|them|(?-i:[A-Z]))))\b|\bconfirm receipt\b|"
+    r"\byou (?:didn't|did not|forgot to) (?:attach|send|include)\b|\b(?:still )?waiting (?:for|on) (?:your|the|an?)\b|"
+    r"\bhow about\b|\bare you (?:free|available|around|in)\b|\bdoes (?:that|this|\w+day) work\b|"
+    r"\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
+    # de fr es it nl pt
+    r"\b(?:bitte|bitten)\s+(?:um|schick|send|gib|sag|ruf|bestätig|prüf|melde)|\bmelde dich\b|\bgib mir bescheid\b|"
+    r"\bmerci de (?:me|nous)?\s*\w|\b(?:pouvez|pourriez|peux|pourrais)[- ](?:vous|tu)\b|\bdites-moi\b|\btiens-moi au courant\b|"
+    r"\bpor favor\b|\b(?:puedes|podrías|podría|puede)\b|\bavísame\b|\bdime\b|"
+    r"\bper favore\b|\bpotresti\b|\bfammi sapere\b|\bfatemi sapere\b|"
+    r"\b(?:laat|laten) (?:me|ons) (?:even )?weten\b|\bkun je\b|\bkunt u\b|"
+    r"\bpor favor\b|\bpoderia\b|\bme avise\b|\bme diga\b",
+    _I,
+)
+# an ask only by implication, which an answer to the other person's question outweighs
+_IMPLICIT = re.compile(
+    r"\b(?:i|we) (?:have not|haven't|did not|didn't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
+    r"\b(?:ich habe|wir haben) (?:noch )?(?:nichts|keine?n?) (?:erhalten|bekommen)\b|\bje n'ai (?:pas|rien) reçu\b|"
+    r"\bno he recibido\b",
+    _I,
+)
+_PLEASE = re.compile(r"\b(?:please|pls|plz|kindly)\b\s*,?\s*(\w+)(.*)", _I)
+# what a "please" asks for when nothing comes back to the user
+_CHORE = re.compile(
+    r"\b(?:please|pls|plz)\s+(?:(?:print|file|put (?:(?:this|it) )?on (?:my |the )?calend[ae]r|calend[ae]r|rsvp|"
+    r"copy|shred|destroy|delete|discard|save|book (?:a|the|me)|handle|take care|add (?:this|it) to my calendar|"
+    r"adjust (?:my |the )?calend[ae]r|remind (?:me|everyone)|make (?:\d+ )?copies|order|sign (?:(?:me|us) )?up|"
+    r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time))\b|"
+    r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]r\b",
+    _I,
+)
+_NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+)\b)"  # someone other than the user
+# a request whose result goes to someone else: nothing comes back to the user
+_DELEGATION = re.compile(
+    rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}|"
+    rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
+    # de fr es
+    r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
+    _I,
+)
+_PLEASE_NOT_ASK = frozenset(
+    re.findall(
+        r"\S+",
+        "see note find read convey use attend participate remind customize have invite keep "
+        "be do feel accept excuse forgive disregard ignore join note get call come remember "
+        "hold plan make distribute contact consider make sure proceed ",
+    )
+)
+_PLEASE_ASK_AFTER = re.compile(
+    r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
+    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b",
+    _I,
+)
+_OFFER = re.compile(
+    r"\blet (?:me|us) know if (?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
+    r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
+    r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
+    r"\bfeel free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
+    r"\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
+    r"\bif (?:i|we) can (?:help|assist|do anything|be of)\b(?:[^.?!]*?\blet (?:me|us) know\b)?|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",
+    _I,
+)
+_NO_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "fyi",
+        re.compile(
+            r"\bfyi\b|\bfor your (?:information|info|records|reference|review)\b|\byou may (?:have an |be )?interest|"
+            r"\bthought you (?:might|would|may)\b|\bheads[- ]up\b|\bin case you\b|\bzur (?:info|kenntnis)\b|"
+            r"\bpour (?:info|information)\b|\bpara tu información\b|\bper (?:tua )?informazione\b|\bter info\b",
+            _I,
+        ),
+    ),
+    (
+        "delivery",
+        re.compile(
+            r"\battached (?:is|are|please find|you will find|you'll find)\b|^attached\b|\bhere (?:is|are|it is|'s)\b|"
+            r"\benclosed (?:is|are|please find)\b|\b(?:i(?:'ve| have)?|we(?:'ve| have)?) attached\b|\bsee (?:the )?attached\b|"
+            r"\bim anhang\b|\bci-joint\b|\bci-jointe?s?\b|\badjunto\b|\bin allegato\b|\bin de bijlage\b|\bem anexo\b",
+            _I,
+        ),
+    ),
+    (
+        "thanks",
+        re.compile(
+            r"\b(?:thanks|thank you|thx|tx|ty|appreciate|grateful|danke|vielen dank|merci|gracias|grazie|bedankt|"
+            r"obrigad[oa])\b",
+            _I,
+        ),
+    ),
+    (
+        "closing",
+        re.compile(
+            r"\bgood luck\b|\bbest of luck\b|\b(?:great|good|nice) (?:job|work)\b|\bwell done\b|\bcongrat|\bhave a (?:good|great|nice)\b|"
+            r"\bhappy (?:holidays|new year|birthday|thanksgiving)\b|\bhope (?:all is well|you|things|so)\b|\benjoy\b|"
+            r"\bsorry to hear\b|\bmerry christmas\b|\btake care\b|\bviel glück\b|\bbonne chance\b|\bsuerte\b|\bin bocca al lupo\b",
+            _I,
+        ),
+    ),
+    (
+        "answer",
+        re.compile(
+            r"^(?:yes|no|yeah|yep|nope|sure|ok|okay|fine|approved|agreed|correct|right|done|perfect|great|good|"
+            r"will do|no problem|no problemo|authori[sz]ed|understood|got it|makes sense|ja|nein|oui|non|sí|si|nee)\b|"
+            r"\b(?:sounds|looks|seems) (?:good|fine|great|ok|okay|reasonable|spiffy|right)\b|\bi agree\b|\bi approve\b|"
+            r"\b(?:that|this|it)(?:'s| is) (?:fine|ok|okay|good|great|correct|right)\b|\bis (?:fine|ok) with me\b|"
+            r"\bok with me\b|\bfine (?:with|by) me\b|\byour call\b|\bi (?:don't|do not) (?:think|believe|see)\b|"
+            r"\bi (?:think|believe|would suggest|suggest|recommend)\b",
+            _I,
+        ),
+    ),
+    (
+        "confirmation",
+        re.compile(
+            r"\bi(?:'ll| will) (?:be there|attend|join|come)\b|\bworks for me\b|\bcan'?t make it\b|\bcount me in\b|"
+            r"\bsee you (?:then|there|tomorrow|on|at)\b|\bunfortunately,? i\b|\bi(?:'ll| will) be (?:in|out|on|away)\b|"
+            r"\bno interest\b|\bnot interested\b|\bi(?:'m| am) (?:quite )?content\b",
+            _I,
+        ),
+    ),
+    (
+        "next_step",
+        re.compile(
+            r"\b(?:i|we)(?:'ll| will| shall| am going to|'m going to) (?:call|send|talk|let you know|forward|discuss|get|"
+            r"follow|check|look|email|e-mail|be in touch|handle|review|try|contact|speak|give|take|set|put|work|"
+            r"have|make|pass|submit|keep)\b|\btalk (?:to|with) you\b|\bwe are (?:looking|working) (?:at|on)\b|"
+            r"\bwill be (?:contacting|calling|following up)\b|\bi have (?:fixed|done|sent|forwarded|updated|talked)\b",
+            _I,
+        ),
+    ),
+)
+_BANTER_QUESTION = re.compile(
+    r"^(?:raincheck|was i close|guess what|right|huh|eh|who knew|what else is new|how cool is that|you know)\W*\?|"
+    r"\bwhat do you expect from me\b|\bya think\b|\bcan you believe\b",
+    _I,
+)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", _I)
+
+
+def is_ask(sentence: str) -> bool:
+    """Does this sentence ask the recipient for something that comes back to the user?"""
+    s = _URL.sub("", sentence).strip().strip("\"')(*[] ")
+    if "?" in s:
+        return not _BANTER_QUESTION.search(s)
+    if _CHORE.search(s) or _DELEGATION.search(s):
+        return False
+    if _OFFER.search(s) and not re.search(r"\?", s):
+        # an offer can still carry a request: "Let me know when … and call me if …"
+        rest = _OFFER.sub("", s)
+        return bool(_REQUEST.search(rest)) or bool(_INTERROGATIVE.match(rest))
+    if _INTERROGATIVE.match(s) or _REQUEST.search(s) or _IMPLICIT.search(s):
+        return True
+    please = _PLEASE.search(s)
+    if please is None or _CHORE.search(s) or re.match(r"^if\b", s, _I):
+        return False
+    verb, rest = please.group(1).lower(), please.group(2)
+    if verb in _PLEASE_NOT_ASK:
+        return bool(_PLEASE_ASK_AFTER.search(rest)) and verb not in ("see", "note", "read")
+    if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
+        r"\bto (?!me\b|us\b)[\"'A-Z]", rest
+    ):
+        return bool(re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I))
+    return True
+
+
+def implicit(sentence: str) -> bool:
+    """An ask by implication only ("I have not received …"), which an answer to the other
+    person's question outweighs."""
+    s = sentence.strip()
+    return bool(_IMPLICIT.search(s)) and not (
+        "?" in s or _INTERROGATIVE.match(s) or _REQUEST.search(s)
+    )
+
+
+def has_question(sentence: str) -> bool:
+    """A question mark outside a link."""
+    return "?" in _URL.sub("", sentence)
+
+
+def no_marker(sentence: str) -> str:
+    """What a sentence that asks nothing is, by the first table that matches it ("" if none)."""
+    if _CHORE.search(sentence):
+        return "chore"
+    if _OFFER.search(sentence):
+        return "offer"
+    if _DELEGATION.search(sentence):
+        return "delegation"
+    for kind, pattern in _NO_MARKERS:
+        if pattern.search(sentence):
+            return kind
+    return ""
