@@ -304,6 +304,62 @@ def test_followup_always_tracks(outcome: Outcome, unsure_drafts: bool) -> None:
     assert started and "$FollowUp" in reason
 
 
+@given(
+    st.one_of(
+        st.none(),
+        st.text(max_size=300),
+        st.sampled_from(ASKS + NO_WORDS + ANSWERS + [NOTES_FORWARD, OUTLOOK_ORIGINAL]),
+    ),
+    st.booleans(),
+    st.integers(3, 13),
+)
+def test_followup_tracks_whatever_the_words(
+    text: str | None, unsure_drafts: bool, days: int
+) -> None:
+    """Any body, judged by the real rules, or not read at all: $FollowUp starts a sequence."""
+    facts = {}
+    if text is not None:
+        own, quoted = split_new(text)
+        said = judge_text(own, "Q3", forward_marker=bool(quoted), quoted=quoted)
+        facts["<u@x>"] = BodyFacts(
+            expects=said.outcome,
+            expects_kind=said.kind,
+            expects_quote=said.quote,
+            judged_by=JUDGED_BY,
+        )
+    ctx = Context(
+        USER,
+        SENT_AT + timedelta(days=days),
+        Cadence(3, (Gap(3, "bd"),)),
+        Gap(14, "d"),
+        facts=facts,
+        followup=frozenset({"<u@x>"}),
+        unsure_drafts=unsure_drafts,
+    )
+    opening = start(build_threads([QUESTION])[0], [], ctx)
+    assert any(isinstance(a, Start) for a in opening.actions), opening.reason
+    assert "$FollowUp" in opening.reason and not opening.judged
+
+
+@pytest.mark.parametrize(
+    ("outcome", "days", "judged"),
+    [
+        (Outcome.NO, 7, True),
+        (Outcome.UNSURE, 7, True),
+        (Outcome.EXPECTS, 7, False),  # its `track` row says so
+        (Outcome.NO, 40, False),  # history: the first run records nothing about it
+    ],
+)
+def test_a_verdict_that_keeps_a_recent_message_from_a_sequence_is_marked_for_the_audit(
+    outcome: Outcome, days: int, judged: bool
+) -> None:
+    facts = {"<u@x>": BodyFacts(expects=outcome, expects_kind="statement", judged_by=JUDGED_BY)}
+    ctx = Context(
+        USER, SENT_AT + timedelta(days=days), Cadence(3, (Gap(3, "bd"),)), Gap(14, "d"), facts=facts
+    )
+    assert start(build_threads([QUESTION])[0], [], ctx).judged == judged
+
+
 def test_unsure_is_listed_under_skip_and_followed_under_draft() -> None:
     started, reason, unsure = decide(Outcome.UNSURE)
     assert not started and unsure and "yours to decide" in reason
@@ -408,3 +464,42 @@ def test_a_nudge_never_comes_before_a_deadline_the_user_set(
     assert isinstance(begin, Start)
     assert begin.next_due_at.date() > set_by and begin.next_due_at.weekday() < 5
     assert begin.next_due_at >= Gap(1, "bd").after(sent)  # never sooner than the cadence either
+
+
+def test_status_shows_the_threads_the_daemon_left_to_decide(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`status` prints what the running daemon's last cycle decided, the tray's list."""
+    from inbox_agent.cli import render
+    from inbox_agent.desktop.status import AccountView, Snapshot, state_of
+    from inbox_agent.engine import Undecided
+
+    why = 'unsure: no ask found in a long message: "The board met."; yours to decide'
+    snap = Snapshot(
+        accounts=(AccountView("main", "ann@example.test", "copilot", "", "idle"),),
+        undecided=(Undecided("main", "<n@x>", "Board news", "bob@x.test", why),),
+    )
+    state = state_of(snap, 1, "", {})
+    [listed] = state["accounts"]["main"]["undecided"]
+    assert listed == {
+        "thread_id": "<n@x>",
+        "subject": "Board news",
+        "to": "bob@x.test",
+        "reason": why,
+    }
+    row = {
+        "name": "main",
+        "email": "ann@example.test",
+        "autonomy": "copilot",
+        "last_sync": "",
+        "watch": "idle",
+        "pending_approvals": 0,
+        "next_nudge_at": None,
+        "scheduled_sends": [],
+        "problems": [],
+        "undecided": [listed],
+        "last_error": None,
+    }
+    info = {"running": True, "pid": 1, "started_at": "", "paused": False, "accounts": [row]}
+    render.status({**info, "log_file": "x.log"}, any_account=True)
+    assert "waiting for your decision: 1 (inbox-agent threads --unsure)" in capsys.readouterr().out

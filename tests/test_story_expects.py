@@ -3,8 +3,9 @@
 alice sends five messages and four business days pass: a Lotus Notes forward with no note of
 hers, an FYI, a thank-you with a clause, a long message that asks nothing, and a real question.
 Only the question is drafted; `threads` and the audit say why each one is or is not, quoting her
-words; the long one is listed for her to decide, and once she tags it `$FollowUp` in her own
-mail client, the next cycle drafts it too; another one she answers `never` from the command line.
+words (a `judged` row per decision, not per poll); the long one is listed for her to decide,
+and once she tags it `$FollowUp` in her own mail client, the next cycle drafts it too; another
+one she answers `never` from the command line.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     audit = json.loads(run(capsys, "audit", "--json")[1])
     assert any(asks in r["reason"] for r in audit if r["action"] == "track")
     assert any(r["action"] == "never_follow_up" and r["message_id"] == news2 for r in audit)
+    # each verdict that kept a message from a sequence is in the audit once, quoting her words
+    judged = {r["message_id"]: r for r in audit if r["action"] == "judged"}
+    assert set(judged) == {forward, fyi, thanks, news, news2}, judged
+    assert (
+        judged[thanks]["state_after"] == "no"
+        and "Thanks, that's perfect." in (judged[thanks]["reason"])
+    )
+    assert judged[news]["state_after"] == "unsure" and "yours to decide" in judged[news]["reason"]
 
     # her own mail client's tag is the last say: the next cycle follows it up
     with world.imap_client(alice) as client:
@@ -91,3 +100,7 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     assert len(drafts_of(world, alice)) == 2
     again = {r["message_ids"][0]: r for r in json.loads(run(capsys, "threads", "--json")[1])}
     assert again[news]["awaiting"] and again[news]["state"] != "unsure"
+    # one row per decision, not per poll: the second cycle judged nothing anew
+    audit = json.loads(run(capsys, "audit", "--json")[1])
+    assert [r["message_id"] for r in audit if r["action"] == "judged"].count(thanks) == 1
+    assert any(r["action"] == "track" and r["message_id"] == news for r in audit)

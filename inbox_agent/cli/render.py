@@ -81,6 +81,10 @@ def status(info: dict[str, Any], any_account: bool) -> None:
             f"  scheduled sends: {len(sends)}"
             + (f", next at {sends[0]['send_at'][:16]}" if sends else "")
         )
+        if a.get("undecided"):
+            print(
+                f"  waiting for your decision: {len(a['undecided'])} (inbox-agent threads --unsure)"
+            )
         for p in a["problems"]:
             print(f"  PROBLEM: {p['message']}" + (f"\n    fix: {p['fix']}" if p["fix"] else ""))
         error = a["last_error"]

@@ -314,6 +314,12 @@ def state_of(
                 "watch": a.watch,
                 "problems": [asdict(p) for p in a.problems],
                 "last_error": last_errors.get(a.name),
+                # the threads its last cycle left for the user to decide, as the tray lists them
+                "undecided": [
+                    {"thread_id": u.thread, "subject": u.subject, "to": u.to, "reason": u.reason}
+                    for u in snapshot.undecided
+                    if u.account == a.name
+                ],
             }
             for a in snapshot.accounts
         },
@@ -343,6 +349,7 @@ def report(store: Store, accounts: list[Account]) -> dict[str, Any]:
                     for n in nudges(store, a, DraftState.SCHEDULED)
                 ],
                 "problems": known.get("problems", []),
+                "undecided": known.get("undecided", []),
                 "last_error": _last_error(ever),
             }
         )

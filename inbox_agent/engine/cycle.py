@@ -19,11 +19,13 @@ from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.nudge import read_ahead
 from inbox_agent.engine.outbox import Outbox
-from inbox_agent.engine.planning import decided, planned, selection
+from inbox_agent.engine.planning import JUDGED, decided, planned, selection
 from inbox_agent.engine.report import TickReport, Undecided
 from inbox_agent.sync.failures import ACTION_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
+from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Action, Due, Start
+from inbox_agent.tracker.threads import last_human
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
         for x in found
         if x.state == "unsure"
     )
+    judged(ctx, found)
     actions = [a for x in found for a in x.actions]
     dues = [a for a in actions if isinstance(a, Due)]
     for action in actions:
@@ -82,6 +85,25 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
             ctx.view.recheck_folders()
             failed += _ids(ctx, action)
     planned(ctx, failed)
+
+
+def judged(ctx: Context, found: list[Assessment]) -> None:
+    """One audit row each time the verdict on the user's recent last message changes what is
+    done with its thread: no follow-up ("no"), or left for the user to decide ("unsure"), with
+    the reason that quotes their words. A verdict that starts a sequence is in its `track` row;
+    one that stays the same from poll to poll writes nothing again."""
+    rows = [
+        (last.message_id, x.verdict.outcome.value, x.reason)
+        for x in found
+        if x.judged and x.verdict is not None and (last := last_human(x.thread)) is not None
+    ]
+    if not rows:
+        return
+    known = ctx.store.latest_audit(ctx.name, JUDGED)
+    with ctx.store.tx():
+        for message_id, outcome, reason in rows:
+            if known.get(message_id) != (outcome, reason):
+                ctx.audit(JUDGED, message_id=message_id, after=outcome, reason=reason)
 
 
 def _ids(ctx: Context, action: Action) -> list[str]:

@@ -27,6 +27,7 @@ from inbox_agent.tracker.threads import Thread, thread_order
 log = logging.getLogger(__name__)
 
 FOLLOW_UP, NEVER = "follow_up", "never_follow_up"  # audit actions: the user's say on a message
+JUDGED = "judged"  # audit action: the user's words decided a recent message needs no follow-up
 
 
 def facts(

@@ -52,6 +52,15 @@ class Store(FolderTables, ThreadTables, FactTables, FollowupTables, ChoiceTables
         )
         return {mid: action for mid, action in rows if mid}
 
+    def latest_audit(self, account: str, action: str) -> dict[str, tuple[str, str]]:
+        """Message-ID → (state_after, reason) of the latest `action` row the log holds for it."""
+        rows = self.conn.execute(
+            "SELECT message_id, state_after, reason FROM audit WHERE account = ? AND action = ? "
+            "ORDER BY id",
+            (account, action),
+        )
+        return {mid: (after or "", reason or "") for mid, after, reason in rows if mid}
+
     def audit_rows(
         self, account: str | None = None, sequence_id: int | None = None, since: str | None = None
     ) -> list[AuditRow]:

@@ -57,6 +57,8 @@ class Assessment:
     actions: tuple[Action, ...]  # what to do now
     verdict: Verdict | None = None  # what the user's message said about itself, when it was read:
     #                                 the last one, or the one a running sequence follows
+    judged: bool = False  # that verdict (no, unsure) alone keeps the user's recent last message
+    #                       from a sequence: the daemon writes it to the audit log when it changes
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> As
             opening.due_at,
             opening.actions,
             opening.verdict,
+            opening.judged,
         )
     actions = [a for seq in active for a in advance(seq, thread, ctx)]
     outlooks = [_running(seq, actions, ctx) for seq in active]

@@ -124,6 +124,7 @@ class Opening:
     verdict: Verdict | None = None  # what the user's last message said about itself, if read
     ended: SequenceState | None = None  # it ended before anything followed it (a bounce, an
     #                                     opt-out): shown as that state
+    judged: bool = False  # their words alone (no, unsure) kept a recent message from a sequence
 
 
 def later_than(thread: Thread, message: Header) -> tuple[Header, ...]:
@@ -158,7 +159,8 @@ def _opening(
             if stop and last is not None and last.from_addr not in ctx.user:
                 why = f'{last.from_addr} asked never to be followed up again ("{stop}")'
                 return Opening((), why, None, ended=SequenceState.OPTED_OUT)
-            return Opening((), verdict.reason, None, verdict.unsure and fresh)
+            judged = fresh and said is not None and said.outcome != Outcome.EXPECTS
+            return Opening((), verdict.reason, None, verdict.unsure and fresh, judged=judged)
     anchor = owed.message if owed else last
     assert anchor is not None and anchor.date is not None
     # a message an earlier sequence already followed (its anchor, or a touch it made: the last
