@@ -30,7 +30,7 @@ from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Due, Start
 from inbox_agent.tracker.threads import normalize_subject
 from scripts.eval_threads_impl import load
-from scripts.judgement_labels import CORPUS, USERS, WEEKLY, Label, labels, score
+from scripts.judgement_labels import CORPUS, TUNE, USERS, WEEKLY, Label, labels, score
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
 
@@ -80,7 +80,8 @@ def replay_user(
             engine.sync(mailbox)
             headers = {m.message_id: m for t in engine.threads() for m in t.messages}
             cadence = engine.account.cadence.cadence
-            weekly_rows = [r for r in labels(WEEKLY) if r.user == user]
+            # every label counts for the weekly figure (the tune set's too); only `mine` is scored
+            weekly_rows = [r for r in (*labels(WEEKLY), *labels(TUNE)) if r.user == user]
             labelled = {copy_of(headers.get(r.message_id)): r for r in (*weekly_rows, *mine)}
             for row in mine:
                 h = headers.get(row.message_id)
@@ -137,6 +138,11 @@ def replay_user(
                         counted.add(key)
                         label = labelled.get(key)
                         weekly[label.label if label else "unlabelled"] += 1
+                        if label is None:  # for the next round of labelling
+                            print(
+                                f"  unlabelled weekly nudge {user} {action.anchor_message_id}",
+                                file=sys.stderr,
+                            )
     finally:
         clock.set_now(None)
     pairs = [(r, drafted[r.message_id]) for r in mine if r.message_id in drafted]
