@@ -40,7 +40,7 @@ _REQUEST = re.compile(
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
-    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?)\b"
     r"(?!\s+(?:were|was|are|is|have|has|helped|made)\b)|"
     r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
