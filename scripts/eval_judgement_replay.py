@@ -30,7 +30,16 @@ from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Due, Start
 from inbox_agent.tracker.threads import normalize_subject
 from scripts.eval_threads_impl import load
-from scripts.judgement_labels import CORPUS, TUNE, USERS, WEEKLY, Label, labels, score
+from scripts.judgement_labels import (
+    CORPUS,
+    TUNE,
+    USERS,
+    WEEKLY,
+    WEEKLY_FINAL,
+    Label,
+    labels,
+    score,
+)
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
 
@@ -81,7 +90,8 @@ def replay_user(
             headers = {m.message_id: m for t in engine.threads() for m in t.messages}
             cadence = engine.account.cadence.cadence
             # every label counts for the weekly figure (the tune set's too); only `mine` is scored
-            weekly_rows = [r for r in (*labels(WEEKLY), *labels(TUNE)) if r.user == user]
+            every = (*labels(WEEKLY), *labels(TUNE), *labels(WEEKLY_FINAL))
+            weekly_rows = [r for r in every if r.user == user]
             labelled = {copy_of(headers.get(r.message_id)): r for r in (*weekly_rows, *mine)}
             for row in mine:
                 h = headers.get(row.message_id)

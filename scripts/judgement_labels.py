@@ -21,6 +21,10 @@ WEEKLY = Path(__file__).resolve().parent / "data" / "judgement-weekly-labels.jso
 # per user that the rules of the time drafted and 5 they did not, labelled blind to which (split
 # "tune")
 TUNE = Path(__file__).resolve().parent / "data" / "judgement-tune-labels.jsonl"
+# the nudges of the busiest weeks that no other label covered in the final replay of the rules
+# tuned on dev, weekly and tune: 8 per user, sampled and labelled after that run, for the
+# nudges-per-week figure only (split "weekly_final")
+WEEKLY_FINAL = Path(__file__).resolve().parent / "data" / "judgement-weekly-final-labels.jsonl"
 # a third set, picked and labelled like the first before the rules were tuned again, kept aside:
 # scored only by `eval_judgement --final`, at the end (split "aside")
 ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl"
@@ -50,7 +54,7 @@ class Label:
     date: str
     label: str  # expects | no | unclear
     why: str
-    split: str  # dev | test (LABELS), weekly (WEEKLY), tune (TUNE), aside (ASIDE)
+    split: str  # dev | test (LABELS), weekly (WEEKLY), tune (TUNE), aside (ASIDE), weekly_final
 
 
 def labels(path: Path = LABELS) -> list[Label]:
