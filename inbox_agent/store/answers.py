@@ -30,7 +30,10 @@ class Answers(Connection):
         if not mine or not sender:
             return []
         sql = (
-            "SELECT r.message_id, MAX(u.date), MAX(r.date) FROM messages r JOIN messages u "
+            # the order and indexes said outright: left to itself SQLite walked every row of the
+            # account and, for each, the user's messages (213 s a lookup at 100k; 0.05 s so)
+            "SELECT r.message_id, MAX(u.date), MAX(r.date) FROM messages r INDEXED BY "
+            "messages_by_sender CROSS JOIN messages u INDEXED BY messages_by_id "
             "ON u.account = r.account AND u.message_id = r.in_reply_to "
             "WHERE r.account = ? AND r.from_addr = ? AND r.kind = 'normal' AND r.date IS NOT NULL "
             f"AND u.date IS NOT NULL AND u.from_addr IN ({', '.join('?' for _ in mine)})"
