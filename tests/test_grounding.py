@@ -14,6 +14,7 @@ from inbox_agent.drafter.grounding import ask_for, first_ask, invented, key_word
 from inbox_agent.drafter.offline import BELOW, LINES
 from inbox_agent.drafter.request import DraftRequest, Quoted
 from inbox_agent.mail import language
+from inbox_agent.mail.expects import judge_text
 from inbox_agent.voice.style import plain_brief
 
 _WORD = st.text(st.sampled_from("abcdefghijklmnoprstuvwz"), min_size=3, max_size=9)
@@ -160,3 +161,14 @@ def test_invented_finds_what_the_thread_does_not_hold() -> None:
         "Monday",
         "Jim",
     ]
+
+
+def test_the_ask_is_the_sentence_the_judgement_quotes_even_when_it_clipped_it() -> None:
+    ask = (
+        "Could you send me the countersigned transportation agreements for the Gallup "
+        "expansion, the Red Rock filing and the Kern River amendment?"
+    )
+    text = f"Sally,\n\nThe deal closed last week. {ask}\n\nThanks,\nMike"
+    verdict = judge_text(text)
+    assert verdict.quote.endswith("…") and ask.startswith(verdict.quote[:-1])
+    assert first_ask(text) == verdict.quote and ask_for(verdict.quote, text) == ask

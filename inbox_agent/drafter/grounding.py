@@ -1,9 +1,9 @@
 """What a nudge may name: the topic from the subject and the ask from the user's own message.
 
-Pure. `first_ask` finds the sentence of the user's message that asks something (a question, or a
-request such as "Please send …", "Could you …", "Let me know …"); `ask_for` prefers an ask given
-by the caller (the judgement of whether the message expects an answer quotes the deciding
-sentence, and when it is there it is the one used, so that one table of ask forms decides). A
+Pure. `first_ask` is the sentence of the user's message that asks something (a question, or a
+request such as "Please send …", "Could you …", "Let me know …"), as the judgement of whether
+the message expects an answer (`mail.expects`) quotes it: one table of ask forms decides both.
+`ask_for` prefers the ask the caller gives (the engine passes the stored verdict's quote). A
 deadline that has passed by the time of the nudge ("by Friday", "today") is cut from it;
 nothing is ever added. `topic` is the subject as written, or "" when it names nothing ("Hi",
 "Question", "Update"). `invented` says which facts of a text (numbers, money, dates, weekdays,
@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from inbox_agent.mail.body import new_text
-from inbox_agent.mail.letter import split, words
+from inbox_agent.mail.expects import Outcome, judge_text, own_words, sentences
+from inbox_agent.mail.letter import words
 from inbox_agent.mail.subject import strip_prefixes
 
 __all__ = ["ASK_MAX_WORDS", "ask_for", "first_ask", "invented", "key_words", "topic"]
@@ -25,24 +26,6 @@ ASK_MAX_WORDS = 28
 TOPIC_MAX_WORDS = 9
 
 # -- the ask --------------------------------------------------------------------------------------
-_REQUEST = re.compile(
-    r"^(?:[A-Z][\w.'-]*\s*[,:-]\s*)?(?:and\s+|also\s+|so\s+)?(?:"
-    r"(?:please|pls|kindly)\b|(?:can|could|would|will|might)\s+(?:you|we|someone|somebody)\b|"
-    r"let\s+me\s+know\b|(?:do|did|does|have|has|are|is)\s+(?:you|we|they|he|she)\b|"
-    r"i\s+(?:need|would\s+like|'d\s+like|'d\s+appreciate|would\s+appreciate)\b|"
-    r"(?:what|when|where|who|which|how|why)\b|any\s+(?:thoughts|news|update|word|feedback)\b|"
-    # de fr es it nl pt sv da: the usual request openings
-    r"(?:kannst|könnten|können|könntest|würden?)\s+(?:du|sie|ihr)\b|bitte\b|"
-    r"(?:pourriez|pourrais|pouvez|peux)[- ]vous\b|merci\s+de\b|(?:pourriez|pouvez)-tu\b|"
-    r"(?:podrías|podría|puedes|puede)\b|por\s+favor\b|"
-    r"(?:potresti|potrebbe|puoi|può)\b|per\s+favore\b|"
-    r"(?:kun|kunt|zou|wil)\s+(?:je|jij|u)\b|graag\b|"
-    r"(?:poderia|podes|pode)\b|"
-    r"(?:kan|skulle|vill)\s+(?:du|ni|i)\b|snälla\b|venligst\b"
-    r")",
-    re.IGNORECASE,
-)
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _STALE = re.compile(
     r"[,;]?\s*\b(?:by|before|until|no later than|on)\s+(?:the\s+)?(?:"
     r"today|tonight|tomorrow|(?:this|next)\s+(?:week|weekend|month|monday|tuesday|wednesday|"
@@ -55,29 +38,27 @@ _STALE = re.compile(
 )
 
 
-def _sentences(text: str) -> list[str]:
-    joined = re.sub(r"[ \t]*\n[ \t]*(?=\S)", lambda m: " ", text)
-    return [" ".join(s.split()) for s in _SENTENCE.findall(joined) if re.search(r"\w", s)]
-
-
 def first_ask(text: str) -> str:
-    """The first sentence of the user's new text that asks something, as written; "" if none.
+    """The sentence of the user's message that asks something, as written; "" if none. It is
+    the quote of the judgement of whether the message expects an answer (`mail.expects`): one
+    table of ask forms decides both, and the engine passes the stored verdict's quote instead."""
+    verdict = judge_text(new_text(text))
+    return verdict.quote if verdict.outcome == Outcome.EXPECTS and verdict.kind == "ask" else ""
 
-    A small stand-in for the judgement of issue 12 (`mail.expects`, which quotes the same
-    sentence): when that lands, its quote is given to `ask_for` and this is the fallback only."""
-    own = split(new_text(text)).core
-    for sentence in _sentences(own):
-        if words(sentence) < 3 or words(sentence) > ASK_MAX_WORDS:
-            continue
-        if sentence.endswith("?") or _REQUEST.match(sentence):
-            return sentence
-    return ""
+
+def _whole(ask: str, text: str) -> str:
+    """The ask as written when the verdict's quote of it was clipped ("Could you send …")."""
+    if not ask.endswith("…"):
+        return ask
+    head = ask[:-1].rstrip()
+    whole = (s for s in sentences(own_words(new_text(text))) if s.startswith(head))
+    return next(whole, ask)
 
 
 def ask_for(given: str, text: str) -> str:
     """The ask a nudge restates: the given one, else the first of `text`; stale deadlines cut,
     never a word added. "" when the message asks nothing, or too much to restate in a line."""
-    ask = " ".join(given.split()) or first_ask(text)
+    ask = _whole(" ".join(given.split()) or first_ask(text), text)
     if not ask or words(ask) > ASK_MAX_WORDS or ask.endswith("…"):
         return ""
     end = ask[-1] if ask[-1] in ".?!" else ""

@@ -23,6 +23,7 @@ from inbox_agent.engine.context import Context
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import compose
+from inbox_agent.mail.expects import Outcome
 from inbox_agent.mail.headers import Header
 from inbox_agent.mail.letter import first_name
 from inbox_agent.mail.quote import quote_of
@@ -78,6 +79,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         budget_tokens=ctx.settings.llm.max_prompt_tokens,
         exclude=action.thread.message_ids,
         quoted=bool(original),
+        ask=_asked(ctx, anchor.message_id),
         edits=voicefile.edit_habits(store, account),
     )
     draft = ctx.drafter.draft(request)
@@ -284,6 +286,16 @@ def _original(ctx: Context, mailbox: Mailbox, anchor: Header) -> tuple[str, bool
     mid = anchor.message_id
     _read(ctx, mailbox, set(), {mid} - ctx.view.originals.keys())
     return ctx.view.originals.pop(mid)
+
+
+def _asked(ctx: Context, message_id: str) -> str:
+    """The ask the judgement quoted from the user's message ("" when it was not judged to ask):
+    the nudge restates the very sentence that made the thread worth following up."""
+    fact = ctx.view.facts([message_id]).get(message_id)
+    verdict = fact.verdict if fact is not None else None
+    if verdict is None or verdict.outcome != Outcome.EXPECTS or verdict.kind != "ask":
+        return ""
+    return verdict.quote
 
 
 def _name_of(thread: Thread, address: str) -> str:
