@@ -44,7 +44,7 @@ from inbox_agent.drafter.grounding import invented, key_words, topic
 from inbox_agent.drafter.writers import Drafter, LlmDrafter, OfflineDrafter, Quoted, prepare
 from inbox_agent.mail import headers
 from inbox_agent.mail.body import new_text, readable_text
-from inbox_agent.mail.letter import first_name, name_tokens, split, words
+from inbox_agent.mail.letter import first_name, form, name_tokens, split, words
 from inbox_agent.tracker.threads import build_threads, normalize_subject
 from inbox_agent.voice.profile import SAMPLE_LIMIT, Profile, SentMail, learn
 
@@ -210,10 +210,6 @@ def profile_before(
     return cache[key]
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w{}]+", " ", text.replace("…", " ").lower()).split())
-
-
 def _letter_words(parts: object) -> int:
     return words(" ".join((parts.greeting_literal, parts.core, parts.closing)))  # type: ignore[attr-defined]
 
@@ -271,8 +267,8 @@ def score(
             grounded += ok
             bad += bool(facts)
             if touch == 1:
-                greet += _norm(drafted.greeting) == _norm(real.greeting)
-                sign += _norm(drafted.closing) == _norm(real.closing)
+                greet += form(drafted.greeting) == form(real.greeting)
+                sign += form(drafted.closing) == form(real.closing)
                 reference = _letter_words(real) if case.real else reference_words
                 if reference:
                     ratios.append(_letter_words(drafted) / reference)
@@ -303,14 +299,15 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
     pairs = followups(user)
     flagged = {f.header.message_id for _, f in pairs}
     cache: dict[str, Profile] = {}
-    fcases = [
-        Case(o, f, profile_before(user, f.header.date, flagged, cache))
-        for o, f in pairs
-        if sum(1 for m in user.own if m.header.date and m.header.date < f.header.date) >= 20  # type: ignore[operator]
-    ]
     own = [m for m in user.own if m.text.strip()]
     low, high = (0.6, 0.8) if period == "dev" else (0.8, 1.0)
     older, newer = own[: int(len(own) * low)], own[int(len(own) * low) : int(len(own) * high)]
+    ids = {m.header.message_id for m in newer}
+    fcases = [  # the follow-ups written in the period scored, each with the profile before it
+        Case(o, f, profile_before(user, f.header.date, flagged, cache))
+        for o, f in pairs
+        if f.header.message_id in ids
+    ]
     last = older[-1].header.date if older else None
     profile = learn(
         [_sent_mail(m, flagged) for m in older[-SAMPLE_LIMIT:]],
@@ -324,7 +321,13 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
         if prepare_ask(m) and words(split(m.text, profile.names).core) <= SHORT_WORDS
     ]
     ocases = [Case(m, None, profile) for m in asking]
-    follow_words = [_letter_words(split(f.text, c.profile.names)) for c in fcases if (f := c.real)]
+    # their own follow-ups up to the end of the period scored (not only those in it: a few)
+    end = newer[-1].header.date if newer else None
+    follow_words = [
+        _letter_words(split(f.text, profile.names))
+        for _, f in pairs
+        if end and f.header.date and f.header.date <= end
+    ]
     if len(follow_words) >= 5:
         return fcases, ocases, statistics.median(follow_words), f"{len(follow_words)} follow-ups"
     # too few follow-ups of their own: their short asking messages, the mail shaped like one

@@ -105,6 +105,24 @@ def mail(
             "",
             ("", "Thanks for the report, it reads well.", "", ""),
         ),
+        (  # a short form of the recipient's name opens the first line
+            "Jim, can you send me hard copies?\n\nRegards\nDelainey",
+            ["David W Delainey"],
+            "James Steffes",
+            ("{name}, …", "can you send me hard copies?", "Regards\nDelainey", ""),
+        ),
+        (
+            "kay, see when this is and if I can go?\n\nRegards\nDelainey",
+            ["David W Delainey"],
+            "Kay Chapman",
+            ("{name}, …", "see when this is and if I can go?", "Regards\nDelainey", ""),
+        ),
+        (
+            "However, we need it by Friday.\n\nMike",
+            ["Mike Grigsby"],
+            "Harry Stone",
+            ("", "However, we need it by Friday.", "Mike", ""),
+        ),
     ],
 )
 def test_split_real_shapes(
@@ -181,6 +199,32 @@ def test_the_profile_counts_habits_and_says_where_they_came_from() -> None:
     assert profile.length["median"] in range(3, 8)
     low, target, high = profile.nudge_words
     assert low <= target <= high
+
+
+def test_a_sign_off_is_counted_by_its_form_and_kept_as_written_most() -> None:
+    mails = [
+        mail("Can you send it?  thanks df", day=1),
+        mail("Did it go out?\n\nThanks,\nDF", day=2),
+        mail("Any word from legal?\n\nThanks,\nDF", day=3),
+        mail("Is it signed?\n\nDF", day=4),
+        mail("Who has the file?\n\nDF", day=5),
+    ]
+    profile = learn(mails, ["Drew Fossum", "DF"], NOW)
+    assert profile.signoff.value == "Thanks,\nDF" and profile.signoff.count == 3
+
+
+def test_a_sign_off_to_one_person_is_used_only_when_it_is_a_clear_habit() -> None:
+    mails = [
+        mail("Bob,\n\nCan you send it?\n\nCheers,\nAli", day=1),
+        mail("Bob,\n\nDid it go out?\n\nThanks,\nAli", day=2),
+        mail("Carol,\n\nIs it signed?\n\nBest,\nAli", day=3, to="carol@example.test"),
+        mail("Carol,\n\nWho has it?\n\nBest,\nAli", day=4, to="carol@example.test"),
+        mail("Dan,\n\nWhere is it?\n\nThanks,\nAli", day=5, to="dan@example.test"),
+        mail("Eve,\n\nAny news?\n\nThanks,\nAli", day=6, to="eve@example.test"),
+    ]
+    profile = learn(mails, ["Ali"], NOW)
+    assert brief(profile, ["bob@example.test"], "Bob", "Ali").signoff == "Thanks,\nAli"
+    assert brief(profile, ["carol@example.test"], "Carol", "Ali").signoff == "Best,\nAli"
 
 
 def test_the_sample_is_the_newest_messages_and_bounded() -> None:

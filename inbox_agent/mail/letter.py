@@ -114,8 +114,24 @@ class Parts:
     signature: str  # contact lines under the sign-off name, or the block after "-- "
 
 
+def _nickname(name: str, punct: str | None, recipient_tokens: set[str]) -> bool:
+    """ "Jim, can you …" to James Steffes, "Steve, what …" to Stephen: one word before a comma
+    that starts like a recipient's name (the same first two letters, or a three-letter short form)."""
+    word = name.lower()
+    if punct != "," or " " in name or word in NOT_NAMES or len(word) < 2:
+        return False
+    return any(
+        t[:2] == word[:2] or (t[:1] == word[:1] and len(word) <= 3 < len(t))
+        for t in recipient_tokens
+        if len(t) >= 2
+    )
+
+
 def _greeting(line: str, recipient_tokens: set[str]) -> tuple[str, str, str] | None:
     """(template, literal, rest of the line) when the line opens with a greeting."""
+    lower = re.match(r"^([a-z]{2,})[ \t]*,[ \t]*(\S.*)$", line)
+    if lower and lower.group(1) in recipient_tokens:  # "kay, see when this is"
+        return "{name}, …", line[: lower.start(2)].rstrip(), lower.group(2)
     m = _GREETING.match(line)
     if m and (m.group("name") or "").lower() not in NOT_NAMES:
         slot = "{name}" if m.group("name") else (m.group("group") or "")
@@ -134,7 +150,7 @@ def _greeting(line: str, recipient_tokens: set[str]) -> tuple[str, str, str] | N
                 and len(name.split()) == 1
                 and name.lower() not in NOT_NAMES
             )
-            if not known and not lone:
+            if not known and not lone and not _nickname(name, m.group("punct"), recipient_tokens):
                 return None
             slot = "{name}"
     punct = m.group("punct") or ""
@@ -229,6 +245,12 @@ def split(text: str, names: Iterable[str] = (), recipient_tokens: Iterable[str] 
     core = "\n".join(line.strip() for line in body).strip()
     core = re.sub(r"\n{3,}", "\n\n", core)
     return Parts(greeting, literal, core, closing, "\n".join(s for s in (signature, dashed) if s))
+
+
+def form(text: str) -> str:
+    """A greeting or sign-off as the habit it is: case, punctuation, line breaks and the inline
+    mark left out, so "… Thanks. df" and "Thanks,\nDF" are one sign-off, "Hi {name}," one greeting."""
+    return " ".join(re.sub(r"[^\w{}]+", " ", text.replace("…", " ").lower()).split())
 
 
 def formality(text: str, parts: Parts | None = None) -> float:

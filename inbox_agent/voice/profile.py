@@ -26,6 +26,7 @@ from inbox_agent.mail.letter import (
     VALEDICTION_LINE,
     Parts,
     expand_names,
+    form,
     formality,
     name_tokens,
     split,
@@ -123,10 +124,17 @@ class Profile:
 
 
 def _top(counter: Counter[str], total: int, seen: Mapping[str, list[str]]) -> Habit:
+    """The habit seen most, counted by its form (`letter.form`: "Thanks,\nMike", "… thanks
+    Mike" and "Thanks Mike" are one), written the way the user wrote it most."""
     if not counter:
         return Habit("", 0, total)
-    value, count = counter.most_common(1)[0]
-    return Habit(value, count, total, tuple(seen.get(value, [])[:3]))
+    forms: Counter[str] = Counter()
+    for value, count in counter.items():
+        forms[form(value)] += count
+    winner = forms.most_common(1)[0][0]
+    written = [v for v, _ in counter.most_common() if form(v) == winner]
+    where = [w for v in written for w in seen.get(v, [])]
+    return Habit(written[0], forms[winner], total, tuple(where[:3]))
 
 
 def _quantile(values: Sequence[int], q: float) -> int:

@@ -107,6 +107,11 @@ def _with_edits(found: Brief, edits: EditHabits, to: Sequence[str], recipient: s
     )
 
 
+def _clear(habit: Habit) -> bool:
+    """A sign-off to one person that is a habit: two messages or more, three in four the same."""
+    return habit.count >= 2 and habit.share >= 0.75
+
+
 def _from_profile(
     profile: Profile | None,
     to: Sequence[str],
@@ -130,9 +135,11 @@ def _from_profile(
         basis.append(f"greeting as you write in {language.name(thread_language)}")
     signoff = profile.signoff.value
     # one message is enough to say how the user greets someone, not how they sign off to them:
-    # on the Enron corpus a single-message sign-off predicts worse than the overall habit
-    if single and single in profile.signoffs and profile.signoffs[single].count >= 2:
-        signoff = profile.signoffs[single].value
+    # on the Enron corpus (the 60-80% slice) a sign-off to one person beat the overall habit
+    # only when it was clear: two messages or more, three in four of them signed the same
+    mine = profile.signoffs.get(single) if single else None
+    if mine is not None and _clear(mine):
+        signoff = mine.value
         basis.append(f"sign-off as you wrote it to {single}")
     low, target, high = profile.nudge_words
     return Brief(
@@ -215,7 +222,7 @@ def describe(profile: Profile, top: int = 5) -> list[dict[str, str]]:
         )
     )
     per = sorted(
-        ((a, h) for a, h in profile.signoffs.items() if h.count >= 2), key=lambda kv: -kv[1].total
+        ((a, h) for a, h in profile.signoffs.items() if _clear(h)), key=lambda kv: -kv[1].total
     )[:top]
     rows += [(f"sign-off to {a}", _shown(h.value), h.basis() + f" to {a}") for a, h in per]
     sig = profile.signature
