@@ -33,6 +33,7 @@ from inbox_agent.drafter.writers import (
     prepare,
     steering_in,
 )
+from inbox_agent.voice.edits import Edit, habits
 from inbox_agent.voice.profile import SentMail, learn
 
 ALICE = "Alice Example <alice@example.test>"
@@ -382,3 +383,27 @@ def test_checks_and_cleaning_never_raise(text: str) -> None:
     request = voiced()
     assert isinstance(check(core_of(text, request.brief, "Bob"), request), str)
     assert isinstance(steering_in((Quoted(BOB, False, "", "", text),)), str)
+
+
+def test_a_nudge_the_user_edited_is_the_models_first_example_marked_as_theirs(
+    llm_server: Any,
+) -> None:
+    edited = Edit(
+        "<sent-1@example.test>",
+        "2024-02-20T10:00:00",
+        "edited",
+        ("bob@example.test",),
+        "Lease",
+        "Bob,\n\nAny news on the lease?\n\nThanks,\nAli",
+        "Bob,\n\nQuick nudge on the lease: a yes or no is all I need.\n\nCheers,\nAli",
+    )
+    llm_server.enqueue(text=GOOD)
+    request = voiced(edits=habits([edited], ["Alice Example"]))
+    assert request.examples[0].edited and not any(s.edited for s in request.examples[1:])
+    drafter(llm_server).draft(request)
+    [recorded] = llm_server.chat_requests
+    user = recorded["body"]["messages"][1]["content"]
+    first = user.index("<example")
+    assert user[first:].startswith('<example kind="your edit">\nBob,\n\nQuick nudge on the lease')
+    assert 'marked kind="your edit" is a nudge Alice Example rewrote' in user
+    assert user.count("<example") == 3  # the edit, then two of the user's own messages

@@ -140,14 +140,22 @@ def build_prompt(request: DraftRequest, retry_reason: str = "") -> tuple[str, st
     room = max(request.budget_tokens - fixed - estimate_tokens(retry), 100)
     blocks: list[str] = []
     for example in request.examples:
-        block = f"<example>\n{defang(_middle_cut(example.strip(), _EXAMPLE_CHARS))}\n</example>"
+        text = defang(_middle_cut(example.text.strip(), _EXAMPLE_CHARS))
+        tag = '<example kind="your edit">' if example.edited else "<example>"
+        block = f"{tag}\n{text}\n</example>"
         if estimate_tokens("\n".join([*blocks, block])) > room // 3:
             break
         blocks.append(block)
     if blocks:
+        edited = (
+            f' The one marked kind="your edit" is a nudge {request.user_name} rewrote before it '
+            "went out: their own edit, the best guide to how they want a nudge to read."
+            if request.examples[0].edited
+            else ""
+        )
         values["examples"] = (
             f"Messages {request.user_name} wrote before, for their voice only (not their "
-            "content):\n" + "\n".join(blocks)
+            f"content).{edited}\n" + "\n".join(blocks)
         )
     values["thread"] = fit_thread(request.thread, room - estimate_tokens(values["examples"]))
     return system_t.safe_substitute(values), user_t.safe_substitute(values) + retry

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from inbox_agent.voice.profile import Sample
 from inbox_agent.voice.style import Brief, plain_brief
 
 _TAGLIKE = re.compile(r"<(\s*/?\s*)(thread|message|example|system|instructions?)\b", re.IGNORECASE)
@@ -49,7 +50,7 @@ class DraftRequest:
     recipient_name: str
     thread: tuple[Quoted, ...] = ()  # oldest first
     voice: Brief | None = None  # None: a plain greeting and sign-off
-    examples: tuple[str, ...] = ()  # the user's own past messages, for their voice
+    examples: tuple[Sample, ...] = ()  # the user's own messages (an edited nudge first)
     language: str = ""  # the thread's language, "" when unknown
     earlier_nudges: tuple[str, ...] = ()  # bodies of nudges already drafted on this thread
     budget_tokens: int = 3000

@@ -192,7 +192,7 @@ def prepare(
     lang = thread_language(thread) or (profile.language if profile else "")
     own = [q.text for q in thread if q.from_user and q.text.strip()]
     aim = formality(own[-1]) if own else None
-    examples = pick_examples(profile, to, exclude=exclude, target_formality=aim)
+    examples = pick_examples(profile, to, exclude=exclude, target_formality=aim, edits=edits)
     quoted_texts = {" ".join(q.text.split()) for q in thread}
     return DraftRequest(
         touch=touch,
@@ -203,7 +203,7 @@ def prepare(
         recipient_name=recipient_name,
         thread=tuple(thread),
         voice=brief(profile, to, recipient_name, user_name, lang, edits),
-        examples=tuple(s.text for s in examples if " ".join(s.core.split()) not in quoted_texts),
+        examples=tuple(s for s in examples if " ".join(s.core.split()) not in quoted_texts),
         language=lang,
         earlier_nudges=tuple(earlier_nudges),
         budget_tokens=budget_tokens,

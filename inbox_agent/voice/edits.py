@@ -10,7 +10,8 @@ sentences they added. `habits` turns the edits into what the next nudge takes:
 - overall, a greeting or sign-off change counts once two of the last five edits agree on it and
   no newer edit says otherwise;
 - the length is the median of the user's text in the last five edits (per recipient with two);
-- a sentence added in two edits on different subjects is added to later nudges.
+- a sentence added in two edits on different subjects is added to later nudges;
+- the newest edit (to this recipient, else any) is the model's first example of a nudge.
 
 Every learned trait keeps the messages it came from, for `inbox-agent voice`.
 """
@@ -69,6 +70,7 @@ class EditHabits:
     phrases: tuple[str, ...] = ()
     per_recipient: Mapping[str, EditHabits] = field(default_factory=dict)
     learned: tuple[Learned, ...] = ()
+    latest: Edit | None = None  # the newest edit (to this recipient, in `per_recipient`)
 
     def for_recipient(self, to: Sequence[str]) -> tuple[EditHabits | None, EditHabits]:
         """(what was learned for this one recipient, or None; what was learned overall)."""
@@ -173,9 +175,8 @@ def habits(edits: Sequence[Edit], names: Iterable[str]) -> EditHabits:
         g, s, n, rows = _learn([e for e, _ in mine], [c for _, c in mine], f" to {person}", 1)
         n = n if len(mine) >= AGREE else None
         rows = [r for r in rows if n is not None or not r.trait.startswith("nudge length")]
-        if g is not None or s is not None or n is not None:
-            per[person] = EditHabits(g, s, n)
-            learned += rows
+        per[person] = EditHabits(g, s, n, latest=mine[-1][0])
+        learned += rows
     added: dict[str, tuple[str, set[str], list[str]]] = {}
     for edit, change in zip(ordered, changes, strict=True):
         for sentence in change.added:
@@ -189,4 +190,5 @@ def habits(edits: Sequence[Edit], names: Iterable[str]) -> EditHabits:
             learned.append(
                 Learned("phrase you add", text, f"added in {len(ids)} edits", tuple(ids))
             )
-    return EditHabits(greeting, signoff, length, tuple(phrases), per, tuple(learned))
+    latest = ordered[-1] if ordered else None
+    return EditHabits(greeting, signoff, length, tuple(phrases), per, tuple(learned), latest)

@@ -74,6 +74,7 @@ class Sample:
     formality: float
     language: str
     followup: bool
+    edited: bool = False  # a nudge of ours the user edited before it went out (their text)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from inbox_agent.mail import language
-from inbox_agent.mail.letter import first_name, formality_label
+from inbox_agent.mail.letter import first_name, formality, formality_label, split, words
 from inbox_agent.voice.edits import EditHabits
 from inbox_agent.voice.profile import Habit, Profile, Sample
 
@@ -163,11 +163,15 @@ def pick_examples(
     exclude: Iterable[str] = (),
     target_formality: float | None = None,
     k: int = 3,
+    edits: EditHabits | None = None,
 ) -> tuple[Sample, ...]:
-    """Up to `k` of the user's own messages: to the same person first, then the same domain,
-    then the ones closest in formality. Hand-written follow-ups and newer ones come first."""
+    """Up to `k` of the user's own messages: first the newest nudge of ours they edited before
+    it went out (to this person, else anyone; `Sample.edited`), the best example of how they
+    want a nudge to read; then mail to the same person, then the same domain, then the ones
+    closest in formality. Hand-written follow-ups and newer ones come first."""
+    edited = _edited(edits, to)
     if profile is None:
-        return ()
+        return edited[:k]
     skip = set(exclude)
     people = {a.lower() for a in to}
     domains = {a.rpartition("@")[2] for a in people}
@@ -181,7 +185,32 @@ def pick_examples(
         closeness = abs(s.formality - aim) if tier == 2 else 0.0
         return tier, 0 if s.followup else 1, closeness, "~" if not s.date else _invert(s.date)
 
-    return tuple(sorted(usable, key=rank)[:k])
+    return (*edited, *sorted(usable, key=rank))[:k]
+
+
+def _edited(edits: EditHabits | None, to: Sequence[str]) -> tuple[Sample, ...]:
+    if edits is None:
+        return ()
+    mine, overall = edits.for_recipient(to)
+    edit = (mine.latest if mine is not None else None) or overall.latest
+    if edit is None or not edit.written.strip():
+        return ()
+    parts = split(edit.written)
+    return (
+        Sample(
+            message_id=edit.message_id,
+            date=edit.at,
+            to=edit.to,
+            subject=edit.subject,
+            text=edit.written.strip(),
+            core=parts.core,
+            words=words(parts.core),
+            formality=formality(parts.core, parts),
+            language=language.detect(parts.core),
+            followup=True,
+            edited=True,
+        ),
+    )
 
 
 def _invert(iso: str) -> str:
