@@ -4,6 +4,7 @@ states no fact the thread does not hold, and says "below" only when the quote is
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -11,10 +12,13 @@ from hypothesis import strategies as st
 
 from inbox_agent.drafter import OfflineDrafter, prepare
 from inbox_agent.drafter.grounding import ask_for, first_ask, invented, key_words, topic
+from inbox_agent.drafter.lines import INFORMAL
 from inbox_agent.drafter.offline import BELOW, LINES
+from inbox_agent.drafter.prompt import build_prompt
 from inbox_agent.drafter.request import DraftRequest, Quoted
 from inbox_agent.mail import language
 from inbox_agent.mail.expects import judge_text
+from inbox_agent.mail.letter import register
 from inbox_agent.voice.style import plain_brief
 
 _WORD = st.text(st.sampled_from("abcdefghijklmnoprstuvwz"), min_size=3, max_size=9)
@@ -51,18 +55,26 @@ def _request(
     quoted=st.booleans(),
     target=st.integers(3, 60),
     touch=st.integers(1, 4),
+    address=st.sampled_from(["", "formal", "informal"]),
 )
 def test_every_line_is_grounded_and_invents_nothing(
-    lang: str, kind: str, subject: str, ask: str, quoted: bool, target: int, touch: int
+    lang: str,
+    kind: str,
+    subject: str,
+    ask: str,
+    quoted: bool,
+    target: int,
+    touch: int,
+    address: str,
 ) -> None:
-    request = _request(lang, kind, subject, ask, quoted, target, touch)
+    request = replace(_request(lang, kind, subject, ask, quoted, target, touch), register=address)
     core = OfflineDrafter().core(request)
     assert core and "{" not in core
     assert invented(core, request.known_text, lang) == []
     if not quoted:
         assert not BELOW.search(core), core
     named = topic(subject)
-    if named or (ask and kind != "close"):
+    if named or ask:
         grounded = key_words(named) <= key_words(core) if named else False
         grounded = grounded or len(key_words(ask) & key_words(core)) >= min(2, len(key_words(ask)))
         assert grounded, (core, subject, ask)
@@ -172,3 +184,71 @@ def test_the_ask_is_the_sentence_the_judgement_quotes_even_when_it_clipped_it() 
     verdict = judge_text(text)
     assert verdict.quote.endswith("…") and ask.startswith(verdict.quote[:-1])
     assert first_ask(text) == verdict.quote and ask_for(verdict.quote, text) == ask
+
+
+@pytest.mark.parametrize(
+    ("lang", "ask", "cut"),
+    [
+        ("en", "Could you send me the signed contract by end of day?", "by end of day"),
+        ("de", "Kannst du mir den Vertrag bis Freitag schicken?", "bis Freitag"),
+        ("fr", "Pourriez-vous m'envoyer le devis d'ici vendredi ?", "d'ici vendredi"),
+        ("es", "¿Puedes enviarme el contrato antes del viernes?", "antes del viernes"),
+        ("it", "Puoi mandarmi il contratto entro venerdì?", "entro venerdì"),
+        ("nl", "Kun je het contract voor vrijdag sturen?", "voor vrijdag"),
+        ("pt", "Pode enviar-me o contrato até sexta-feira?", "até sexta-feira"),
+        ("sv", "Kan du skicka avtalet senast fredag?", "senast fredag"),
+        ("da", "Kan du sende kontrakten inden fredag?", "inden fredag"),
+        ("fr", "Pouvez-vous me répondre aujourd'hui ?", "aujourd'hui"),
+    ],
+)
+def test_a_passed_deadline_is_cut_in_every_language_and_nothing_else(
+    lang: str, ask: str, cut: str
+) -> None:
+    got = ask_for(ask, "")
+    assert got == ask.replace(f" {cut}", "")
+    assert language.detect(ask) in ("", lang)
+
+
+@pytest.mark.parametrize("lang", sorted(LINES))
+def test_the_lines_never_use_the_informal_you_with_a_formal_writer_nor_the_reverse(
+    lang: str,
+) -> None:
+    def lines(table: dict[str, tuple[tuple[str, ...], str, str, str]]) -> list[str]:
+        return [line for kind in table.values() for line in (*kind[0], *kind[1:])]
+
+    assert all(register(line, lang) != "informal" for line in lines(LINES[lang]))
+    assert all(register(line, lang) != "formal" for line in lines(INFORMAL.get(lang, {})))
+    if lang in INFORMAL:
+        request = _request(lang, "bump", "Le devis", "", True, 8)
+        for address, expected in (("informal", "toi"), ("formal", "vous"), ("", "vous")):
+            text = OfflineDrafter().core(replace(request, register=address))
+            assert register(text, lang) == ("informal" if expected == "toi" else "formal")
+
+
+def test_the_register_is_read_from_how_the_user_writes_to_them() -> None:
+    def request(text: str) -> DraftRequest:
+        quoted = Quoted("Anne <anne@x.test>", True, "", "Le devis", text)
+        return prepare(
+            touch=1,
+            touches=3,
+            kind="bump",
+            subject="Le devis",
+            user_name="Anne",
+            to=("paul@x.test",),
+            recipient_name="Paul",
+            thread=(quoted,),
+            profile=None,
+        )
+
+    informal = (
+        "Salut Paul,\n\ntu peux m'envoyer le devis pour la cuisine ? Je voudrais le montrer à "
+        "mon associé avant de signer.\n\nMerci,\nAnne"
+    )
+    formal = (
+        "Bonjour Paul,\n\npourriez-vous m'envoyer le devis pour la cuisine ? Je voudrais le "
+        "montrer à mon associé avant de signer.\n\nCordialement,\nAnne"
+    )
+    assert request(informal).register == "informal" and request(formal).register == "formal"
+    assert "toi" in OfflineDrafter().core(request(informal))
+    assert "vous" in OfflineDrafter().core(request(formal))
+    assert "with the informal you" in build_prompt(request(informal))[0]  # the model is told too

@@ -26,14 +26,58 @@ ASK_MAX_WORDS = 28
 TOPIC_MAX_WORDS = 9
 
 # -- the ask --------------------------------------------------------------------------------------
+_DAYS = {  # the days and the words for "today" and "tomorrow" a passed deadline is named by
+    "en": "today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+    "de": "heute|morgen|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag",
+    "fr": "aujourd'hui|demain|ce soir|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche",
+    "es": "hoy|mañana|esta tarde|lunes|martes|miércoles|jueves|viernes|sábado|domingo",
+    "it": "oggi|domani|stasera|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica",
+    "nl": "vandaag|morgen|vanavond|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag",
+    "pt": "hoje|amanhã|segunda(?:-feira)?|terça(?:-feira)?|quarta(?:-feira)?|quinta(?:-feira)?|"
+    "sexta(?:-feira)?|sábado|domingo",
+    "sv": "i ?dag|i ?morgon|i ?kväll|måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag",
+    "da": "i ?dag|i ?morgen|i ?aften|mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag",
+}
+_BY = {  # "by", "before", "until" (and the article some languages put before the day)
+    "en": r"(?:by|before|until|no later than|on)\s+(?:the\s+)?(?:(?:this|next)\s+)?",
+    "de": r"(?:bis|vor|spätestens)\s+(?:(?:zum|am|nächsten?)\s+)?",
+    "fr": r"(?:d'ici|avant|pour|au plus tard|jusqu'à)\s+(?:(?:ce|le)\s+)?",
+    "es": r"(?:para|antes del?|hasta el|a más tardar el)\s+(?:el\s+)?",
+    "it": r"(?:entro|prima di|per)\s+(?:(?:il|la)\s+)?",
+    "nl": r"(?:voor|vóór|uiterlijk|tegen)\s+(?:(?:aanstaande|volgende)\s+)?",
+    "pt": r"(?:até|antes de)\s+(?:(?:a|o)\s+)?",
+    "sv": r"(?:senast|till|före|innan)\s+(?:på\s+)?",
+    "da": r"(?:senest|inden|før|til)\s+(?:på\s+)?",
+}
+_PERIOD_END = {  # "end of the day / week / month", "close of business"
+    "en": r"end\s+of\s+(?:the\s+)?(?:day|week|month)|eod|cob|close\s+of\s+business|"
+    r"(?:this|next)\s+(?:week|weekend|month)",
+    "de": r"(?:ende\s+der\s+woche|ende\s+des\s+monats|feierabend|dienstschluss)",
+    "fr": r"(?:la\s+)?fin\s+de\s+(?:la\s+)?(?:journée|semaine|mois)",
+    "es": r"(?:el\s+)?fin\s+de\s+(?:semana|mes)|(?:el\s+)?final\s+del\s+día",
+    "it": r"(?:la\s+)?fine\s+(?:della\s+)?(?:giornata|settimana|mese)",
+    "nl": r"het\s+einde\s+van\s+de\s+(?:dag|week|maand)",
+    "pt": r"(?:o\s+)?fim\s+d[oa]\s+(?:dia|semana|mês)",
+    "sv": r"slutet\s+av\s+(?:dagen|veckan|månaden)",
+    "da": r"udgangen\s+af\s+(?:dagen|ugen|måneden)",
+}
+_TODAY = {  # a lone "today" or "tomorrow" that ends the ask
+    "en": "today|tonight|tomorrow",
+    "de": "heute|morgen",
+    "fr": "aujourd'hui|demain|ce soir",
+    "es": "hoy|mañana",
+    "it": "oggi|domani|stasera",
+    "nl": "vandaag|morgen|vanavond",
+    "pt": "hoje|amanhã",
+    "sv": "i ?dag|i ?morgon|i ?kväll",
+    "da": "i ?dag|i ?morgen|i ?aften",
+}
 _STALE = re.compile(
-    r"[,;]?\s*\b(?:by|before|until|no later than|on)\s+(?:the\s+)?(?:"
-    r"today|tonight|tomorrow|(?:this|next)\s+(?:week|weekend|month|monday|tuesday|wednesday|"
-    r"thursday|friday)|end\s+of\s+(?:the\s+)?(?:day|week|month)|eod|cob|close\s+of\s+business|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|[,;]?\s*\b(?:today|tonight|tomorrow)\b(?=\s*[?.!]?$)"
-    r"|[,;]?\s*\b(?:bis|vor)\s+(?:heute|morgen|(?:montag|dienstag|mittwoch|donnerstag|freitag)"
-    r"(?:abend|mittag)?)\b",
+    "|".join(
+        rf"[,;]?\s*\b{_BY[lang]}(?:{_PERIOD_END[lang]}|{_DAYS[lang]})\b"
+        rf"|[,;]?\s*\b(?:{_TODAY[lang]})\b(?=\s*$)"
+        for lang in _DAYS
+    ),
     re.IGNORECASE,
 )
 
@@ -63,10 +107,11 @@ def ask_for(given: str, text: str) -> str:
         return ""
     end = ask[-1] if ask[-1] in ".?!" else ""
     core = ask[:-1] if end else ask
-    cut = _STALE.sub("", core).rstrip(" ,;:-")
+    space = core[len(core.rstrip()) :][:1]  # "le devis ?": the French space before "?" stays
+    cut = _STALE.sub("", core.rstrip()).rstrip(" ,;:-")
     if words(cut) < 3:
         return ""
-    return cut[:1].upper() + cut[1:] + (end or ".")
+    return cut[:1].upper() + cut[1:] + (space + end if end else ".")
 
 
 # -- the topic ------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The offline drafter's words, by hand, per language: the line for each touch and what it may
 name (a topic, an ask, neither), the sentence that makes a nudge easy to answer, and the word
-"below" that may be said only when the user's message is quoted under the nudge.
+"below" that may be said only when the user's message is quoted under the nudge. A language
+that tells a formal "you" from an informal one has its lines in both where they address the
+reader (`INFORMAL`).
 
 Data only. A line takes only the topic ({t}, the subject) and the ask ({a}, the user's own
 sentence) from the thread, so no line states a fact the thread does not hold.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BELOW", "EASY", "LINES"]
+__all__ = ["BELOW", "EASY", "INFORMAL", "LINES"]
 
 # per language and kind: ("with a topic" variants short to long, "with only an ask",
 # "with neither, quoted", "with neither, not quoted"); {t} the topic, {a} the ask
@@ -285,6 +287,42 @@ LINES: dict[str, dict[str, tuple[tuple[str, ...], str, str, str]]] = {
             "jeg skriver ikke mere om det. Hvis det ændrer sig, så svar bare her.",
             "Da jeg ikke har hørt noget, går jeg ud fra, at det ikke har prioritet lige nu, og "
             "jeg skriver ikke mere om det. Hvis det ændrer sig, så svar bare her.",
+        ),
+    },
+}
+# the lines that address the reader, for users who write to them informally (tu): LINES
+# address them formally (vous) or not at all (the German, Spanish, Italian, Dutch and
+# Portuguese lines name no "you"), so a formal writer is never tutoyé
+INFORMAL: dict[str, dict[str, tuple[tuple[str, ...], str, str, str]]] = {
+    "fr": {
+        "bump": (
+            (
+                "Tu as du nouveau sur « {t} » ?",
+                "Je reviens vers toi au sujet de « {t} ». Tu as eu le temps d'y jeter un œil ?",
+            ),
+            "Je reviens vers toi : {a}",
+            "Je remonte mon message ci-dessous. Tu as eu le temps d'y jeter un œil ?",
+            "Je reviens vers toi. Tu as eu le temps d'y jeter un œil ?",
+        ),
+        "context": (
+            ("Je reviens vers toi au sujet de « {t} ». Une réponse courte suffit.",),
+            "Je reviens vers toi : {a} Une réponse courte suffit.",
+            "Je reviens vers toi au sujet de mon message ci-dessous. Une réponse courte suffit.",
+            "Je reviens vers toi au sujet de mon dernier message. Une réponse courte suffit.",
+        ),
+        "close": (
+            (
+                "Sans nouvelles de ta part au sujet de « {t} », je suppose que ce n'est pas une "
+                "priorité pour le moment et je ne relancerai plus. Si cela change, il suffit de "
+                "répondre ici.",
+            ),
+            "Une dernière fois au sujet de ma question : {a} Je suppose que ce n'est pas une "
+            "priorité pour le moment et je ne relancerai plus. Si cela change, il suffit de "
+            "répondre ici.",
+            "Sans nouvelles de ta part, je suppose que ce n'est pas une priorité pour le moment "
+            "et je ne relancerai plus. Si cela change, il suffit de répondre ici.",
+            "Sans nouvelles de ta part, je suppose que ce n'est pas une priorité pour le moment "
+            "et je ne relancerai plus. Si cela change, il suffit de répondre ici.",
         ),
     },
 }

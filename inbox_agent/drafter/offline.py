@@ -14,7 +14,7 @@ import re
 from typing import ClassVar
 
 from inbox_agent.drafter.grounding import topic
-from inbox_agent.drafter.lines import BELOW, EASY, LINES
+from inbox_agent.drafter.lines import BELOW, EASY, INFORMAL, LINES
 from inbox_agent.drafter.request import Draft, DraftRequest
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import words
@@ -58,7 +58,9 @@ class OfflineDrafter:
     def _line(self, request: DraftRequest) -> str:
         lang = request.language if request.language in LINES else "en"
         kind = request.kind if request.kind in LINES[lang] else "bump"
-        with_topic, with_ask, quoted, unquoted = LINES[lang][kind]
+        informal = request.register == "informal" and lang in INFORMAL
+        lines = INFORMAL[lang] if informal else LINES[lang]
+        with_topic, with_ask, quoted, unquoted = lines[kind]
         named, ask = topic(request.subject), request.ask
         target = request.brief.target
         if kind == "bump":

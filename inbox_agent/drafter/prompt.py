@@ -102,6 +102,10 @@ def _style(request: DraftRequest) -> str:
         f"({' '.join(brief.signoff.lstrip('… ').split()) or 'none'}) are added around your text.",
         "- Emoji: they use them now and then." if brief.emoji else "- No emoji.",
     ]
+    if request.register:
+        formal = request.register == "formal"
+        how = "formal you (Sie, vous, usted, u)" if formal else "informal you (du, tu, tú, je)"
+        lines.append(f"- They address {request.recipient_name or 'them'} with the {how}.")
     if brief.followups:
         quoted = "; ".join(f'"{p}"' for p in brief.followups[:3])
         lines.append(f"- When they followed up by hand before, they wrote: {quoted}")

@@ -56,6 +56,7 @@ class DraftRequest:
     budget_tokens: int = 3000
     ask: str = ""  # what the followed-up message asks, as the user wrote it; "" when unknown
     quoted: bool = False  # the user's message is quoted under the nudge: "below" points at it
+    register: str = ""  # "formal" or "informal" as the user addresses them (Sie/du); "" unknown
 
     @property
     def brief(self) -> Brief:

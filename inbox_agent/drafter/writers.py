@@ -32,7 +32,7 @@ from inbox_agent.drafter.prompt import (
 )
 from inbox_agent.drafter.request import Draft, Drafter, DraftRequest, Quoted
 from inbox_agent.mail import language
-from inbox_agent.mail.letter import first_name, formality, name_tokens, split
+from inbox_agent.mail.letter import first_name, formality, name_tokens, register, split
 from inbox_agent.voice.edits import EditHabits
 from inbox_agent.voice.profile import Profile
 from inbox_agent.voice.style import Brief, brief, pick_examples
@@ -194,6 +194,10 @@ def prepare(
     aim = formality(own[-1]) if own else None
     examples = pick_examples(profile, to, exclude=exclude, target_formality=aim, edits=edits)
     quoted_texts = {" ".join(q.text.split()) for q in thread}
+    # how the user addresses these people: in this thread, else in their own mail to them
+    people = {a.lower() for a in to}
+    said = [*own[-1:], *(s.text for s in examples if s.language == lang and people & set(s.to))]
+    address = next((r for r in (register(t, lang) for t in said) if r), "")
     return DraftRequest(
         touch=touch,
         touches=touches,
@@ -208,5 +212,6 @@ def prepare(
         earlier_nudges=tuple(earlier_nudges),
         budget_tokens=budget_tokens,
         quoted=quoted,
+        register=address,
         ask=ask_for(ask, own[-1] if own else ""),
     )

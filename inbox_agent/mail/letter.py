@@ -280,5 +280,28 @@ def formality(text: str, parts: Parts | None = None) -> float:
     return round(min(1.0, max(0.0, score)), 2)
 
 
+# how the user addresses the reader, where a language tells them apart: (formal, informal)
+_ADDRESS = {
+    "de": (
+        r"\b(?:Sie|Ihnen|Ihre?[mnrs]?)\b",
+        r"(?i:\b(?:du|dich|dir|dein[emnrs]?|euch|eure?[mnrs]?)\b)",
+    ),
+    "fr": (r"(?i:\b(?:vous|votre|vos)\b)", r"(?i:\b(?:tu|toi|ton|ta|tes)\b|\bt'|-tu\b)"),
+    "es": (r"(?i:\b(?:usted|ustedes)\b)", r"(?i:\b(?:tú|ti|contigo|puedes|podrías|tienes)\b)"),
+    "it": (r"\b(?:Lei|La prego|Le chiedo)\b", r"(?i:\b(?:tu|ti|puoi|potresti|hai)\b)"),
+    "nl": (r"(?i:\b(?:u|uw)\b)", r"(?i:\b(?:je|jij|jou|jouw)\b)"),
+    "pt": (r"(?i:\bo senhor\b|\ba senhora\b)", r"(?i:\b(?:tu|teu|tua|podes)\b)"),
+}
+
+
+def register(text: str, lang: str) -> str:
+    """How the text addresses its reader: "formal" (Sie, vous, usted, u), "informal" (du, tu,
+    tú, je), or "" when the language does not tell them apart or the text does not say."""
+    if lang not in _ADDRESS:
+        return ""
+    formal, informal = (len(re.findall(p, text)) for p in _ADDRESS[lang])
+    return "" if formal == informal else "formal" if formal > informal else "informal"
+
+
 def formality_label(score: float) -> str:
     return "formal" if score >= 0.65 else "casual" if score <= 0.35 else "neutral"
