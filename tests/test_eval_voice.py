@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from scripts.eval_voice_impl import followups, read_user
+from scripts._voice_corpus import followups, read_user
 
 ALICE, BOB, CAROL = "alice@enron.test", "bob@enron.test", "carol@enron.test"
 START = datetime(2001, 3, 5, 9, 0, tzinfo=UTC)
