@@ -154,6 +154,7 @@ SURFACES: dict[str, list[str]] = {
         "Edit",
         "EditHabits",
         "Profile",
+        "Sample",
         "SentMail",
         "brief",
         "from_json",

@@ -8,6 +8,7 @@ from inbox_agent.voice.edits import Edit, EditHabits, habits
 from inbox_agent.voice.profile import (
     SAMPLE_LIMIT,
     Profile,
+    Sample,
     SentMail,
     from_json,
     hand_nudges,
@@ -22,6 +23,7 @@ __all__ = [
     "Edit",
     "EditHabits",
     "Profile",
+    "Sample",
     "SentMail",
     "brief",
     "from_json",
