@@ -167,7 +167,7 @@ class Terminal:
 def mutt_argv(
     home: Path, user: MailUser, imap_port: int, smtp_port: int, editor: Editor
 ) -> list[str]:
-    """mutt on the user's Dovecot mailbox: postponed = Drafts, edited headers, purge asked."""
+    """mutt on the user's mailbox: postponed = Drafts, edited headers, purge asked."""
     rc = home / "muttrc"
     lines = [
         f'set folder="imap://{user.login}@{HOST}:{imap_port}/"',
