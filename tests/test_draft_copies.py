@@ -1,6 +1,7 @@
-"""Which message in Drafts is the nudge, on the real Dovecot, where no mail client is needed to set
-the scene: never a draft that only replies to the same message (a leftover of an earlier touch),
-and a scheduled nudge whose recipients the user changed goes back to them, told at once."""
+"""Which message in Drafts is the nudge, on Dovecot, Cyrus and pymap (`world`), where no mail
+client is needed to set the scene: never a draft that only replies to the same message (a
+leftover of an earlier touch), and a scheduled nudge whose recipients the user changed goes back
+to them, told at once."""
 
 from __future__ import annotations
 
@@ -18,20 +19,18 @@ from tests.test_outbox import make_engine, nudges_to
 from tests.test_real_clients import drafts_in, queued
 
 
-def test_a_leftover_copy_of_touch_1_is_never_sent_as_touch_2(
-    mail_world: Any, agent_home: Path
-) -> None:
-    alice, bob = mail_world.new_user("alice"), mail_world.new_user("bob")
-    engine, first = queued(mail_world, alice, bob)
+def test_a_leftover_copy_of_touch_1_is_never_sent_as_touch_2(world: Any, agent_home: Path) -> None:
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    engine, first = queued(world, alice, bob)
     engine.approve(first.id)
     # the state the old tidy left: the user's edit of touch 1, saved under a new Message-ID
-    [sent_uid] = mail_world.find(alice, "Sent", first.message_id)
-    leftover = message_from_bytes(mail_world.fetch_raw(alice, "Sent", sent_uid))
+    [sent_uid] = world.find(alice, "Sent", first.message_id)
+    leftover = message_from_bytes(world.fetch_raw(alice, "Sent", sent_uid))
     assert leftover["In-Reply-To"] == engine.sequence_row(first.sequence_id).anchor_message_id
     for name in ("Message-ID", "X-Inbox-Agent-Id"):
         del leftover[name]
     leftover["Message-ID"] = "<edit-of-touch-1@example.test>"
-    with mail_world.imap_client(alice) as client:
+    with world.imap_client(alice) as client:
         client.append("Drafts", leftover.as_bytes())
     seq = engine.sequence_row(first.sequence_id)
     assert seq.next_due_at is not None
@@ -39,24 +38,24 @@ def test_a_leftover_copy_of_touch_1_is_never_sent_as_touch_2(
     engine.tick()
     [second] = engine.queue()
     assert second.touch == 2
-    with mail_world.imap_client(alice) as client:  # the user deletes touch 2 (and purges)
+    with world.imap_client(alice) as client:  # the user deletes touch 2 (and purges)
         client.select_folder("Drafts")
         client.delete_messages([second.uid])
         client.expunge()
     with pytest.raises(SafetyStop, match="not in Drafts"):
         engine.approve(second.id)
-    assert len(nudges_to(mail_world, bob)) == 1  # touch 1 only
-    [(kept, _)] = drafts_in(mail_world, alice).values()
+    assert len(nudges_to(world, bob)) == 1  # touch 1 only
+    [(kept, _)] = drafts_in(world, alice).values()
     assert b"edit-of-touch-1" in kept  # neither sent nor deleted
 
 
 def test_a_scheduled_nudge_with_a_new_cc_goes_back_to_the_queue_and_the_user_is_told(
-    mail_world: Any, agent_home: Path
+    world: Any, agent_home: Path
 ) -> None:
-    alice, bob, dave = (mail_world.new_user(n) for n in ("alice", "bob", "dave"))
-    engine = make_engine(alice, mail_world, "autopilot")
+    alice, bob, dave = (world.new_user(n) for n in ("alice", "bob", "dave"))
+    engine = make_engine(alice, world, "autopilot")
     engine.tick()
-    mail_world.send(
+    world.send(
         alice,
         [bob.address],
         "Budget",
@@ -65,7 +64,7 @@ def test_a_scheduled_nudge_with_a_new_cc_goes_back_to_the_queue_and_the_user_is_
     )
     engine.tick()
     [scheduled] = engine.store.drafts("main", (DraftState.SCHEDULED,))
-    with mail_world.imap_client(alice) as client:  # what mutt does: same ids, a Cc added
+    with world.imap_client(alice) as client:  # what mutt does: same ids, a Cc added
         client.select_folder("Drafts")
         raw = bytes(client.fetch([scheduled.uid], ["BODY.PEEK[]"])[scheduled.uid][b"BODY[]"])
         edited = message_from_bytes(raw)
@@ -76,8 +75,8 @@ def test_a_scheduled_nudge_with_a_new_cc_goes_back_to_the_queue_and_the_user_is_
     clock.set_now(clock.now() + timedelta(minutes=15))
     report = engine.tick()
     assert isinstance(report.refused, SendRefused) and dave.address in str(report.refused)
-    assert nudges_to(mail_world, bob) == [] and nudges_to(mail_world, dave) == []
+    assert nudges_to(world, bob) == [] and nudges_to(world, dave) == []
     assert [d.id for d in engine.queue()] == [scheduled.id]
     assert engine.sequence_row(scheduled.sequence_id).state == SequenceState.AWAITING_APPROVAL
     assert [o.state for o in engine.store.outbox("main")] == [OutboxState.CANCELLED]
-    assert len(drafts_in(mail_world, alice)) == 1  # the user's draft, Cc and all, stays
+    assert len(drafts_in(world, alice)) == 1  # the user's draft, Cc and all, stays
