@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from inbox_agent.store.db import Store
 from inbox_agent.store.records import FolderRow
-from inbox_agent.sync.folder_sync import EMPTY_GUARD, plan_folder, sync_folder
+from inbox_agent.sync.folder_sync import EMPTY_GUARD, FLAG_WINDOW, plan_folder, sync_folder
 from inbox_agent.sync.mailbox import FolderStatus
 from inbox_agent.sync.memory import MemoryMailbox
 from tests.infra.faults import Faults
@@ -63,6 +63,14 @@ def test_the_plan_follows_the_rules(
         assert not plan.fetch  # nothing moved: nothing is read
     if plan.flags_since is not None:
         assert known is not None and plan.flags_since == known.highestmodseq != status.highestmodseq
+    # without CONDSTORE a folder read before has the flags of its newest messages read again,
+    # a bounded window; with it, or on a first read, a reset or an empty folder, never
+    reread = status.highestmodseq is None and known is not None and not reset
+    if reread and status.messages and not plan.suspect:
+        assert plan.flags_from is not None
+        assert plan.flags_from >= 1 and status.uidnext - plan.flags_from <= FLAG_WINDOW
+    else:
+        assert plan.flags_from is None
 
 
 def _message(n: int) -> bytes:
