@@ -216,13 +216,16 @@ def _run_status(agents: list[AgentProcess], home: Path) -> str:
 def _due_world(
     world: MailWorld, home: Path, llm: FakeLlm, autonomy: str, delay: float
 ) -> tuple[Any, Any, str, str]:
-    """alice wrote to bob four business days ago (by a pinned clock); drafting is slowed by a
+    """alice wrote to bob five business days ago (by a pinned clock); drafting is slowed by a
     model that takes `delay` seconds to answer the first request."""
     alice, bob = world.new_user("alice"), world.new_user("bob")
     settings = f'[llm]\nbase_url = "{llm.base_url}"\nmodel = "fake-model"\n'
     write_profile(home, alice, world.imap_port, world.smtp_port, autonomy, settings)
     original = world.send(alice, [bob.address], "Q3 contract", "Can you sign it by Friday?")
-    pinned = add_business_days(datetime.now(UTC), 4).isoformat()
+    # Ten in the morning, local time (the send window's), five business days on: an Autopilot
+    # send a few minutes later stays inside the window whatever time of day the suite runs.
+    later = add_business_days(datetime.now().astimezone(), 5)
+    pinned = later.replace(hour=10, minute=0, second=0, microsecond=0).isoformat()
     llm.enqueue(text="Hi Bob,\n\nAny news on the contract?\n\nAlice", delay=delay)
     return alice, bob, original, pinned
 
