@@ -30,7 +30,7 @@ from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail import classify, headers
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
-from scripts.judgement_labels import ASIDE, CORPUS, TUNE, USERS, WEEKLY, Label, labels, report
+from scripts.judgement_labels import ASIDE, ASIDE2, CORPUS, TUNE, USERS, WEEKLY, Label, labels, report
 
 GAP = Cadence(3, (Gap(3, "bd"),))
 
@@ -63,8 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    rows = labels() + (labels(ASIDE) if args.final else [])
-    splits = ("dev", "test", "aside") if args.final else ("dev",)
+    rows = labels() + (labels(ASIDE) + labels(ASIDE2) if args.final else [])
+    splits = ("dev", "test", "aside", "aside2") if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
         from scripts.eval_judgement_replay import replay

@@ -28,6 +28,11 @@ WEEKLY_FINAL = Path(__file__).resolve().parent / "data" / "judgement-weekly-fina
 # a third set, picked and labelled like the first before the rules were tuned again, kept aside:
 # scored only by `eval_judgement --final`, at the end (split "aside")
 ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl"
+# a fresh aside set drawn 2026-12-02 by scripts/judgement_sample.py (seed 20261202, 40 per user
+# over equal time slices of the owners' last-in-thread sent messages, disjoint by Message-ID, copy
+# and body from every other label file) and labelled blind, before the tuning of that session:
+# scored only by `eval_judgement --final` (split "aside2"). Partial: the first 60 picks so far
+ASIDE2 = Path(__file__).resolve().parent / "data" / "judgement-aside2-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 # the owners' own addresses (and their assistants', who send from the owner's account)
