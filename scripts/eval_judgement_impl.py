@@ -30,7 +30,17 @@ from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail import classify, headers
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
-from scripts.judgement_labels import ASIDE, ASIDE2, CORPUS, TUNE, USERS, WEEKLY, Label, labels, report
+from scripts.judgement_labels import (
+    ASIDE,
+    ASIDE2,
+    CORPUS,
+    TUNE,
+    USERS,
+    WEEKLY,
+    Label,
+    labels,
+    report,
+)
 
 GAP = Cadence(3, (Gap(3, "bd"),))
 

@@ -85,7 +85,7 @@ def candidates(user: str) -> list[tuple[Header, str, str]]:
         h, rel, b = by_id[last.message_id]
         if rel.split("/")[2] in SENT_FOLDERS:
             out.append((h, rel, b))
-    return sorted(out, key=lambda c: (c[0].date, c[1]))  # type: ignore[return-value]
+    return sorted(out, key=lambda c: (c[0].date, c[1]))
 
 
 def sample(per_user: int, seed: int) -> list[dict[str, str]]:
@@ -108,7 +108,12 @@ def sample(per_user: int, seed: int) -> list[dict[str, str]]:
             taken.add(b)
             assert h.date is not None
             picks.append(
-                {"path": rel, "message_id": h.message_id, "user": user, "date": f"{h.date:%Y-%m-%d}"}
+                {
+                    "path": rel,
+                    "message_id": h.message_id,
+                    "user": user,
+                    "date": f"{h.date:%Y-%m-%d}",
+                }
             )
     return picks
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 import pytest
 
 from scripts.eval_judgement_impl import offline_drafted
-from scripts.judgement_labels import CORPUS, TUNE, WEEKLY, labels, score
+from scripts.judgement_labels import (
+    ASIDE,
+    ASIDE2,
+    CORPUS,
+    LABELS,
+    TUNE,
+    USERS,
+    WEEKLY,
+    WEEKLY_FINAL,
+    labels,
+    score,
+)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus is not beside the repository")
@@ -28,3 +39,21 @@ def test_the_weekly_and_tune_sets_stay_above_nine_tenths() -> None:
     assert len(rows) > 140
     got = score((r, offline_drafted(r)) for r in rows)
     assert got["precision"] >= 0.9 and got["recall"] >= 0.9, got
+
+
+def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() -> None:
+    """A set kept aside is only worth its figure while none of its messages is tuned on
+    elsewhere: aside2 shares no Message-ID with any other set, and no file labels one twice.
+    (The weekly sets, drawn for the nudges per week, may overlap dev and test.)"""
+    others: set[str] = set()
+    for path in (LABELS, WEEKLY, TUNE, WEEKLY_FINAL, ASIDE, ASIDE2):
+        rows = labels(path)
+        ids = [row.message_id for row in rows]
+        assert len(ids) == len(set(ids)), path.name
+        for row in rows:
+            assert row.label in ("expects", "no", "unclear"), (path.name, row)
+            assert row.user in USERS and row.why.strip(), (path.name, row)
+        if path == ASIDE2:
+            assert rows and {row.split for row in rows} == {"aside2"}
+            assert not others & set(ids), sorted(others & set(ids))
+        others |= set(ids)
