@@ -13,11 +13,20 @@ from pathlib import Path
 from inbox_agent.mail import headers
 from inbox_agent.mail.body import new_text, readable_text
 from inbox_agent.tracker.threads import build_threads, normalize_subject
+from scripts.judgement_labels import USERS
 
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
 _X_NAME = re.compile(r"\s*<[^>]*>\s*")
 _QUOTED_FROM = re.compile(r"^[ \t>]*From:[ \t]*(.+)$", re.M)
 GAP = (timedelta(hours=20), timedelta(days=45))
+
+
+def assistants(user: str) -> frozenset[str]:
+    """The addresses of the owner's assistants in the mailbox (`judgement_labels.USERS` lists
+    them with the owner's own: those without the owner's surname, "kay.chapman" for
+    delainey-d). Their messages are not the owner's voice: never learned from, never scored."""
+    surname = user.partition("-")[0]
+    return frozenset(a for a in USERS.get(user, ()) if surname not in a.partition("@")[0])
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,10 @@ def read_user(corpus: Path) -> User:
             _x_name(x_to.group(1)) if x_to else "",
             _x_name(x_from.group(1)) if x_from else "",
         )
+        # Enron's copies of one message can differ by 12 h (12:36 in one folder, 00:36 in another)
+        when = header.date.replace(hour=header.date.hour % 12) if header.date else None
         key = (
-            str(header.date),
+            str(when),
             " ".join(header.subject.split()).lower(),
             header.from_addr,
             " ".join(text.split())[:200],
@@ -81,7 +92,10 @@ def read_user(corpus: Path) -> User:
     sent_ones = [m for m, rank in found.values() if rank < len(SENT_FOLDERS)]
     senders = Counter(m.header.from_addr for m in sent_ones)
     total = sum(senders.values())
-    addresses = frozenset(a for a, n in senders.items() if a and n >= total * 0.05)
+    helpers = assistants(corpus.name)
+    addresses = frozenset(
+        a for a, n in senders.items() if a and n >= total * 0.05 and a not in helpers
+    )
     names = Counter(
         m.from_name for m in sent_ones if m.header.from_addr in addresses and m.from_name
     )

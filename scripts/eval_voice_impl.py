@@ -5,16 +5,20 @@ messages in date order are cut at 80% (`--period test`, the default: learn from 
 score the newest 20%) or at 60% and 80% (`--period dev`: learn from the older 60%, score the
 next 20%; every choice of rule is made there, so the reported period is not tuned to):
 1. every file is read once: the copies Enron keeps in `sent`, `_sent_mail` and `all_documents`
-   (same date, subject, sender and first 200 characters of new text) count once;
+   (same date, or 12 h apart as Enron's folders sometimes disagree, subject, sender and first
+   200 characters of new text) count once; an assistant's mail from the owner's mailbox
+   (`_voice_corpus.assistants`) is not the owner's: never learned from, never scored;
 2. **real follow-ups** written in the period scored: two messages of the user in a row on one
    thread, 20 h to 45 days apart, the second to at least one of the first's recipients and to
    nobody new but cc, with text of its own, and not an answer to someone else's mail (its
    quoted part, if any, is the user's own). For each, a profile is learned only from the
    user's mail dated before it, and both drafters write touch 1 on the first message; the
    draft is compared with the real follow-up;
-3. **other mail**: the profile is learned from the older part, and each message of the period
+3. **other mail**: each message of the period
    scored that is short (40 words or fewer: shaped like a nudge) and asks something (the ask
-   `mail.expects` quotes) is taken as the message being followed up; the draft's greeting and
+   `mail.expects` quotes) is taken as the message being followed up, drafted with the profile
+   learned from the user's mail dated strictly before it (`profile_before`: never the message
+   itself nor anything later, as the daemon would have had it); the draft's greeting and
    sign-off are compared with that message's own, its length with the user's follow-ups up to
    the end of the period (their median; with fewer than 5, their short asks in the period).
 
@@ -38,9 +42,11 @@ import json
 import os
 import statistics
 import sys
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from inbox_agent import config
@@ -77,18 +83,20 @@ def _sent_mail(m: Mail, flagged: set[str]) -> SentMail:
 
 
 def profile_before(
-    user: User, when: object, flagged: set[str], cache: dict[str, Profile]
+    user: User, when: datetime, flagged: set[str], cache: dict[int, Profile]
 ) -> Profile:
-    """The profile from the user's mail dated before `when` (cached per month)."""
-    key = f"{when:%Y-%m}"
-    if key not in cache:
-        prior = [m for m in user.own if m.header.date and m.header.date < when]  # type: ignore[operator]
-        cache[key] = learn(
-            [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]],
-            user.names,
-            when,  # type: ignore[arg-type]
+    """The profile from the user's mail dated strictly before `when`: never the scored message
+    itself, nor anything written after it (cached by how many messages that is, so two cases
+    share a profile only when they see the very same mail)."""
+    own = user.own
+    dates = [m.header.date for m in own]
+    count = bisect_left(dates, when)  # type: ignore[arg-type]
+    if count not in cache:
+        prior = own[:count]
+        cache[count] = learn(
+            [_sent_mail(m, flagged) for m in prior[-SAMPLE_LIMIT:]], user.names, when
         )
-    return cache[key]
+    return cache[count]
 
 
 def _letter_words(parts: object) -> int:
@@ -186,13 +194,13 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
     60%, score the next 20% (where choices are made, so the reported period is not tuned to)."""
     pairs = followups(user)
     flagged = {f.header.message_id for _, f in pairs}
-    cache: dict[str, Profile] = {}
+    cache: dict[int, Profile] = {}
     own = [m for m in user.own if m.text.strip()]
     low, high = (0.6, 0.8) if period == "dev" else (0.8, 1.0)
     older, newer = own[: int(len(own) * low)], own[int(len(own) * low) : int(len(own) * high)]
     ids = {m.header.message_id for m in newer}
     fcases = [  # the follow-ups written in the period scored, each with the profile before it
-        Case(o, f, profile_before(user, f.header.date, flagged, cache))
+        Case(o, f, profile_before(user, f.header.date, flagged, cache))  # type: ignore[arg-type]
         for o, f in pairs
         if f.header.message_id in ids
     ]
@@ -202,13 +210,17 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
         user.names,
         last,  # type: ignore[arg-type]
     )
-    # mail shaped like a follow-up: short, and asking something (a nudge is a short message)
+    # mail shaped like a follow-up: short, and asking something (a nudge is a short message);
+    # each drafted with the profile of the mail sent before it, as the daemon would have it
     asking = [
         m
         for m in newer
         if prepare_ask(m) and words(split(m.text, profile.names).core) <= SHORT_WORDS
     ]
-    ocases = [Case(m, None, profile) for m in asking]
+    ocases = [
+        Case(m, None, profile_before(user, m.header.date, flagged, cache))  # type: ignore[arg-type]
+        for m in asking
+    ]
     # their own follow-ups up to the end of the period scored (not only those in it: a few)
     end = newer[-1].header.date if newer else None
     follow_words = [

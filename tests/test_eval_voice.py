@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+from inbox_agent.drafter.writers import OfflineDrafter
 from scripts._voice_corpus import followups, read_user
+from scripts.eval_voice_impl import blocks, score
 
 ALICE, BOB, CAROL = "alice@enron.test", "bob@enron.test", "carol@enron.test"
 START = datetime(2001, 3, 5, 9, 0, tzinfo=UTC)
@@ -83,3 +85,42 @@ def test_followups_are_found_once_and_answers_to_others_are_not(tmp_path: Path) 
     [(first, then)] = followups(user)
     assert first.header.message_id == "<o@x>" and then.header.message_id == "<f@x>"
     assert then.text.startswith("Bob, any news")
+
+
+def test_each_scored_message_is_drafted_from_the_mail_sent_before_it_only(tmp_path: Path) -> None:
+    """Per recipient and with no leakage: the first short ask to Carol (who had no mail from
+    the user before) cannot take its own "Dear Carol,"; the second takes it from the first."""
+    root = tmp_path / "alice-x"
+    for i in range(8):  # the older 80%: to Bob, no greeting
+        when = START + timedelta(days=i)
+        body = f"Can you send me the report on the pipeline item {i}?\n\nAlice"
+        _write(root, "sent", str(i), f"<b{i}@x>", BOB, f"Report {i}", when, body)
+    for i in (8, 9):  # the newest 20%: to Carol, "Dear Carol,"
+        when = START + timedelta(days=i)
+        body = f"Dear Carol,\n\nCould you send me the budget for region {i}?\n\nAlice"
+        _write(root, "sent", str(i), f"<c{i}@x>", CAROL, f"Budget {i}", when, body)
+    user = read_user(root)
+    _, cases, reference, _ = blocks(user)
+    assert [c.original.header.message_id for c in cases] == ["<c8@x>", "<c9@x>"]
+    assert CAROL not in cases[0].profile.greetings  # its own greeting is not learned
+    assert cases[1].profile.greetings[CAROL].value == "Dear Carol,"
+    figures = score(OfflineDrafter(), cases, user, reference)
+    assert figures["greeting"] == 0.5  # 1.0 if the scored message taught itself, 0.0 if stale
+
+
+def test_copies_twelve_hours_apart_count_once_and_an_assistants_mail_is_not_the_owners(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "delainey-d"
+    ask = "Bob,\n\nCan you send me the signed gas contract?\n\nDave"
+    owner, kay = "david.delainey@enron.com", "kay.chapman@enron.com"
+    noon = START.replace(hour=12, minute=36)
+    _write(root, "sent", "1", "<o@x>", BOB, "Gas", noon, ask, sender=owner)
+    _write(root, "all_documents", "1", "<o2@x>", BOB, "Gas", noon - timedelta(hours=12), ask, owner)
+    for i in range(3):  # the assistant sends from the owner's mailbox
+        when = START + timedelta(days=i + 1)
+        _write(root, "sent", f"k{i}", f"<k{i}@x>", BOB, f"Meeting {i}", when, "Thanks, Kay", kay)
+    user = read_user(root)
+    assert sum(1 for m in user.mails if m.header.subject == "Gas") == 1
+    assert user.addresses == frozenset({owner})
+    assert all(m.header.from_addr == owner for m in user.own)
