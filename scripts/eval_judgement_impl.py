@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--unsure", choices=("skip", "draft"), default="skip")
     parser.add_argument("--user", action="append", help="replay only this user (repeatable)")
     parser.add_argument(
-        "--show", choices=("fp", "fn", "unsure", "all"), help="list misses (dev, weekly, tune)"
+        "--show", choices=("fp", "fn", "unsure", "all"), help="list misses (not the test split)"
     )
     args = parser.parse_args()
     if not CORPUS.is_dir():
@@ -86,8 +86,9 @@ def main() -> None:
             print(f"{split}: precision {s['precision']} recall {s['recall']}")
         print(json.dumps(result))
         return
-    rows += labels(WEEKLY) + labels(TUNE)  # judged alone, as the others; tuned on too
-    splits = ("dev", "weekly", "tune", *splits[1:])
+    # judged alone, as the others; tuned on too (the aside set too, since it has been seen)
+    rows += labels(WEEKLY) + labels(TUNE) + ([] if args.final else labels(ASIDE))
+    splits = ("dev", "weekly", "tune", "aside", *splits[1:])
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
@@ -98,7 +99,7 @@ def main() -> None:
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
         for r in rows:
-            if r.split not in ("dev", "weekly", "tune"):  # never what is kept aside
+            if r.split not in ("dev", "weekly", "tune", "aside"):  # never the test split
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
             unsure = why[r.message_id].startswith(("no ask found", "nothing"))
