@@ -88,7 +88,7 @@ def main() -> None:
         return
     # judged alone, as the others; tuned on too (the aside set too, since it has been seen)
     rows += labels(WEEKLY) + labels(TUNE) + ([] if args.final else labels(ASIDE))
-    splits = ("dev", "weekly", "tune", "aside", *splits[1:])
+    splits = tuple(dict.fromkeys(("dev", "weekly", "tune", "aside", *splits[1:])))  # aside once
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
