@@ -49,6 +49,7 @@ QUOTES = {
         "\n\n\tTravis McCullough\n\t01/22/2001 01:48 PM\n\t\t\n\t\t To: Phillip K Allen/HOU/ECT@ECT\n"
         "\t\t cc: \n\t\t Subject: Re: Response\n\nI agree."
     ),
+    "notes-wrote-on": "John J Lavorato|Corp|Enron wrote on 9/12/00 9:14 am:\n\nCan you call me?",
     "gmail": "On Mon, Mar 4, 2024 at 10:00 AM Bob Stone <bob@example.com> wrote:\n> Sure.\n> Bob",
     "gmail-wrapped": "On Mon, Mar 4, 2024 at 10:00 AM Bob Stone <\nbob@example.com> wrote:\n\n> Sure.",
     "apple-de": "Am 04.03.2024 um 10:00 schrieb Bob Stone <bob@example.de>:\n\n> Klar.",
@@ -76,7 +77,8 @@ def test_crlf_attachments_and_mobile_footers_go() -> None:
 def test_ordinary_sentences_that_look_a_little_like_quotes_stay() -> None:
     text = (
         "On Monday we met the team.\nHere is what I wrote: the deal closes in May.\n"
-        "From now on, send it to me.\nTo be honest I prefer Tuesday."
+        "From now on, send it to me.\nTo be honest I prefer Tuesday.\n"
+        "As I wrote on 9/12 to Bob, the deal closes in May."
     )
     assert new_text(text) == text
 

@@ -1,7 +1,7 @@
 """The readable text of a message: what the person wrote in it, without what they quoted.
 
 Pure except for `text_of`, which parses MIME with mail-parser. `new_text` cuts everything from
-the first sign of quoted or forwarded mail: "On … wrote:" (and its German, French, Spanish,
+the first sign of quoted or forwarded mail: "On … wrote:" and Notes' "… wrote on 9/12/00 9:14 am:" (and its German, French, Spanish,
 Italian, Dutch, Portuguese and Swedish forms, also when wrapped over lines), "-----Original
 Message-----", Lotus Notes "Forwarded by" rules, Outlook and Notes header blocks (`From:`/`Sent:`/
 `To:`/`Subject:` lines, with the attribution lines above them), and `>` quoting. Attachment
@@ -24,7 +24,8 @@ _ATTRIBUTION = re.compile(
     r"^[ \t]*("
     rf"On\b{_WRAP}\bwrote|Am\b{_WRAP}\bschrieb[^\n]{{0,80}}|Le\b{_WRAP}\ba [ée]crit|"
     rf"El\b{_WRAP}\bescribi[óo]|Il giorno\b{_WRAP}\bha scritto|Op\b{_WRAP}\bschreef[^\n]{{0,80}}|"
-    rf"Em\b{_WRAP}\bescreveu|Den\b{_WRAP}\bskrev[^\n]{{0,80}}|[^\n]{{0,120}}(@|\d)[^\n]{{0,120}}\bwrote"
+    rf"Em\b{_WRAP}\bescreveu|Den\b{_WRAP}\bskrev[^\n]{{0,80}}|[^\n]{{0,120}}(@|\d)[^\n]{{0,120}}\bwrote|"
+    r"[^\n]{1,120}\bwrote on\b[^\n]{0,40}\d[^\n]{0,40}"  # Notes: "A B|HOU|ECT wrote on 7/28/00 7:33 pm:"
     r")[ \t]*:[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
