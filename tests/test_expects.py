@@ -92,6 +92,11 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Please forward me the login and password again.", "x", Outcome.EXPECTS, "asks"),
         ("Can you please add Greg to the distribution.", "x", Outcome.EXPECTS, "asks"),
         ("I have not received the card yet.", "Re: order", Outcome.EXPECTS, "asks"),
+        # reported speech is not an ask; the same words said to the reader are
+        ("Bob called to let me know that ENA is interested.", "ENA", Outcome.NO, ""),
+        ("He let me know that he would contact you.", "Re: x", Outcome.NO, ""),
+        ("Please remember to let me know by Friday.", "x", Outcome.EXPECTS, "asks"),
+        ("Could you let me know when it ships?", "x", Outcome.EXPECTS, "asks"),
         ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
         ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
         ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),

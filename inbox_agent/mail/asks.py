@@ -35,6 +35,8 @@ _INTERROGATIVE = re.compile(
 )
 _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
+    # not reported speech: "he let me know that …", "Bob called to let me know …"
+    r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
     r"\blet (?:me|us) know\b(?!\s+if\s+(?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
