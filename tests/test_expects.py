@@ -97,6 +97,8 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("He let me know that he would contact you.", "Re: x", Outcome.NO, ""),
         ("Please remember to let me know by Friday.", "x", Outcome.EXPECTS, "asks"),
         ("Could you let me know when it ships?", "x", Outcome.EXPECTS, "asks"),
+        ("Please contact me anytime I can assist you.", "Re: x", Outcome.NO, "an offer"),
+        ("Please fell free to contact him.", "Re: x", Outcome.NO, "an offer"),
         ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
         ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
         ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),

@@ -103,7 +103,8 @@ _OFFER = re.compile(
     r"\blet (?:me|us) know if (?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
-    r"\bfeel free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
+    r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
+    r"\bfe[el]l free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
     r"\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
     r"\bif (?:i|we) can (?:help|assist|do anything|be of)\b(?:[^.?!]*?\blet (?:me|us) know\b)?|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",
     _I,
