@@ -99,6 +99,10 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Could you let me know when it ships?", "x", Outcome.EXPECTS, "asks"),
         ("Please contact me anytime I can assist you.", "Re: x", Outcome.NO, "an offer"),
         ("Please fell free to contact him.", "Re: x", Outcome.NO, "an offer"),
+        # a delegation that also names the user comes back to the user
+        ("Please get back to Britt or me by Friday.", "x", Outcome.EXPECTS, "asks"),
+        ("Please let Britt or me know by Friday.", "x", Outcome.EXPECTS, "asks"),
+        ("Please get back to Britt on this.", "x", Outcome.NO, ""),
         ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
         ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
         ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),

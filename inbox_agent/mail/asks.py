@@ -39,6 +39,7 @@ _REQUEST = re.compile(
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
     r"\blet (?:me|us) know\b(?!\s+if\s+(?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
+    r"\blet \w+ (?:or|and) (?:me|us) know\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
@@ -77,9 +78,10 @@ _CHORE = re.compile(
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+)\b)"  # someone other than the user
+_NOT_ALSO_ME = r"(?!\s+(?:or|and)\s+(?:me|us)\b)"  # "get back to Britt or me" comes back to the user
 # a request whose result goes to someone else: nothing comes back to the user
 _DELEGATION = re.compile(
-    rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}|"
+    rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}{_NOT_ALSO_ME}|"
     rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
@@ -96,7 +98,7 @@ _PLEASE_NOT_ASK = frozenset(
 )
 _PLEASE_ASK_AFTER = re.compile(
     r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
-    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b",
+    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b",
     _I,
 )
 _OFFER = re.compile(
