@@ -78,7 +78,9 @@ _CHORE = re.compile(
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+)\b)"  # someone other than the user
-_NOT_ALSO_ME = r"(?!\s+(?:or|and)\s+(?:me|us)\b)"  # "get back to Britt or me" comes back to the user
+_NOT_ALSO_ME = (
+    r"(?!\s+(?:or|and)\s+(?:me|us)\b)"  # "get back to Britt or me" comes back to the user
+)
 # a request whose result goes to someone else: nothing comes back to the user
 _DELEGATION = re.compile(
     rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}{_NOT_ALSO_ME}|"
