@@ -103,6 +103,7 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Please get back to Britt or me by Friday.", "x", Outcome.EXPECTS, "asks"),
         ("Please let Britt or me know by Friday.", "x", Outcome.EXPECTS, "asks"),
         ("Please get back to Britt on this.", "x", Outcome.NO, ""),
+        ("What ever you think is appropriate.", "Re: x", Outcome.NO, ""),
         ("Kannst du mir die Zahlen schicken?", "Zahlen", Outcome.EXPECTS, "asks"),
         ("Pouvez-vous me renvoyer le contrat signé ?", "contrat", Outcome.EXPECTS, "asks"),
         ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),

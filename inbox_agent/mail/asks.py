@@ -21,7 +21,7 @@ _INTERROGATIVE = re.compile(
     rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
     rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
     rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
-    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
+    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
     r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
     # de fr es it nl pt
     r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
