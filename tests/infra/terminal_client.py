@@ -70,7 +70,8 @@ class Screen:
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         """tmux key names (`Enter`, `C-o`, `BSpace`) or, with `literal`, text typed as is."""
-        self.term.tmux("send-keys", "-t", self.name, *(["-l"] if literal else []), *keys)
+        # "--": a literal that starts with "-" (a random password can) is text, not a flag
+        self.term.tmux("send-keys", "-t", self.name, *(["-l", "--"] if literal else []), *keys)
 
     def type(self, text: str) -> None:
         self.keys(text, literal=True)
