@@ -13,9 +13,8 @@ from pathlib import Path
 from inbox_agent.mail import headers
 from inbox_agent.mail.body import new_text, readable_text
 from inbox_agent.tracker.threads import build_threads, normalize_subject
-from scripts.judgement_labels import USERS
+from scripts.judgement_labels import SENT_FOLDERS, USERS
 
-SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
 _X_NAME = re.compile(r"\s*<[^>]*>\s*")
 _QUOTED_FROM = re.compile(r"^[ \t>]*From:[ \t]*(.+)$", re.M)
 GAP = (timedelta(hours=20), timedelta(days=45))

@@ -28,7 +28,6 @@ from inbox_agent.mail.headers import Header
 from inbox_agent.store.db import Store
 from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Due, Start
-from inbox_agent.tracker.threads import normalize_subject
 from scripts.eval_threads_impl import load
 from scripts.judgement_labels import (
     CORPUS,
@@ -36,7 +35,9 @@ from scripts.judgement_labels import (
     USERS,
     WEEKLY,
     WEEKLY_FINAL,
+    Copy,
     Label,
+    copy_key,
     labels,
     score,
 )
@@ -63,10 +64,9 @@ def _engine(server: DovecotServer, user: str, home: Path, unsure: str) -> Engine
     return Engine(config.load_account(path, settings), settings, Store(home / f"{login}.db"))
 
 
-def copy_of(h: Header | None) -> tuple[str, object, str] | None:
-    """What copies of one message share: the Enron folders (sent, sent_items, _sent_mail,
-    all_documents) hold one sent message several times under different Message-IDs."""
-    return (h.from_addr, h.date, normalize_subject(h.subject)) if h is not None else None
+def copy_of(h: Header | None) -> Copy | None:
+    """`copy_key`, for a message that may be missing."""
+    return copy_key(h) if h is not None else None
 
 
 def _decide(engine: Engine, mailbox: object, when: datetime) -> list[Assessment]:

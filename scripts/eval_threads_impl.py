@@ -25,10 +25,9 @@ from inbox_agent.mail import headers
 from inbox_agent.store.db import Store
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import last_human
+from scripts.judgement_labels import SENT_FOLDERS
 from tests.infra.dovecot import DovecotServer
 from tests.infra.memkeyring import MemoryKeyring
-
-SENT_FOLDERS = {"sent", "sent_items", "_sent_mail"}
 
 
 def load(corpus: Path, maildir: Path) -> tuple[int, int, str]:

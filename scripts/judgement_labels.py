@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inbox_agent.mail.headers import Header
+from inbox_agent.tracker.threads import normalize_subject
+
 LABELS = Path(__file__).resolve().parent / "data" / "judgement-labels.jsonl"
 # a second set, labelled after the rules were written and never tuned on: a sample of 10 per
 # user of the nudges the daemon would draft in that user's 8 busiest weeks (split "weekly")
@@ -34,6 +37,17 @@ ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl
 # scored only by `eval_judgement --final` (split "aside2"). Partial: the first 60 picks so far
 ASIDE2 = Path(__file__).resolve().parent / "data" / "judgement-aside2-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
+SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
+
+Copy = tuple[str, object, str]
+
+
+def copy_key(h: Header) -> Copy:
+    """What copies of one message share: the Enron folders (sent, sent_items, _sent_mail,
+    all_documents) hold one sent message several times under different Message-IDs."""
+    return (h.from_addr, h.date, normalize_subject(h.subject))
+
 
 # the owners' own addresses (and their assistants', who send from the owner's account)
 USERS = {

@@ -22,19 +22,17 @@ from pathlib import Path
 
 from inbox_agent.mail import headers
 from inbox_agent.mail.headers import Header
-from inbox_agent.tracker.threads import build_threads, last_human, normalize_subject
-from scripts.judgement_labels import CORPUS, USERS
+from inbox_agent.tracker.threads import build_threads, last_human
+from scripts.judgement_labels import CORPUS, SENT_FOLDERS, USERS, Copy, copy_key
 
 DATA = Path(__file__).resolve().parent / "data"
-SENT_FOLDERS = ("sent", "sent_items", "_sent_mail")
 _SPACE = re.compile(r"\s+")
 ASIDE2_FILE = "judgement-aside2-labels.jsonl"
 
-Copy = tuple[str, object, str]
 
-
-def copy_key(h: Header) -> Copy:
-    return (h.from_addr, h.date, normalize_subject(h.subject))
+def folder(rel: str) -> str:
+    """The mailbox folder of a corpus path ("enron/allen-p/sent/12." -> "sent")."""
+    return rel.split("/")[2]
 
 
 def body_key(raw: bytes) -> str:
@@ -73,8 +71,7 @@ def candidates(user: str) -> list[tuple[Header, str, str]]:
         h = headers.parse(raw)
         key = copy_key(h)
         rel = str(path.relative_to(CORPUS))
-        in_sent = path.relative_to(root).parts[0] in SENT_FOLDERS
-        if key not in seen or (in_sent and rel.split("/")[2] not in SENT_FOLDERS):
+        if key not in seen:  # the first copy by path; kept only if it is in a sent folder
             seen[key] = (h, rel, body_key(raw))
     by_id = {h.message_id: (h, rel, b) for h, rel, b in seen.values()}
     out = []
@@ -83,7 +80,7 @@ def candidates(user: str) -> list[tuple[Header, str, str]]:
         if last is None or last.from_addr not in own or last.kind != "normal" or not last.date:
             continue
         h, rel, b = by_id[last.message_id]
-        if rel.split("/")[2] in SENT_FOLDERS:
+        if folder(rel) in SENT_FOLDERS:
             out.append((h, rel, b))
     return sorted(out, key=lambda c: (c[0].date, c[1]))
 

@@ -1,9 +1,9 @@
 """The readable text of a message: what the person wrote in it, without what they quoted.
 
 Pure except for `text_of`, which parses MIME with mail-parser. `new_text` cuts everything from
-the first sign of quoted or forwarded mail: "On … wrote:" and Notes' "… wrote on 9/12/00 9:14 am:" (and its German, French, Spanish,
-Italian, Dutch, Portuguese and Swedish forms, also when wrapped over lines), "-----Original
-Message-----", Lotus Notes "Forwarded by" rules, Outlook and Notes header blocks (`From:`/`Sent:`/
+the first sign of quoted or forwarded mail: "On … wrote:" (and its German, French, Spanish,
+Italian, Dutch, Portuguese and Swedish forms, also when wrapped over lines), Notes' "… wrote on
+9/12/00 9:14 am:", "-----Original Message-----", Lotus Notes "Forwarded by" rules, Outlook and Notes header blocks (`From:`/`Sent:`/
 `To:`/`Subject:` lines, with the attribution lines above them), and `>` quoting. Attachment
 markers and mobile footers go too. `split_signature` takes the block after a `-- ` line.
 HTML-only mail is turned into text first, leaving out `<blockquote>` and the quote containers
