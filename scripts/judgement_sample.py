@@ -27,7 +27,8 @@ from scripts.judgement_labels import CORPUS, SENT_FOLDERS, USERS, Copy, copy_key
 
 DATA = Path(__file__).resolve().parent / "data"
 _SPACE = re.compile(r"\s+")
-ASIDE2_FILE = "judgement-aside2-labels.jsonl"
+# aside2's picks, labelled in one or more files (judgement-aside2-labels*.jsonl)
+ASIDE2_PREFIX = "judgement-aside2-labels"
 
 
 def folder(rel: str) -> str:
@@ -48,7 +49,7 @@ def labelled() -> tuple[set[str], set[Copy], set[str]]:
     copies: set[Copy] = set()
     bodies: set[str] = set()
     for path in sorted(DATA.glob("judgement-*.jsonl")):
-        if path.name == ASIDE2_FILE:  # its own picks: the draw stays the same once labelled
+        if path.name.startswith(ASIDE2_PREFIX):  # its own picks: the draw stays the same once labelled
             continue
         for line in path.read_text().splitlines():
             if not line.strip():
