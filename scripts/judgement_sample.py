@@ -49,7 +49,7 @@ def labelled() -> tuple[set[str], set[Copy], set[str]]:
     copies: set[Copy] = set()
     bodies: set[str] = set()
     for path in sorted(DATA.glob("judgement-*.jsonl")):
-        if path.name.startswith(ASIDE2_PREFIX):  # its own picks: the draw stays the same once labelled
+        if path.name.startswith(ASIDE2_PREFIX):  # its own picks: the draw stays the same
             continue
         for line in path.read_text().splitlines():
             if not line.strip():
