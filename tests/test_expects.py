@@ -109,6 +109,27 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("¿Puedes enviarme el informe por favor?", "informe", Outcome.EXPECTS, "asks"),
         ("Vielen Dank, das passt.", "Re: Termin", Outcome.NO, "thanks"),
         ("Merci beaucoup !", "Re: contrat", Outcome.NO, "thanks"),
+        # standing instructions, fallbacks and remarks on their ideas ask nothing back
+        ("Tammy, please ensure that budgets are set up ASAP.", "x", Outcome.NO, "a statement"),
+        ("Please begin your focus on EOL liquidity.", "x", Outcome.NO, "a statement"),
+        ("Your ideas about the kitchen would still be possible.", "Re: x", Outcome.NO, ""),
+        ("Dan will follow up. If not please give me a call.", "Re: x", Outcome.NO, "an offer"),
+        # proposals of a time, a request beside a chore, a number in the ask
+        ("I can meet at around 5:00.\n\nSound OK.", "Re: today", Outcome.EXPECTS, 'asks: "Sound'),
+        ("We should meet today to get a start on this.", "Re: x", Outcome.EXPECTS, "asks"),
+        ("We should get together soon.", "Re: x", Outcome.NO, ""),
+        (
+            "Janet, need the deal list before Friday - please follow up.",
+            "",
+            Outcome.EXPECTS,
+            "asks",
+        ),
+        (
+            "Can you call me at 713-853-1234 to go over it?\n\nAnn",
+            "draft",
+            Outcome.EXPECTS,
+            'asks: "Can you call me at 713-853-1234',
+        ),
         # no words to go by and no forward: the user decides
         ("", "report.pdf", Outcome.UNSURE, "nothing written of yours"),
     ],

@@ -44,8 +44,14 @@ _REQUEST = re.compile(
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
     r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    # not said of them: "Your ideas about the kitchen would still be possible."
     r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?)\b"
-    r"(?!\s+(?:were|was|are|is|have|has|helped|made)\b)|"
+    r"(?!(?:\s+(?:about|on|for|regarding|re|of)\b[^.?!]{0,80}?)?\s+(?:were|was|is|are|have|has|helped|made|seem(?:ed)?|"
+    r"sound(?:ed)?|would still|will still)\b(?!\s+(?:welcome|appreciated)))|"
+    # a proposal of a time that waits for an OK: "we should meet today", "I can meet at 5. Sound OK."
+    r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
+    r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
+    rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more |copies )|"
     r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
     r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|let (?:me|us)|(?:respond|reply)(?! to (?:the |this |that |his |her |their )?(?:request|him|her|them|(?-i:[A-Z]))))\b|\bconfirm receipt\b|"
     r"\byou (?:didn't|did not|forgot to) (?:attach|send|include)\b|\b(?:still )?waiting (?:for|on) (?:your|the|an?)\b|"
@@ -95,7 +101,8 @@ _PLEASE_NOT_ASK = frozenset(
         r"\S+",
         "see note find read convey use attend participate remind customize have invite keep "
         "be do feel accept excuse forgive disregard ignore join note get call come remember "
-        "hold plan make distribute contact consider make sure proceed ",
+        "hold plan make distribute contact consider make sure proceed ensure begin continue start "
+        "focus ",
     )
 )
 _PLEASE_ASK_AFTER = re.compile(
@@ -186,6 +193,12 @@ _BANTER_QUESTION = re.compile(
     r"\bwhat do you expect from me\b|\bya think\b|\bcan you believe\b",
     _I,
 )
+# a fallback, not an ask: "Either Kalen or Dan will follow up. If not please give me a call."
+_FALLBACK = re.compile(
+    r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b",
+    _I,
+)
+_CLAUSE = re.compile(r"\s+-{1,2}\s+|(?<=\w)--+(?=\w)|;\s+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", _I)
 
 
@@ -194,8 +207,15 @@ def is_ask(sentence: str) -> bool:
     s = _URL.sub("", sentence).strip().strip("\"')(*[] ")
     if "?" in s:
         return not _BANTER_QUESTION.search(s)
-    if _CHORE.search(s) or _DELEGATION.search(s):
+    if _FALLBACK.match(s):
         return False
+    if _CHORE.search(s) or _DELEGATION.search(s):
+        # a request can share the sentence with a chore: "need the deal list by Friday - please
+        # follow up" asks for the list
+        clauses = _CLAUSE.split(s)
+        return len(clauses) > 1 and any(
+            is_ask(c) for c in clauses if not (_CHORE.search(c) or _DELEGATION.search(c))
+        )
     if _OFFER.search(s) and not re.search(r"\?", s):
         # an offer can still carry a request: "Let me know when … and call me if …"
         rest = _OFFER.sub("", s)
@@ -233,7 +253,7 @@ def no_marker(sentence: str) -> str:
     """What a sentence that asks nothing is, by the first table that matches it ("" if none)."""
     if _CHORE.search(sentence):
         return "chore"
-    if _OFFER.search(sentence):
+    if _OFFER.search(sentence) or _FALLBACK.match(sentence):
         return "offer"
     if _DELEGATION.search(sentence):
         return "delegation"

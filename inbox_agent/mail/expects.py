@@ -32,7 +32,7 @@ from inbox_agent.mail.asks import has_question, implicit, is_ask, no_marker
 from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
-JUDGED_BY = 3  # 1 was the first version's `no_answer_expected`; 3 knows delegations
+JUDGED_BY = 4  # 1 was the first version's `no_answer_expected`; 3 knows delegations; 4 proposals
 _QUOTE_MAX = 120
 
 
@@ -125,6 +125,18 @@ def _is_name_like(line: str) -> bool:
     return not any(w.lower().strip(".") in _FUNCTION_WORDS for w in words)
 
 
+def _is_contact(line: str) -> bool:
+    """A phone, address or mobile-footer line, not a sentence that holds a number or an address
+    ("Can you call me at 713-853-1234 to go over it?")."""
+    if not _CONTACT_LINE.search(line):
+        return False
+    if re.match(r"^\s*sent (from|via) ", line, _I):
+        return True
+    words = re.findall(r"[A-Za-z][\w']*", line)
+    prose = ("?" in line or re.search(r"[.!]\W*$", line)) and len(words) >= 4
+    return not (prose and any(w.lower() in _FUNCTION_WORDS for w in words))
+
+
 def own_words(text: str) -> str:
     """The user's new text without the greeting, the sign-off and the contact lines."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
@@ -135,7 +147,7 @@ def own_words(text: str) -> str:
         last = lines[-1].strip()
         if (
             not last
-            or _CONTACT_LINE.search(last)
+            or _is_contact(last)
             or _CLOSING_LINE.match(last)
             or (_is_name_like(last) and len(lines) > 1)
         ):
