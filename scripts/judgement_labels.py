@@ -34,7 +34,8 @@ ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl
 # a fresh aside set drawn 2026-12-02 by scripts/judgement_sample.py (seed 20261202, 40 per user
 # over equal time slices of the owners' last-in-thread sent messages, disjoint by Message-ID, copy
 # and body from every other label file) and labelled blind, before the tuning of that session:
-# scored only by `eval_judgement --final` (split "aside2"). Partial: the first 60 picks so far
+# scored only by `eval_judgement --final` (split "aside2"): all 240 picks, the last 180 labelled
+# 2026-12-03 before that day's rule changes were run on them
 ASIDE2 = Path(__file__).resolve().parent / "data" / "judgement-aside2-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
