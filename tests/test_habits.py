@@ -135,6 +135,60 @@ def test_answer_times_reads_their_answers_to_the_user_only(tmp_path: Path) -> No
     assert "messages_by_sender" in plan  # a lookup, not a walk of the account's rows
 
 
+def test_a_habit_reads_their_newest_answers_not_all_they_ever_sent(tmp_path: Path) -> None:
+    """The lookup walks bob's messages newest first and stops at the answers it needs: with 40
+    times the history, about the same work (SQLite's virtual machine steps counted), and the
+    same answers as every row of his would give."""
+
+    def history(store: Store, account: str, answers: int) -> None:
+        rows = []
+        for i in range(answers):
+            asked = MONDAY - timedelta(days=3 * i)
+            rows.append(
+                Header(f"<u{i}@x>", (), (), "Q", ALICE, "", (BOB,), (), (), asked, "normal", "")
+            )
+            rows.append(
+                Header(
+                    f"<b{i}@x>",
+                    (f"<u{i}@x>",),
+                    (f"<u{i}@x>",),
+                    "Re: Q",
+                    BOB,
+                    "",
+                    (ALICE,),
+                    (),
+                    (),
+                    asked + timedelta(hours=5 + i % 3),
+                    "normal",
+                    "",
+                )
+            )
+        with store.tx():
+            store.add_messages(account, "INBOX", 1, [(i, m, (), 10) for i, m in enumerate(rows, 1)])
+
+    def steps(store: Store, account: str) -> tuple[int, list[tuple[datetime, datetime]]]:
+        count = 0
+
+        def step() -> int:
+            nonlocal count
+            count += 1
+            return 0
+
+        store.conn.set_progress_handler(step, 1)
+        found = store.answer_times(account, BOB, [ALICE], limit=20)
+        store.conn.set_progress_handler(None, 1)
+        return count, found
+
+    store = Store(tmp_path / "s.db")
+    history(store, "short", 25)
+    history(store, "long", 1000)
+    short, found_short = steps(store, "short")
+    long, found_long = steps(store, "long")
+    assert found_long == found_short and len(found_long) == 20  # the same 20 newest answers
+    assert found_long[0] == (MONDAY, MONDAY + timedelta(hours=5))
+    assert long < 2 * short, (short, long)
+
+
 def test_the_engine_learns_the_habit_from_the_mailbox(agent_home: Path) -> None:
     """On the memory mailbox: bob took about six days each of the last three times, so the first
     nudge on alice's new question waits six days, not the first gap of three business days."""

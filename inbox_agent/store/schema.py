@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -154,6 +154,14 @@ def _senders(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (account, from_addr)")
 
 
+def _senders_by_date(conn: sqlite3.Connection) -> None:
+    """messages_by_sender in date order: a person's newest answers are read newest first and
+    the walk stops at the few a habit needs (`store.answers`), instead of reading every message
+    they ever sent (11 ms a lookup at 100k messages, for a person with 3,000 of them)."""
+    conn.execute("DROP INDEX IF EXISTS messages_by_sender")
+    conn.execute("CREATE INDEX messages_by_sender ON messages (account, from_addr, date)")
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _tables,
@@ -163,6 +171,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _threads,
     _edits,
     _senders,
+    _senders_by_date,
 )
 
 
