@@ -536,3 +536,36 @@ def test_status_shows_the_threads_the_daemon_left_to_decide(
     info = {"running": True, "pid": 1, "started_at": "", "paused": False, "accounts": [row]}
     render.status({**info, "log_file": "x.log"}, any_account=True)
     assert "waiting for your decision: 1 (inbox-agent threads --unsure)" in capsys.readouterr().out
+
+
+# the shapes of today's mail, beside the Enron years the labelled sets come from
+TODAYS_ASKS = [
+    "LMK.",
+    "pls lmk by friday",
+    "Looking forward to hearing from you.",
+    "Just checking in on the invoice.",
+    "Would Tuesday at 10 work",
+    "I'd appreciate it if you could send the figures.",
+    "Any chance you could cover for me on Monday.",
+    "I'd love to get your take on this.",
+    "Happy to hop on a call this week - what times work?",
+]
+TODAYS_NO = [
+    "lmk if you need anything",
+    "Looking forward to seeing you Tuesday.",
+    "Your take on it was spot on.",
+    "If you could not attend, no problem.",
+    "Happy to chat anytime.",
+    "Let me know otherwise.",
+    "I'll assume that's fine unless I hear from you.",
+]
+
+
+@pytest.mark.parametrize("text", TODAYS_ASKS)
+def test_todays_shapes_of_an_ask_expect_an_answer(text: str) -> None:
+    assert verdict(text, "Re: project")[0] == Outcome.EXPECTS
+
+
+@pytest.mark.parametrize("text", TODAYS_NO)
+def test_todays_offers_closings_and_fallbacks_expect_none(text: str) -> None:
+    assert verdict(text, "Re: project")[0] == Outcome.NO

@@ -43,11 +43,18 @@ _REQUEST = re.compile(
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
-    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    r"\b(?:i|we)(?:'d| would)? (?:like|want|love)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     # not said of them: "Your ideas about the kitchen would still be possible."
-    r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?)\b"
+    r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
     r"(?!(?:\s+(?:about|on|for|regarding|re|of)\b[^.?!]{0,80}?)?\s+(?:were|was|is|are|have|has|helped|made|seem(?:ed)?|"
     r"sound(?:ed)?|would still|will still)\b(?!\s+(?:welcome|appreciated)))|"
+    # the shapes of a modern ask: "I'd appreciate it if you could …", "Any chance you could …",
+    # "Looking forward to hearing from you.", "Just checking in on the invoice."
+    r"\b(?:i|we)(?:'d| would) (?:really |much |greatly )?(?:appreciate|be grateful)\b[^.?!]*\b(?:if you|your|you (?:to|could|can))\b|"
+    r"\bif you could (?!not\b)\w+|\bany chance (?:you|we|of)\b|"
+    r"\blook(?:ing)? forward to (?:hearing (?:from you|back|your)|your (?:reply|response|answer|thoughts|feedback|comments|views))\b|"
+    r"\bjust checking in\b|\bchecking in on\b|"
+    r"^(?:would|will|does|do|could) [^.?!]{1,40}\bwork(?: for (?:you|everyone|all of you))?\W*$|"
     # a proposal of a time that waits for an OK: "we should meet today", "I can meet at 5. Sound OK."
     r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
@@ -193,21 +200,30 @@ _BANTER_QUESTION = re.compile(
     r"\bwhat do you expect from me\b|\bya think\b|\bcan you believe\b",
     _I,
 )
-# a fallback, not an ask: "Either Kalen or Dan will follow up. If not please give me a call."
+# a fallback, not an ask: "Either Kalen or Dan will follow up. If not please give me a call.",
+# "Let me know otherwise.", "unless I hear from you"
 _FALLBACK = re.compile(
-    r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b",
+    r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b|"
+    r"\botherwise\W*$|\bunless (?:i|we) hear\b",
     _I,
 )
 _CLAUSE = re.compile(r"\s+-{1,2}\s+|(?<=\w)--+(?=\w)|;\s+")
+_LMK = re.compile(r"\blmk\b", _I)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", _I)
+
+
+def _plain(sentence: str) -> str:
+    """The sentence without links, its shorthand spelled out ("lmk" -> "let me know")."""
+    s = _URL.sub("", sentence).strip().strip("\"')(*[] ")
+    return _LMK.sub("let me know", s)
 
 
 def is_ask(sentence: str) -> bool:
     """Does this sentence ask the recipient for something that comes back to the user?"""
-    s = _URL.sub("", sentence).strip().strip("\"')(*[] ")
+    s = _plain(sentence)
     if "?" in s:
         return not _BANTER_QUESTION.search(s)
-    if _FALLBACK.match(s):
+    if _FALLBACK.search(s):
         return False
     if _CHORE.search(s) or _DELEGATION.search(s):
         # a request can share the sentence with a chore: "need the deal list by Friday - please
@@ -251,9 +267,10 @@ def has_question(sentence: str) -> bool:
 
 def no_marker(sentence: str) -> str:
     """What a sentence that asks nothing is, by the first table that matches it ("" if none)."""
+    sentence = _LMK.sub("let me know", sentence)
     if _CHORE.search(sentence):
         return "chore"
-    if _OFFER.search(sentence) or _FALLBACK.match(sentence):
+    if _OFFER.search(sentence) or _FALLBACK.search(sentence):
         return "offer"
     if _DELEGATION.search(sentence):
         return "delegation"
