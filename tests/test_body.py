@@ -74,6 +74,14 @@ def test_crlf_attachments_and_mobile_footers_go() -> None:
     assert new_text(text) == "Will you please convert the positions to contracts.\n\nMike"
 
 
+def test_a_blackberry_footer_goes_with_its_rule_and_its_link() -> None:
+    text = (
+        "Is Cassandra there today? Rick\nRick Buy\n--------------------------\n"
+        "Sent from my BlackBerry Wireless Handheld (www.BlackBerry.net)\n"
+    )
+    assert new_text(text) == "Is Cassandra there today? Rick\nRick Buy"
+
+
 def test_ordinary_sentences_that_look_a_little_like_quotes_stay() -> None:
     text = (
         "On Monday we met the team.\nHere is what I wrote: the deal closes in May.\n"

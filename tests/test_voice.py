@@ -117,6 +117,18 @@ def mail(
             "Kay Chapman",
             ("{name}, …", "see when this is and if I can go?", "Regards\nDelainey", ""),
         ),
+        (  # a phone's name line under the typed one: the sign-off is the typed "Rick"
+            "Please send me an email. Is Cassandra there today? Rick\nRick Buy",
+            ["Rick Buy"],
+            "",
+            ("", "Please send me an email. Is Cassandra there today?", "… Rick", "Rick Buy"),
+        ),
+        (
+            "Any updates please pass along asap. Tx Rick",
+            ["Rick Buy"],
+            "",
+            ("", "Any updates please pass along asap.", "… Tx Rick", ""),
+        ),
         (
             "However, we need it by Friday.\n\nMike",
             ["Mike Grigsby"],

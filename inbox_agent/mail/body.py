@@ -59,10 +59,13 @@ _ATTACHMENT = re.compile(
     r"^[ \t]*(<<\s*(File|Datei|Fichier|Archivo|OLE Object)?.{0,200}>>[ \t]*)+$|^ - [^\s/\\]{1,80}\.\w{2,5}$",
     re.IGNORECASE | re.MULTILINE,
 )
+# a device's line ("Sent from my BlackBerry Wireless Handheld (www.BlackBerry.net)"), with the
+# rule of dashes some devices put above it
 _FOOTER = re.compile(
-    r"^[ \t]*(Sent from my \w[\w ]{0,30}|Sent from (Mail|Outlook|Yahoo Mail)\b.*|Get Outlook for \w+.*|"
+    r"^(?:[ \t]*-{5,}[ \t]*\n)?"
+    r"[ \t]*(Sent from my \w[\w ]{0,30}|Sent from (Mail|Outlook|Yahoo Mail)\b.*|Get Outlook for \w+.*|"
     r"Von meinem \w[\w ]{0,30} gesendet|Envoyé de mon \w[\w ]{0,30}|Enviado desde mi \w[\w ]{0,30}|"
-    r"Inviato da(l mio)? \w[\w ]{0,30})[ \t]*$",
+    r"Inviato da(l mio)? \w[\w ]{0,30})(?:[ \t]*\([^()\n]{1,60}\))?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SIG_DASHES = re.compile(r"^--[ \t]*$", re.MULTILINE)

@@ -47,7 +47,7 @@ NOT_NAMES = frozenset(
 )
 VALEDICTIONS = (
     "thanks again|thanks so much|thanks a lot|thanks much|many thanks|thank you very much|"
-    "thank you so much|thank you again|thank you|thanks|thanx|thx|tks|cheers|best regards|"
+    "thank you so much|thank you again|thank you|thanks|thanx|thx|tks|tx|cheers|best regards|"
     "kind regards|warm regards|warmest regards|regards|warmly|best wishes|all the best|best|"
     "yours sincerely|sincerely yours|sincerely|yours truly|yours|respectfully|take care|"
     "talk soon|speak soon|later|love|xoxo|rgds|mit freundlichen grüßen|mit freundlichem gruß|"
@@ -176,6 +176,12 @@ def _closing(lines: list[str], names: set[str]) -> tuple[int, str, str, str]:
             name = after[:1] if after and LIKELY_NAME.match(after[0]) else []
             closing = "\n".join([lines[i].strip(), *name])
             return i, closing, "\n".join(after[len(name) :]), ""
+    # "… Is Cassandra there today? Rick" over "Rick Buy": the line a phone adds under what was
+    # typed (its footer already cut); the sign-off is the one at the end of the typed line
+    if len(content) > 1 and content[-2] == last - 1 and _bare(lines[last]) in names:
+        inline = _inline_closing(lines[last - 1], names)
+        if inline and _bare(inline[1].split()[-1]) in names:
+            return last - 1, "… " + inline[1], lines[last].strip(), inline[0]
     for i in reversed(content[-5:]):
         bare = lines[i].strip().lstrip("-–—~ ").rstrip(".")
         if bare.lower() in names:
@@ -187,6 +193,10 @@ def _closing(lines: list[str], names: set[str]) -> tuple[int, str, str, str]:
         lead, closing = inline
         return last, "… " + closing, "", lead
     return len(lines), "", "", ""
+
+
+def _bare(line: str) -> str:
+    return line.strip().lstrip("-–—~ ").rstrip(".").lower()
 
 
 def _inline_closing(line: str, names: set[str]) -> tuple[str, str] | None:
