@@ -187,10 +187,13 @@ def _nudge_band(nudges: list[int], cores: list[int]) -> tuple[tuple[int, int, in
         target = int(statistics.median(nudges))
         high = max(20, int(max(nudges) * 1.5))
         return (2, target, high), f"from {len(nudges)} follow-ups you wrote by hand"
-    p25, p90 = _quantile(cores, 0.25), _quantile(cores, 0.9)
-    target = min(40, max(8, p25))
+    # no follow-ups of theirs in the sample: their typical message. On the Enron users the
+    # median message is within 0.5-2x of their own hand follow-ups, older ones included, for all
+    # six (fossum-d: 23 words to his follow-ups' 37); the shorter quarter was 0.1-0.4x of them
+    median, p90 = _quantile(cores, 0.5), _quantile(cores, 0.9)
+    target = min(40, max(8, median))
     high = min(150, max(40, p90))
-    return (2, target, high), "from the shorter quarter of your messages (no hand follow-ups seen)"
+    return (2, target, high), "from your typical message (no hand follow-ups seen)"
 
 
 def learn(mails: Iterable[SentMail], user_names: Iterable[str], learned_at: datetime) -> Profile:
