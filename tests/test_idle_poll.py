@@ -69,6 +69,21 @@ def test_a_poll_with_nothing_new_reads_no_message_rows_and_plans_nothing(
         plan = " ".join(r[3] for r in store.conn.execute(f"EXPLAIN QUERY PLAN {statement}"))
         assert plan == "SEARCH messages" or "(rowid>?)" in plan, (statement, plan)
     assert _reads(statements, "facts") == []
+    # and a second one reads no audit row, draft, send or opt-out again: only whether any
+    # was written since (`Store.standing_marks`), and the newest audit id
+    statements.clear()
+    store.conn.set_trace_callback(statements.append)
+    engine.tick()
+    store.conn.set_trace_callback(None)
+    marks = re.compile(
+        r"^SELECT \(SELECT id \|\| ' ' \|\| hash FROM audit|^SELECT MAX\(id\) FROM audit$"
+    )
+    kept = [s for s in statements if re.search(r"\b(FROM|INTO|UPDATE) (audit|opt_outs)\b", s)]
+    assert all(marks.search(s) for s in kept), kept
+    saving = "state IN ('saving')"  # the crash recovery's look for half-saved drafts
+    assert [
+        s for s in _reads(statements, "drafts") if not marks.search(s) and saving not in s
+    ] == []
     assert view.planned.last == ()  # plan() was handed nothing
 
     # one reply to one old thread: the plan is handed that thread and the running sequence's

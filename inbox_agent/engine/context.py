@@ -55,6 +55,18 @@ def open_imap(account: Account) -> AbstractContextManager[Mailbox]:
     return imap.session(account, secrets.require_secret(account.name, "imap"))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the planner reads of the user's say, our own mail and opt-outs, as of the store's
+    `marks` (`Store.standing_marks`: they move with every row written to those tables), kept
+    and not read again while the marks are the same."""
+
+    marks: tuple[object, ...]
+    said: dict[str, str]  # Message-ID -> the user's say on it (planning.FOLLOW_UP or NEVER)
+    ours: frozenset[str]  # the Message-IDs of our drafts and sends
+    opted_out: frozenset[str]  # who asked never to be followed up again
+
+
 @dataclass
 class Planned:
     """What the planner has seen of this account in this process (`planning.selection` reads
@@ -66,6 +78,7 @@ class Planned:
     touched: set[str] = field(default_factory=set)  # Message-IDs new or changed since
     retry: set[str] = field(default_factory=set)  # threads whose action failed
     last: tuple[str, ...] = ()  # the keys of the threads the last plan was handed
+    standing: Standing | None = None  # kept while no audit row is written
 
 
 class MailView:

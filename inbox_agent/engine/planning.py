@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from inbox_agent import clock
 from inbox_agent.cadence import Cadence
-from inbox_agent.engine.context import Context
+from inbox_agent.engine.context import Context, Standing
 from inbox_agent.engine.habits import Learned
 from inbox_agent.store import ACTIVE_SEQUENCES, OutboxState, SequenceRow, SequenceState, Store
 from inbox_agent.tracker import decision
@@ -39,23 +39,23 @@ def facts(
     store, name, cadence = ctx.store, ctx.name, ctx.account.cadence
     until = now.isoformat() if now is not None else None
     ids = None if threads is None else {mid for t in threads for mid in t.message_ids}
-    said = decisions(ctx)  # the user's say, from the command line or the tray
+    standing = _standing(ctx)
+    said = standing.said  # the user's say, from the command line or the tray
+    flagged = store.message_ids_flagged_with(name, (DISMISS_KEYWORD, FOLLOWUP_KEYWORD), ids)
     return Facts(
         user=ctx.view.user_addresses(),
         now=now or clock.now(),
         cadence=cadence.cadence,
         lookback=cadence.lookback,
-        our_ids=frozenset(store.our_message_ids(name)),
+        our_ids=standing.ours,
         facts=ctx.view.facts(ids),
-        opted_out=frozenset(store.opt_outs(name, until)),
+        opted_out=standing.opted_out if until is None else frozenset(store.opt_outs(name, until)),
         # flags have no history: a message tagged since is taken as tagged then
         dismissed=frozenset(
-            store.message_ids_flagged(name, DISMISS_KEYWORD, ids)
-            | {mid for mid, action in said.items() if action == NEVER}
+            flagged[DISMISS_KEYWORD] | {mid for mid, action in said.items() if action == NEVER}
         ),
         followup=frozenset(
-            store.message_ids_flagged(name, FOLLOWUP_KEYWORD, ids)
-            | {mid for mid, action in said.items() if action == FOLLOW_UP}
+            flagged[FOLLOWUP_KEYWORD] | {mid for mid, action in said.items() if action == FOLLOW_UP}
         ),
         unsure_drafts=ctx.account.tracking.unsure == "draft",
         never=frozenset(ctx.account.tracking.never),
@@ -142,7 +142,23 @@ def _inputs(ctx: Context) -> tuple[object, ...]:
 
 def decisions(ctx: Context) -> dict[str, str]:
     """The user's say on their messages, kept in the audit log: Message-ID → FOLLOW_UP or NEVER."""
-    return ctx.store.decided_messages(ctx.name, (FOLLOW_UP, NEVER))
+    return _standing(ctx).said
+
+
+def _standing(ctx: Context) -> Standing:
+    """The user's say, our own Message-IDs and the opt-outs, read again only when a row of
+    theirs was written since (by this process or another): a plan does not walk the audit log."""
+    store, name, kept = ctx.store, ctx.name, ctx.view.planned.standing
+    marks = store.standing_marks()
+    if kept is None or kept.marks != marks:
+        kept = Standing(
+            marks,
+            store.decided_messages(name, (FOLLOW_UP, NEVER)),
+            frozenset(store.our_message_ids(name)),
+            frozenset(store.opt_outs(name)),
+        )
+        ctx.view.planned.standing = kept
+    return kept
 
 
 def assessments(ctx: Context, when: datetime | None = None) -> list[Assessment]:

@@ -34,6 +34,18 @@ class Store(FolderTables, ThreadTables, FactTables, FollowupTables, ChoiceTables
         row = self.conn.execute("SELECT MAX(id) FROM audit").fetchone()
         return int(row[0] or 0)
 
+    def standing_marks(self) -> tuple[object, ...]:
+        """Marks that move with every row written to the audit log, drafts, outbox and opt_outs
+        (of any account, by any process): what was read of those tables while the marks were
+        the same is still so. The audit row's hash tells a row written after one that was
+        rolled back under the same id."""
+        row = self.conn.execute(
+            "SELECT (SELECT id || ' ' || hash FROM audit ORDER BY id DESC LIMIT 1), "
+            "(SELECT MAX(id) FROM drafts), (SELECT MAX(id) FROM outbox), "
+            "(SELECT MAX(rowid) FROM opt_outs)"
+        ).fetchone()
+        return tuple(row)
+
     def last_audit_hash(self) -> str:
         row = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         return str(row[0]) if row else ""

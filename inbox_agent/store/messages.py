@@ -145,19 +145,35 @@ class MessageTables(Connection):
     ) -> set[str]:
         """Message-IDs carrying `keyword` (compared case-insensitively, as IMAP does); only
         those in `among` when given (an indexed lookup instead of a scan of every message)."""
-        like = (f"% {keyword.lower()} %",)
-        test = "(' ' || lower(flags) || ' ') LIKE ?"
-        if among is None:
+        return self.message_ids_flagged_with(account, (keyword,), among)[keyword]
+
+    def message_ids_flagged_with(
+        self, account: str, keywords: Sequence[str], among: Iterable[str] | None = None
+    ) -> dict[str, set[str]]:
+        """`message_ids_flagged` of each of `keywords`, in one read of the rows."""
+        likes = [f"% {keyword.lower()} %" for keyword in keywords]
+        each = ["(' ' || lower(flags) || ' ') LIKE ?" for _ in keywords]
+        tests = ", ".join(each)
+        rows: Iterable[Any]
+        if among is None:  # the flagged ones only, chosen by SQLite
             rows = self.conn.execute(
-                f"SELECT message_id FROM messages WHERE account = ? AND {test}", (account, *like)
+                f"SELECT message_id, {tests} FROM messages WHERE account = ? AND "
+                f"({' OR '.join(each)})",
+                (*likes, account, *likes),
             )
-            return {r[0] for r in rows}
-        found = self._chunks(
-            f"SELECT message_id, {test} FROM messages WHERE account = ? AND message_id IN ({{marks}})",
-            (*like, account),
-            among,
-        )
-        return {mid for mid, flagged in found if flagged}
+        else:
+            rows = self._chunks(
+                f"SELECT message_id, {tests} FROM messages WHERE account = ? "
+                "AND message_id IN ({marks})",
+                (*likes, account),
+                among,
+            )
+        out: dict[str, set[str]] = {keyword: set() for keyword in keywords}
+        for mid, *flagged in rows:
+            for keyword, carries in zip(keywords, flagged, strict=True):
+                if carries:
+                    out[keyword].add(mid)
+        return out
 
     def messages_since(self, account: str, rowid: int) -> Iterator[tuple[int, StoredMessage]]:
         """Messages added after `rowid`, streamed: a big mailbox is never held twice in memory."""
