@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,10 @@ T = TypeVar("T")
 THREAD_BEHIND = 5000  # new messages in one folder for the daemon to thread them during the sync
 
 KEEP_FOR = 20 * 60.0
+# a From address of the Sent folder is the user's when it sent this many of its messages, and
+# this share of them all
+OWN_SENDER_MIN = 3
+OWN_SENDER_SHARE = 0.01
 """Seconds a kept session may sit unused before it is closed: servers may drop an idle one
 after 30 minutes (RFC 3501 §5.4), and a session found dead costs a reconnect."""
 
@@ -101,9 +106,10 @@ class MailView:
         self._index: ThreadIndex | None = None
         self._index_rowid = 0
         self._index_generation = -1
-        self._senders: set[str] = set()
+        self._senders: Counter[str] = Counter()
         self._senders_key: tuple[str, int] = ("", -1)  # (Sent folder, store generation)
         self._senders_rowid = 0
+        self._own: frozenset[str] | None = None  # the addresses as last counted
         self.planned = Planned()
 
     @contextmanager
@@ -234,18 +240,33 @@ class MailView:
         return new
 
     def user_addresses(self) -> frozenset[str]:
-        """The account's addresses, plus every From address seen in its Sent folder (kept, and
-        extended with the rows stored since: asked many times a cycle, it reads new rows only)."""
-        if self._folders is None:
+        """The account's addresses, plus every From address that the Sent folder shows the user
+        sends from (an alias, an assistant with send-as): at least `OWN_SENDER_MIN` of its
+        messages and `OWN_SENDER_SHARE` of them all. A stray message in Sent (one dragged there,
+        a delegate's) does not make its sender the user, whose answers would then not count as
+        answers. Counted as rows arrive: asked many times a cycle, it reads new rows only. A
+        view that opens no mailbox (`threads`, `status`) goes by the Sent folder the last sync
+        found, so that it shows the daemon's own decision."""
+        if self._folders is not None:
+            sent = self._folders.sent
+        else:
+            sent = self.store.folder_of_role(self.account.name, "sent")
+        if not sent:
             return self.account.addresses
-        key = (self._folders.sent, self.store.generation)
+        key = (sent, self.store.generation)
         if key != self._senders_key:  # another Sent folder, or messages were forgotten
-            self._senders, self._senders_key, self._senders_rowid = set(), key, 0
-        seen, self._senders_rowid = self.store.senders_in(
-            self.account.name, self._folders.sent, self._senders_rowid
-        )
-        self._senders |= seen
-        return self.account.addresses | frozenset(self._senders)
+            self._senders, self._senders_key, self._senders_rowid = Counter(), key, 0
+            self._own = None
+        seen, newest = self.store.senders_in(self.account.name, sent, self._senders_rowid)
+        if newest != self._senders_rowid or self._own is None:
+            self._senders.update(seen)
+            self._senders_rowid = newest
+            total = sum(self._senders.values())
+            floor = max(OWN_SENDER_MIN, OWN_SENDER_SHARE * total)
+            self._own = self.account.addresses | frozenset(
+                a for a, n in self._senders.items() if n >= floor
+            )
+        return self._own
 
     def facts(self, message_ids: Iterable[str] | None = None) -> dict[str, BodyFacts]:
         return self.store.facts(self.account.name, message_ids)

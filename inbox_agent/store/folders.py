@@ -51,6 +51,15 @@ class FolderTables(Connection):
             (synced_at, account, *names),
         )
 
+    def folder_of_role(self, account: str, role: str) -> str:
+        """The synced folder that holds `role`'s mail ("sent"), as the last sync found it ("" if
+        none): what a view that opens no mailbox goes by."""
+        row = self.conn.execute(
+            "SELECT name FROM folders WHERE account = ? AND role = ? ORDER BY name LIMIT 1",
+            (account, role),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
     def last_sync(self, account: str) -> str | None:
         row = self.conn.execute(
             "SELECT MAX(synced_at) FROM folders WHERE account = ?", (account,)

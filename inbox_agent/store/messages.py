@@ -185,22 +185,22 @@ class MessageTables(Connection):
             for row in rows:
                 yield int(row[0]), message_from_row(row[1:])
 
-    def senders_in(self, account: str, folder: str, after: int = 0) -> tuple[set[str], int]:
-        """The From addresses of `folder`'s messages stored after row `after`, and the newest row
-        looked at: the caller keeps the set and asks again with that row, so a poll reads only
-        what arrived since."""
+    def senders_in(self, account: str, folder: str, after: int = 0) -> tuple[dict[str, int], int]:
+        """How many of `folder`'s messages stored after row `after` each From address sent, and
+        the newest row looked at: the caller adds them up and asks again with that row, so a poll
+        reads only what arrived since."""
         newest = self.newest_row()
         if newest <= after:
-            return set(), after
+            return {}, after
         # after a first look, a range of rows (`+`: not the folder's index, which would visit
         # every row of the folder to find the few new ones)
         plus = "+" if after else ""
         rows = self.conn.execute(
-            f"SELECT DISTINCT from_addr FROM messages WHERE id > ? AND id <= ? AND {plus}account = ? "
-            f"AND {plus}folder = ? AND from_addr != ''",
+            f"SELECT from_addr, COUNT(*) FROM messages WHERE id > ? AND id <= ? AND {plus}account = ? "
+            f"AND {plus}folder = ? AND from_addr != '' GROUP BY from_addr",
             (after, newest, account, folder),
         )
-        return {r[0] for r in rows}, int(newest)
+        return {r[0]: int(r[1]) for r in rows}, int(newest)
 
     def newest_sent(
         self, account: str, folder: str, senders: Iterable[str], limit: int
