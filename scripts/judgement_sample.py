@@ -8,7 +8,11 @@ same text under another Message-ID in another folder). Per user the candidates a
 date, cut into `--per-user` equal slices and one is picked at random from each (fixed seed), so
 the set spreads over time. Prints one JSON line per pick: path, message_id, user, date.
 
-Usage: python -m scripts.judgement_sample [--per-user 40] [--seed 20261202]
+Usage: python -m scripts.judgement_sample [--per-user 40] [--seed 20261202] [--set aside2]
+
+`--set` names the set drawn for (aside2, drawn 2026-12-02; aside3, --seed 20261203, drawn
+2026-12-03 once aside2 had been read): its own label files
+(scripts/data/judgement-<set>-labels*.jsonl) never change its draw; every other file is left out.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ from scripts.judgement_labels import CORPUS, SENT_FOLDERS, USERS, Copy, copy_key
 
 DATA = Path(__file__).resolve().parent / "data"
 _SPACE = re.compile(r"\s+")
-# aside2's picks, labelled in one or more files (judgement-aside2-labels*.jsonl)
-ASIDE2_PREFIX = "judgement-aside2-labels"
+
+
+def prefix(name: str) -> str:
+    """The label files of set `name` (judgement-<name>-labels*.jsonl): they hold its own picks."""
+    return f"judgement-{name}-labels"
 
 
 def folder(rel: str) -> str:
@@ -43,13 +50,14 @@ def body_key(raw: bytes) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def labelled() -> tuple[set[str], set[Copy], set[str]]:
-    """Message-IDs, copies and bodies of every labelled message (all files in scripts/data)."""
+def labelled(name: str = "aside2") -> tuple[set[str], set[Copy], set[str]]:
+    """Message-IDs, copies and bodies of every labelled message (all files in scripts/data but
+    set `name`'s own)."""
     ids: set[str] = set()
     copies: set[Copy] = set()
     bodies: set[str] = set()
     for path in sorted(DATA.glob("judgement-*.jsonl")):
-        if path.name.startswith(ASIDE2_PREFIX):  # its own picks: the draw stays the same
+        if path.name.startswith(prefix(name)):  # its own picks: the draw stays the same
             continue
         for line in path.read_text().splitlines():
             if not line.strip():
@@ -86,8 +94,8 @@ def candidates(user: str) -> list[tuple[Header, str, str]]:
     return sorted(out, key=lambda c: (c[0].date, c[1]))
 
 
-def sample(per_user: int, seed: int) -> list[dict[str, str]]:
-    ids, copies, bodies = labelled()
+def sample(per_user: int, seed: int, name: str = "aside2") -> list[dict[str, str]]:
+    ids, copies, bodies = labelled(name)
     rng = random.Random(seed)
     picks: list[dict[str, str]] = []
     for user in sorted(USERS):
@@ -120,8 +128,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per-user", type=int, default=40)
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--set", default="aside2", help="the set drawn for (its files kept out)")
     args = parser.parse_args()
-    for pick in sample(args.per_user, args.seed):
+    for pick in sample(args.per_user, args.seed, args.set):
         print(json.dumps(pick))
 
 
