@@ -129,6 +129,9 @@ def main() -> None:
         "tracker_full_s": agent["tracker_full_s"],
         "tracker_incremental_ms": agent["tracker_incremental_ms"],
         "tracker_incremental_cpu_ms": agent["tracker_incremental_cpu_ms"],
+        "tracker_incremental_first_ms": agent["tracker_incremental_first_ms"],
+        "tracker_incremental_max_ms": agent["tracker_incremental_max_ms"],
+        "tracker_incremental_n": agent["tracker_incremental_n"],
     }
     result["load_average_start"] = load_start
     result["load_average_end"] = [
