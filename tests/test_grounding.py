@@ -187,6 +187,33 @@ def test_the_ask_is_the_sentence_the_judgement_quotes_even_when_it_clipped_it() 
 
 
 @pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        (  # the quote stopped where the client wrapped the line, before the phone number
+            "Miles--sorry about the hurry up.  Please give me a call on this at\n402-398-7449.  "
+            "Note the issue raised by the email from Rick Dietz. Thanks.  DF",
+            "Please give me a call on this at 402-398-7449.",
+        ),
+        (
+            "Two ideas for the quarter.  Let me know if either of these is\nworth pursuing.  DF",
+            "Let me know if either of these is worth pursuing.",
+        ),
+        (  # "PS:" is not part of the ask
+            "Mac,\n\nThe address is below.\n\nKeith\n\nPS:  Please confirm receipt of this message.",
+            "Please confirm receipt of this message.",
+        ),
+        (  # what followed was an address block: a broken ask is not restated
+            "Thanks for the call.  Please send 5 full sets of my house plan to\n\nDyal Roberts\n"
+            "260 Thompson Drive\n\nPhillip",
+            "",
+        ),
+    ],
+)
+def test_the_ask_is_restated_whole_or_not_at_all(text: str, ask: str) -> None:
+    assert ask_for("", text) == ask
+
+
+@pytest.mark.parametrize(
     ("lang", "ask", "cut"),
     [
         ("en", "Could you send me the signed contract by end of day?", "by end of day"),

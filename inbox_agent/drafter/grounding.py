@@ -99,11 +99,36 @@ def _whole(ask: str, text: str) -> str:
     return next(whole, ask)
 
 
+# an ask that stops on "to", "at", "the": what followed it was cut (an address block below)
+_DANGLING = re.compile(
+    r"\b(?:to|at|on|for|with|of|from|by|in|the|a|an|and|or|is|are|my|your)\s*$", re.IGNORECASE
+)
+_PS = re.compile(r"^(?:p\.?\s?p\.?\s?)?p\.?\s?s\.?\s*[:.-]?\s+", re.IGNORECASE)
+
+
+def _unwrapped(ask: str, text: str) -> str:
+    """The ask to the end of its sentence when the quote of it stopped where the user's mail
+    client wrapped the line ("… give me a call on this at" over "402-398-7449."): the rest
+    of the sentence in the same paragraph, up to its full stop or question mark."""
+    if not ask or ask[-1] in ".?!…":
+        return ask
+    head = " ".join(ask.split())
+    for paragraph in re.split(r"\n[ \t]*\n", new_text(text)):
+        flowed = " ".join(paragraph.split())
+        at = flowed.find(head)
+        if at < 0:
+            continue
+        rest = re.match(r"[^.?!]*?[.?!](?=\s|$)", flowed[at + len(head) :])
+        return head + rest.group(0) if rest else ask
+    return ask
+
+
 def ask_for(given: str, text: str) -> str:
     """The ask a nudge restates: the given one, else the first of `text`; stale deadlines cut,
     never a word added. "" when the message asks nothing, or too much to restate in a line."""
     ask = _whole(" ".join(given.split()) or first_ask(text), text)
-    if not ask or words(ask) > ASK_MAX_WORDS or ask.endswith("…"):
+    ask = _PS.sub("", _unwrapped(ask, text))
+    if not ask or words(ask) > ASK_MAX_WORDS or ask.endswith("…") or _DANGLING.search(ask):
         return ""
     end = ask[-1] if ask[-1] in ".?!" else ""
     core = ask[:-1] if end else ask
