@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.mail.body import html_to_text, new_text, split_signature, text_of
+from inbox_agent.mail.body import html_to_text, new_text, split_new, split_signature, text_of
 
 OWN = "Larry,\n\nCan you send the revised numbers by Friday?\n\nPhillip"
 
@@ -177,3 +177,26 @@ def test_a_short_line_above_an_attribution_is_kept() -> None:
     """An attribution wraps over lines, never over a blank one: "ON" above "On … wrote:" stays."""
     block = QUOTES["gmail"] + "\n> the question"
     assert new_text(f"ON\n\n{block}") == "ON"
+
+
+def test_a_notes_reply_whose_address_list_wraps_is_cut_at_its_attribution() -> None:
+    """Notes puts the sender and a bare date above a To: list that wraps over many lines, with
+    two blank lines between: the user's words are the line above it, nothing of the quote."""
+    wrapped = "".join(f"Person {n}/ENRON@enronXgate, \n" for n in range(12))
+    text = (
+        "We've checked and have no problem.  DF\n\n\n\n\tMolly Sample @ EOTT\n"
+        "\t02/26/2001 07:08 PM\n\t\n\nTo: " + wrapped + "cc: Walt Z/Houston/Eott@Eott\n\n"
+        "Subject: Re: Potential Conflict\n\nPlease let me know by Wednesday if you have issues.\n"
+    )
+    own, quoted = split_new(text)
+    assert own == "We've checked and have no problem.  DF"
+    assert quoted.startswith("Molly Sample @ EOTT") and "let me know" in quoted
+
+
+def test_a_time_in_the_users_line_above_a_notes_header_stays_theirs() -> None:
+    text = (
+        "Got lunch plans?  Lets talk about this at 12:30.  df\n\n\n"
+        "From:\tSusan Scott/ENRON@enronXgate on 03/30/2001 03:01 PM\nTo:\tGlen Hass/ET&S/Enron\n"
+        "Subject:\tNeedles\n\nAs you'll see in the bullets.\n"
+    )
+    assert split_new(text)[0].startswith("Got lunch plans?")

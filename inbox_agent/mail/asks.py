@@ -21,7 +21,7 @@ _INTERROGATIVE = re.compile(
     rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
     rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
     rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
-    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
+    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b)(?!(?:you|we|i|they)\s+\w+[^,?]*,\s*\w[^?]*$)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
     r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
     # de fr es it nl pt
     r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
@@ -37,7 +37,9 @@ _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
-    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    # not what something will do: "This report will give us a complete analysis."
+    r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
     r"\blet \w+ (?:or|and) (?:me|us) know\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
@@ -45,7 +47,7 @@ _REQUEST = re.compile(
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
     r"\b(?:i|we)(?:'d| would)? (?:like|want|love)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     # not said of them: "Your ideas about the kitchen would still be possible."
-    r"(?<!with )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
+    r"(?<!with )(?<!had )(?<!have )(?<!has )(?<!without )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
     r"(?!(?:\s+(?:about|on|for|regarding|re|of)\b[^.?!]{0,80}?)?\s+(?:were|was|is|are|have|has|helped|made|seem(?:ed)?|"
     r"sound(?:ed)?|would still|will still)\b(?!\s+(?:welcome|appreciated)))|"
     # the shapes of a modern ask: "I'd appreciate it if you could …", "Any chance you could …",
@@ -55,6 +57,7 @@ _REQUEST = re.compile(
     r"\blook(?:ing)? forward to (?:hearing (?:from you|back|your)|your (?:reply|response|answer|thoughts|feedback|comments|views))\b|"
     r"\bjust checking in\b|\bchecking in on\b|"
     r"^(?:would|will|does|do|could) [^.?!]{1,40}\bwork(?: for (?:you|everyone|all of you))?\W*$|"
+    r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|talk|meet|get together|schedule)\b|"
     # a proposal of a time that waits for an OK: "we should meet today", "I can meet at 5. Sound OK."
     r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
@@ -75,6 +78,8 @@ _REQUEST = re.compile(
 )
 # an ask only by implication, which an answer to the other person's question outweighs
 _IMPLICIT = re.compile(
+    r"\b(?:attachments?|links?|files?|spreadsheets?|sheets?|documents?) (?:do not|does not|did not|don't|doesn't|didn't|won't|will not) (?:work|open|load)\b|"
+    r"\b(?:i|we) (?:could not|couldn't|can't|cannot|can not) open\b|"
     r"\b(?:i|we) (?:have not|haven't|did not|didn't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
     r"\b(?:ich habe|wir haben) (?:noch )?(?:nichts|keine?n?) (?:erhalten|bekommen)\b|\bje n'ai (?:pas|rien) reçu\b|"
     r"\bno he recibido\b",
@@ -86,7 +91,8 @@ _CHORE = re.compile(
     r"\b(?:please|pls|plz)\s+(?:(?:print|file|put (?:(?:this|it) )?on (?:my |the )?calend[ae]r|calend[ae]r|rsvp|"
     r"copy|shred|destroy|delete|discard|save|book (?:a|the|me)|handle|take care|add (?:this|it) to my calendar|"
     r"adjust (?:my |the )?calend[ae]r|remind (?:me|everyone)|make (?:\d+ )?copies|order|sign (?:(?:me|us) )?up|"
-    r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time))\b|"
+    r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time)|"
+    r"keep an eye on|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]r\b",
     _I,
 )
@@ -97,7 +103,8 @@ _NOT_ALSO_ME = (
 # a request whose result goes to someone else: nothing comes back to the user
 _DELEGATION = re.compile(
     rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}{_NOT_ALSO_ME}|"
-    rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|"
+    rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out) with\s+{_NAME}{_NOT_ALSO_ME}|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
     r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
@@ -108,7 +115,7 @@ _PLEASE_NOT_ASK = frozenset(
         r"\S+",
         "see note find read convey use attend participate remind customize have invite keep "
         "be do feel accept excuse forgive disregard ignore join note get call come remember "
-        "hold plan make distribute contact consider make sure proceed ensure begin continue start "
+        "hold plan make distribute contact consider make sure proceed ensure begin continue start grant "
         "focus ",
     )
 )
@@ -118,10 +125,11 @@ _PLEASE_ASK_AFTER = re.compile(
     _I,
 )
 _OFFER = re.compile(
-    r"\blet (?:me|us) know if (?:you|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
+    r"\blet (?:me|us) know if (?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
+    r"\b(?:do not|don't|dont) hesitate\b[^.?!]*|\bgive (?:me|us) a (?:call|ring|shout|note|line)\b[^.?!]*?\b(?:if|with|when|should)\b|"
     r"\bfe[el]l free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
     r"\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
     r"\bif (?:i|we) can (?:help|assist|do anything|be of)\b(?:[^.?!]*?\blet (?:me|us) know\b)?|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",
@@ -207,6 +215,10 @@ _FALLBACK = re.compile(
     r"\botherwise\W*$|\bunless (?:i|we) hear\b",
     _I,
 )
+_BACK_TO_ME = re.compile(
+    r"\blet (?:me|us) know\b|\bget back to (?:me|us)\b|\b(?:send|tell|show|give|forward|email) (?:me|us)\b|\bcall me\b",
+    _I,
+)
 _CLAUSE = re.compile(r"\s+-{1,2}\s+|(?<=\w)--+(?=\w)|;\s+")
 _LMK = re.compile(r"\blmk\b", _I)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", _I)
@@ -228,6 +240,8 @@ def is_ask(sentence: str) -> bool:
     if _CHORE.search(s) or _DELEGATION.search(s):
         # a request can share the sentence with a chore: "need the deal list by Friday - please
         # follow up" asks for the list
+        if _BACK_TO_ME.search(_OFFER.sub("", s)):  # "check with Bob and let me know"
+            return True
         clauses = _CLAUSE.split(s)
         return len(clauses) > 1 and any(
             is_ask(c) for c in clauses if not (_CHORE.search(c) or _DELEGATION.search(c))

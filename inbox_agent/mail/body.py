@@ -47,6 +47,7 @@ _HEADER_LINE = re.compile(
     re.IGNORECASE,
 )
 _OPENING_HEADER = re.compile(r"^[ \t>]*(From|Von|De|Da|Van|Från|To)[ \t]*:", re.IGNORECASE)
+_ADDRESS_WRAP = re.compile(r"^(?![ \t>]*[A-Za-z]+[ \t]*:)\S.*(@\S|,[ \t]*$)")
 _NOTES_FROM = re.compile(r"^[ \t]*From:[ \t]+\S.*\d{1,2}/\d{1,2}/\d{2,4}", re.IGNORECASE)
 _DATE_OR_ADDRESS = re.compile(
     r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}|@|\b(AM|PM)\b|\b(19|20)\d\d\b", re.IGNORECASE
@@ -84,16 +85,27 @@ def _header_block_start(lines: list[str]) -> int | None:
         if _NOTES_FROM.match(line):
             start = i
         elif _OPENING_HEADER.match(line):
-            following = sum(1 for nxt in lines[i + 1 : i + 5] if _HEADER_LINE.match(nxt))
+            # a long address list wraps over lines of its own ("Becky Zikes/ENRON@enronXgate,")
+            after = lines[i + 1 : i + 60]
+            wrapped = next(
+                (n for n, nxt in enumerate(after) if not _ADDRESS_WRAP.search(nxt)), len(after)
+            )
+            following = sum(1 for nxt in after[wrapped : wrapped + 4] if _HEADER_LINE.match(nxt))
             if following == 0:
                 continue
             start = i
         else:
             continue
-        for _ in range(4):
+        for _ in range(6):
             above = lines[start - 1] if start > 0 else ""
-            if not above.strip() and start > 1 and _DATE_OR_ADDRESS.search(lines[start - 2]):
-                start -= 1  # Notes leaves a blank line between the attribution and the block
+            gap = next((n for n in (1, 2) if start > n and lines[start - 1 - n].strip()), 0)
+            attribution = lines[start - 1 - gap] if gap else ""
+            if (
+                not above.strip()
+                and _DATE_OR_ADDRESS.search(attribution)
+                and (gap == 1 or _BARE_DATE.match(attribution))
+            ):
+                start -= gap  # Notes leaves a blank line (two under a bare date) above the block
                 continue
             if not _RULE.match(above) and (not above.strip() or not _DATE_OR_ADDRESS.search(above)):
                 break
