@@ -4,9 +4,10 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
 `tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
-the dev split, the weekly set and the tune set (scripts/data/judgement-tune-labels.jsonl). The
-test split and the aside set (scripts/data/judgement-aside-labels.jsonl, labelled before the last
-tuning, never tuned on) only with `--final`: run it once, at the end of a change of the rules.
+the dev split, the weekly and tune sets, and the aside sets once read (aside, aside2). The test
+split and the set kept aside now (aside3, scripts/data/judgement-aside3-labels.jsonl, labelled
+before any rule was run on it) only with `--final`: run it once, at the end of a change of the
+rules.
 
 Without `--offline`: the daemon's real decision, replayed. Each user's maildir goes into a private
 Dovecot, is synced and its bodies read; then, as of each labelled message's date plus the first
@@ -33,6 +34,7 @@ from inbox_agent.tracker.threads import build_threads
 from scripts.judgement_labels import (
     ASIDE,
     ASIDE2,
+    ASIDE3,
     CORPUS,
     TUNE,
     USERS,
@@ -73,8 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    rows = labels() + (labels(ASIDE) + labels(ASIDE2) if args.final else [])
-    splits = ("dev", "test", "aside", "aside2") if args.final else ("dev",)
+    rows = labels() + (labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) if args.final else [])
+    splits = ("dev", "test", "aside", "aside2", "aside3") if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
         from scripts.eval_judgement_replay import replay
@@ -86,9 +88,10 @@ def main() -> None:
             print(f"{split}: precision {s['precision']} recall {s['recall']}")
         print(json.dumps(result))
         return
-    # judged alone, as the others; tuned on too (the aside set too, since it has been seen)
-    rows += labels(WEEKLY) + labels(TUNE) + ([] if args.final else labels(ASIDE))
-    splits = tuple(dict.fromkeys(("dev", "weekly", "tune", "aside", *splits[1:])))  # aside once
+    # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
+    # aside from 2026-12-02, aside2 from 2026-12-03)
+    rows += labels(WEEKLY) + labels(TUNE) + ([] if args.final else labels(ASIDE) + labels(ASIDE2))
+    splits = tuple(dict.fromkeys(("dev", "weekly", "tune", "aside", "aside2", *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
@@ -99,7 +102,7 @@ def main() -> None:
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
         for r in rows:
-            if r.split not in ("dev", "weekly", "tune", "aside"):  # never the test split
+            if r.split not in ("dev", "weekly", "tune", "aside", "aside2"):  # not test, aside3
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
             unsure = why[r.message_id].startswith(("no ask found", "nothing"))

@@ -37,6 +37,10 @@ ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl
 # scored only by `eval_judgement --final` (split "aside2"): all 240 picks, the last 180 labelled
 # 2026-12-03 before that day's rule changes were run on them
 ASIDE2 = Path(__file__).resolve().parent / "data" / "judgement-aside2-labels.jsonl"
+# a third aside set, drawn 2026-12-03 by scripts/judgement_sample.py --set aside3 --seed 20261203
+# (as aside2, and disjoint from it too) once aside2's figure had been taken and read, and
+# labelled blind by three readers before any rule was run on it: scored only by `--final`
+ASIDE3 = Path(__file__).resolve().parent / "data" / "judgement-aside3-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
@@ -74,7 +78,9 @@ class Label:
     date: str
     label: str  # expects | no | unclear
     why: str
-    split: str  # dev | test (LABELS), weekly (WEEKLY), tune (TUNE), aside (ASIDE), weekly_final
+    split: (
+        str  # dev | test (LABELS), weekly, tune, aside, aside2, aside3 (their files), weekly_final
+    )
 
 
 def labels(path: Path = LABELS) -> list[Label]:
