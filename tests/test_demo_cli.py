@@ -62,6 +62,8 @@ def test_demo_leaves_drafts_an_independent_client_can_see(tmp_path: Path) -> Non
         assert "Hi Bob,\n\n" in shown and "Q3 contract: redlines" in shown
         assert "Thanks,\nAlice" in shown and "Alice Example <alice@example.test> wrote:" in shown
         assert "\n> Hi Bob,\n" in shown and "whether legal is fine with clause 7?" in shown
+        # the offline text asks after what Alice's own ask waits for, in her words
+        assert "Hi Bob,\n\nAny news on whether legal is fine with clause 7?\n\n" in shown
         assert "below" not in shown.split("wrote:")[0] or "> " in shown
         # approved from a second shell: the demo lends its keyring over a socket, no file
         approve = re.search(

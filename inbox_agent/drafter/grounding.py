@@ -20,7 +20,7 @@ from inbox_agent.mail.expects import Outcome, judge_text, own_words, sentences
 from inbox_agent.mail.letter import words
 from inbox_agent.mail.subject import strip_prefixes
 
-__all__ = ["ASK_MAX_WORDS", "ask_for", "first_ask", "invented", "key_words", "topic"]
+__all__ = ["ASK_MAX_WORDS", "ask_about", "ask_for", "first_ask", "invented", "key_words", "topic"]
 
 ASK_MAX_WORDS = 28
 TOPIC_MAX_WORDS = 9
@@ -137,6 +137,46 @@ def ask_for(given: str, text: str) -> str:
     if words(cut) < 3:
         return ""
     return cut[:1].upper() + cut[1:] + (space + end if end else ".")
+
+
+# what an English ask waits for, in the user's words: "Could you confirm whether legal is fine
+# with clause 7?" waits for "whether legal is fine with clause 7", "Can you send me the March
+# budget numbers?" for "the March budget numbers"
+_YOU = r"(?:(?:could|can|would|will)\s+you\s+(?:please\s+)?|please\s+|pls\s+)"
+_ABOUT_CLAUSE = re.compile(
+    rf"^{_YOU}?(?:confirm|let\s+me\s+know|tell\s+me|check|find\s+out|advise)\s+"
+    r"(?P<what>(?:whether|if|when|what|which|who|where|how)\s+.+?)\s*[?.!]?$",
+    re.IGNORECASE,
+)
+_ABOUT_THING = re.compile(
+    rf"^{_YOU}(?:send|forward|email|fax|get|give|share|return)\s+(?:(?:me|us)\s+)?(?:back\s+)?"
+    r"(?P<what>(?:the|your)\s+.+?)\s*[?.!]?$",
+    re.IGNORECASE,
+)
+_ABOUT_NOT = re.compile(
+    r"^(?:what|how)\s+you\s+(?:think|feel)\b|"
+    # "let me know if you disagree", "… when you get this": nothing waits, only a reaction
+    r"^(?:if|when)\s+(?:you|u)\s+(?:get|receive|disagree|object|need|want|have|hear|see)\b|\b(?:so|because|since|in order|for me to|"
+    r"and|or|but)\b|[?!;:,]|\.\s",
+    re.IGNORECASE,
+)
+
+
+def ask_about(ask: str) -> str:
+    """What an English ask waits for, in its own words ("whether legal is fine with clause 7",
+    "the March budget numbers"), for a first nudge to ask after; "" when the ask is not one
+    of those shapes, or says more than one thing."""
+    clause = _ABOUT_CLAUSE.match(ask.strip())
+    thing = None if clause else _ABOUT_THING.match(ask.strip())
+    found = clause or thing
+    if found is None:
+        return ""
+    what = found.group("what")
+    if _ABOUT_NOT.search(what) or not 2 <= words(what) <= 14:
+        return ""
+    if clause and what.lower().startswith("if "):
+        what = "whether " + what[3:]  # "Any news on whether …", not "on if …"
+    return what
 
 
 # -- the topic ------------------------------------------------------------------------------------

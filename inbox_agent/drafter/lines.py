@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BELOW", "EASY", "INFORMAL", "LINES"]
+__all__ = ["ABOUT", "BELOW", "EASY", "INFORMAL", "LINES"]
+
+# the first nudge, asking after what the user's own ask waits for ({o}: "whether legal is fine
+# with clause 7", `grounding.ask_about`); only where that can be read from the ask
+ABOUT = {"en": "Any news on {o}?"}
 
 # per language and kind: ("with a topic" variants short to long, "with only an ask",
 # "with neither, quoted", "with neither, not quoted"); {t} the topic, {a} the ask

@@ -1,8 +1,8 @@
 """The offline drafter: a short nudge that names what is waiting, with no LLM at all.
 
 Pure. Each touch has its lines per language, written by hand: the first names what is waiting
-(the subject as the topic, and when the user's usual follow-up is long enough, their own ask
-restated); the ones in between restate the ask and make it easy to answer; the last closes the
+(what the user's own ask waits for, "Any news on whether legal is fine with clause 7?", else
+the subject as the topic, and when the user's usual follow-up is long enough, their ask restated); the ones in between restate the ask and make it easy to answer; the last closes the
 loop. The only words taken from the thread are the topic (the subject) and the ask (the user's
 own sentence, a passed deadline cut): no line states a fact the thread does not hold. "Below"
 is said only when the user's message is quoted under the nudge (`request.quoted`).
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inbox_agent.drafter.grounding import topic
-from inbox_agent.drafter.lines import BELOW, EASY, INFORMAL, LINES
+from inbox_agent.drafter.grounding import ask_about, topic
+from inbox_agent.drafter.lines import ABOUT, BELOW, EASY, INFORMAL, LINES
 from inbox_agent.drafter.request import Draft, DraftRequest
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import words
@@ -69,6 +69,9 @@ class OfflineDrafter:
                 return _PRONOUN_END.sub(lambda m: f'{m.group(1)} "{named}"?', own)
             if own and ask:
                 return f"{own} {ask}"
+            about = ask_about(ask) if lang in ABOUT else ""
+            if about:  # "Any news on whether legal is fine with clause 7?": their own words
+                return ABOUT[lang].format(o=about)
         if kind == "context" and ask:
             return with_ask.format(a=ask)
         if named:
