@@ -211,6 +211,24 @@ def test_the_first_nudge_asks_after_what_the_ask_waits_for(ask: str, line: str) 
 
 
 @pytest.mark.parametrize(
+    ("subject", "used"),
+    [("Please gather the title work", True), ("Q3 contract: redlines", False)],
+)
+def test_a_follow_up_phrase_of_the_user_names_nothing_from_another_thread(
+    subject: str, used: bool
+) -> None:
+    own = "Have you had a chance to gather the title work?"
+    request = _request("en", "bump", subject, "Could you send me the deeds?", True, 10)
+    request = replace(
+        request,
+        voice=replace(request.brief, followups=(own, "Did you get a chance to look at it?")),
+    )
+    core = OfflineDrafter().core(request)
+    assert (own in core) == used
+    assert used or core.startswith("Did you get a chance to look at it?")
+
+
+@pytest.mark.parametrize(
     ("text", "ask"),
     [
         (  # the quote stopped where the client wrapped the line, before the phone number

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inbox_agent.drafter.grounding import ask_about, topic
+from inbox_agent.drafter.grounding import ask_about, key_words, topic
 from inbox_agent.drafter.lines import ABOUT, BELOW, EASY, INFORMAL, LINES
 from inbox_agent.drafter.request import Draft, DraftRequest
 from inbox_agent.mail import language
@@ -36,6 +36,16 @@ def compose_body(core: str, brief: Brief) -> str:
     return text.rstrip() + "\n"
 
 
+# the words a follow-up phrase may have without naming anything: "Have you had a chance to look
+# at it?" may follow up any thread, "… to gather the title work?" only the one about title work
+_FOLLOW_UP_WORDS = key_words(
+    "have had has did does get got chance look looked heard hear back following follow checking "
+    "check circle circling wanted want touch base update updates news thoughts ping bump "
+    "reminder gentle friendly just still see quick note message email mail below last earlier "
+    "previous sent again yet word anything something time moment able review reviewed sure "
+    "wondering know let where what when whether how were stand status progress been there "
+    "here think idea ideas come came around chime weigh"
+)
 _PRONOUN_END = re.compile(r"\b(on|about|with|re)\s+(this|that|it)\s*\?$", re.IGNORECASE)
 
 
@@ -88,10 +98,13 @@ class OfflineDrafter:
 
     @staticmethod
     def _own_phrase(request: DraftRequest, lang: str) -> str:
-        """The user's own way of following up, when it is generic enough to reuse anywhere."""
+        """The user's own way of following up, when it is generic enough to reuse anywhere: it
+        names nothing this thread does not (a phrase from another thread stays there)."""
+        thread_words = key_words(request.known_text)
         for phrase in request.brief.followups:
             if (
-                words(phrase) <= 14
+                key_words(phrase) <= _FOLLOW_UP_WORDS | thread_words
+                and words(phrase) <= 14
                 and not re.search(r"\d|@|http", phrase)
                 and not re.search(r"\s[A-Z]", phrase.replace(" I ", " i "))
                 and phrase.rstrip()[-1:] in ".?!"
