@@ -39,7 +39,7 @@ _REQUEST = re.compile(
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
     r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
-    r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )"
+    r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
     r"\blet \w+ (?:or|and) (?:me|us) know\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
@@ -47,7 +47,8 @@ _REQUEST = re.compile(
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
     r"\b(?:i|we)(?:'d| would)? (?:like|want|love)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     # not said of them: "Your ideas about the kitchen would still be possible."
-    r"(?<!with )(?<!had )(?<!have )(?<!has )(?<!without )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
+    r"(?<!with )(?<!had )(?<!have )(?<!has )(?<!without )(?<!seeing )(?<!seen )(?<!saw )(?<!read )(?<!received )"
+    r"(?<!got )(?<!reviewed )(?<!considered )(?<!incorporated )(?<!about )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
     r"(?!(?:\s+(?:about|on|for|regarding|re|of)\b[^.?!]{0,80}?)?\s+(?:were|was|is|are|have|has|helped|made|seem(?:ed)?|"
     r"sound(?:ed)?|would still|will still)\b(?!\s+(?:welcome|appreciated)))|"
     # the shapes of a modern ask: "I'd appreciate it if you could …", "Any chance you could …",
@@ -56,11 +57,9 @@ _REQUEST = re.compile(
     r"\bif you could (?!not\b)\w+|\bany chance (?:you|we|of)\b|"
     r"\blook(?:ing)? forward to (?:hearing (?:from you|back|your)|your (?:reply|response|answer|thoughts|feedback|comments|views))\b|"
     r"\bjust checking in\b|\bchecking in on\b|"
+    r"\b(?:i|we) (?:ask|request) (?:that )?(?:you|each of you|all of you|everyone)\b|"
+    r"\b(?:ask|request) that (?:you|each of you|all of you|everyone)\b|"
     r"^(?:would|will|does|do|could) [^.?!]{1,40}\bwork(?: for (?:you|everyone|all of you))?\W*$|"
-    r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|talk|meet|get together|schedule)\b|"
-    # a proposal of a time that waits for an OK: "we should meet today", "I can meet at 5. Sound OK."
-    r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
-    r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
     rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more |copies )|"
     r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
     r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|let (?:me|us)|(?:respond|reply)(?! to (?:the |this |that |his |her |their )?(?:request|him|her|them|(?-i:[A-Z]))))\b|\bconfirm receipt\b|"
@@ -76,10 +75,21 @@ _REQUEST = re.compile(
     r"\bpor favor\b|\bpoderia\b|\bme avise\b|\bme diga\b",
     _I,
 )
+# a proposal that waits for an OK: "we should meet today", "I can meet at 5. Sound OK.", "Lets set a
+# date", "Let's talk at 9"; not when it takes up theirs ("yes--lets talk at 9:30")
+_PROPOSAL = re.compile(
+    r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
+    r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
+    r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|meet|get together)\b|"
+    r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next)\b",
+    _I,
+)
+_ACCEPT = re.compile(r"^(?:yes|yep|yeah|sure|ok|okay|fine|great|sounds good|works for me)\b", _I)
 # an ask only by implication, which an answer to the other person's question outweighs
 _IMPLICIT = re.compile(
     r"\b(?:attachments?|links?|files?|spreadsheets?|sheets?|documents?) (?:do not|does not|did not|don't|doesn't|didn't|won't|will not) (?:work|open|load)\b|"
     r"\b(?:i|we) (?:could not|couldn't|can't|cannot|can not) open\b|"
+    r"\b(?:it|this|that) (?:does not|did not|doesn't|didn't) work\b|"
     r"\b(?:i|we) (?:have not|haven't|did not|didn't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
     r"\b(?:ich habe|wir haben) (?:noch )?(?:nichts|keine?n?) (?:erhalten|bekommen)\b|\bje n'ai (?:pas|rien) reçu\b|"
     r"\bno he recibido\b",
@@ -92,11 +102,12 @@ _CHORE = re.compile(
     r"copy|shred|destroy|delete|discard|save|book (?:a|the|me)|handle|take care|add (?:this|it) to my calendar|"
     r"adjust (?:my |the )?calend[ae]r|remind (?:me|everyone)|make (?:\d+ )?copies|order|sign (?:(?:me|us) )?up|"
     r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time)|"
-    r"keep an eye on|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
-    r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]r\b",
+    r"keep an eye on|remove (?:me |us |my name )?from|mark (?:it |this )?on (?:your|my) calendars?|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
+    r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
+    r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b",
     _I,
 )
-_NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+)\b)"  # someone other than the user
+_NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+|[A-Z]{2,4})\b)"  # someone other than the user
 _NOT_ALSO_ME = (
     r"(?!\s+(?:or|and)\s+(?:me|us)\b)"  # "get back to Britt or me" comes back to the user
 )
@@ -104,7 +115,10 @@ _NOT_ALSO_ME = (
 _DELEGATION = re.compile(
     rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}{_NOT_ALSO_ME}|"
     rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|"
-    rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out) with\s+{_NAME}{_NOT_ALSO_ME}|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out|work(?: directly| closely)?) with\s+{_NAME}{_NOT_ALSO_ME}|"
+    rf"(?:^{_VOC}|\b(?:please|pls|plz|kindly|can you|could you|will you|would you)\s+)"
+    rf"(?:tell|ask|inform|remind|notify|call|email|e-mail|cc|copy)\s+{_NAME}{_NOT_ALSO_ME}(?!\s+(?:to|for|with|about|on)\s+(?:me|us)\b)|"
+    r"\blet\s+[\w'.]+(?:\s+(?:group|team|desk|office))?\s+handle\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
     r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
@@ -121,7 +135,8 @@ _PLEASE_NOT_ASK = frozenset(
 )
 _PLEASE_ASK_AFTER = re.compile(
     r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
-    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b",
+    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b|"
+    r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b",
     _I,
 )
 _OFFER = re.compile(
@@ -212,7 +227,9 @@ _BANTER_QUESTION = re.compile(
 # "Let me know otherwise.", "unless I hear from you"
 _FALLBACK = re.compile(
     r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b|"
-    r"\botherwise\W*$|\bunless (?:i|we) hear\b",
+    r"\botherwise\W*$|\bunless (?:i|we) hear\b|"
+    r"\blet (?:me|us) know if (?:you )?(?:disagree|object|have (?:any )?objections?)\b|\bif (?:there are )?no objections?\b|"
+    r"\bif\b[^?!]*,\s*(?:please )?let (?:me|us) know\W*$",
     _I,
 )
 _BACK_TO_ME = re.compile(
@@ -250,6 +267,8 @@ def is_ask(sentence: str) -> bool:
         # an offer can still carry a request: "Let me know when … and call me if …"
         rest = _OFFER.sub("", s)
         return bool(_REQUEST.search(rest)) or bool(_INTERROGATIVE.match(rest))
+    if _PROPOSAL.search(s):
+        return not _ACCEPT.match(s)
     if _INTERROGATIVE.match(s) or _REQUEST.search(s) or _IMPLICIT.search(s):
         return True
     please = _PLEASE.search(s)
@@ -270,7 +289,7 @@ def implicit(sentence: str) -> bool:
     person's question outweighs."""
     s = sentence.strip()
     return bool(_IMPLICIT.search(s)) and not (
-        "?" in s or _INTERROGATIVE.match(s) or _REQUEST.search(s)
+        "?" in s or _INTERROGATIVE.match(s) or _REQUEST.search(s) or _PROPOSAL.search(s)
     )
 
 
