@@ -210,6 +210,42 @@ def test_the_first_nudge_asks_after_what_the_ask_waits_for(ask: str, line: str) 
     assert invented(core, request.known_text, "en") == []
 
 
+_PROMISES = {
+    "en": "I'll send the signed contract by Thursday.",
+    "de": "Ich schicke den Vertrag bis Donnerstag.",
+    "fr": "Je vous envoie le contrat signé jeudi.",
+    "es": "Te envío el contrato firmado el jueves.",
+    "it": "Ti mando il contratto firmato giovedì.",
+    "nl": "Ik stuur het getekende contract donderdag.",
+    "pt": "Envio o contrato assinado na quinta-feira.",
+    "sv": "Jag skickar det undertecknade avtalet på torsdag.",
+    "da": "Jeg sender den underskrevne kontrakt på torsdag.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LINES))
+@pytest.mark.parametrize("address", ["", "formal", "informal"])
+def test_a_broken_promise_is_followed_up_in_their_words(lang: str, address: str) -> None:
+    said = _PROMISES[lang]
+    request = _request(lang, "bump", "Q3 contract", "Could you send me the contract?", True, 10)
+    thread = (*request.thread, Quoted("Bob <bob@example.test>", False, "", "Re: Q3", said))
+    request = replace(request, thread=thread, promise=said, register=address)
+    for kind in ("bump", "context"):
+        core = OfflineDrafter().core(replace(request, kind=kind))
+        assert said in core and invented(core, request.known_text, lang) == []
+        assert language.detect(core) in ("", lang)
+        if address:  # never the other "you" than the user's
+            assert register(core.replace(said, ""), lang) in ("", address), core
+    close = OfflineDrafter().core(replace(request, kind="close"))
+    assert said not in close  # the last one closes the loop as ever
+    # the model is told what is owed, and to refer to it
+    system, user = build_prompt(request)
+    assert f'promise, in their words: "{said}"' in system + user
+    # a promise the judgement clipped is not quoted half
+    clipped = OfflineDrafter().core(replace(request, promise="I'll send the signed …"))
+    assert "I'll send the signed" not in clipped
+
+
 @pytest.mark.parametrize(
     ("subject", "used"),
     [("Please gather the title work", True), ("Q3 contract: redlines", False)],

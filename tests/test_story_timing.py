@@ -119,6 +119,14 @@ def test_a_broken_promise_is_followed_up_and_a_kept_one_starts_nothing(
     [(raw, _flags)] = drafts_of(mail_world, alice)
     nudge = message_from_bytes(raw)
     assert nudge["To"] == bob.address and nudge["In-Reply-To"] == promise
+    # the nudge follows up bob's promise, in his words
+    [text] = [
+        part.get_payload(decode=True).decode()
+        for part in nudge.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    said_line = 'You wrote: "Let me check and get back to you by Thursday." Any news?'
+    assert said_line in " ".join(text.split()), text
     [status] = json.loads(run(capsys, "status", "--json")[1])["accounts"]
     assert status["pending_approvals"] == 1
 

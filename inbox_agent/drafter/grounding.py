@@ -314,7 +314,7 @@ _FACTS = (
     ),
 )
 _NAME_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
-_OPENS = re.compile(r"(?:^|[.!?:;\n…])[\s\"'«„“(¿¡-]*$")
+_OPENS = re.compile(r"(?:^|[.!?:;\n…])[\s\"'«»„“”(¿¡-]*$")
 _NOT_FACTS = frozenset(["I", "OK", "Just", "Any", "Thanks"])
 
 

@@ -12,7 +12,30 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ABOUT", "BELOW", "EASY", "INFORMAL", "LINES"]
+__all__ = ["ABOUT", "BELOW", "EASY", "INFORMAL", "LINES", "PROMISED"]
+
+# the first nudge when what is owed is their promise ({p}: their sentence, as they wrote it),
+# per language: (formal or the only form, informal)
+PROMISED: dict[str, tuple[str, str]] = {
+    "en": ('You wrote: "{p}" Any news?', 'You wrote: "{p}" Any news?'),
+    "de": (
+        "Sie hatten geschrieben: „{p}“ Gibt es schon Neuigkeiten?",
+        "Du hattest geschrieben: „{p}“ Gibt es schon Neuigkeiten?",
+    ),
+    "fr": (
+        "Vous m'aviez écrit : « {p} » Avez-vous du nouveau ?",
+        "Tu m'avais écrit : « {p} » Tu as du nouveau ?",
+    ),
+    "es": ("Usted me escribió: «{p}» ¿Alguna novedad?", "Me escribiste: «{p}» ¿Alguna novedad?"),
+    "it": ("Mi aveva scritto: «{p}» Ci sono novità?", "Mi avevi scritto: «{p}» Ci sono novità?"),
+    "nl": ('U schreef: "{p}" Is er al nieuws?', 'Je schreef: "{p}" Is er al nieuws?'),
+    "pt": (
+        'O senhor escreveu: "{p}" Alguma novidade?',
+        'Escreveste: "{p}" Alguma novidade?',
+    ),
+    "sv": ('Du skrev: "{p}" Något nytt?', 'Du skrev: "{p}" Något nytt?'),
+    "da": ('Du skrev: "{p}" Noget nyt?', 'Du skrev: "{p}" Noget nyt?'),
+}
 
 # the first nudge, asking after what the user's own ask waits for ({o}: "whether legal is fine
 # with clause 7", `grounding.ask_about`); only where that can be read from the ask

@@ -2,10 +2,13 @@
 
 Pure. Each touch has its lines per language, written by hand: the first names what is waiting
 (what the user's own ask waits for, "Any news on whether legal is fine with clause 7?", else
-the subject as the topic, and when the user's usual follow-up is long enough, their ask restated); the ones in between restate the ask and make it easy to answer; the last closes the
-loop. The only words taken from the thread are the topic (the subject) and the ask (the user's
-own sentence, a passed deadline cut): no line states a fact the thread does not hold. "Below"
-is said only when the user's message is quoted under the nudge (`request.quoted`).
+the subject as the topic, and when the user's usual follow-up is long enough, their ask
+restated); the ones in between restate the ask and make it easy to answer; the last closes the
+loop. When what is owed is the other side's promise, the first two quote it ('You wrote: "I'll
+send the figures by Thursday." Any news?'). The only words taken from the thread are the topic
+(the subject), the ask (the user's own sentence, a passed deadline cut) and that promise: no
+line states a fact the thread does not hold. "Below" is said only when the user's message is
+quoted under the nudge (`request.quoted`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from typing import ClassVar
 
 from inbox_agent.drafter.grounding import ask_about, key_words, topic
-from inbox_agent.drafter.lines import ABOUT, BELOW, EASY, INFORMAL, LINES
+from inbox_agent.drafter.lines import ABOUT, BELOW, EASY, INFORMAL, LINES, PROMISED
 from inbox_agent.drafter.request import Draft, DraftRequest
 from inbox_agent.mail import language
 from inbox_agent.mail.letter import words
@@ -46,6 +49,7 @@ _FOLLOW_UP_WORDS = key_words(
     "wondering know let where what when whether how were stand status progress been there "
     "here think idea ideas come came around chime weigh"
 )
+PROMISE_MAX_WORDS = 30  # a longer promise is not quoted: the subject names the thread
 _PRONOUN_END = re.compile(r"\b(on|about|with|re)\s+(this|that|it)\s*\?$", re.IGNORECASE)
 
 
@@ -73,6 +77,13 @@ class OfflineDrafter:
         with_topic, with_ask, quoted, unquoted = lines[kind]
         named, ask = topic(request.subject), request.ask
         target = request.brief.target
+        promise = request.promise
+        whole = promise and not promise.endswith("…") and words(promise) <= PROMISE_MAX_WORDS
+        if whole and kind in ("bump", "context"):
+            # what is owed is their promise: their words, quoted, and the question
+            formal, casual = PROMISED.get(lang, PROMISED["en"])
+            line = (casual if request.register == "informal" else formal).format(p=promise)
+            return line if kind == "bump" else f"{line} {EASY.get(lang, EASY['en'])}"
         if kind == "bump":
             own = self._own_phrase(request, lang)
             if own and named and _PRONOUN_END.search(own):

@@ -106,6 +106,11 @@ def _style(request: DraftRequest) -> str:
         formal = request.register == "formal"
         how = "formal you (Sie, vous, usted, u)" if formal else "informal you (du, tu, tú, je)"
         lines.append(f"- They address {request.recipient_name or 'them'} with the {how}.")
+    if request.promise:
+        lines.append(
+            f"- What is owed is {request.recipient_name or 'their'}'s promise, in their words: "
+            f'"{defang(request.promise)}". The day has passed in silence: refer to that promise.'
+        )
     if brief.followups:
         quoted = "; ".join(f'"{p}"' for p in brief.followups[:3])
         lines.append(f"- When they followed up by hand before, they wrote: {quoted}")

@@ -57,6 +57,7 @@ class DraftRequest:
     ask: str = ""  # what the followed-up message asks, as the user wrote it; "" when unknown
     quoted: bool = False  # the user's message is quoted under the nudge: "below" points at it
     register: str = ""  # "formal" or "informal" as the user addresses them (Sie/du); "" unknown
+    promise: str = ""  # what they promised the user, in their words, when that is what is owed
 
     @property
     def brief(self) -> Brief:

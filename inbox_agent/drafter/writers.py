@@ -185,10 +185,12 @@ def prepare(
     quoted: bool = False,
     ask: str = "",
     edits: EditHabits | None = None,
+    promise: str = "",
 ) -> DraftRequest:
     """A request with the user's voice for these recipients and examples of their own mail
     (never one of the messages in `exclude`, the thread's own). `ask` is what the followed-up
-    message asks when the caller knows it; else it is read from the user's last message."""
+    message asks when the caller knows it; else it is read from the user's last message.
+    `promise` is what the other side promised, in their words, when the nudge follows up that."""
     lang = thread_language(thread) or (profile.language if profile else "")
     own = [q.text for q in thread if q.from_user and q.text.strip()]
     aim = formality(own[-1]) if own else None
@@ -214,4 +216,5 @@ def prepare(
         quoted=quoted,
         register=address,
         ask=ask_for(ask, own[-1] if own else ""),
+        promise=" ".join(promise.split()),
     )

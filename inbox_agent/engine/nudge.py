@@ -81,6 +81,7 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
         quoted=bool(original),
         ask=_asked(ctx, anchor.message_id),
         edits=voicefile.edit_habits(store, account),
+        promise=_promised(ctx, anchor, user),
     )
     draft = ctx.drafter.draft(request)
     decision = gate.decide(
@@ -296,6 +297,15 @@ def _asked(ctx: Context, message_id: str) -> str:
     if verdict is None or verdict.outcome != Outcome.EXPECTS or verdict.kind != "ask":
         return ""
     return verdict.quote
+
+
+def _promised(ctx: Context, anchor: Header, user: frozenset[str]) -> str:
+    """What the other side promised, in their words, when the sequence follows up their
+    promise (its anchor is their message, `tracker.start.owed_promise`); else ""."""
+    if anchor.from_addr in user:
+        return ""
+    fact = ctx.view.facts([anchor.message_id]).get(anchor.message_id)
+    return fact.promise_quote if fact is not None and fact.promise else ""
 
 
 def _name_of(thread: Thread, address: str) -> str:
