@@ -111,6 +111,12 @@ def mail(
             "James Steffes",
             ("{name}, …", "can you send me hard copies?", "Regards\nDelainey", ""),
         ),
+        (  # a short form that does not start like the name: Bob for Robert
+            "Bob, please give me an update on our progress.\n\nRegards\nDelainey",
+            ["David W Delainey"],
+            "Robert Virgo",
+            ("{name}, …", "please give me an update on our progress.", "Regards\nDelainey", ""),
+        ),
         (
             "kay, see when this is and if I can go?\n\nRegards\nDelainey",
             ["David W Delainey"],

@@ -114,12 +114,41 @@ class Parts:
     signature: str  # contact lines under the sign-off name, or the block after "-- "
 
 
+# the short forms that do not start like the name they stand for ("Bob" for Robert)
+_SHORT_FORMS = {
+    "bob": "robert",
+    "bobby": "robert",
+    "bill": "william",
+    "billy": "william",
+    "dick": "richard",
+    "peggy": "margaret",
+    "ted": "edward",
+    "ned": "edward",
+    "hank": "henry",
+    "liz": "elizabeth",
+    "beth": "elizabeth",
+    "betsy": "elizabeth",
+    "betty": "elizabeth",
+    "jack": "john",
+    "jerry": "gerald",
+    "tony": "anthony",
+    "sandy": "alexander",
+    "sally": "sarah",
+    "molly": "mary",
+    "polly": "mary",
+    "chuck": "charles",
+}
+
+
 def _nickname(name: str, punct: str | None, recipient_tokens: set[str]) -> bool:
-    """ "Jim, can you …" to James Steffes, "Steve, what …" to Stephen: one word before a comma
-    that starts like a recipient's name (the same first two letters, or a three-letter short form)."""
+    """ "Jim, can you …" to James Steffes, "Steve, what …" to Stephen, "Bob, please …" to
+    Robert: one word before a comma that starts like a recipient's name (the same first two
+    letters, or a three-letter short form), or is a common short form of it."""
     word = name.lower()
     if punct != "," or " " in name or word in NOT_NAMES or len(word) < 2:
         return False
+    if _SHORT_FORMS.get(word) in recipient_tokens:
+        return True
     return any(
         t[:2] == word[:2] or (t[:1] == word[:1] and len(word) <= 3 < len(t))
         for t in recipient_tokens
