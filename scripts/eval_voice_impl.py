@@ -30,6 +30,9 @@ sign-off; no signature, no quotes) and the share of drafts within 0.5-2x; ground
 draft's text names a content word of the subject, or two of the ask); invented facts (drafts
 with a number, date, name, amount, address or link not in the thread: `grounding.invented`, the
 guard's own function). Touches 2 and 3 are drafted too, for grounding and invented facts.
+Beside the other-mail block, the user scored against themself (`self_agreement`): over all
+their real follow-ups, the share whose greeting and sign-off have the form of the message
+they followed up, which is what that block asks of a drafter.
 The offline targets, on the other-mail block: greeting >= 0.9, sign-off >= 0.8, length
 0.5-2x, grounding >= 0.8, invented 0; the exit code is 1 when one is missed (`--no-targets`:
 report only).
@@ -235,6 +238,28 @@ def blocks(user: User, period: str = "test") -> tuple[list[Case], list[Case], fl
     return fcases, ocases, statistics.median(lengths) if lengths else 0.0, "short asks"
 
 
+def self_agreement(user: User, names: Sequence[str]) -> dict[str, float | int]:
+    """How the user themself would score on the other-mail block: over their real follow-ups
+    (the whole mailbox), the share whose greeting and sign-off have the form of the message
+    they follow up. A drafter scored against the followed-up message's own greeting cannot
+    be expected to beat the user's own follow-ups by much."""
+    greet = sign = 0
+    pairs = followups(user)
+    for first, then in pairs:
+        tokens: set[str] = set()
+        for address in first.header.to:
+            tokens |= name_tokens(first.to_name if len(first.header.to) == 1 else "", address)
+        a, b = split(first.text, names, tokens), split(then.text, names, tokens)
+        greet += form(a.greeting) == form(b.greeting)
+        sign += form(a.closing) == form(b.closing)
+    n = len(pairs)
+    return {
+        "self_n": n,
+        "greeting_self": round(greet / n, 3) if n else 0.0,
+        "signoff_self": round(sign / n, 3) if n else 0.0,
+    }
+
+
 def prepare_ask(m: Mail) -> str:
     return ask_for("", m.text)
 
@@ -292,10 +317,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{reference} words ({source})",
             flush=True,
         )
+        names = ocases[-1].profile.names if ocases else tuple(user.names)
+        own_score = self_agreement(user, names)
         for label, drafter, limit in drafters:
             for block, cases in (("follow-ups", fcases), ("other mail", ocases)):
                 show = print if args.list else None
                 figures = score(drafter, cases[:limit], user, reference, show)
+                if block == "other mail":
+                    figures = {**figures, **own_score}
                 print(
                     json.dumps(
                         {

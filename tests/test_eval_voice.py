@@ -10,7 +10,7 @@ from pathlib import Path
 
 from inbox_agent.drafter.writers import OfflineDrafter
 from scripts._voice_corpus import followups, read_user
-from scripts.eval_voice_impl import blocks, score
+from scripts.eval_voice_impl import blocks, score, self_agreement
 
 ALICE, BOB, CAROL = "alice@enron.test", "bob@enron.test", "carol@enron.test"
 START = datetime(2001, 3, 5, 9, 0, tzinfo=UTC)
@@ -85,6 +85,13 @@ def test_followups_are_found_once_and_answers_to_others_are_not(tmp_path: Path) 
     [(first, then)] = followups(user)
     assert first.header.message_id == "<o@x>" and then.header.message_id == "<f@x>"
     assert then.text.startswith("Bob, any news")
+    # the user against themself: the follow-up greets Bob as the first did, and signs off
+    # differently ("Alice" then nothing)
+    assert self_agreement(user, ["Alice Example"]) == {
+        "self_n": 1,
+        "greeting_self": 1.0,
+        "signoff_self": 0.0,
+    }
 
 
 def test_each_scored_message_is_drafted_from_the_mail_sent_before_it_only(tmp_path: Path) -> None:
