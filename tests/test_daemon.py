@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import smtplib
 import statistics
@@ -387,6 +388,35 @@ def test_paused_reads_mail_but_drafts_nothing_and_the_pause_survives(
     assert [x.state for x in d.store.drafts("main")] == [DraftState.QUEUED]
     d.publish()
     assert d.snapshot.state == "attention" and len(d.snapshot.approvals) == 1
+    d.store.close()
+
+
+def test_a_job_that_wrote_nothing_reads_no_nudge_again_for_the_tray(
+    mail_world: MailWorld, agent_home: Path, frozen: None
+) -> None:
+    """publish() after every job: while no audit, draft or send row was written, the approvals,
+    scheduled sends and next nudges are kept (with more accounts and nudges, a job would read
+    them all again); the sync time is still read, and a change is seen at the next job."""
+    d, _told, alice, bob = _daemon(mail_world, agent_home, "copilot")
+    mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?")
+    clock.advance(add_business_days(clock.now(), 4) - clock.now())
+    d.cycle("main")
+    d.publish()
+    [nudge] = d.snapshot.approvals
+    clock.advance(timedelta(minutes=5))
+    d.cycle("main")  # a poll that finds nothing
+    statements: list[str] = []
+    d.store.conn.set_trace_callback(statements.append)
+    d.publish()
+    d.store.conn.set_trace_callback(None)
+    read = [s for s in statements if re.search(r"\bFROM (drafts|sequences|outbox|autonomy)\b", s)]
+    marks = "SELECT (SELECT id || ' ' || hash FROM audit"  # Store.standing_marks
+    assert [s for s in read if not s.startswith(marks)] == []
+    assert d.snapshot.approvals == (nudge,)
+    assert d.snapshot.accounts[0].last_sync == d.store.last_sync("main")
+    d.engines["main"].reject(nudge.draft_id)
+    d.publish()
+    assert d.snapshot.approvals == ()
     d.store.close()
 
 

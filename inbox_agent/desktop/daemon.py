@@ -87,6 +87,7 @@ class Daemon:
         self._beat: tuple[datetime, float] | None = None
         self._state_text = ""
         self._names: dict[tuple[str, str], str] = {}  # display names, looked up once
+        self._gathered: tuple[object, ...] = ()  # what the snapshot's store reads were taken at
         self._undecided: dict[str, tuple[Undecided, ...]] = {}  # by account, from its last cycle
         self.health = Health(
             lambda title, message: self.notifier.notify(title, message),
@@ -324,15 +325,32 @@ class Daemon:
         """Take a new snapshot (in the worker), tell new approvals, save the state file, and
         hand the snapshot to the tray."""
         now = clock.now()
-        snap = status.gather(
-            self.store,
-            {n: (a, self.engines[n].rules().default) for n, a in self.accounts.items()},
-            dict(self._watch),
-            {n: self.health.alerts.visible(n, now) for n in self.accounts},
-            status.paused(),
-            self._names,
-            tuple(u for n in self.accounts for u in self._undecided.get(n, ())),
+        problems = {n: self.health.alerts.visible(n, now) for n in self.accounts}
+        undecided = tuple(u for n in self.accounts for u in self._undecided.get(n, ()))
+        # the approvals, the scheduled sends, each account's next nudge and autonomy change
+        # only with a row written to the audit log, drafts or outbox (by any process): while
+        # none was, the last snapshot's are kept and only the sync times read again, so a
+        # job costs the same however many accounts and nudges wait
+        key = (self.store.standing_marks(), tuple(self.accounts.items()))
+        passed = any(  # a next nudge shown is past: the one after it is looked up
+            v.next_nudge and datetime.fromisoformat(v.next_nudge) <= now
+            for v in self.snapshot.accounts
         )
+        if key == self._gathered and not passed:
+            snap = status.refreshed(
+                self.snapshot, self.store, dict(self._watch), problems, status.paused(), undecided
+            )
+        else:
+            snap = status.gather(
+                self.store,
+                {n: (a, self.engines[n].rules().default) for n, a in self.accounts.items()},
+                dict(self._watch),
+                problems,
+                status.paused(),
+                self._names,
+                undecided,
+            )
+            self._gathered = key
         self.snapshot = snap
         for title, message in news(snap, self._known):
             self.notifier.notify(title, message)

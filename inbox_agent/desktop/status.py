@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -279,6 +279,35 @@ def gather(
         accounts=views,
         approvals=tuple(n for a in listed for n in nudges(store, a, DraftState.QUEUED, names)),
         scheduled=tuple(n for a in listed for n in nudges(store, a, DraftState.SCHEDULED, names)),
+        undecided=undecided,
+        taken_at=clock.now().isoformat(),
+    )
+
+
+def refreshed(
+    previous: Snapshot,
+    store: Store,
+    watch: dict[str, str],
+    problems: dict[str, list[Problem]],
+    is_paused: bool,
+    undecided: tuple[Undecided, ...] = (),
+) -> Snapshot:
+    """`previous` with what changes without a row in the audit log, drafts or outbox: each
+    account's last sync and watch, the problems, the pause and the threads left undecided (the
+    caller knows no such row was written since `previous` was gathered)."""
+    views = tuple(
+        replace(
+            view,
+            last_sync=store.last_sync(view.name) or "",
+            watch=watch.get(view.name, "stopped"),
+            problems=tuple(problems.get(view.name, ())),
+        )
+        for view in previous.accounts
+    )
+    return replace(
+        previous,
+        paused=is_paused,
+        accounts=views,
         undecided=undecided,
         taken_at=clock.now().isoformat(),
     )
