@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -170,3 +171,27 @@ def test_an_account_looks_once_past_the_rows_other_accounts_stored_after_its_own
     threading.thread_new(store, "main")
     store.conn.set_trace_callback(None)
     assert [s for s in statements if "FROM messages" in s] == ["SELECT MAX(id) FROM messages"]
+
+
+def test_a_message_stored_after_the_newest_row_was_forgotten_is_threaded(tmp_path: Path) -> None:
+    """Row ids are never handed out twice: the threading cursor (and every 'rows since' reader)
+    takes a row at or below it as seen, so a new message given the id of an expunged newest one
+    would never join its thread, and a reply to a followed thread would go unseen."""
+    when = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def h(mid: str, parent: str = "") -> Header:
+        refs = (parent,) if parent else ()
+        return Header(mid, refs, refs, "Q", "a@x", "", ("b@x",), (), (), when, "normal", "")
+
+    store = Store(tmp_path / "s.db")
+    with store.tx():
+        store.add_messages("main", "INBOX", 1, [(1, h("<q@x>"), (), 1), (2, h("<other@x>"), (), 1)])
+    threading.thread_new(store, "main")
+    with store.tx():
+        store.forget_uids("main", "INBOX", [2])  # the newest row, expunged
+    threading.thread_new(store, "main")
+    with store.tx():
+        store.add_messages("main", "INBOX", 1, [(3, h("<answer@x>", "<q@x>"), (), 1)])
+    threading.thread_new(store, "main")
+    numbers = store.thread_numbers("main", ["<q@x>", "<answer@x>"])
+    assert numbers.get("<answer@x>") is not None and numbers["<answer@x>"] == numbers["<q@x>"]

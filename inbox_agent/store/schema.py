@@ -7,10 +7,11 @@ once, and an interrupted migration leaves the file as it was.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,6 +163,34 @@ def _senders_by_date(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX messages_by_sender ON messages (account, from_addr, date)")
 
 
+def _ids_never_reused(conn: sqlite3.Connection) -> None:
+    """messages.id AUTOINCREMENT: SQLite hands a new row the largest id + 1, so after the newest
+    row was deleted (an expunge) the next message took its id, at or below every cursor that
+    reads "the rows since" (threading, the Sent senders, `threading.Behind`): it was never
+    threaded, and a reply in it went unseen. The table is copied once, ids as they are."""
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
+    ).fetchone()
+    if "AUTOINCREMENT" in sql:
+        return
+    indexes = [
+        r[0]
+        for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' "
+            "AND sql IS NOT NULL"
+        )
+    ]
+    created = re.sub(r"^CREATE TABLE (IF NOT EXISTS )?messages", "CREATE TABLE messages_new", sql)
+    created = created.replace("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
+    assert "AUTOINCREMENT" in created and "messages_new" in created, sql
+    conn.execute(created)
+    conn.execute("INSERT INTO messages_new SELECT * FROM messages")
+    conn.execute("DROP TABLE messages")
+    conn.execute("ALTER TABLE messages_new RENAME TO messages")
+    for statement in indexes:
+        conn.execute(statement)
+
+
 # the step that brings a file from version n - 1 to n is _STEPS[n - 1]
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _tables,
@@ -172,6 +201,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _edits,
     _senders,
     _senders_by_date,
+    _ids_never_reused,
 )
 
 
