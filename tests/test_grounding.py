@@ -24,6 +24,10 @@ from inbox_agent.voice.style import plain_brief
 _WORD = st.text(st.sampled_from("abcdefghijklmnoprstuvwz"), min_size=3, max_size=9)
 _SUBJECT = st.lists(_WORD, min_size=1, max_size=5).map(" ".join)
 _ASK = st.lists(_WORD, min_size=3, max_size=10).map(lambda ws: "Could you " + " ".join(ws) + "?")
+_ASK_ABOUT = st.tuples(  # the shapes a first nudge asks after in the user's words
+    st.sampled_from(["Could you confirm whether", "Can you send me the", "Let me know if"]),
+    st.lists(_WORD, min_size=2, max_size=8).map(" ".join),
+).map(lambda t: f"{t[0]} {t[1]}?")
 
 
 def _request(
@@ -51,7 +55,7 @@ def _request(
     lang=st.sampled_from(sorted(LINES)),
     kind=st.sampled_from(["bump", "context", "close"]),
     subject=_SUBJECT | st.just("") | st.just("Re: hi"),
-    ask=_ASK | st.just(""),
+    ask=_ASK | _ASK_ABOUT | st.just(""),
     quoted=st.booleans(),
     target=st.integers(3, 60),
     touch=st.integers(1, 4),
