@@ -11,6 +11,7 @@ one she answers `never` from the command line.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,62 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     audit = json.loads(run(capsys, "audit", "--json")[1])
     assert [r["message_id"] for r in audit if r["action"] == "judged"].count(thanks) == 1
     assert any(r["action"] == "track" and r["message_id"] == news for r in audit)
+
+
+def test_the_other_kinds_that_need_no_answer_and_the_links_real_mail_needs(
+    mail_world: Any, agent_home: Path, capsys: pytest.CaptureFixture[str], later: None
+) -> None:
+    """On Dovecot: a closing, her answer to bob's question, a confirmation and a delivery are
+    not nudged; a request that ends in a bare "Thanks" is. A reply with no threading headers on a
+    bare "RE:" between the same two people joins her question (carol answered it), and her
+    second message on one subject joins her first (she took the question back)."""
+    world = mail_world
+    alice, bob = world.new_user("alice"), world.new_user("bob")
+    carol, dave = world.new_user("carol"), world.new_user("dave")
+    write_account(alice, world.imap_port, world.smtp_port)
+    start = datetime.now(UTC) - timedelta(hours=2)
+    at = iter(start + timedelta(minutes=n) for n in range(20))  # a person's pace, a minute apart
+    closing = world.send(alice, [bob.address], "Re: talk", "Good luck tomorrow.", date=next(at))
+    asked = world.send(
+        bob, [alice.address], "Office", "What is the address of the new office?", date=next(at)
+    )
+    answer = world.reply(
+        alice, to_message_id=asked, body="The address is 12 Elm Street.", date=next(at)
+    )
+    confirmed = world.send(alice, [bob.address], "Re: Tuesday", "I'll be there.", date=next(at))
+    delivery = world.send(
+        alice, [bob.address], "Summary", "Attached is the summary we discussed.", date=next(at)
+    )
+    request = world.send(
+        alice,
+        [bob.address],
+        "Q3 numbers",
+        "Could you send me the Q3 numbers?\n\nThanks",
+        date=next(at),
+    )
+    chat = world.send(alice, [carol.address], "RE:", "Can you make the 3pm call?", date=next(at))
+    # carol's answer has no In-Reply-To, as chat-like clients send it
+    world.send(carol, [alice.address], "RE:", "Yes, see you then.", date=next(at))
+    lease = world.send(
+        alice, [dave.address], "Lease", "Can you review the lease tonight?", date=next(at)
+    )
+    world.send(alice, [dave.address], "Lease", "Never mind, Jim has done it.", date=next(at))
+
+    code, _out, err = run(capsys, "run", "--once")
+    assert code == 0, err
+    drafts = drafts_of(world, alice)
+    assert len(drafts) == 1, run(capsys, "threads", "--all")[1]
+    [(raw, _flags)] = drafts
+    assert request.encode() in raw  # "Thanks" after a request does not make it a thank-you
+    rows = {
+        mid: r
+        for r in json.loads(run(capsys, "threads", "--json", "--all")[1])
+        for mid in r["message_ids"]
+    }
+    for mid in (closing, answer, confirmed, delivery):
+        assert not rows[mid]["awaiting"], rows[mid]
+    assert rows[answer]["message_ids"] == [asked, answer]
+    assert "a closing" in rows[closing]["reason"] and "a delivery" in rows[delivery]["reason"]
+    assert "a confirmation" in rows[confirmed]["reason"]
+    assert len(rows[chat]["message_ids"]) == 2 and not rows[chat]["awaiting"]
+    assert len(rows[lease]["message_ids"]) == 2 and not rows[lease]["awaiting"]
