@@ -34,6 +34,7 @@ from scripts.judgement_labels import (
     TUNE,
     USERS,
     WEEKLY,
+    WEEKLY2,
     WEEKLY_FINAL,
     Copy,
     Label,
@@ -90,7 +91,7 @@ def replay_user(
             headers = {m.message_id: m for t in engine.threads() for m in t.messages}
             cadence = engine.account.cadence.cadence
             # every label counts for the weekly figure (the tune set's too); only `mine` is scored
-            every = (*labels(WEEKLY), *labels(TUNE), *labels(WEEKLY_FINAL))
+            every = (*labels(WEEKLY), *labels(TUNE), *labels(WEEKLY_FINAL), *labels(WEEKLY2))
             weekly_rows = [r for r in every if r.user == user]
             labelled = {copy_of(headers.get(r.message_id)): r for r in (*weekly_rows, *mine)}
             for row in mine:
@@ -165,6 +166,7 @@ def replay_user(
             "labelled_no_per_week": round(weekly["no"] / BUSY_WEEKS, 2),
             "labelled_expects_per_week": round(weekly["expects"] / BUSY_WEEKS, 2),
             "unlabelled_per_week": round(weekly["unlabelled"] / BUSY_WEEKS, 2),
+            "nudges": dict(weekly),
             # the unlabelled ones counted at the share of "no" among the labelled ones
             "unnecessary_per_week_estimated": round(
                 sum(weekly.values())
@@ -207,5 +209,24 @@ def replay(
     out: dict[str, object] = {"mode": "replay", "unsure": unsure}
     for split in splits:
         out[split] = score((r, d) for r, d in pairs if r.split == split)
+    out["weekly"] = weekly_summary(per_user)
     out["per_user"] = per_user
     return out
+
+
+def weekly_summary(per_user: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The nudges of the busiest weeks for all users together: how many a week, and of the
+    labelled ones the share that waited for an answer (what a person gets in a busy week)."""
+    total = Counter[str]()
+    for got in per_user.values():
+        weekly = got["weekly"]
+        assert isinstance(weekly, dict)
+        total.update(weekly["nudges"])
+    clear = total["expects"] + total["no"]
+    return {
+        "nudges_per_week": round(sum(total.values()) / BUSY_WEEKS, 2),
+        "unnecessary_per_week": round(total["no"] / BUSY_WEEKS, 2),
+        "unnecessary_per_week_per_user": round(total["no"] / BUSY_WEEKS / max(1, len(per_user)), 2),
+        "precision": round(total["expects"] / clear, 3) if clear else None,
+        "counts": dict(total),
+    }

@@ -28,6 +28,10 @@ TUNE = Path(__file__).resolve().parent / "data" / "judgement-tune-labels.jsonl"
 # tuned on dev, weekly and tune: 8 per user, sampled and labelled after that run, for the
 # nudges-per-week figure only (split "weekly_final")
 WEEKLY_FINAL = Path(__file__).resolve().parent / "data" / "judgement-weekly-final-labels.jsonl"
+# every nudge of the busiest weeks that no other label covered in the replay of 2026-12-03 (128,
+# all six users), labelled after that run by two readers, for the nudges-per-week figures only
+# (split "weekly2")
+WEEKLY2 = Path(__file__).resolve().parent / "data" / "judgement-weekly2-labels.jsonl"
 # a third set, picked and labelled like the first before the rules were tuned again, kept aside:
 # scored only by `eval_judgement --final`, at the end (split "aside")
 ASIDE = Path(__file__).resolve().parent / "data" / "judgement-aside-labels.jsonl"
