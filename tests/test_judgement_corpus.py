@@ -20,6 +20,7 @@ from scripts.judgement_labels import (
     TUNE,
     USERS,
     WEEKLY,
+    WEEKLY2,
     WEEKLY_FINAL,
     labels,
     score,
@@ -47,7 +48,7 @@ def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() ->
     elsewhere: aside2 shares no Message-ID with any other set, and no file labels one twice.
     (The weekly sets, drawn for the nudges per week, may overlap dev and test.)"""
     others: set[str] = set()
-    for path in (LABELS, WEEKLY, TUNE, WEEKLY_FINAL, ASIDE, ASIDE2, ASIDE3):
+    for path in (LABELS, WEEKLY, TUNE, WEEKLY_FINAL, WEEKLY2, ASIDE, ASIDE2, ASIDE3):
         rows = labels(path)
         ids = [row.message_id for row in rows]
         assert len(ids) == len(set(ids)), path.name
