@@ -137,17 +137,19 @@ def assign(
         index.link(a, b)
         ours.update((a, b))
     nodes = [n for group in index.components() for n in group]
-    for node, thread in store.thread_numbers(account, nodes).items():
+    stored = store.thread_numbers(account, nodes)
+    for node, thread in stored.items():
         index.link(node, f"{_THREAD}{thread}")
-    dates = {h.message_id: _iso(h.date) for h in index.headers()}
+    dates = {h.message_id: h.date.astimezone(UTC) for h in index.headers() if h.date is not None}
     groups = []
     for group in index.components():
         if not ours.intersection(group):
             continue  # stored peers the batch did not join
         known = {int(n[len(_THREAD) :]) for n in group if n.startswith(_THREAD)}
         ids = [n for n in group if not n.startswith(_THREAD)]
-        newest = max((d for n in ids if (d := dates.get(n))), default=None)
-        groups.append((known, ids, newest))
+        newest = max((d for n in ids if (d := dates.get(n)) is not None), default=None)
+        # an id stored already is in one of `known`: the merge moves it, it is not written
+        groups.append((known, [n for n in ids if n not in stored], _iso(newest)))
     subjects = [
         (key, h.message_id, _iso(h.date), is_headerless_reply(h))
         for h in headers

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from inbox_agent.store.messages import MessageTables
 
 Group = tuple[set[int], list[str], str | None]
-"""One thread as threading a batch found it: the stored threads it joins (none: a new one), the
-ids that are in it now, and the newest date of its messages in the batch."""
+"""One thread as threading a batch found it: the stored threads it joins (none: a new one), its
+ids not stored yet (a stored one is in a joined thread: the merge moves it), and the newest date
+of its messages in the batch."""
 
 
 class ThreadTables(MessageTables):
@@ -61,8 +62,8 @@ class ThreadTables(MessageTables):
         cursor: int | None = None,
     ) -> set[int]:
         """Write what threading a batch found (call inside `Store.tx()`, with the cursor in
-        the same transaction): each group's ids go to its thread (the oldest of the threads it
-        joins; the others are merged into it by one UPDATE each), and its newest date. The
+        the same transaction): each group's new ids go to its thread (the oldest of the threads
+        it joins; the others are merged into it by one UPDATE each), and its newest date. The
         threads written."""
         out: set[int] = set()
         rows: list[tuple[str, str, int]] = []
