@@ -63,6 +63,8 @@ def test_promises_in_the_languages_classify_reads(text: str, by: date | None) ->
         "Thanks, that works. See you then.",
         "I'll be there.",
         "The contract is signed.",
+        "I will email you time and sales if you would like.",
+        "I'll come down to check on you during lunch.",
         "",
     ],
 )

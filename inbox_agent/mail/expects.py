@@ -183,7 +183,8 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def _clip(sentence: str) -> str:
+def clip(sentence: str) -> str:
+    """A sentence as a reason quotes it: at most `_QUOTE_MAX` characters, cut with "…"."""
     return sentence if len(sentence) <= _QUOTE_MAX else sentence[: _QUOTE_MAX - 1].rstrip() + "…"
 
 
@@ -247,17 +248,17 @@ def judge_text(
     answering = bool(quoted) and not is_forward(subject) and asked_them(quoted)
     for s in said:
         if is_ask(s) and not (answering and implicit(s)):
-            return Verdict(Outcome.EXPECTS, "ask", _clip(s))
+            return Verdict(Outcome.EXPECTS, "ask", clip(s))
     for s in said:
         kind = no_marker(s)
         if kind:
-            return Verdict(Outcome.NO, kind, _clip(s))
+            return Verdict(Outcome.NO, kind, clip(s))
     if answering:
-        return Verdict(Outcome.NO, "answers_them", _clip(said[0]))
+        return Verdict(Outcome.NO, "answers_them", clip(said[0]))
     if is_forward(subject):
-        return Verdict(Outcome.NO, "forward_note", _clip(said[0]))
+        return Verdict(Outcome.NO, "forward_note", clip(said[0]))
     if _SUBJECT_FYI.search(subject):
-        return Verdict(Outcome.NO, "fyi", _clip(said[0]))
+        return Verdict(Outcome.NO, "fyi", clip(said[0]))
     if len(said) <= SHORT_STATEMENT:
-        return Verdict(Outcome.NO, "statement", _clip(said[0]))
-    return Verdict(Outcome.UNSURE, "long_statement", _clip(said[0]))
+        return Verdict(Outcome.NO, "statement", clip(said[0]))
+    return Verdict(Outcome.UNSURE, "long_statement", clip(said[0]))

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from inbox_agent.cadence import add_business_days
-from inbox_agent.mail.expects import own_words, sentences
+from inbox_agent.mail.expects import clip, own_words, sentences
 from inbox_agent.mail.when import WHEN, day_of, deadline
 
 UNSTATED = 3  # business days: a promise that names no day is owed after this many
-_QUOTE_MAX = 120
 _I = re.IGNORECASE
 
 _COMMIT = re.compile(
@@ -54,6 +53,11 @@ _COMMIT = re.compile(
 )
 _NOT_A_PROMISE = re.compile(
     r"^\W*(?:if|when|once|unless|wenn|falls|sobald|si|se|als|om|quand|cuando)\b|"  # a condition
+    # an offer on a condition after it: "I will email you time and sales if you would like."
+    r"\bif (?:you|u) (?:would like|'d like|like|want|wish|prefer|need (?:it|them|one))\b|"
+    r"\bif (?:needed|necessary|required|you like|wanted)\b|"
+    # a visit, not something owed: "I'll come down to check on you during lunch"
+    r"\b(?:come|stop|drop|swing) (?:down|by|over|round)\b|\bcheck on (?:you|him|her|them)\b|"
     r"\b(?:attached|enclosed|herewith|anbei|im anhang|ci-joint|adjunto|in allegato|bijgevoegd|em anexo)\b|"
     r"\b(?:can't|cannot|won't|unable|not able)\b",
     _I,
@@ -84,7 +88,7 @@ def promised(text: str, sent_at: datetime) -> Promise | None:
             continue
         if not _COMMIT.search(sentence):
             continue
-        quote = sentence if len(sentence) <= _QUOTE_MAX else sentence[: _QUOTE_MAX - 1] + "…"
+        quote = clip(sentence)
         day = _named_day(sentence, sent_at)
         if day is not None:
             return Promise(day, quote, True)
