@@ -26,6 +26,7 @@ from inbox_agent.drafter.writers import (
     OfflineDrafter,
     Quoted,
     build_prompt,
+    compose_body,
     core_of,
     estimate_tokens,
     fit_thread,
@@ -35,6 +36,7 @@ from inbox_agent.drafter.writers import (
 )
 from inbox_agent.voice.edits import Edit, habits
 from inbox_agent.voice.profile import SentMail, learn
+from inbox_agent.voice.style import plain_brief
 
 ALICE = "Alice Example <alice@example.test>"
 BOB = "Bob Stone <bob@example.test>"
@@ -346,6 +348,25 @@ def test_offline_drafter_uses_the_profile_and_passes_the_checks() -> None:
     assert plain.startswith("Hi Bob,") and plain.rstrip().endswith("Best,\nAlice")
     close = OfflineDrafter().draft(voiced(kind="close", touch=3)).body
     assert "reply here" in close and close.startswith("Bob,")
+
+
+@pytest.mark.parametrize(
+    ("greeting", "opens"),
+    [
+        ("Kay …", "Kay any news on the lease?"),  # "Kay please send …": the text goes on
+        ("Jim, …", "Jim, any news on the lease?"),
+        ("Kay,", "Kay,\n\nAny news on the lease?"),
+    ],
+)
+def test_a_greeting_that_opens_the_line_runs_into_the_text(greeting: str, opens: str) -> None:
+    brief = plain_brief("David Delainey", "Kay")
+    body = compose_body(
+        "Any news on the lease?", type(brief)(**{**brief.__dict__, "greeting": greeting})
+    )
+    assert body.startswith(opens)
+    assert compose_body("I sent it.", type(brief)(**{**brief.__dict__, "greeting": "Kay …"})) == (
+        "Kay I sent it.\n\nBest,\nDavid\n"
+    )  # "I" stays as it is
 
 
 def test_make_drafter_without_an_endpoint_is_offline() -> None:

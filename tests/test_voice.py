@@ -117,6 +117,30 @@ def mail(
             "Robert Virgo",
             ("{name}, …", "please give me an update on our progress.", "Regards\nDelainey", ""),
         ),
+        (  # the name and the text with no comma between: only when it is said to them
+            "Kay please send regrets - I am in Canada.\n\nRegards\nDelainey",
+            ["David W Delainey"],
+            "Kay Chapman",
+            ("{name} …", "please send regrets - I am in Canada.", "Regards\nDelainey", ""),
+        ),
+        (
+            "Ryan has done a great job on the basis sheet.\n\nMike",
+            ["Mike Grigsby"],
+            "Ryan Watson",
+            ("", "Ryan has done a great job on the basis sheet.", "Mike", ""),
+        ),
+        (  # the name alone on the first line, with no comma, or lower-case
+            "Mary\n\nI was out of the office on Friday.\n\nPhillip",
+            ["Phillip K Allen"],
+            "Mary Brown",
+            ("{name}", "I was out of the office on Friday.", "Phillip", ""),
+        ),
+        (
+            "mary,\n\nAre you sure you did the attachment right?\n\nPhillip",
+            ["Phillip K Allen"],
+            "Mary Brown",
+            ("{name},", "Are you sure you did the attachment right?", "Phillip", ""),
+        ),
         (
             "kay, see when this is and if I can go?\n\nRegards\nDelainey",
             ["David W Delainey"],

@@ -29,7 +29,9 @@ __all__ = ["BELOW", "LINES", "OfflineDrafter", "compose_body"]
 def compose_body(core: str, brief: Brief) -> str:
     """The user's greeting, the core, the user's sign-off and signature, as they write them."""
     greeting, signoff, core = brief.greeting, brief.signoff, core.strip()
-    if greeting.endswith(" …"):
+    if greeting.endswith(" …"):  # "Kay, any news on …": the text goes on after the name
+        if core[:1].isupper() and core[1:2].islower():
+            core = core[:1].lower() + core[1:]
         core, greeting = f"{greeting[:-2].rstrip()} {core}", ""
     if signoff.startswith("… "):
         core, signoff = f"{core}  {signoff[2:]}", ""

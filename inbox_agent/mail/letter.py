@@ -140,6 +140,14 @@ _SHORT_FORMS = {
 }
 
 
+def _is_reader(word: str, recipient_tokens: set[str]) -> bool:
+    """Is this one word the recipient's name, or a common short form of it?"""
+    low = word.lower()
+    return low not in NOT_NAMES and (
+        low in recipient_tokens or _SHORT_FORMS.get(low, "") in recipient_tokens
+    )
+
+
 def _nickname(name: str, punct: str | None, recipient_tokens: set[str]) -> bool:
     """ "Jim, can you …" to James Steffes, "Steve, what …" to Stephen, "Bob, please …" to
     Robert: one word before a comma that starts like a recipient's name (the same first two
@@ -156,11 +164,27 @@ def _nickname(name: str, punct: str | None, recipient_tokens: set[str]) -> bool:
     )
 
 
+# the words that follow a name said to its reader with no comma: "Kay please forward …",
+# "Rob can you …", "Rick which meeting …" (not "Ryan has done …", "Keith and I …")
+_VOCATIVE_NEXT = re.compile(
+    r"^(?:please|pls|can|could|would|do|did|are|have you|need|needs|which|what|when|where|why|"
+    r"how|let|thanks|thank|fyi|any|just|sorry|see|here)\b"
+)
+
+
 def _greeting(line: str, recipient_tokens: set[str]) -> tuple[str, str, str] | None:
     """(template, literal, rest of the line) when the line opens with a greeting."""
-    lower = re.match(r"^([a-z]{2,})[ \t]*,[ \t]*(\S.*)$", line)
-    if lower and lower.group(1) in recipient_tokens:  # "kay, see when this is"
+    lower = re.match(r"^([a-z]{2,})[ \t]*,[ \t]*(\S.*)?$", line)
+    if lower and lower.group(1) in recipient_tokens:  # "kay, see when this is", "mary,"
+        if lower.group(2) is None:
+            return "{name},", line.strip(), ""
         return "{name}, …", line[: lower.start(2)].rstrip(), lower.group(2)
+    bare = re.match(r"^([A-Za-z][a-z]+)(?:[ \t]+(\S.*))?$", line)
+    if bare and _is_reader(bare.group(1), recipient_tokens):
+        if bare.group(2) is None:  # "Mary" alone on the first line
+            return "{name}", bare.group(1), ""
+        if _VOCATIVE_NEXT.match(bare.group(2)):  # "Kay please send regrets"
+            return "{name} …", bare.group(1), bare.group(2)
     m = _GREETING.match(line)
     if m and (m.group("name") or "").lower() not in NOT_NAMES:
         slot = "{name}" if m.group("name") else (m.group("group") or "")
