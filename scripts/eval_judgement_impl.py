@@ -39,6 +39,8 @@ from scripts.judgement_labels import (
     TUNE,
     USERS,
     WEEKLY,
+    WEEKLY2,
+    WEEKLY_FINAL,
     Label,
     labels,
     report,
@@ -90,8 +92,10 @@ def main() -> None:
         return
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
     # aside from 2026-12-02, aside2 from 2026-12-03)
-    rows += labels(WEEKLY) + labels(TUNE) + ([] if args.final else labels(ASIDE) + labels(ASIDE2))
-    splits = tuple(dict.fromkeys(("dev", "weekly", "tune", "aside", "aside2", *splits[1:])))
+    rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
+    rows += [] if args.final else labels(ASIDE) + labels(ASIDE2)
+    seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", "aside", "aside2")
+    splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
@@ -102,7 +106,7 @@ def main() -> None:
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
         for r in rows:
-            if r.split not in ("dev", "weekly", "tune", "aside", "aside2"):  # not test, aside3
+            if r.split not in seen:  # never the test split
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
             unsure = why[r.message_id].startswith(("no ask found", "nothing"))

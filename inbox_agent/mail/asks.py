@@ -21,7 +21,7 @@ _INTERROGATIVE = re.compile(
     rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
     rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
     rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
-    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b)(?!(?:you|we|i|they)\s+\w+[^,?]*,\s*\w[^?]*$)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
+    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b|not\b)(?!(?:you|we|i|they)\s+\w+[^,?]*,\s*\w[^?]*$)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
     r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
     # de fr es it nl pt
     r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
@@ -45,7 +45,7 @@ _REQUEST = re.compile(
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
-    r"\b(?:i|we)(?:'d| would)? (?:like|want|love)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     # not said of them: "Your ideas about the kitchen would still be possible."
     r"(?<!with )(?<!had )(?<!have )(?<!has )(?<!without )(?<!seeing )(?<!seen )(?<!saw )(?<!read )(?<!received )"
     r"(?<!got )(?<!reviewed )(?<!considered )(?<!incorporated )(?<!about )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
@@ -95,7 +95,9 @@ _IMPLICIT = re.compile(
     r"\bno he recibido\b",
     _I,
 )
-_PLEASE = re.compile(r"\b(?:please|pls|plz|kindly)\b\s*,?\s*(\w+)(.*)", _I)
+_PLEASE = re.compile(
+    r"\b(?:please|pls|plz|kindly)\b\s*,?\s*(?:(?:also|just|now|then)\s+)?(\w+)(.*)", _I
+)
 # what a "please" asks for when nothing comes back to the user
 _CHORE = re.compile(
     r"\b(?:please|pls|plz)\s+(?:(?:print|file|put (?:(?:this|it) )?on (?:my |the )?calend[ae]r|calend[ae]r|rsvp|"
@@ -104,7 +106,8 @@ _CHORE = re.compile(
     r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time)|"
     r"keep an eye on|remove (?:me |us |my name )?from|mark (?:it |this )?on (?:your|my) calendars?|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
-    r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b",
+    r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b|\bcontact book\b|"
+    r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b",
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+|[A-Z]{2,4})\b)"  # someone other than the user
@@ -118,7 +121,8 @@ _DELEGATION = re.compile(
     rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out|work(?: directly| closely)?) with\s+{_NAME}{_NOT_ALSO_ME}|"
     rf"(?:^{_VOC}|\b(?:please|pls|plz|kindly|can you|could you|will you|would you)\s+)"
     rf"(?:tell|ask|inform|remind|notify|call|email|e-mail|cc|copy)\s+{_NAME}{_NOT_ALSO_ME}(?!\s+(?:to|for|with|about|on)\s+(?:me|us)\b)|"
-    r"\blet\s+[\w'.]+(?:\s+(?:group|team|desk|office))?\s+handle\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    r"\blet\s+[\w'.]+(?:\s+(?:group|team|desk|office))?\s+handle\b|"
+    rf"\bhave\s+(?:him|her|them|(?-i:[A-Z][a-z]+))\s+(?:contact|call|email|e-mail|talk to|reach out|get in touch)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
     r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
@@ -130,7 +134,7 @@ _PLEASE_NOT_ASK = frozenset(
         "see note find read convey use attend participate remind customize have invite keep "
         "be do feel accept excuse forgive disregard ignore join note get call come remember "
         "hold plan make distribute contact consider make sure proceed ensure begin continue start grant "
-        "focus ",
+        "focus pass circulate create move settle trade place stay combine line go update include ",
     )
 )
 _PLEASE_ASK_AFTER = re.compile(
@@ -278,7 +282,7 @@ def is_ask(sentence: str) -> bool:
     if verb in _PLEASE_NOT_ASK:
         return bool(_PLEASE_ASK_AFTER.search(rest)) and verb not in ("see", "note", "read")
     if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
-        r"\bto (?!me\b|us\b)[\"'A-Z]", rest
+        r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b)", rest
     ):
         return bool(re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I))
     return True
