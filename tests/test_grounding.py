@@ -199,6 +199,10 @@ def test_the_ask_is_the_sentence_the_judgement_quotes_even_when_it_clipped_it() 
         ),
         ("Can you send me the March budget numbers?", "Any news on the March budget numbers?"),
         ("Let me know if the venue is free.", "Any news on whether the venue is free?"),
+        ("Could you please review the draft lease?", "Any news on the draft lease?"),
+        ("Can you approve this invoice?", "Any news on this invoice?"),
+        ("Can you forward this attachment to the same list?", ""),  # a chore, said whole
+        ("Can you check this file every day?", ""),
         # not one of those shapes, or more than one thing: the subject names it
         ("Which one should I book for the team offsite?", ""),
         ("Please send the file so I can review it.", ""),

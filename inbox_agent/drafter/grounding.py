@@ -149,8 +149,9 @@ _ABOUT_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_THING = re.compile(
-    rf"^{_YOU}(?:send|forward|email|fax|get|give|share|return)\s+(?:(?:me|us)\s+)?(?:back\s+)?"
-    r"(?P<what>(?:the|your)\s+.+?)\s*[?.!]?$",
+    rf"^{_YOU}(?:send|forward|email|fax|get|give|share|return|review|approve|sign|confirm|"
+    r"check|finish)\s+(?:(?:me|us)\s+)?(?:back\s+)?"
+    r"(?P<what>(?:the|your|this|these)\s+.+?)\s*[?.!]?$",
     re.IGNORECASE,
 )
 _ABOUT_NOT = re.compile(
@@ -160,6 +161,9 @@ _ABOUT_NOT = re.compile(
     r"and|or|but)\b|[?!;:,]|\.\s",
     re.IGNORECASE,
 )
+
+
+_THING_NOT = re.compile(r"\b(?:to|every|each|daily|weekly|again)\b", re.IGNORECASE)
 
 
 def ask_about(ask: str) -> str:
@@ -173,6 +177,8 @@ def ask_about(ask: str) -> str:
         return ""
     what = found.group("what")
     if _ABOUT_NOT.search(what) or not 2 <= words(what) <= 14:
+        return ""
+    if thing and _THING_NOT.search(what):  # "forward this attachment to the list", a chore
         return ""
     if clause and what.lower().startswith("if "):
         what = "whether " + what[3:]  # "Any news on whether …", not "on if …"
