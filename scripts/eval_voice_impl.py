@@ -27,7 +27,8 @@ Bob,", "… thanks df" matches "Thanks,\nDF"), with the ceiling beside each (the
 one greeting or sign-off the user wrote most in those very messages: the best any single
 habit could score, chosen knowing the answers); the median length ratio (greeting, text and
 sign-off; no signature, no quotes) and the share of drafts within 0.5-2x; grounding (the
-draft's text names a content word of the subject, or two of the ask); invented facts (drafts
+draft's text names a content word of the subject, two of the ask, or what the ask waits for in
+its words, `grounding.ask_about`); invented facts (drafts
 with a number, date, name, amount, address or link not in the thread: `grounding.invented`, the
 guard's own function). Touches 2 and 3 are drafted too, for grounding and invented facts.
 Beside the other-mail block, the user scored against themself (`self_agreement`): over all
@@ -53,7 +54,7 @@ from datetime import datetime
 from pathlib import Path
 
 from inbox_agent import config
-from inbox_agent.drafter.grounding import ask_for, invented, key_words, topic
+from inbox_agent.drafter.grounding import ask_about, ask_for, invented, key_words, topic
 from inbox_agent.drafter.writers import Drafter, LlmDrafter, OfflineDrafter, Quoted, prepare
 from inbox_agent.mail.letter import first_name, form, name_tokens, split, words
 from inbox_agent.voice.profile import SAMPLE_LIMIT, Profile, SentMail, learn
@@ -155,7 +156,12 @@ def score(
             subject_words = key_words(topic(h.subject))
             ask_words = key_words(request.ask)
             core_words = key_words(drafted.core)
-            ok = bool(subject_words & core_words) or len(ask_words & core_words) >= 2
+            about = ask_about(request.ask)  # "Any news on the contract?" names what it waits for
+            ok = (
+                bool(subject_words & core_words)
+                or len(ask_words & core_words) >= 2
+                or bool(about and about in drafted.core)
+            )
             known = f"{request.known_text}\n{recipient}\n{' '.join(names)}\n{case.profile.signature.value}"
             facts = invented(drafted.core, known, request.language)
             grounded += ok
