@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-pw"
 READY = re.compile(r"(acct\d+): thread state ready in ([\d.]+) s: (\d+) live threads")
 CYCLE = re.compile(r"(acct\d+): (\d+) new messages synced.*the cycle took ([\d.]+) s")
+STEPS = re.compile(r"(acct\d+): \d+ new messages synced.*the cycle took [\d.]+ s \((.*)\)")
+STEP = re.compile(r"([a-z ]+) ([\d.]+) s")
 
 _BARE = """
 import json, os, sys, time
@@ -153,6 +155,7 @@ def daemon(
         for account, _new, seconds in _cycles(home):
             first.setdefault(account, seconds)
         peak = proc_status(agent.proc.pid)
+        steps = next((parts for a, parts in STEPS.findall(log_text(home)) if a == "acct0"), "")
         # the first cycles' aftermath (the bodies left to read, 100 a cycle, the voice): the
         # idle window starts once every account's last poll was quick, or after ten minutes
         settled = wait_for(lambda: _quiet(home, [u.login for u in users]), 600, 1.0)
@@ -179,6 +182,8 @@ def daemon(
     return {
         "quiet_before_idle": bool(settled),
         "first_cycle_s": [first[u.login] for u in users],
+        # acct0's first cycle by step (those of a second or more), from its log line
+        "first_cycle_steps_s": {k.strip(): float(v) for k, v in STEP.findall(steps)},
         "first_sync_peak_rss_mb": round(peak["VmHWM"] / 1024, 1),
         "idle_window_s": round(elapsed, 1),
         "idle_polls": polls,

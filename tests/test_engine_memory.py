@@ -54,8 +54,20 @@ def test_the_spine_runs_on_the_memory_mailbox(agent_home: Path) -> None:
     mailbox.deliver("Sent", _mail("old", ALICE, BOB, "Old question", old), ["\\Seen"], old)
     engine = _engine(mailbox)
     clock.set_now(now)
-    engine.tick()  # the first run is a baseline: history is never nudged
+    first = engine.tick()  # the first run is a baseline: history is never nudged
     assert mailbox.uids("Drafts") == []
+    # each step timed for the log line, which names only those of a second or more
+    assert list(first.steps) == [
+        "recovery",
+        "sync",
+        "threading and bodies",
+        "planning and drafting",
+        "sending",
+    ]
+    first.steps = {"sync": 2.5, "threading and bodies": 1.0, "sending": 0.1}
+    assert first.timed() == " (sync 2.50 s, threading and bodies 1.00 s)"
+    first.steps = {"sync": 0.2}
+    assert first.timed() == ""
 
     mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", now), ["\\Seen"], now)
     engine.tick()

@@ -268,10 +268,11 @@ class Daemon:
                     *report.undecided,
                 )
                 log.info(
-                    "%s: %s; the cycle took %.2f s",
+                    "%s: %s; the cycle took %.2f s%s",
                     name,
                     report.summary(),
                     time.monotonic() - started,
+                    report.timed(),
                 )
         except Exception as exc:
             self.health.failed(name, exc)

@@ -12,6 +12,7 @@ becomes FolderMissing there, told at once, instead of a refused APPEND every cyc
 from __future__ import annotations
 
 import logging
+import time
 
 from inbox_agent.engine import drafts, recovery
 from inbox_agent.engine.apply import apply
@@ -39,12 +40,25 @@ def tick(ctx: Context) -> TickReport:
 def _tick(ctx: Context, mailbox: Mailbox) -> TickReport:
     report = TickReport()
     outbox = Outbox(ctx)
+    started = time.monotonic()
+
+    def step(name: str) -> None:  # how long each step took, for the log line
+        nonlocal started
+        now = time.monotonic()
+        report.steps[name] = now - started
+        started = now
+
     recovery.recover(outbox, mailbox)
     drafts.recover(ctx, mailbox)
+    step("recovery")
     report.new_messages = ctx.view.sync(mailbox)
+    step("sync")
     read_bodies(ctx, mailbox)
+    step("threading and bodies")
     act(ctx, mailbox, report)
+    step("planning and drafting")
     outbox.flush(mailbox, report)
+    step("sending")
     return report
 
 

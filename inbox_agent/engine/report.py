@@ -45,6 +45,12 @@ class TickReport:
     refused: SendRefused | None = None  # the last send the SMTP server refused for good
     undecided: tuple[Undecided, ...] = ()  # of the threads it decided, those left to the user
     decided: frozenset[str] = frozenset()  # the keys of the threads this cycle decided
+    steps: dict[str, float] = field(default_factory=dict)  # seconds each step of it took
+
+    def timed(self) -> str:
+        """The steps that took a second or more, for the log line: "" when none did."""
+        slow = [f"{name} {seconds:.2f} s" for name, seconds in self.steps.items() if seconds >= 1]
+        return f" ({', '.join(slow)})" if slow else ""
 
     def summary(self) -> str:
         c = self.counts
