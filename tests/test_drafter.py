@@ -367,6 +367,10 @@ def test_a_greeting_that_opens_the_line_runs_into_the_text(greeting: str, opens:
     assert compose_body("I sent it.", type(brief)(**{**brief.__dict__, "greeting": "Kay …"})) == (
         "Kay I sent it.\n\nBest,\nDavid\n"
     )  # "I" stays as it is
+    formal = compose_body(
+        "Sie hatten geschrieben.", type(brief)(**{**brief.__dict__, "greeting": "Kay, …"})
+    )
+    assert formal.startswith("Kay, Sie hatten geschrieben.")  # never "sie" for "Sie"
 
 
 def test_make_drafter_without_an_endpoint_is_offline() -> None:

@@ -26,11 +26,23 @@ from inbox_agent.voice.style import Brief
 __all__ = ["BELOW", "LINES", "OfflineDrafter", "compose_body"]
 
 
+# the first words of a nudge that go on in lower case after a greeting that opens the line
+_OPENERS = frozenset(
+    re.findall(
+        r"\w+",
+        "Any Just Coming You To One Did Could Can Would Have Has Is Are Do Quick Following "
+        "Checking Circling Please When What How Where Whether A The This That Sorry Thanks "
+        "Hope Still Not",
+    )
+)
+
+
 def compose_body(core: str, brief: Brief) -> str:
     """The user's greeting, the core, the user's sign-off and signature, as they write them."""
     greeting, signoff, core = brief.greeting, brief.signoff, core.strip()
     if greeting.endswith(" …"):  # "Kay, any news on …": the text goes on after the name
-        if core[:1].isupper() and core[1:2].islower():
+        first = core.split(" ", 1)[0]
+        if first in _OPENERS:  # English openers only: never "Sie", "Bob" or "Q3"
             core = core[:1].lower() + core[1:]
         core, greeting = f"{greeting[:-2].rstrip()} {core}", ""
     if signoff.startswith("… "):
