@@ -237,6 +237,73 @@ def test_the_first_nudge_asks_after_what_the_ask_waits_for(ask: str, line: str) 
     assert invented(core, request.known_text, "en") == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "ask", "formal", "informal"),
+    [
+        (
+            "de",
+            "Können Sie mir bis Freitag bestätigen, ob die Rechtsabteilung mit Klausel 7 "
+            "einverstanden ist?",
+            "Wissen Sie schon, ob die Rechtsabteilung mit Klausel 7 einverstanden ist?",
+            "Weißt du schon, ob die Rechtsabteilung mit Klausel 7 einverstanden ist?",
+        ),
+        (
+            "fr",
+            "Pourriez-vous me confirmer si le service juridique est d'accord avec la clause 7 ?",
+            "Savez-vous déjà si le service juridique est d'accord avec la clause 7 ?",
+            "Sais-tu déjà si le service juridique est d'accord avec la clause 7 ?",
+        ),
+        (
+            "es",
+            "¿Podrías confirmarme si el equipo legal está de acuerdo con la cláusula 7?",
+            "¿Sabe ya si el equipo legal está de acuerdo con la cláusula 7?",
+            "¿Sabes ya si el equipo legal está de acuerdo con la cláusula 7?",
+        ),
+        (
+            "it",
+            "Potresti confermarmi se l'ufficio legale è d'accordo sulla clausola 7?",
+            "Sa già se l'ufficio legale è d'accordo sulla clausola 7?",
+            "Sai già se l'ufficio legale è d'accordo sulla clausola 7?",
+        ),
+        (
+            "nl",
+            "Kun je bevestigen of de juridische afdeling akkoord is met clausule 7?",
+            "Weet u al of de juridische afdeling akkoord is met clausule 7?",
+            "Weet je al of de juridische afdeling akkoord is met clausule 7?",
+        ),
+        (
+            "pt",
+            "Pode confirmar se o jurídico concorda com a cláusula 7?",
+            "Já sabe se o jurídico concorda com a cláusula 7?",
+            "Já sabes se o jurídico concorda com a cláusula 7?",
+        ),
+        (
+            "sv",
+            "Kan du bekräfta om juristerna godkänner klausul 7?",
+            "Vet du redan om juristerna godkänner klausul 7?",
+            "Vet du redan om juristerna godkänner klausul 7?",
+        ),
+        (
+            "da",
+            "Kan du bekræfte, om juristerne godkender klausul 7?",
+            "Ved du allerede, om juristerne godkender klausul 7?",
+            "Ved du allerede, om juristerne godkender klausul 7?",
+        ),
+    ],
+)
+def test_in_every_language_the_first_nudge_asks_after_what_the_ask_waits_for(
+    lang: str, ask: str, formal: str, informal: str
+) -> None:
+    request = _request(lang, "bump", "Q3", ask_for(ask, ""), True, 8)
+    for address, line in (("formal", formal), ("informal", informal), ("", formal)):
+        core = OfflineDrafter().core(replace(request, register=address))
+        assert core == line
+        assert invented(core, request.known_text, lang) == []
+        assert language.detect(core) in ("", lang)
+        if address:
+            assert register(core, lang) in ("", address), core
+
+
 _PROMISES = {
     "en": "I'll send the signed contract by Thursday.",
     "de": "Ich schicke den Vertrag bis Donnerstag.",

@@ -166,10 +166,38 @@ _ABOUT_NOT = re.compile(
 _THING_NOT = re.compile(r"\b(?:to|every|each|daily|weekly|again)\b", re.IGNORECASE)
 
 
-def ask_about(ask: str) -> str:
-    """What an English ask waits for, in its own words ("whether legal is fine with clause 7",
-    "the March budget numbers"), for a first nudge to ask after; "" when the ask is not one
-    of those shapes, or says more than one thing."""
+# in the other languages, the clause of a request to confirm or tell whether something is so:
+# "Können Sie mir bestätigen, ob die Rechtsabteilung einverstanden ist?" waits for "die
+# Rechtsabteilung einverstanden ist" (the line puts "ob" back)
+_TELL = {
+    "de": (r"bestätigen|sagen|mitteilen|bescheid\s+geben|wissen\s+lassen|klären|prüfen", "ob"),
+    "fr": (r"confirmer|dire|indiquer|préciser|faire\s+savoir", "si"),
+    "es": (r"confirmar(?:me)?|decir(?:me)?|avisar(?:me)?|indicar(?:me)?", "si"),
+    "it": (r"confermar(?:e|mi)|dir(?:e|mi)|far(?:e|mi)\s+sapere|indicar(?:e|mi)", "se"),
+    "nl": (r"bevestigen|laten\s+weten|zeggen|vertellen", "of"),
+    "pt": (r"confirmar|dizer|avisar|informar", "se"),
+    "sv": (r"bekräfta|säga|meddela", "om"),
+    "da": (r"bekræfte|sige|meddele|lade\s+(?:mig\s+)?vide", "om"),
+}
+_TELL_CLAUSE = {
+    lang: re.compile(
+        rf"\b(?:{verbs})\b[^?]*?,?\s+{conj}\s+(?P<what>[^?,;:]+?)\s*[?.]?\s*$", re.IGNORECASE
+    )
+    for lang, (verbs, conj) in _TELL.items()
+}
+
+
+def ask_about(ask: str, lang: str = "en") -> str:
+    """What an ask waits for, in its own words, for a first nudge to ask after: in English
+    "whether legal is fine with clause 7" or "the March budget numbers"; in the other languages
+    the clause of a request to confirm whether something is so ("die Rechtsabteilung mit
+    Klausel 7 einverstanden ist", for "ob …"). "" when the ask is not one of those shapes, or
+    says more than one thing."""
+    if lang != "en":
+        pattern = _TELL_CLAUSE.get(lang)
+        told = pattern.search(ask.strip()) if pattern else None
+        what = told.group("what") if told else ""
+        return what if 2 <= words(what) <= 14 else ""
     clause = _ABOUT_CLAUSE.match(ask.strip())
     thing = None if clause else _ABOUT_THING.match(ask.strip())
     found = clause or thing

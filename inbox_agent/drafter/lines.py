@@ -38,8 +38,19 @@ PROMISED: dict[str, tuple[str, str]] = {
 }
 
 # the first nudge, asking after what the user's own ask waits for ({o}: "whether legal is fine
-# with clause 7", `grounding.ask_about`); only where that can be read from the ask
-ABOUT = {"en": "Any news on {o}?"}
+# with clause 7" in English, the clause after "ob", "si", "se", "of", "om" in the others,
+# `grounding.ask_about`), per language: (formal or the only form, informal)
+ABOUT: dict[str, tuple[str, str]] = {
+    "en": ("Any news on {o}?", "Any news on {o}?"),
+    "de": ("Wissen Sie schon, ob {o}?", "Weißt du schon, ob {o}?"),
+    "fr": ("Savez-vous déjà si {o} ?", "Sais-tu déjà si {o} ?"),
+    "es": ("¿Sabe ya si {o}?", "¿Sabes ya si {o}?"),
+    "it": ("Sa già se {o}?", "Sai già se {o}?"),
+    "nl": ("Weet u al of {o}?", "Weet je al of {o}?"),
+    "pt": ("Já sabe se {o}?", "Já sabes se {o}?"),
+    "sv": ("Vet du redan om {o}?", "Vet du redan om {o}?"),
+    "da": ("Ved du allerede, om {o}?", "Ved du allerede, om {o}?"),
+}
 
 # per language and kind: ("with a topic" variants short to long, "with only an ask",
 # "with neither, quoted", "with neither, not quoted"); {t} the topic, {a} the ask

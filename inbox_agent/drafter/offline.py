@@ -104,9 +104,10 @@ class OfflineDrafter:
                 return _PRONOUN_END.sub(lambda m: f'{m.group(1)} "{named}"?', own)
             if own and ask:
                 return f"{own} {ask}"
-            about = ask_about(ask) if lang in ABOUT else ""
+            about = ask_about(ask, lang) if lang in ABOUT else ""
             if about:  # "Any news on whether legal is fine with clause 7?": their own words
-                return ABOUT[lang].format(o=about)
+                formal, casual = ABOUT[lang]
+                return (casual if request.register == "informal" else formal).format(o=about)
         if kind == "context" and ask:
             return with_ask.format(a=ask)
         if named:
