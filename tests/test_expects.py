@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.classify import BodyFacts
-from inbox_agent.mail.expects import JUDGED_BY, Outcome, judge_text
+from inbox_agent.mail.expects import JUDGED_BY, Outcome, judge_text, sentences
 from inbox_agent.mail.headers import Header
 from inbox_agent.tracker.sequence import Context, Start
 from inbox_agent.tracker.start import start
@@ -197,6 +197,11 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
             "a request whose",
         ),
         ("I'd love to see us keep the upside above the rate.", "Re: x", Outcome.NO, ""),
+        ("Let me know if I am incorrect.", "Re: x", Outcome.NO, "an offer"),
+        ("Rob can you give Om a call.", "x", Outcome.NO, "a request whose"),
+        ("All: Please take a look at this article.", "FW: x", Outcome.NO, "an FYI"),
+        ("Did you all see the blurb in Sep. 29 Gas Daily?", "x", Outcome.NO, ""),
+        ("Please give me or Susan a call with any questions.", "draft", Outcome.NO, "an offer"),
         # no words to go by and no forward: the user decides
         ("", "report.pdf", Outcome.UNSURE, "nothing written of yours"),
     ],
@@ -636,3 +641,12 @@ def test_todays_shapes_of_an_ask_expect_an_answer(text: str) -> None:
 @pytest.mark.parametrize("text", TODAYS_NO)
 def test_todays_offers_closings_and_fallbacks_expect_none(text: str) -> None:
     assert verdict(text, "Re: project")[0] == Outcome.NO
+
+
+def test_an_abbreviation_does_not_end_a_sentence() -> None:
+    text = "Did you see Sep. 29 Gas Daily on it? Call Mr. Lee today. It was 5 vs. 3."
+    assert sentences(text) == [
+        "Did you see Sep. 29 Gas Daily on it?",
+        "Call Mr. Lee today.",
+        "It was 5 vs. 3.",
+    ]

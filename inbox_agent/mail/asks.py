@@ -122,7 +122,8 @@ _DELEGATION = re.compile(
     rf"(?:^{_VOC}|\b(?:please|pls|plz|kindly|can you|could you|will you|would you)\s+)"
     rf"(?:tell|ask|inform|remind|notify|call|email|e-mail|cc|copy)\s+{_NAME}{_NOT_ALSO_ME}(?!\s+(?:to|for|with|about|on)\s+(?:me|us)\b)|"
     r"\blet\s+[\w'.]+(?:\s+(?:group|team|desk|office))?\s+handle\b|"
-    rf"\bhave\s+(?:him|her|them|(?-i:[A-Z][a-z]+))\s+(?:contact|call|email|e-mail|talk to|reach out|get in touch)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    rf"\bhave\s+(?:him|her|them|(?-i:[A-Z][a-z]+))\s+(?:contact|call|email|e-mail|talk to|reach out|get in touch)\b|"
+    rf"\bgive\s+{_NAME}{_NOT_ALSO_ME}\s+a\s+(?:call|ring|buzz|shout)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
     r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
@@ -148,7 +149,8 @@ _OFFER = re.compile(
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
-    r"\b(?:do not|don't|dont) hesitate\b[^.?!]*|\bgive (?:me|us) a (?:call|ring|shout|note|line)\b[^.?!]*?\b(?:if|with|when|should)\b|"
+    r"\b(?:do not|don't|dont) hesitate\b[^.?!]*|"
+    r"\bgive (?:me|us)(?: or \w+)? a (?:call|ring|shout|note|line)\b[^.?!]*?\b(?:if|with|when|should)\b|"
     r"\bfe[el]l free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
     r"\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
     r"\bif (?:i|we) can (?:help|assist|do anything|be of)\b(?:[^.?!]*?\blet (?:me|us) know\b)?|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",
@@ -233,11 +235,25 @@ _FALLBACK = re.compile(
     r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b|"
     r"\botherwise\W*$|\bunless (?:i|we) hear\b|"
     r"\blet (?:me|us) know if (?:you )?(?:disagree|object|have (?:any )?objections?)\b|\bif (?:there are )?no objections?\b|"
+    r"\blet (?:me|us) know if (?:i|we)(?:'m| am|'re| are|'ve| have) (?:wrong|incorrect|mistaken|off|missed)\b|"
+    r"\blet (?:me|us) know if (?:this|that|it|anything)(?: is|'s) (?:wrong|incorrect|missing|off)\b|"
     r"\bif\b[^?!]*,\s*(?:please )?let (?:me|us) know\W*$",
     _I,
 )
 _BACK_TO_ME = re.compile(
     r"\blet (?:me|us) know\b|\bget back to (?:me|us)\b|\b(?:send|tell|show|give|forward|email) (?:me|us)\b|\bcall me\b",
+    _I,
+)
+# a pointer to something to read, not an ask: "All: Please take a look at this article."
+_POINTER = re.compile(
+    r"\b(?:take a look at|have a look at|look at|read|check out|see) (?:this|the|that) "
+    r"(?:article|link|story|piece|site|website|page|clipping|item|blurb|write-?up)\b",
+    _I,
+)
+# "Did you all see the blurb in the Gas Daily?": a pointer phrased as a question
+_POINTER_QUESTION = re.compile(
+    r"^(?:did|have) you (?:all |guys )?(?:see|seen|read|catch|caught)\b[^?]*\b"
+    r"(?:article|story|piece|clipping|blurb|write-?up|headline|column)\b",
     _I,
 )
 _CLAUSE = re.compile(r"\s+-{1,2}\s+|(?<=\w)--+(?=\w)|;\s+")
@@ -255,8 +271,8 @@ def is_ask(sentence: str) -> bool:
     """Does this sentence ask the recipient for something that comes back to the user?"""
     s = _plain(sentence)
     if "?" in s:
-        return not _BANTER_QUESTION.search(s)
-    if _FALLBACK.search(s):
+        return not (_BANTER_QUESTION.search(s) or _POINTER_QUESTION.search(s))
+    if _FALLBACK.search(s) or _POINTER.search(s):
         return False
     if _CHORE.search(s) or _DELEGATION.search(s):
         # a request can share the sentence with a chore: "need the deal list by Friday - please
@@ -309,6 +325,8 @@ def no_marker(sentence: str) -> str:
         return "chore"
     if _OFFER.search(sentence) or _FALLBACK.search(sentence):
         return "offer"
+    if _POINTER.search(sentence):
+        return "fyi"
     if _DELEGATION.search(sentence):
         return "delegation"
     for kind, pattern in _NO_MARKERS:

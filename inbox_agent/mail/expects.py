@@ -169,6 +169,17 @@ def own_words(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+# the end of a sentence, not of an abbreviation ("Mr. Lee", "Sep. 29", "vs. last year")
+_ABBREVIATIONS = (
+    "Mr Mrs Ms Dr St Jr Sr vs etc Inc Co Corp Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec"
+)
+_SENTENCE_END = re.compile(
+    "".join(f"(?<!\\b{a}\\.)" for a in _ABBREVIATIONS.split())
+    + r"(?<=[.?!])\s+(?=\S)|(?<=\?)(?=[A-Z])",
+    re.IGNORECASE,
+)
+
+
 def sentences(text: str) -> list[str]:
     """Sentences: paragraphs joined over their wrapped lines, split at . ? ! and list items."""
     out: list[str] = []
@@ -177,7 +188,7 @@ def sentences(text: str) -> list[str]:
         # a line that starts a list item, or follows a line with no end, ends what came before
         for piece in re.split(r"\n(?=\s*(?:\d{1,2}[.)]|[-*•]|[a-z]\))\s)", joined):
             flat = re.sub(r"\s+", " ", piece).strip()
-            for s in re.split(r"(?<=[.?!])\s+(?=\S)|(?<=\?)(?=[A-Z])", flat):
+            for s in _SENTENCE_END.split(flat):
                 if re.search(r"\w|\?", s):
                     out.append(s.strip())
     return out
