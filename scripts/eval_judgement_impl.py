@@ -4,10 +4,10 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
 `tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
-the dev split, the weekly and tune sets, and the aside sets once read (aside, aside2). The test
-split and the set kept aside now (aside3, scripts/data/judgement-aside3-labels.jsonl, labelled
-before any rule was run on it) only with `--final`: run it once, at the end of a change of the
-rules.
+the dev split, the weekly and tune sets, and the aside sets once read (aside, aside2, aside3).
+The test split and the set kept aside now (aside4, scripts/data/judgement-aside4-labels.jsonl,
+labelled before any rule was run on it) only with `--final`: run it once, at the end of a change
+of the rules.
 
 Without `--offline`: the daemon's real decision, replayed. Each user's maildir goes into a private
 Dovecot, is synced and its bodies read; then, as of each labelled message's date plus the first
@@ -35,6 +35,7 @@ from scripts.judgement_labels import (
     ASIDE,
     ASIDE2,
     ASIDE3,
+    ASIDE4,
     CORPUS,
     TUNE,
     USERS,
@@ -77,8 +78,9 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    rows = labels() + (labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) if args.final else [])
-    splits = ("dev", "test", "aside", "aside2", "aside3") if args.final else ("dev",)
+    kept = labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) + labels(ASIDE4)
+    rows = labels() + (kept if args.final else [])
+    splits = ("dev", "test", "aside", "aside2", "aside3", "aside4") if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
         from scripts.eval_judgement_replay import replay
@@ -93,8 +95,8 @@ def main() -> None:
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
     # aside from 2026-12-02, aside2 from 2026-12-03)
     rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
-    rows += [] if args.final else labels(ASIDE) + labels(ASIDE2)
-    seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", "aside", "aside2")
+    rows += [] if args.final else labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3)
+    seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", "aside", "aside2", "aside3")
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)

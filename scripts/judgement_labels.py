@@ -45,6 +45,10 @@ ASIDE2 = Path(__file__).resolve().parent / "data" / "judgement-aside2-labels.jso
 # (as aside2, and disjoint from it too) once aside2's figure had been taken and read, and
 # labelled blind by three readers before any rule was run on it: scored only by `--final`
 ASIDE3 = Path(__file__).resolve().parent / "data" / "judgement-aside3-labels.jsonl"
+# a fourth, drawn the same day with --set aside4 --seed 20261204 once aside3, the weekly2 nudges
+# and a second reading had been read and tuned on, labelled blind by three readers: scored only
+# by `--final` (split "aside4")
+ASIDE4 = Path(__file__).resolve().parent / "data" / "judgement-aside4-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")

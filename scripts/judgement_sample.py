@@ -10,8 +10,8 @@ the set spreads over time. Prints one JSON line per pick: path, message_id, user
 
 Usage: python -m scripts.judgement_sample [--per-user 40] [--seed 20261202] [--set aside2]
 
-`--set` names the set drawn for (aside2, drawn 2026-12-02; aside3, --seed 20261203, drawn
-2026-12-03 once aside2 had been read): its own label files
+`--set` names the set drawn for (aside2, drawn 2026-12-02; aside3, --seed 20261203, and aside4,
+--seed 20261204, drawn 2026-12-03 as the one before had been read): its own label files
 (scripts/data/judgement-<set>-labels*.jsonl) never change its draw; every other file is left out.
 """
 
