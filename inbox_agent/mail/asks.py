@@ -39,7 +39,7 @@ _REQUEST = re.compile(
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
     r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
-    r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )"
+    r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )(?<!not )(?<!n't )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
     r"\blet \w+ (?:or|and) (?:me|us) know\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
@@ -61,11 +61,14 @@ _REQUEST = re.compile(
     r"\b(?:ask|request) that (?:you|each of you|all of you|everyone)\b|"
     r"^(?:would|will|does|do|could) [^.?!]{1,40}\bwork(?: for (?:you|everyone|all of you))?\W*$|"
     rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more |copies )|"
+    r"^(?-i:[A-Z][a-z]+)\s+need (?:\d|the |a |an |your )|"
+    r"\b(?:i|we) (?:just|still) (?:need|require) (?:the|a|an|your|to know|to see|to get|to have|some|more)\b|"
+    r"\bhere (?:are|is) (?:my|our) questions?\b|\b(?:thanks|thank you) in advance\b|"
     r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
     r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|let (?:me|us)|(?:respond|reply)(?! to (?:the |this |that |his |her |their )?(?:request|him|her|them|(?-i:[A-Z]))))\b|\bconfirm receipt\b|"
     r"\byou (?:didn't|did not|forgot to) (?:attach|send|include)\b|\b(?:still )?waiting (?:for|on) (?:your|the|an?)\b|"
     r"\bhow about\b|\bare you (?:free|available|around|in)\b|\bdoes (?:that|this|\w+day) work\b|"
-    r"\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
+    r"(?<!let's )(?<!lets )\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
     # de fr es it nl pt
     r"\b(?:bitte|bitten)\s+(?:um|schick|send|gib|sag|ruf|bestätig|prüf|melde)|\bmelde dich\b|\bgib mir bescheid\b|"
     r"\bmerci de (?:me|nous)?\s*\w|\b(?:pouvez|pourriez|peux|pourrais)[- ](?:vous|tu)\b|\bdites-moi\b|\btiens-moi au courant\b|"
@@ -81,7 +84,9 @@ _PROPOSAL = re.compile(
     r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
     r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|meet|get together)\b|"
-    r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next)\b",
+    r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next)\b|\blet'?s discuss (?:this|it|that)\b"
+    r"(?![^.?!]*\b(?:in|at|during) (?:our|the|tomorrow's|today's|next|\w+day's) (?:\w+ )?(?:meeting|call|session|staff)\b)|"
+    r"\b(?:would|will|should) work (?:for|with) (?:us|me)\b",
     _I,
 )
 _ACCEPT = re.compile(r"^(?:yes|yep|yeah|sure|ok|okay|fine|great|sounds good|works for me)\b", _I)
@@ -107,7 +112,8 @@ _CHORE = re.compile(
     r"keep an eye on|remove (?:me |us |my name )?from|mark (?:it |this )?on (?:your|my) calendars?|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
     r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b|\bcontact book\b|"
-    r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b",
+    r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b|"
+    r"\bfind a (?:date|time|day) that works\b|\btake the lead on\b",
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+|[A-Z]{2,4})\b)"  # someone other than the user
@@ -120,10 +126,11 @@ _DELEGATION = re.compile(
     rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|"
     rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out|work(?: directly| closely)?) with\s+{_NAME}{_NOT_ALSO_ME}|"
     rf"(?:^{_VOC}|\b(?:please|pls|plz|kindly|can you|could you|will you|would you)\s+)"
-    rf"(?:tell|ask|inform|remind|notify|call|email|e-mail|cc|copy)\s+{_NAME}{_NOT_ALSO_ME}(?!\s+(?:to|for|with|about|on)\s+(?:me|us)\b)|"
+    rf"(?:tell|ask|inform|remind|notify|call|ring|email|e-mail|cc|copy|advise)\s+{_NAME}{_NOT_ALSO_ME}(?!\s+(?:to|for|with|about|on)\s+(?:me|us)\b)|"
     r"\blet\s+[\w'.]+(?:\s+(?:group|team|desk|office))?\s+handle\b|"
     rf"\bhave\s+(?:him|her|them|(?-i:[A-Z][a-z]+))\s+(?:contact|call|email|e-mail|talk to|reach out|get in touch)\b|"
-    rf"\bgive\s+{_NAME}{_NOT_ALSO_ME}\s+a\s+(?:call|ring|buzz|shout)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
+    rf"\bgive\s+{_NAME}{_NOT_ALSO_ME}\s+a\s+(?:call|ring|buzz|shout)\b|"
+    rf"\bget (?:w/|with|together with)\s*{_NAME}{_NOT_ALSO_ME}|\bmake sure\s+(?-i:[A-Z][a-z]+)\s+(?:attends|gets|has|knows|is)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
     r"\b(?:gib|sag) (?:ihm|ihr|ihnen) bescheid\b|\bréponds?(?:-lui| lui)\b|\bcontéstale\b",
@@ -135,7 +142,7 @@ _PLEASE_NOT_ASK = frozenset(
         "see note find read convey use attend participate remind customize have invite keep "
         "be do feel accept excuse forgive disregard ignore join note get call come remember "
         "hold plan make distribute contact consider make sure proceed ensure begin continue start grant "
-        "focus pass circulate create move settle trade place stay combine line go update include ",
+        "focus pass circulate create move settle trade place stay combine line go update include work ",
     )
 )
 _PLEASE_ASK_AFTER = re.compile(
@@ -237,7 +244,7 @@ _FALLBACK = re.compile(
     r"\blet (?:me|us) know if (?:you )?(?:disagree|object|have (?:any )?objections?)\b|\bif (?:there are )?no objections?\b|"
     r"\blet (?:me|us) know if (?:i|we)(?:'m| am|'re| are|'ve| have) (?:wrong|incorrect|mistaken|off|missed)\b|"
     r"\blet (?:me|us) know if (?:this|that|it|anything)(?: is|'s) (?:wrong|incorrect|missing|off)\b|"
-    r"\bif\b[^?!]*,\s*(?:please )?let (?:me|us) know\W*$",
+    r"\bif\b[^?!]*,\s*(?:please )?let (?:me|us) know\W*$|\bif (?:required|needed|necessary|appropriate)\W*$",
     _I,
 )
 _BACK_TO_ME = re.compile(
@@ -298,7 +305,7 @@ def is_ask(sentence: str) -> bool:
     if verb in _PLEASE_NOT_ASK:
         return bool(_PLEASE_ASK_AFTER.search(rest)) and verb not in ("see", "note", "read")
     if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
-        r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b)", rest
+        r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b|\w+\W*$)", rest
     ):
         return bool(re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I))
     return True
