@@ -32,7 +32,7 @@ from inbox_agent.mail.asks import has_question, implicit, is_ask, no_marker
 from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
-JUDGED_BY = 4  # 1 was the first version's `no_answer_expected`; 3 knows delegations; 4 proposals
+JUDGED_BY = 5  # 1: the first `no_answer_expected`; 3 delegations; 4 proposals; 5 the day's aside sets
 _QUOTE_MAX = 120
 
 
