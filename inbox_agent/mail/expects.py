@@ -32,7 +32,9 @@ from inbox_agent.mail.asks import has_question, implicit, is_ask, no_marker
 from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
-JUDGED_BY = 5  # 1: the first `no_answer_expected`; 3 delegations; 4 proposals; 5 the day's aside sets
+# 1: the first `no_answer_expected`; 3: delegations; 4: proposals; 5: the rules read on the aside
+# sets of 2026-12-03
+JUDGED_BY = 5
 _QUOTE_MAX = 120
 
 
