@@ -182,6 +182,8 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         # read on the busiest weeks' nudges (weekly2) once labelled
         ("Please include Bill Bradford if possible.", "x", Outcome.NO, ""),
         ("Please include me on the next draft.", "x", Outcome.EXPECTS, "asks"),
+        ("Please include the numbers in your reply.", "x", Outcome.EXPECTS, "asks"),
+        ("Please update the doc and send it back.", "x", Outcome.EXPECTS, "asks"),
         ("Please forward to your organization as appropriate.", "x", Outcome.NO, ""),
         ("Please forward this to all ETS lawyers.", "x", Outcome.NO, ""),
         ("Please put in contact book.", "x", Outcome.NO, "a chore"),

@@ -148,7 +148,8 @@ _PLEASE_NOT_ASK = frozenset(
 _PLEASE_ASK_AFTER = re.compile(
     r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
     r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b|"
-    r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b",
+    r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b|\b(?:send|get) (?:it|them|this|that) back\b|"
+    r"\byour (?:reply|response|answer)\b",
     _I,
 )
 _OFFER = re.compile(
