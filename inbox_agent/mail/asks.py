@@ -109,7 +109,7 @@ _CHORE = re.compile(
     r"copy|shred|destroy|delete|discard|save|book (?:a|the|me)|handle|take care|add (?:this|it) to my calendar|"
     r"adjust (?:my |the )?calend[ae]r|remind (?:me|everyone)|make (?:\d+ )?copies|order|sign (?:(?:me|us) )?up|"
     r"coordinate|respond to (?:the )?request|set up a (?:meeting|call|conference call|lunch|dinner|time)|"
-    r"keep an eye on|remove (?:me |us |my name )?from|mark (?:it |this )?on (?:your|my) calendars?|get (?:me|us) (?:scheduled|booked|registered|signed up|on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
+    r"keep an eye on|remove (?:me |us |my name )?from|mark (?:it |this )?on (?:your|my) calendars?|get (?:me|us) (?:on (?:the|a|his|her)|to (?-i:[A-Z])\w*))\b|"
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
     r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b|\bcontact book\b|"
     r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b|"
@@ -145,11 +145,12 @@ _PLEASE_NOT_ASK = frozenset(
         "focus pass circulate create move settle trade place stay combine line go update include work ",
     )
 )
+# what is sent or told to the user: it comes back
+_SENT_TO_ME = r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b"
 _PLEASE_ASK_AFTER = re.compile(
     r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
     r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b|"
-    r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b|\b(?:send|get) (?:it|them|this|that) back\b|"
-    r"\byour (?:reply|response|answer)\b",
+    rf"{_SENT_TO_ME}|\b(?:send|get) (?:it|them|this|that) back\b|\byour (?:reply|response|answer)\b",
     _I,
 )
 _OFFER = re.compile(
@@ -249,8 +250,7 @@ _FALLBACK = re.compile(
     _I,
 )
 _BACK_TO_ME = re.compile(
-    r"\blet (?:me|us) know\b|\bget back to (?:me|us)\b|\b(?:send|tell|show|give|forward|email) (?:me|us)\b|\bcall me\b",
-    _I,
+    rf"\blet (?:me|us) know\b|\bget back to (?:me|us)\b|{_SENT_TO_ME}|\bcall me\b", _I
 )
 # a pointer to something to read, not an ask: "All: Please take a look at this article."
 _POINTER = re.compile(
