@@ -195,3 +195,44 @@ def test_a_message_stored_after_the_newest_row_was_forgotten_is_threaded(tmp_pat
     threading.thread_new(store, "main")
     numbers = store.thread_numbers("main", ["<q@x>", "<answer@x>"])
     assert numbers.get("<answer@x>") is not None and numbers["<answer@x>"] == numbers["<q@x>"]
+
+
+def test_a_batch_worked_out_before_another_writer_threaded_is_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The threading of a batch is worked out before the write lock is taken (the sync beside
+    it waits for that lock); when the account's threads were written in between (a bounce's
+    link merging the thread its reply joins, here from another connection), it is worked out
+    again under the lock instead of writing to a thread that is gone."""
+    path = tmp_path / "s.db"
+    store, other = Store(path), Store(path)
+
+    def h(mid: str, parent: str = "", subject: str = "Q") -> Header:
+        refs = (parent,) if parent else ()
+        when = T0 + timedelta(days=len(mid))
+        return Header(mid, refs, refs, subject, "a@x", "", ("b@x",), (), (), when, "normal", "")
+
+    with store.tx():
+        store.add_messages("main", "INBOX", 1, [(1, h("<a@x>", subject="A"), (), 1)])
+        store.add_messages("main", "INBOX", 1, [(2, h("<b@x>", subject="B"), (), 1)])
+    threading.thread_new(store, "main")
+    with store.tx():
+        store.add_messages("main", "INBOX", 1, [(3, h("<reply@x>", "<b@x>", "B"), (), 1)])
+    found = threading._found
+    calls = 0
+
+    def meanwhile(*args: object) -> object:
+        nonlocal calls
+        calls += bool(args[2])  # the batch's, not the link's own
+        out = found(*args)  # type: ignore[arg-type]
+        if (
+            calls == 1 and args[2]
+        ):  # after the first working out, before the lock: <b@x>'s thread merges
+            threading.link(other, "main", "<a@x>", "<b@x>")
+        return out
+
+    monkeypatch.setattr(threading, "_found", meanwhile)
+    threading.thread_new(store, "main")
+    assert calls == 2  # worked out again under the lock
+    assert _persisted(store) == {frozenset({"<a@x>", "<b@x>", "<reply@x>"})}
+    store.close(), other.close()

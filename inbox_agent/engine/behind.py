@@ -5,6 +5,7 @@ STORE ACCOUNT`."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -12,8 +13,12 @@ from pathlib import Path
 from inbox_agent.engine.threading import thread_new
 from inbox_agent.store import Store
 
+NICE = 10  # below the sync it runs beside, and the IMAP server that sync waits on
+
 
 def main(path: Path, account: str) -> None:
+    if hasattr(os, "nice"):  # POSIX
+        os.nice(NICE)
     done = threading.Event()
 
     def watch() -> None:

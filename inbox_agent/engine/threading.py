@@ -24,6 +24,7 @@ from pathlib import Path
 
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import Store
+from inbox_agent.store.threadtables import Group
 from inbox_agent.tracker import (
     CONSECUTIVE_WINDOW,
     SUBJECT_WINDOW,
@@ -57,8 +58,7 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
         threaded += len(batch)
         if first and threaded % (10 * BATCH) == 0:
             log.info("%s: threading the stored messages (once): %d so far", account, threaded)
-        with store.tx():
-            assign(store, account, headers, cursor=cursor)
+        settle(store, account, headers, cursor)
         touched.update(h.message_id for h in headers)
     if cursor < newest:  # the rows up to `newest` after it are other accounts': walked once
         with store.tx():
@@ -117,6 +117,19 @@ def link(store: Store, account: str, message_id: str, other: str) -> None:
         assign(store, account, [], [(message_id, other)])
 
 
+def settle(store: Store, account: str, headers: list[Header], cursor: int) -> None:
+    """`assign` a batch with the cursor, worked out before taking the write lock: the sync that
+    stores rows beside the threading process waits for that lock, so it is held only to write.
+    Should the account's threads have been written meanwhile (another process threading it,
+    a `link`), the batch is worked out again under the lock."""
+    version = store.threading_version(account)
+    found = _found(store, account, headers, ())
+    with store.tx():
+        if store.threading_version(account) != version:
+            found = _found(store, account, headers, ())
+        store.save_threading(account, *found, cursor)
+
+
 def assign(
     store: Store,
     account: str,
@@ -125,6 +138,13 @@ def assign(
     cursor: int | None = None,
 ) -> None:
     """Thread `headers` (and `links`) into the stored threads; call inside `store.tx()`."""
+    store.save_threading(account, *_found(store, account, headers, links), cursor)
+
+
+def _found(
+    store: Store, account: str, headers: list[Header], links: Iterable[tuple[str, str]]
+) -> tuple[list[Group], list[tuple[str, str, str | None, bool]]]:
+    """What `save_threading` writes for `headers` and `links`; reads the store only."""
     index = ThreadIndex()
     for peer in _subject_peers(store, account, headers):
         index.add(peer)
@@ -141,7 +161,7 @@ def assign(
     for node, thread in stored.items():
         index.link(node, f"{_THREAD}{thread}")
     dates = {h.message_id: h.date.astimezone(UTC) for h in index.headers() if h.date is not None}
-    groups = []
+    groups: list[Group] = []
     for group in index.components():
         if not ours.intersection(group):
             continue  # stored peers the batch did not join
@@ -155,7 +175,7 @@ def assign(
         for h in headers
         if (key := peer_key(h))
     ]
-    store.save_threading(account, groups, subjects, cursor)
+    return groups, subjects
 
 
 def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[Header]:

@@ -29,6 +29,20 @@ class ThreadTables(MessageTables):
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def threading_version(self, account: str) -> int:
+        """A number that every write of the account's threads changes (`save_threading`,
+        `drop_threads`): threading worked out before the write lock is checked against it."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"threads-written:{account}",)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _threads_written(self, account: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = value + 1",
+            (f"threads-written:{account}",),
+        )
+
     def take_forgotten(self, account: str) -> set[str]:
         """Message-IDs whose rows this process deleted since it last asked: their threads are
         threaded again from the rows left."""
@@ -105,6 +119,7 @@ class ThreadTables(MessageTables):
         )
         if cursor is not None:
             execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"threaded:{account}", cursor))
+        self._threads_written(account)
         return out
 
     def thread_members(self, account: str, threads: Iterable[int]) -> dict[int, list[str]]:
@@ -125,6 +140,7 @@ class ThreadTables(MessageTables):
     def drop_threads(self, account: str, threads: Iterable[int]) -> None:
         """Forget these threads (to thread their messages again)."""
         members = self.thread_members(account, threads)
+        self._threads_written(account)
         for thread, ids in members.items():
             self.conn.execute(
                 "DELETE FROM thread_ids WHERE account = ? AND thread = ?", (account, thread)
