@@ -49,6 +49,10 @@ ASIDE3 = Path(__file__).resolve().parent / "data" / "judgement-aside3-labels.jso
 # and a second reading had been read and tuned on, labelled blind by three readers: scored only
 # by `--final` (split "aside4")
 ASIDE4 = Path(__file__).resolve().parent / "data" / "judgement-aside4-labels.jsonl"
+# a fifth, drawn 2026-12-03 (evening) with --set aside5 --seed 20261205 once aside4 had been read
+# and tuned on, labelled blind by three readers (80 each) before any rule was run on it: scored
+# only by `--final` (split "aside5")
+ASIDE5 = Path(__file__).resolve().parent / "data" / "judgement-aside5-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")

@@ -16,6 +16,7 @@ from scripts.judgement_labels import (
     ASIDE2,
     ASIDE3,
     ASIDE4,
+    ASIDE5,
     CORPUS,
     LABELS,
     TUNE,
@@ -49,14 +50,25 @@ def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() ->
     elsewhere: aside2 shares no Message-ID with any other set, and no file labels one twice.
     (The weekly sets, drawn for the nudges per week, may overlap dev and test.)"""
     others: set[str] = set()
-    for path in (LABELS, WEEKLY, TUNE, WEEKLY_FINAL, WEEKLY2, ASIDE, ASIDE2, ASIDE3, ASIDE4):
+    for path in (
+        LABELS,
+        WEEKLY,
+        TUNE,
+        WEEKLY_FINAL,
+        WEEKLY2,
+        ASIDE,
+        ASIDE2,
+        ASIDE3,
+        ASIDE4,
+        ASIDE5,
+    ):
         rows = labels(path)
         ids = [row.message_id for row in rows]
         assert len(ids) == len(set(ids)), path.name
         for row in rows:
             assert row.label in ("expects", "no", "unclear"), (path.name, row)
             assert row.user in USERS and row.why.strip(), (path.name, row)
-        if path in (ASIDE2, ASIDE3, ASIDE4):
+        if path in (ASIDE2, ASIDE3, ASIDE4, ASIDE5):
             assert rows and {row.split for row in rows} == {path.name.split("-")[1]}
             assert not others & set(ids), sorted(others & set(ids))
         others |= set(ids)
