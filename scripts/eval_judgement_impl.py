@@ -4,8 +4,8 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
 `tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
-the dev split, the weekly and tune sets, and the aside sets once read (aside to aside4).
-The test split and the set kept aside now (aside5, scripts/data/judgement-aside5-labels.jsonl,
+the dev split, the weekly and tune sets, and the aside sets once read (aside to aside5).
+The test split and the set kept aside now (aside6, scripts/data/judgement-aside6-labels.jsonl,
 labelled before any rule was run on it) only with `--final`: run it once, at the end of a change
 of the rules.
 
@@ -37,6 +37,7 @@ from scripts.judgement_labels import (
     ASIDE3,
     ASIDE4,
     ASIDE5,
+    ASIDE6,
     CORPUS,
     TUNE,
     USERS,
@@ -79,10 +80,19 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    kept = labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) + labels(ASIDE4) + labels(ASIDE5)
+    kept = (
+        labels(ASIDE)
+        + labels(ASIDE2)
+        + labels(ASIDE3)
+        + labels(ASIDE4)
+        + labels(ASIDE5)
+        + labels(ASIDE6)
+    )
     rows = labels() + (kept if args.final else [])
     splits = (
-        ("dev", "test", "aside", "aside2", "aside3", "aside4", "aside5") if args.final else ("dev",)
+        ("dev", "test", "aside", "aside2", "aside3", "aside4", "aside5", "aside6")
+        if args.final
+        else ("dev",)
     )
     why: dict[str, str] = {}
     if not args.offline:
@@ -96,9 +106,13 @@ def main() -> None:
         print(json.dumps(result))
         return
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
-    # aside from 2026-12-02, aside2 to aside4 from 2026-12-03)
+    # aside from 2026-12-02, aside2 to aside5 from 2026-12-03)
     rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
-    rows += [] if args.final else labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) + labels(ASIDE4)
+    rows += (
+        []
+        if args.final
+        else labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) + labels(ASIDE4) + labels(ASIDE5)
+    )
     seen = (
         "dev",
         "weekly",
@@ -109,6 +123,7 @@ def main() -> None:
         "aside2",
         "aside3",
         "aside4",
+        "aside5",
     )
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}

@@ -53,6 +53,9 @@ ASIDE4 = Path(__file__).resolve().parent / "data" / "judgement-aside4-labels.jso
 # and tuned on, labelled blind by three readers (80 each) before any rule was run on it: scored
 # only by `--final` (split "aside5")
 ASIDE5 = Path(__file__).resolve().parent / "data" / "judgement-aside5-labels.jsonl"
+# a sixth, drawn the same evening with --set aside6 --seed 20261206 once aside5's figure had been
+# taken, and labelled blind by three readers while aside5 was read: scored only by `--final`
+ASIDE6 = Path(__file__).resolve().parent / "data" / "judgement-aside6-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")

@@ -17,6 +17,7 @@ from scripts.judgement_labels import (
     ASIDE3,
     ASIDE4,
     ASIDE5,
+    ASIDE6,
     CORPUS,
     LABELS,
     TUNE,
@@ -61,6 +62,7 @@ def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() ->
         ASIDE3,
         ASIDE4,
         ASIDE5,
+        ASIDE6,
     ):
         rows = labels(path)
         ids = [row.message_id for row in rows]
@@ -68,7 +70,7 @@ def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() ->
         for row in rows:
             assert row.label in ("expects", "no", "unclear"), (path.name, row)
             assert row.user in USERS and row.why.strip(), (path.name, row)
-        if path in (ASIDE2, ASIDE3, ASIDE4, ASIDE5):
+        if path in (ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6):
             assert rows and {row.split for row in rows} == {path.name.split("-")[1]}
             assert not others & set(ids), sorted(others & set(ids))
         others |= set(ids)
