@@ -50,6 +50,7 @@ from scripts.judgement_labels import (
 )
 
 GAP = Cadence(3, (Gap(3, "bd"),))
+_UNSURE = ("no ask found", "nothing", "a request;")  # the reasons of the unsure verdicts
 
 
 def offline_drafted(
@@ -131,7 +132,7 @@ def main() -> None:
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
     for split in splits:
         mine = [r for r in rows if r.split == split]
-        unsure = sum(1 for r in mine if why[r.message_id].startswith(("no ask found", "nothing")))
+        unsure = sum(1 for r in mine if why[r.message_id].startswith(_UNSURE))
         assert isinstance(result[split], dict)
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
@@ -139,7 +140,7 @@ def main() -> None:
             if r.split not in seen:  # never the test split
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
-            unsure = why[r.message_id].startswith(("no ask found", "nothing"))
+            unsure = why[r.message_id].startswith(_UNSURE)
             if (
                 args.show == "all"
                 or (args.show == "fp" and d and r.label == "no")

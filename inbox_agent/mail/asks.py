@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["has_question", "implicit", "is_ask", "no_marker"]
+__all__ = ["has_question", "implicit", "is_ask", "is_request", "no_marker"]
 
 _I = re.IGNORECASE
 
@@ -37,7 +37,8 @@ _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
-    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b)(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
+    r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b))(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
     r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )(?<!not )(?<!n't )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
@@ -84,6 +85,7 @@ _PROPOSAL = re.compile(
     r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
     r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|meet|get together)\b|"
+    rf"(?:^{_VOC}|^(?:ok|so|then)\W+)let'?s discuss\W*$|\bonce you\b[^.?!]*\blet'?s discuss\b|\blet'?s discuss (?:when|once) you\b|"
     r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next)\b|\blet'?s discuss (?:this|it|that)\b"
     r"(?![^.?!]*\b(?:in|at|during) (?:our|the|tomorrow's|today's|next|\w+day's) (?:\w+ )?(?:meeting|call|session|staff)\b)|"
     r"\b(?:would|will|should) work (?:for|with) (?:us|me)\b",
@@ -113,7 +115,9 @@ _CHORE = re.compile(
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
     r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b|\bcontact book\b|"
     r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b|"
-    r"\bfind a (?:date|time|day) that works\b|\btake the lead on\b",
+    r"\bfind a (?:date|time|day) that works\b|\btake the lead on\b|\bput (?:me|us) down for\b|"
+    r"\bhave (?:me|us) (?:added|removed|put|signed)\b|\bput (?:in )?a reminder\b|"
+    r"\b(?:will|can|could|would) you (?:please )?schedule (?:him|her|them|me|us|an? (?:appt|appointment|meeting|call|time))\b",
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+|[A-Z]{2,4})\b)"  # someone other than the user
@@ -145,16 +149,30 @@ _PLEASE_NOT_ASK = frozenset(
         "focus pass circulate create move settle trade place stay combine line go update include work ",
     )
 )
+# what a "please <verb>" asks for that comes back to the user by its nature: something sent or
+# told, a check, a call (the rest, "please move / add / create / line up …", is a request whose
+# coming back is not said)
+_PLEASE_BACK = frozenset(
+    re.findall(
+        r"\S+",
+        "send resend re-send email e-mail fax forward provide give call phone ring confirm verify "
+        "advise respond reply answer check double-check explain clarify comment review look "
+        "investigate research find return submit stop come drop let draft prepare develop generate "
+        "write complete fill reconcile assemble route",
+    )
+)
 # what is sent or told to the user: it comes back
 _SENT_TO_ME = r"\b(?:send|give|forward|email|tell|show) (?:me|us)\b"
 _PLEASE_ASK_AFTER = re.compile(
     r"^\s*(?:me|us)\b(?!\s+in\b)|^\s*(?:back|to discuss|to talk|when|asap|as soon as|what|whether|if)\b|"
-    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us)\b|"
-    rf"{_SENT_TO_ME}|\b(?:send|get) (?:it|them|this|that) back\b|\byour (?:reply|response|answer)\b",
+    r"\b(?:to|for) me\b|\bback to (?:me|us)\b|\bso (?:that )?(?:i|we)\b|\b(?:or|and) (?:me|us|i)\b|\bfind out\b|"
+    rf"{_SENT_TO_ME}|\b(?:send|get) (?:it|them|this|that) back\b|\byour (?:reply|response|answer)\b|"
+    r"\bwith (?:an? |the |your )?(?:update|answer|status|response|reply|thoughts|comments|decision)\b",
     _I,
 )
 _OFFER = re.compile(
-    r"\blet (?:me|us) know if (?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
+    r"\blet (?:me|us) know if (?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
+    r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b)|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
@@ -279,6 +297,8 @@ def is_ask(sentence: str) -> bool:
     """Does this sentence ask the recipient for something that comes back to the user?"""
     s = _plain(sentence)
     if "?" in s:
+        if _CHORE.search(s) and not _BACK_TO_ME.search(s):  # "Will you have me added to it?"
+            return False
         return not (_BANTER_QUESTION.search(s) or _POINTER_QUESTION.search(s))
     if _FALLBACK.search(s) or _POINTER.search(s):
         return False
@@ -299,17 +319,37 @@ def is_ask(sentence: str) -> bool:
         return not _ACCEPT.match(s)
     if _INTERROGATIVE.match(s) or _REQUEST.search(s) or _IMPLICIT.search(s):
         return True
+    return _please(s) == "ask"
+
+
+def is_request(sentence: str) -> bool:
+    """A "please …" that asks for something done but says nothing of it coming back to the user
+    ("Please move Nov to intra.", "pls line them up for the next meeting"): on fresh mail about
+    half of these wait for an answer, so the message is left for the user to decide."""
+    s = _plain(sentence)
+    if "?" in s or is_ask(s):
+        return False
+    settled = (_CHORE, _DELEGATION, _OFFER, _FALLBACK, _POINTER)  # those are "no"
+    return not any(p.search(s) for p in settled) and _please(s) == "request"
+
+
+def _please(s: str) -> str:
+    """A "please <verb> …" sentence: "ask" when what it asks for comes back to the user (sent,
+    told, confirmed, checked: `_PLEASE_BACK`, or "… to me", "… and let me know"), "request" when
+    nothing is said to come back, "" when it is not a request at all (a chore, "please see
+    below", a condition)."""
     please = _PLEASE.search(s)
     if please is None or _CHORE.search(s) or re.match(r"^if\b", s, _I):
-        return False
+        return ""
     verb, rest = please.group(1).lower(), please.group(2)
+    back = bool(_PLEASE_ASK_AFTER.search(rest))
     if verb in _PLEASE_NOT_ASK:
-        return bool(_PLEASE_ASK_AFTER.search(rest)) and verb not in ("see", "note", "read")
+        return "ask" if back and verb not in ("see", "note", "read") else ""
     if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
         r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b|\w+\W*$)", rest
     ):
-        return bool(re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I))
-    return True
+        return "ask" if re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I) else ""
+    return "ask" if back or verb in _PLEASE_BACK else "request"
 
 
 def implicit(sentence: str) -> bool:

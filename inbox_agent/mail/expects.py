@@ -19,7 +19,9 @@ When the mail quoted below is the other person's and it asked something, the use
 their answer: only an outright ask (not "I haven't seen it yet") makes it `expects`. No ask and
 a no-marker, an answer to their question, a forward with no note of the user's, or a short
 statement, makes it `no`. A longer statement with no ask and nothing else to go by is `unsure`:
-a person settles it. `JUDGED_BY` changes whenever a rule does, so stored verdicts are read again.
+a person settles it; so is a "please …" that asks for something done without saying that anything
+comes back ("Please activate product 45313.": on fresh mail about half of these waited for an
+answer). `JUDGED_BY` changes whenever a rule does, so stored verdicts are read again.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inbox_agent.mail.asks import has_question, implicit, is_ask, no_marker
+from inbox_agent.mail.asks import has_question, implicit, is_ask, is_request, no_marker
 from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
 # 1: the first `no_answer_expected`; 3: delegations; 4: proposals; 5: the rules read on the aside
-# sets of 2026-12-03
-JUDGED_BY = 5
+# sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure
+JUDGED_BY = 6
 _QUOTE_MAX = 120
 
 
@@ -77,6 +79,7 @@ _LABELS = {
     "delegation": "a request whose result goes to someone else",
     "offer": "an offer, no ask",
     "statement": "a statement, no ask",
+    "request": "a request; nothing said to come back to you",
     "long_statement": "no ask found in a long message",
     "unreadable": "its body could not be read",
     "followup": "you tagged it $FollowUp",
@@ -262,6 +265,9 @@ def judge_text(
     for s in said:
         if is_ask(s) and not (answering and implicit(s)):
             return Verdict(Outcome.EXPECTS, "ask", clip(s))
+    for s in said:
+        if is_request(s):
+            return Verdict(Outcome.UNSURE, "request", clip(s))
     for s in said:
         kind = no_marker(s)
         if kind:
