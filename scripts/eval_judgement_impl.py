@@ -4,10 +4,9 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
 `tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
-the dev split, the weekly and tune sets, and the aside sets once read (aside to aside5).
-The test split and the set kept aside now (aside6, scripts/data/judgement-aside6-labels.jsonl,
-labelled before any rule was run on it) only with `--final`: run it once, at the end of a change
-of the rules.
+the dev split, the weekly and tune sets, and the aside sets once read (aside to aside6).
+The test split and the sets kept aside (each scored first with `--final`, once, before it was
+read; all of them are read now) only with `--final`.
 
 Without `--offline`: the daemon's real decision, replayed. Each user's maildir goes into a private
 Dovecot, is synced and its bodies read; then, as of each labelled message's date plus the first
@@ -107,12 +106,17 @@ def main() -> None:
         print(json.dumps(result))
         return
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
-    # aside from 2026-12-02, aside2 to aside5 from 2026-12-03)
+    # aside from 2026-12-02, aside2 to aside6 from 2026-12-03)
     rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
     rows += (
         []
         if args.final
-        else labels(ASIDE) + labels(ASIDE2) + labels(ASIDE3) + labels(ASIDE4) + labels(ASIDE5)
+        else labels(ASIDE)
+        + labels(ASIDE2)
+        + labels(ASIDE3)
+        + labels(ASIDE4)
+        + labels(ASIDE5)
+        + labels(ASIDE6)
     )
     seen = (
         "dev",
@@ -125,6 +129,7 @@ def main() -> None:
         "aside3",
         "aside4",
         "aside5",
+        "aside6",
     )
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}

@@ -238,6 +238,9 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Will you please have me added to the site access?", "x", Outcome.NO, "a chore"),
         ("Will you schedule him for an hour with Phillip and I.", "x", Outcome.NO, "a chore"),
         ("Also, please put a reminder to call Fred.", "x", Outcome.NO, "a chore"),
+        # read on aside6 once its held-out figure was taken
+        ("The Maritimes case does give us a small foothold.", "Re: x", Outcome.NO, ""),
+        ("Don - can you have someone follow-up.   thanks.", "x", Outcome.NO, "a request whose"),
         # no words to go by and no forward: the user decides
         ("", "report.pdf", Outcome.UNSURE, "nothing written of yours"),
     ],
