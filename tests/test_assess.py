@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.cli.commands import listed, thread_rows
-from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.classify import READ_BY, BodyFacts
 from inbox_agent.mail.expects import JUDGED_BY
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceRow, SequenceState
@@ -165,12 +165,18 @@ def test_bodies_needed_are_what_the_decision_reads() -> None:
         ("<b@x>", False),  # which message bounced?
     }
     judged = BodyFacts(expects="expects", expects_kind="ask", judged_by=JUDGED_BY)
-    known = {"<a@x>": judged, "<o@x>": BodyFacts(), "<b@x>": BodyFacts()}
+    read = BodyFacts(read_by=READ_BY)
+    known = {"<a@x>": judged, "<o@x>": read, "<b@x>": read}
     assert bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=known)) == []
-    # the user's words judged by older rules are judged again; inbound facts are kept
+    # the user's words judged by older rules are judged again; inbound facts read by the
+    # rules of now are kept
     stale = {**known, "<a@x>": replace(judged, judged_by=JUDGED_BY - 1)}
     again = bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=stale))
     assert [(h.message_id, mine) for h, mine in again] == [("<a@x>", True)]
+    # and theirs, read by older rules (an out-of-office, a promise, an opt-out), are read again
+    older = {**known, "<o@x>": replace(read, read_by=READ_BY - 1)}
+    again = bodies_needed(threads, [], ctx(T0 + timedelta(days=1), facts=older))
+    assert [(h.message_id, mine) for h, mine in again] == [("<o@x>", False)]
     # a followed thread: every inbound message, and nothing of the user's
     seq = sequence(1, "<a@x>", "waiting", 0, T0, T0 + timedelta(days=3), frozenset({"<a@x>"}))
     followed = bodies_needed(build_threads([ASKED, ooo]), [seq], ctx(T0 + timedelta(days=1)))

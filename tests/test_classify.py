@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.mail import expects, headers, subject
-from inbox_agent.mail.classify import BodyFacts, read
+from inbox_agent.mail.classify import READ_BY, BodyFacts, read
 from inbox_agent.mail.compose import reply_subject
 from inbox_agent.tracker.threads import build_threads, normalize_subject
 
@@ -133,6 +133,16 @@ def test_facts_of_the_first_version_read_as_a_verdict_to_judge_again() -> None:
     old = BodyFacts.from_json({"no_answer_expected": "a thank-you"})
     assert old.verdict is not None and old.verdict.outcome == expects.Outcome.NO
     assert old.judged_by < expects.JUDGED_BY
+
+
+def test_their_facts_carry_the_version_of_the_rules_that_read_them() -> None:
+    """A person's message to the user is read again when the rules that read it change (an
+    opt-out or a promise the old rules missed); facts stored before versions read as oldest."""
+    for body in ("Not interested, thanks.", "Sounds good.", "Let me check and get back to you"):
+        assert read(msg(body), "normal", SENT).read_by == READ_BY
+    assert read(msg("x"), "bounce", SENT).read_by == READ_BY
+    assert read(msg("Thanks"), "normal", SENT, from_user=True).read_by == 0
+    assert BodyFacts.from_json({"opt_out": "not interested"}).read_by < READ_BY
 
 
 def test_subject_normalisation() -> None:

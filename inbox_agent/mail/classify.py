@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -46,6 +46,10 @@ _OPT_OUT = re.compile(
     r"niet geïnteresseerd|geen interesse|non sono interessat[oa]|não tenho interesse)\b",
     re.IGNORECASE,
 )
+# the version of the rules that read a person's message to the user (out-of-office and its return
+# date, opt-out, bounce, promise): bumped whenever one of them changes, so that the messages that
+# still decide something (inside the lookback) are read again, as `JUDGED_BY` does for the user's
+READ_BY = 1
 _STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
 _MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -71,6 +75,7 @@ class BodyFacts:
     # their words ("" when they promised nothing; `mail.promise`)
     promise: str = ""
     promise_quote: str = ""
+    read_by: int = 0  # on a person's message to the user: the `READ_BY` that read it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,6 +186,11 @@ def read(
     raw: bytes, kind: str, sent_at: datetime, subject: str = "", from_user: bool = False
 ) -> BodyFacts:
     """The facts of one message. `kind` is the header classification from `headers.classify`."""
+    facts = _read(raw, kind, sent_at, subject, from_user)
+    return facts if from_user else replace(facts, read_by=READ_BY)
+
+
+def _read(raw: bytes, kind: str, sent_at: datetime, subject: str, from_user: bool) -> BodyFacts:
     try:
         msg = message_from_bytes(raw, policy=policy.default)
         if kind == "bounce":

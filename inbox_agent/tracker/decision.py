@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_agent.cadence import Cadence, Gap
-from inbox_agent.mail.classify import BodyFacts
+from inbox_agent.mail.classify import READ_BY, BodyFacts
 from inbox_agent.mail.expects import JUDGED_BY, Verdict
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES, SequenceRow, SequenceState
@@ -199,8 +199,11 @@ def bodies_needed(
 
     def want(m: Header, from_user: bool = False) -> None:
         known = ctx.facts.get(m.message_id)
-        # the user's own words are judged again when the rules that judged them changed
-        if known is None or (from_user and known.judged_by < JUDGED_BY):
+        # read again when the rules that read it changed: the user's own words, or theirs
+        stale = known is not None and (
+            known.judged_by < JUDGED_BY if from_user else known.read_by < READ_BY
+        )
+        if known is None or stale:
             wanted[m.message_id] = (m, from_user)
 
     for thread in threads:
