@@ -31,12 +31,7 @@ from inbox_agent.mail import classify, headers
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
 from scripts.judgement_labels import (
-    ASIDE,
-    ASIDE2,
-    ASIDE3,
-    ASIDE4,
-    ASIDE5,
-    ASIDE6,
+    ASIDES,
     CORPUS,
     TUNE,
     USERS,
@@ -80,20 +75,10 @@ def main() -> None:
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}: put the Enron maildirs in shared/corpus beside the repo")
-    kept = (
-        labels(ASIDE)
-        + labels(ASIDE2)
-        + labels(ASIDE3)
-        + labels(ASIDE4)
-        + labels(ASIDE5)
-        + labels(ASIDE6)
-    )
+    kept = [row for path in ASIDES for row in labels(path)]
+    asides = tuple(dict.fromkeys(row.split for row in kept))
     rows = labels() + (kept if args.final else [])
-    splits = (
-        ("dev", "test", "aside", "aside2", "aside3", "aside4", "aside5", "aside6")
-        if args.final
-        else ("dev",)
-    )
+    splits = ("dev", "test", *asides) if args.final else ("dev",)
     why: dict[str, str] = {}
     if not args.offline:
         from scripts.eval_judgement_replay import replay
@@ -108,29 +93,8 @@ def main() -> None:
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
     # aside from 2026-12-02, aside2 to aside6 from 2026-12-03)
     rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
-    rows += (
-        []
-        if args.final
-        else labels(ASIDE)
-        + labels(ASIDE2)
-        + labels(ASIDE3)
-        + labels(ASIDE4)
-        + labels(ASIDE5)
-        + labels(ASIDE6)
-    )
-    seen = (
-        "dev",
-        "weekly",
-        "weekly_final",
-        "weekly2",
-        "tune",
-        "aside",
-        "aside2",
-        "aside3",
-        "aside4",
-        "aside5",
-        "aside6",
-    )
+    rows += [] if args.final else kept
+    seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", *asides)
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
     result = report(rows, lambda r: drafted[r.message_id], splits)

@@ -56,6 +56,8 @@ ASIDE5 = Path(__file__).resolve().parent / "data" / "judgement-aside5-labels.jso
 # a sixth, drawn the same evening with --set aside6 --seed 20261206 once aside5's figure had been
 # taken, and labelled blind by three readers while aside5 was read: scored only by `--final`
 ASIDE6 = Path(__file__).resolve().parent / "data" / "judgement-aside6-labels.jsonl"
+# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside6")
+ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6)
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
