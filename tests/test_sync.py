@@ -16,6 +16,7 @@ import pytest
 from inbox_agent import clock, config, paths
 from inbox_agent.cadence import add_business_days
 from inbox_agent.engine import Engine
+from inbox_agent.mail import headers
 from inbox_agent.store.db import Store
 from inbox_agent.store.records import SequenceRow
 from inbox_agent.store.states import SequenceState
@@ -255,3 +256,36 @@ def test_a_named_sent_folder_that_does_not_exist_says_which_key_to_fix(
     engine = Engine(config.load_account(path, settings), settings, Store(paths.database_file()))
     with engine.session():
         assert engine.folders.sent == "Sent"
+
+
+def test_pipelined_header_batches_are_each_batch_and_an_early_stop_leaves_the_session_usable(
+    crashy: DovecotServer,
+) -> None:
+    """The sync keeps two UID FETCH commands in flight. Dovecot answers the next one before it
+    completes the one before, so each batch must be made of the answers by UID, not of what
+    came before its completion line (a batch came back empty and 239 of 2500 messages were never
+    stored). Stopping early (storing failed) reads off what is in flight: the session goes on."""
+    from imapclient import IMAPClient
+
+    from inbox_agent.sync.imap import ImapMailbox
+
+    login = f"dan{random_secrets.token_hex(3)}"
+    crashy.add_user(login, "pw-" + login)
+    messages = [m for m in generate(700, login, seed=5) if m.folder == "INBOX"]
+    write_maildir(crashy.maildir(login), messages)
+    crashy.chown_tree()
+    client = IMAPClient("127.0.0.1", port=crashy.imap_port, ssl=False, timeout=30)
+    client.login(login, "pw-" + login)
+    mailbox = ImapMailbox(client)
+    uids = mailbox.uids("INBOX")
+    batches = [uids[i : i + 40] for i in range(0, len(uids), 40)]
+    got = list(mailbox.fetch_header_batches("INBOX", batches))
+    assert [sorted(g) for g in got] == batches
+    ids = [headers.parse(f.header).message_id for g in got for f in g.values()]
+    assert ids == [m.message_id for m in messages]
+    answers = mailbox.fetch_header_batches("INBOX", batches)
+    next(answers)
+    answers.close()  # two commands were in flight
+    assert sorted(mailbox.fetch_headers("INBOX", batches[-1])) == batches[-1]
+    assert mailbox.status("INBOX").messages == len(messages)
+    mailbox.logout()

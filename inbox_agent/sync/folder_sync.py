@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -138,17 +139,22 @@ def sync_folder(
     uids = mailbox.uids(folder, plan.start) if status.uidnext > plan.start else []
     now = datetime.fromisoformat(synced_at)
     added = 0
-    for offset in range(0, len(uids), BATCH):
-        batch = uids[offset : offset + BATCH]
-        fetched = mailbox.fetch_headers(folder, batch)
-        items = [
-            item for uid, f in fetched.items() if (item := _item(folder, uid, f, now)) is not None
-        ]
-        with store.tx():
-            added += store.add_messages(account, folder, status.uidvalidity, items)
-            save(max(batch) + 1 if offset + BATCH < len(uids) else status.uidnext, None)
-        if progress is not None:
-            progress(folder, offset + len(batch), len(uids))
+    batches = [uids[offset : offset + BATCH] for offset in range(0, len(uids), BATCH)]
+    offset = 0
+    # closed at once should storing fail: the batches still in flight are read off the session
+    with closing(mailbox.fetch_header_batches(folder, batches)) as answers:
+        for batch, fetched in zip(batches, answers, strict=True):
+            items = [
+                item
+                for uid, f in fetched.items()
+                if (item := _item(folder, uid, f, now)) is not None
+            ]
+            offset += len(batch)
+            with store.tx():
+                added += store.add_messages(account, folder, status.uidvalidity, items)
+                save(max(batch) + 1 if offset < len(uids) else status.uidnext, None)
+            if progress is not None:
+                progress(folder, offset, len(uids))
     if plan.expunges_possible(len(uids)):
         gone = store.folder_uids(account, folder) - set(mailbox.uids(folder))
         if gone:

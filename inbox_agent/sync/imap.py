@@ -14,20 +14,20 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.datetime_util import parse_to_datetime
 from imapclient.exceptions import LoginError
 
 from inbox_agent.config import Account
 from inbox_agent.errors import FolderMissing
 from inbox_agent.mail import headers
-from inbox_agent.sync import failures, oauth
+from inbox_agent.sync import failures, fetchwire, oauth
 from inbox_agent.sync.failures import EDGE_ERRORS
+from inbox_agent.sync.fetchwire import uid_set
 from inbox_agent.sync.mailbox import Fetched, FolderStatus, Listed, Raw
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(headers.FIELDS) + ")]"
 _HEADER_KEY = b"BODY[HEADER.FIELDS (" + " ".join(headers.FIELDS).encode() + b")]"
 _CHANGES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT")
-_META = re.compile(
-    rb'UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)|INTERNALDATE "([^"]+)"|X-GM-THRID (\d+)'
-)
+_META = re.compile(rb"UID (\d+)|FLAGS \(([^)]*)\)")
 
 
 def connect(account: Account, password: str, timeout: float = 30.0) -> ImapMailbox:
@@ -86,20 +84,6 @@ def session(account: Account, password: str) -> Iterator[ImapMailbox]:
         yield mailbox
     finally:
         mailbox.logout()
-
-
-def uid_set(uids: Sequence[int]) -> str:
-    """`[1, 2, 3, 7, 9, 10]` as `1:3,7,9:10`: short commands whatever the batch."""
-    ranges: list[str] = []
-    ordered = sorted(set(uids))
-    start = prev = ordered[0]
-    for uid in [*ordered[1:], -1]:
-        if uid == prev + 1:
-            prev = uid
-            continue
-        ranges.append(f"{start}:{prev}" if prev != start else str(start))
-        start = prev = uid
-    return ",".join(ranges)
 
 
 class ImapMailbox:
@@ -170,13 +154,28 @@ class ImapMailbox:
         return sorted(u for u in self.client.search(["UID", f"{start}:*"]) if u >= start)
 
     def fetch_headers(self, folder: str, uids: Sequence[int]) -> dict[int, Fetched]:
-        if not uids:
-            return {}
+        return next(self.fetch_header_batches(folder, [uids]), {}) if uids else {}
+
+    def fetch_header_batches(
+        self, folder: str, batches: Sequence[Sequence[int]]
+    ) -> Generator[dict[int, Fetched], None, None]:
+        batches = [b for b in batches if b]
+        if not batches:
+            return
         self._select(folder)
         gmail = "X-GM-EXT-1" in self.capabilities()
+        items = (
+            f"(UID RFC822.SIZE FLAGS INTERNALDATE {_HEADER_ITEM}{' X-GM-THRID' if gmail else ''})"
+        )
+        done = 0
         try:
-            return self._fetch_headers_raw(uids, gmail)
-        except (ValueError, TypeError, IndexError, AttributeError) as exc:
+            for fetched in fetchwire.header_batches(
+                self.client._imap, batches, items, b"BODY[HEADER"
+            ):
+                done += 1
+                yield fetched
+            return
+        except fetchwire.Unreadable as exc:
             log.info("raw FETCH parse failed (%s); using imapclient's parser", exc)
         plain = [
             _HEADER_ITEM,
@@ -185,38 +184,10 @@ class ImapMailbox:
             "RFC822.SIZE",
             *(["X-GM-THRID"] if gmail else []),
         ]
-        return {uid: _fetched(data) for uid, data in self.client.fetch(list(uids), plain).items()}
-
-    def _fetch_headers_raw(self, uids: Sequence[int], gmail: bool) -> dict[int, Fetched]:
-        items = (
-            f"(UID RFC822.SIZE FLAGS INTERNALDATE {_HEADER_ITEM}{' X-GM-THRID' if gmail else ''})"
-        )
-        typ, data = self.client._imap.uid("FETCH", uid_set(uids), items)
-        if typ != "OK":
-            raise imaplib.IMAP4.error(f"FETCH answered {typ}")
-        wanted = set(uids)
-        out: dict[int, Fetched] = {}
-        for i, part in enumerate(data):
-            if not isinstance(part, tuple):
-                continue
-            prefix, literal = part
-            tail = data[i + 1] if i + 1 < len(data) and isinstance(data[i + 1], bytes) else b""
-            record: dict[bytes, Any] = {_HEADER_KEY: literal}
-            for match in _META.finditer(prefix + b" " + tail):
-                uid, size, flags, internal, thrid = match.groups()
-                if uid:
-                    record[b"UID"] = int(uid)
-                elif size:
-                    record[b"RFC822.SIZE"] = int(size)
-                elif flags is not None:
-                    record[b"FLAGS"] = _flags(flags.split())
-                elif internal:
-                    record[b"INTERNALDATE"] = parse_to_datetime(internal, normalise=False)
-                elif thrid:
-                    record[b"X-GM-THRID"] = int(thrid)
-            if record.get(b"UID") in wanted:
-                out[record.pop(b"UID")] = _fetched(record)
-        return out
+        for batch in batches[done:]:
+            yield {
+                uid: _fetched(data) for uid, data in self.client.fetch(list(batch), plain).items()
+            }
 
     def flag_changes(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
         return self._uid_flags(folder, "1:*", f"(UID FLAGS) (CHANGEDSINCE {since_modseq})")
@@ -240,8 +211,8 @@ class ImapMailbox:
             for match in _META.finditer(line):
                 if match.group(1):
                     uid = int(match.group(1))
-                elif match.group(3) is not None:
-                    flags = _flags(match.group(3).split())
+                elif match.group(2) is not None:
+                    flags = fetchwire.flags(match.group(2))
             if uid is not None and flags is not None:
                 out[uid] = flags
         return out
@@ -362,16 +333,8 @@ class ImapMailbox:
             self.client.shutdown()
 
 
-# system flags are case-insensitive (RFC 3501 2.3.2); a server may send `\draft`, and the rest of
-# the program compares them as strings, so they are spelled one way from here on
-_SYSTEM_FLAGS = {
-    f.lower(): f for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent")
-}
-
-
 def _flags(raw: Sequence[Any]) -> tuple[str, ...]:
-    texts = (f.decode(errors="replace") if isinstance(f, bytes) else str(f) for f in raw)
-    return tuple(_SYSTEM_FLAGS.get(t.lower(), t) for t in texts)
+    return fetchwire.spelled(raw)
 
 
 def _fetched(data: dict[bytes, Any]) -> Fetched:

@@ -14,7 +14,7 @@ Every method may raise what `failures.EDGE_ERRORS` names; a folder that does not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -80,6 +80,13 @@ class Mailbox(Protocol):
 
     def fetch_headers(self, folder: str, uids: Sequence[int]) -> dict[int, Fetched]:
         """The sync fields of each message; UIDs that are gone are left out."""
+        ...
+
+    def fetch_header_batches(
+        self, folder: str, batches: Sequence[Sequence[int]]
+    ) -> Generator[dict[int, Fetched], None, None]:
+        """`fetch_headers` of each batch in turn. The next batch may be asked for before this
+        one is handed back (IMAP pipelines them: the server answers while the caller stores)."""
         ...
 
     def flag_changes(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -132,6 +132,12 @@ class MemoryMailbox:
                 for uid in uids
                 if (m := box.messages.get(uid)) is not None
             }
+
+    def fetch_header_batches(
+        self, folder: str, batches: Sequence[Sequence[int]]
+    ) -> Generator[dict[int, Fetched], None, None]:
+        for batch in batches:
+            yield self.fetch_headers(folder, batch)
 
     def flag_changes(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
         with self._changed:
