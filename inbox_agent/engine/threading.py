@@ -24,7 +24,6 @@ from pathlib import Path
 
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import Store
-from inbox_agent.store.threadtables import Group
 from inbox_agent.tracker import (
     CONSECUTIVE_WINDOW,
     SUBJECT_WINDOW,
@@ -36,6 +35,7 @@ from inbox_agent.tracker import (
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+Group = tuple[set[int], list[str], str | None]  # one thread, as `Store.save_threading` takes it
 _THREAD = "#thread:"  # a stored thread as a node of the union-find (no Message-ID looks like it)
 
 
