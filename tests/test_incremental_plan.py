@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from inbox_agent.engine.apply import apply
 from inbox_agent.engine.bodies import read_bodies
 from inbox_agent.engine.planning import plan_for, planned, selection
 from inbox_agent.engine.report import TickReport
-from inbox_agent.store import Store
+from inbox_agent.store import OPEN_DRAFTS, Store
 from inbox_agent.sync.memory import MemoryMailbox
 from inbox_agent.tracker.sequence import Action
 
@@ -151,3 +152,38 @@ def test_incremental_planning_decides_what_a_full_plan_decides(
                 apply(ctx, box, action, TickReport())
             planned(ctx)
     clock.set_now(None)
+
+
+def test_nudges_past_the_cycles_bound_are_drafted_by_the_next_cycles_each_once(
+    agent_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cycle drafts at most `DRAFTS_PER_CYCLE` of the nudges due (a first run on a big
+    mailbox: the baseline cycle stays about a sync); the others are planned again and drafted
+    by the cycles after it, each nudge once, and the drafts are the ones one unbounded cycle
+    writes."""
+    from inbox_agent.engine import cycle
+
+    def drafted(bound: int) -> tuple[list[int], list[tuple[str, int]]]:
+        monkeypatch.setattr(cycle, "DRAFTS_PER_CYCLE", bound)
+        account, settings_ = _account()
+        mailbox = MemoryMailbox()
+        mailbox.create_folder("Sent", "\\Sent")
+        mailbox.create_folder("Drafts", "\\Drafts")
+        clock.set_now(START)
+        for i in range(7):
+            who = PEOPLE[i % len(PEOPLE)]
+            mailbox.deliver("Sent", _mail(f"q{i}", ALICE, who, f"Q {i}", START), ["\\Seen"], START)
+        clock.set_now(START + timedelta(days=9))
+        store = Store(":memory:")
+        engine = Engine(account, settings_, store, opener=lambda _a: nullcontext(mailbox))
+        counts = []
+        for _ in range(5):
+            report = engine.tick()
+            counts.append(sum(report.counts[s] for s in OPEN_DRAFTS))
+        clock.set_now(None)
+        seqs = {s.id: s.anchor_message_id for s in store.sequences("main")}
+        return counts, sorted((seqs[d.sequence_id], d.touch) for d in store.drafts("main"))
+
+    bounded, every = drafted(3), drafted(100)
+    assert bounded[0] == [3, 3, 1, 0, 0] and every[0] == [7, 0, 0, 0, 0]
+    assert bounded[1] == every[1] and len(every[1]) == 7

@@ -30,6 +30,12 @@ from inbox_agent.tracker.threads import last_human
 
 log = logging.getLogger(__name__)
 
+# Nudges drafted in one cycle; the others are planned again in the cycles that follow at once
+# (the daemon polls again when some were left). A first run on a mailbox with many threads due
+# writes their drafts over a few cycles, each of them bounded, so that the first one, the
+# baseline, costs about what a sync costs, and other accounts' cycles come in between.
+DRAFTS_PER_CYCLE = 25
+
 
 def tick(ctx: Context) -> TickReport:
     """One cycle, on the account's session (`MailView.using`: a kept one found dead is
@@ -63,9 +69,11 @@ def _tick(ctx: Context, mailbox: Mailbox) -> TickReport:
 
 
 def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
-    """Carry out everything the planner decides now, each action on its own. The planner is
-    handed the threads touched since it last planned (`planning.selection`): a poll that found
-    nothing plans nothing. The threads it left for the user to decide are kept for the tray."""
+    """Carry out everything the planner decides now, each action on its own, the first
+    `DRAFTS_PER_CYCLE` nudges due among them (the rest are planned again next cycle). The
+    planner is handed the threads touched since it last planned (`planning.selection`): a poll
+    that found nothing plans nothing. The threads it left for the user to decide are kept for
+    the tray."""
     failed: list[str] = []
     chosen = selection(ctx)
     found = decided(ctx, chosen, ctx.sequences()) if chosen else []
@@ -85,7 +93,13 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
     judged(ctx, found)
     actions = [a for x in found for a in x.actions]
     dues = [a for a in actions if isinstance(a, Due)]
+    later = {id(a) for a in dues[DRAFTS_PER_CYCLE:]}
+    dues = dues[:DRAFTS_PER_CYCLE]
     for action in actions:
+        if id(action) in later:  # planned again at the next cycle, which comes at once
+            report.counts["deferred"] += 1
+            failed += _ids(ctx, action)
+            continue
         try:
             if isinstance(action, Due):  # the bodies of the next due threads, read at once
                 read_ahead(ctx, mailbox, dues)

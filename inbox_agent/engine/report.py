@@ -9,7 +9,8 @@ from inbox_agent.errors import SendRefused
 from inbox_agent.store import OPEN_DRAFTS, DraftState, OutboxState, SequenceState
 
 # counted under the state they reached; "due", "paused", "cancelled" (sends a safety check
-# stopped) and "failed" (actions that failed) are counts of events, not states
+# stopped), "failed" (actions that failed) and "deferred" (nudges due, drafted next cycle:
+# `cycle.DRAFTS_PER_CYCLE`) are counts of events, not states
 _LABELS = {
     DraftState.QUEUED: "queued for approval",
     DraftState.SCHEDULED: "scheduled to send",
@@ -22,6 +23,7 @@ _LABELS = {
     SequenceState.EXPIRED: "expired unapproved",
     "cancelled": "sends cancelled",
     "failed": "actions failed (see the log)",
+    "deferred": "nudges left for the next cycle",
 }
 
 
