@@ -7,7 +7,8 @@ decided fresh as of T with no sequence stored (`Engine.assessments(as_of=T)`), t
 run at T decides. A labelled message is drafted when its thread has a nudge due at T anchored
 at it, T being its date plus the first gap and an hour. The weekly figure: over the user's 8
 busiest weeks of sent mail, the nudges that fell due in each week, split by the label of their
-message (useful: expects, unnecessary: no, and unlabelled ones).
+message (useful: expects, unnecessary: no, and unlabelled ones), and the threads left unsure
+that would have fallen due in it (listed for the user to decide).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from inbox_agent.mail.headers import Header
 from inbox_agent.store.db import Store
 from inbox_agent.tracker import Assessment
 from inbox_agent.tracker.sequence import Due, Start
+from inbox_agent.tracker.threads import last_human
 from scripts.eval_threads_impl import load
 from scripts.judgement_labels import (
     CORPUS,
@@ -83,6 +85,7 @@ def replay_user(
     mine = [r for r in rows if r.user == user]
     drafted: dict[str, bool] = {}
     weekly = Counter[str]()
+    undecided: set[object] = set()  # unsure threads, listed for the user to decide
     apart = Counter[str]()  # labelled messages not waiting at draft time, left out of the score
     counted: set[object] = set()
     try:
@@ -141,7 +144,12 @@ def replay_user(
             for monday, _count in weeks.most_common(BUSY_WEEKS):
                 start = datetime.combine(monday, datetime.min.time(), tzinfo=clock.now().tzinfo)
                 end = start + timedelta(days=7)
-                for action in (a for x in _decide(engine, mailbox, end) for a in x.actions):
+                assessed = _decide(engine, mailbox, end)
+                for x in assessed:  # left for the user to decide, when it would have been due
+                    said = last_human(x.thread) if x.state == "unsure" else None
+                    if said and said.date and start < cadence.due_after(0, said.date) <= end:
+                        undecided.add(copy_of(said))
+                for action in (a for x in assessed for a in x.actions):
                     if isinstance(action, Start) and start < action.next_due_at <= end:
                         key = copy_of(headers.get(action.anchor_message_id))
                         if key in counted:
@@ -167,6 +175,7 @@ def replay_user(
             "labelled_expects_per_week": round(weekly["expects"] / BUSY_WEEKS, 2),
             "unlabelled_per_week": round(weekly["unlabelled"] / BUSY_WEEKS, 2),
             "nudges": dict(weekly),
+            "undecided_per_week": round(len(undecided) / BUSY_WEEKS, 2),
             # the unlabelled ones counted at the share of "no" among the labelled ones
             "unnecessary_per_week_estimated": round(
                 sum(weekly.values())
@@ -218,12 +227,15 @@ def weekly_summary(per_user: dict[str, dict[str, object]]) -> dict[str, object]:
     """The nudges of the busiest weeks for all users together: how many a week, and of the
     labelled ones the share that waited for an answer (what a person gets in a busy week)."""
     total = Counter[str]()
+    undecided = 0.0
     for got in per_user.values():
         weekly = got["weekly"]
         assert isinstance(weekly, dict)
         total.update(weekly["nudges"])
+        undecided += weekly["undecided_per_week"]
     clear = total["expects"] + total["no"]
     return {
+        "undecided_per_week_per_user": round(undecided / max(1, len(per_user)), 2),
         "nudges_per_week": round(sum(total.values()) / BUSY_WEEKS, 2),
         "unnecessary_per_week": round(total["no"] / BUSY_WEEKS, 2),
         "unnecessary_per_week_per_user": round(total["no"] / BUSY_WEEKS / max(1, len(per_user)), 2),
