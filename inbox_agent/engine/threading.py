@@ -52,9 +52,9 @@ def thread_new(store: Store, account: str, new_rows: bool = True) -> set[str]:
     if newest <= cursor:
         return touched  # nothing stored since, in any account
     first, threaded = cursor == 0, 0
-    while batch := store.messages_after(account, cursor, BATCH):
+    while batch := store.threading_after(account, cursor, BATCH):
         cursor = batch[-1][0]
-        headers = [m.header for _, m in batch if "\\Draft" not in m.flags]
+        headers = [h for _, h, draft in batch if not draft]
         threaded += len(batch)
         if first and threaded % (10 * BATCH) == 0:
             log.info("%s: threading the stored messages (once): %d so far", account, threaded)
