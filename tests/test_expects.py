@@ -226,6 +226,7 @@ def verdict(text: str, subject: str = "Re: lease") -> tuple[Outcome, str]:
         ("Please activate product number 45313.", "x", Outcome.UNSURE, "a request"),
         ("Please schedule an afternoon appt.  Thanks", "Re: x", Outcome.UNSURE, "a request"),
         ("Please draft up some language for the policy.", "x", Outcome.EXPECTS, "asks"),
+        ("Please sign.", "Contract", Outcome.EXPECTS, "asks"),
         ("pls talk to Norma and find out what we need to do.", "x", Outcome.EXPECTS, "asks"),
         ("Please call or email with an update on the permits.", "x", Outcome.EXPECTS, "asks"),
         ("Let me know if you have an opinion about either.", "x", Outcome.EXPECTS, "asks"),

@@ -159,7 +159,7 @@ _PLEASE_BACK = frozenset(
         "send resend re-send email e-mail fax forward provide give call phone ring confirm verify "
         "advise respond reply answer check double-check explain clarify comment review look "
         "investigate research find return submit stop come drop let draft prepare develop generate "
-        "write complete fill reconcile assemble route",
+        "write complete fill reconcile assemble route sign countersign",
     )
 )
 # what is sent or told to the user: it comes back
