@@ -56,8 +56,11 @@ ASIDE5 = Path(__file__).resolve().parent / "data" / "judgement-aside5-labels.jso
 # a sixth, drawn the same evening with --set aside6 --seed 20261206 once aside5's figure had been
 # taken, and labelled blind by three readers while aside5 was read: scored only by `--final`
 ASIDE6 = Path(__file__).resolve().parent / "data" / "judgement-aside6-labels.jsonl"
-# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside6")
-ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6)
+# a seventh, drawn the same evening with --set aside7 --seed 20261207 once the day's last rules
+# had landed, labelled blind by three readers: the first look of those rules
+ASIDE7 = Path(__file__).resolve().parent / "data" / "judgement-aside7-labels.jsonl"
+# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside7")
+ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7)
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
