@@ -301,13 +301,27 @@ class ImapMailbox:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                responses = client.idle_check(timeout=min(left, slice_seconds))
+                try:
+                    responses = client.idle_check(timeout=min(left, slice_seconds))
+                except imaplib.IMAP4.abort as exc:
+                    if "unterminated line" not in str(exc):
+                        raise
+                    # idle_check reads off a non-blocking socket and can catch a line the server
+                    # sent in two packets half-way (mjs/imapclient#519): the server did say
+                    # something, so it counts as a change; the stream is out of step now, so
+                    # this connection is done (the next command on it fails, and the IDLE
+                    # watcher opens a new one)
+                    log.info("IDLE: a response came in two parts (%s); reconnecting", exc)
+                    self.shutdown()
+                    return True
                 if any(self._is_change(r) for r in responses):
                     changed = True
                     break
-        finally:
-            client.socket().settimeout(read_timeout)
-            _text, pending = client.idle_done()
+        except BaseException:
+            self.shutdown()  # no DONE on a connection whose IDLE failed half-way
+            raise
+        client.socket().settimeout(read_timeout)
+        _text, pending = client.idle_done()
         return changed or any(self._is_change(r) for r in pending)
 
     @staticmethod
