@@ -325,8 +325,9 @@ def is_ask(sentence: str) -> bool:
 
 def is_request(sentence: str) -> bool:
     """A "please …" that asks for something done but says nothing of it coming back to the user
-    ("Please move Nov to intra.", "pls line them up for the next meeting"): on fresh mail about
-    half of these wait for an answer, so the message is left for the user to decide."""
+    ("Please activate product number 45313.", "Please schedule an afternoon appt."): on fresh
+    mail about half of these waited for an answer, so the message is left for the user to decide
+    (the verbs of a standing instruction, "please move / create / line up …", say no)."""
     s = _plain(sentence)
     if "?" in s or is_ask(s):
         return False
