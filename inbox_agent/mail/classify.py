@@ -49,6 +49,7 @@ _OPT_OUT = re.compile(
 # the version of the rules that read a person's message to the user (out-of-office and its return
 # date, opt-out, bounce, promise): bumped whenever one of them changes, so that the messages that
 # still decide something (inside the lookback) are read again, as `JUDGED_BY` does for the user's
+# own words
 READ_BY = 1
 _STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
 _MSGID = re.compile(r"<[^<>\s]+>")

@@ -35,7 +35,8 @@ from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
 # 1: the first `no_answer_expected`; 3: delegations; 4: proposals; 5: the rules read on the aside
-# sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure; 7: read on aside6; 8: "please sign" asks
+# sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure; 7: read on
+# aside6; 8: "please sign" asks
 JUDGED_BY = 8
 _QUOTE_MAX = 120
 
