@@ -59,7 +59,8 @@ class Editor:
         log = self.spec.with_suffix(".seen")
         if not log.exists():
             return []
-        return [json.loads(line) for line in log.read_text().splitlines() if line]
+        # the editor writes one JSON string a line, each with a trailing comma
+        return [json.loads(line.rstrip(",")) for line in log.read_text().splitlines() if line]
 
 
 class Screen:
