@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from inbox_agent.cadence import Cadence, Gap
 from inbox_agent.mail import classify, headers
+from inbox_agent.mail.expects import Outcome
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
 from scripts.judgement_labels import (
@@ -44,19 +45,24 @@ from scripts.judgement_labels import (
 )
 
 GAP = Cadence(3, (Gap(3, "bd"),))
-_UNSURE = ("no ask found", "nothing", "a request;")  # the reasons of the unsure verdicts
 
 
 def offline_drafted(
-    row: Label, unsure_drafts: bool = False, why: dict[str, str] | None = None
+    row: Label,
+    unsure_drafts: bool = False,
+    why: dict[str, str] | None = None,
+    unsure: set[str] | None = None,
 ) -> bool:
-    """Would a sequence start on this labelled message, read alone (its body and headers)?"""
+    """Would a sequence start on this labelled message, read alone (its body and headers)?
+    `why` gets the verdict's reason, `unsure` the Message-ID when the verdict is unsure."""
     why = {} if why is None else why
     raw = (CORPUS / row.path).read_bytes()
     h = headers.parse(raw)
     facts = classify.read(raw, h.kind, h.date or datetime.now(UTC), h.subject, from_user=True)
     verdict = facts.verdict
     why[row.message_id] = verdict.reason if verdict else "not judged"
+    if verdict is not None and verdict.outcome == Outcome.UNSURE and unsure is not None:
+        unsure.add(row.message_id)
     thread = build_threads([h])[0]
     when = (h.date or datetime.now(UTC)) + timedelta(days=30)
     seen = judge(thread, frozenset(USERS[row.user]), when, GAP, verdict, unsure_drafts)
@@ -80,6 +86,7 @@ def main() -> None:
     rows = labels() + (kept if args.final else [])
     splits = ("dev", "test", *asides) if args.final else ("dev",)
     why: dict[str, str] = {}
+    undecided: set[str] = set()
     if not args.offline:
         from scripts.eval_judgement_replay import replay
 
@@ -96,12 +103,14 @@ def main() -> None:
     rows += [] if args.final else kept
     seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", *asides)
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
-    drafted = {r.message_id: offline_drafted(r, args.unsure == "draft", why) for r in rows}
+    drafted = {
+        r.message_id: offline_drafted(r, args.unsure == "draft", why, undecided) for r in rows
+    }
     result = report(rows, lambda r: drafted[r.message_id], splits)
     kinds = Counter(why[r.message_id].split(":")[0] for r in rows if r.split in splits)
     for split in splits:
         mine = [r for r in rows if r.split == split]
-        unsure = sum(1 for r in mine if why[r.message_id].startswith(_UNSURE))
+        unsure = sum(1 for r in mine if r.message_id in undecided)
         assert isinstance(result[split], dict)
         result[split]["unsure_share"] = round(unsure / len(mine), 3)  # type: ignore[index]
     if args.show:
@@ -109,7 +118,7 @@ def main() -> None:
             if r.split not in seen:  # never the test split
                 continue
             d, e = drafted[r.message_id], r.label == "expects"
-            unsure = why[r.message_id].startswith(_UNSURE)
+            unsure = r.message_id in undecided
             if (
                 args.show == "all"
                 or (args.show == "fp" and d and r.label == "no")
