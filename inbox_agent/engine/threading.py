@@ -212,11 +212,7 @@ def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[He
         ):
             near.append(mid)
     ours = {h.message_id for h in headers}
-    return [
-        m.header
-        for m in store.messages_with_ids(account, set(near) - ours)
-        if "\\Draft" not in m.flags
-    ]
+    return [h for _, h, draft in store.threading_rows_of(account, set(near) - ours) if not draft]
 
 
 def _rethread(store: Store, account: str, forgotten: set[str]) -> set[str]:

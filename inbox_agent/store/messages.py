@@ -296,37 +296,27 @@ class MessageTables(Connection):
         them: (row, header, whether it is a draft). The header holds what threading looks at
         (ids, subject, sender, recipients, date, the server's thread id), no name, Reply-To or
         kind (a fifth of the first threading of a mailbox was reading its rows whole)."""
+        # `+account`: a range of rows after the cursor, not the account's index (which would
+        # visit every row of the account to find none: 34 ms a poll at 100k)
         rows = self.conn.execute(
-            # `+account`: a range of rows after the cursor, not the account's index (which
-            # would visit every row of the account to find none: 34 ms a poll at 100k)
-            "SELECT id, message_id, in_reply_to, refs, subject, from_addr, to_addrs, cc_addrs, "
-            "date, thrid, (' ' || flags || ' ') LIKE '% \\Draft %' FROM messages "
-            "WHERE id > ? AND +account = ? "
+            f"SELECT {_THREADING_COLUMNS} FROM messages WHERE id > ? AND +account = ? "
             "ORDER BY id LIMIT ?",
             (rowid, account, limit),
         )
-        return [
-            (
-                row_id,
-                Header(
-                    mid,
-                    split_words(irt),
-                    split_words(refs),
-                    intern(subject),
-                    intern(from_addr),
-                    "",
-                    split_addresses(to),
-                    split_addresses(cc),
-                    (),
-                    datetime.fromisoformat(date) if date else None,
-                    "normal",
-                    "",
-                    thrid,
-                ),
-                bool(draft),
+        return _threading_rows(rows)
+
+    def threading_rows_of(
+        self, account: str, message_ids: Iterable[str]
+    ) -> list[tuple[int, Header, bool]]:
+        """The stored messages with these Message-IDs, as `threading_after` reads them."""
+        return _threading_rows(
+            self._chunks(
+                f"SELECT {_THREADING_COLUMNS} FROM messages WHERE account = ? "
+                "AND message_id IN ({marks})",
+                (account,),
+                message_ids,
             )
-            for row_id, mid, irt, refs, subject, from_addr, to, cc, date, thrid, draft in rows
-        ]
+        )
 
     def thread_rows(self, account: str, threads: set[int] | None) -> dict[int, list[Header]]:
         """The stored messages of each thread (of every thread when None), drafts left out,
@@ -373,3 +363,34 @@ class MessageTables(Connection):
             )
             out += [message_from_row(row) for row in rows]
         return out
+
+
+_THREADING_COLUMNS = (
+    "id, message_id, in_reply_to, refs, subject, from_addr, to_addrs, cc_addrs, date, thrid, "
+    "(' ' || flags || ' ') LIKE '% \\Draft %'"
+)
+
+
+def _threading_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[int, Header, bool]]:
+    return [
+        (
+            row_id,
+            Header(
+                mid,
+                split_words(irt),
+                split_words(refs),
+                intern(subject),
+                intern(from_addr),
+                "",
+                split_addresses(to),
+                split_addresses(cc),
+                (),
+                datetime.fromisoformat(date) if date else None,
+                "normal",
+                "",
+                thrid,
+            ),
+            bool(draft),
+        )
+        for row_id, mid, irt, refs, subject, from_addr, to, cc, date, thrid, draft in rows
+    ]

@@ -162,15 +162,19 @@ class ThreadIndex:
 
     def _union(self, a: str, b: str) -> None:
         self._cache = None
-        ra, rb = self._find(a), self._find(b)
+        self._join(self._find(a), self._find(b))
+
+    def _join(self, ra: str, rb: str) -> str:
+        """Merge two roots' threads (the one with fewer messages under the other): the root."""
         if ra == rb:
-            return
+            return ra
         if len(self._members.get(ra, ())) < len(self._members.get(rb, ())):
             ra, rb = rb, ra
         self._parent[rb] = ra
         moved = self._members.pop(rb, [])
         if moved:
             self._members.setdefault(ra, []).extend(moved)
+        return ra
 
     def add(self, h: Header, link_to: str = "") -> None:
         """Add one message; copies of a Message-ID already known are ignored."""
@@ -179,13 +183,16 @@ class ThreadIndex:
             return
         self._cache = None
         self._headers[mid] = h
-        self._parent.setdefault(mid, mid)
-        self._members.setdefault(self._find(mid), []).append(h)
+        parent = self._parent
+        root = self._find(mid) if mid in parent else parent.setdefault(mid, mid)
+        self._members.setdefault(root, []).append(h)
         for other in (*h.references, *h.in_reply_to):
-            self._parent.setdefault(other, other)
-            self._union(mid, other)
+            if other in parent:
+                root = self._join(root, self._find(other))
+            else:  # an id not seen before joins this thread: nothing to merge
+                parent[other] = root
         if h.thread_hint:
-            self._union(mid, self._by_hint.setdefault(h.thread_hint, mid))
+            root = self._join(root, self._find(self._by_hint.setdefault(h.thread_hint, mid)))
         if link_to:
             self._parent.setdefault(link_to, link_to)
             self._union(mid, link_to)
