@@ -225,7 +225,7 @@ def _read(ctx: Context, mailbox: Mailbox, texts: set[str], originals: set[str]) 
     """Fetch the bodies of `texts` and `originals` (Message-IDs) into the unit of work's
     `view.quoted` (the text quoted to the drafter) and `view.originals` (the user's own text for
     the quote, "" with `quote = false`, and whether it was HTML); "" for what cannot be read."""
-    from inbox_agent.mail.body import readable_text, text_of  # mail-parser: only drafting needs it
+    from inbox_agent.mail.body import new_text, readable_text  # mail-parser: only drafting needs it
 
     view, quote = ctx.view, ctx.account.cadence.quote
     places = ctx.store.locate(ctx.name, texts | originals) if texts or originals else {}
@@ -235,10 +235,12 @@ def _read(ctx: Context, mailbox: Mailbox, texts: set[str], originals: set[str]) 
     for folder, members in by_folder.items():
         for uid, raw in mailbox.fetch_bodies(folder, sorted(members)).items():
             mid = members[uid]
+            # parsed once: the user's message is most often both quoted and the original
+            whole = readable_text(raw) if mid in texts or quote else ""
             if mid in texts:
-                view.quoted[mid] = text_of(raw)
+                view.quoted[mid] = new_text(whole)
             if mid in originals:
-                mine = readable_text(raw).strip() if quote else ""
+                mine = whole.strip() if quote else ""
                 view.originals[mid] = (mine, b"text/html" in raw[:4096].lower())
     view.quoted.update((mid, "") for mid in texts - view.quoted.keys())
     view.originals.update((mid, ("", False)) for mid in originals - view.originals.keys())
