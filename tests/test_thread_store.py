@@ -125,6 +125,23 @@ def test_a_late_link_joining_two_threads_rewrites_one_threads_ids() -> None:
     assert not [s for s in statements if "FROM messages" in s and "message_id IN" not in s]
 
 
+def test_a_stored_reply_without_threading_headers_joins_a_later_batch_that_has_them() -> None:
+    """The batch's messages all have threading headers, so only stored replies without them
+    are looked up for its subject: the one stored earlier, dated after, still joins."""
+    store = Store(":memory:")
+
+    def header(mid: str, refs: tuple[str, ...], subject: str, sender: str, day: int) -> Header:
+        to = "bob@x" if sender == "alice@x" else "alice@x"
+        when = T0 + timedelta(days=day)
+        return Header(mid, refs[-1:], refs, subject, sender, "", (to,), (), (), when, "normal", "")
+
+    reply = header("<reply@x>", (), "Re: Contract", "bob@x", 3)  # Outlook: no References
+    _store(store, [(1, reply, [], 1)], "INBOX")
+    sent = header("<sent@x>", ("<older@x>",), "Contract", "alice@x", 1)  # synced later
+    _store(store, [(1, sent, [], 1)], "Sent")
+    assert _persisted(store) == _expected(store) == {frozenset({"<reply@x>", "<sent@x>"})}
+
+
 @settings(max_examples=4, deadline=None)
 @given(mailbox=mailboxes(), cut=st.integers(1, 5))
 def test_threading_behind_a_sync_in_a_process_of_its_own_makes_the_same_threads(

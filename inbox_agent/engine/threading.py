@@ -197,8 +197,14 @@ def _subject_peers(store: Store, account: str, headers: list[Header]) -> list[He
         return []
     for every, plain, bare in windows.values():
         every.sort(), plain.sort(), bare.sort()
+    # a key whose messages in the batch all have threading headers can only be joined to a
+    # stored reply without them: only those are read for it
+    wide = [key for key, (_every, plain, _bare) in windows.items() if plain]
+    narrow = [key for key, (_every, plain, _bare) in windows.items() if not plain]
     near = []
-    for key, mid, date, headerless in store.subject_peers(account, windows):
+    stored = store.subject_peers(account, wide)
+    stored += store.subject_peers(account, narrow, headerless_only=True)
+    for key, mid, date, headerless in stored:
         if not date:
             continue
         when = datetime.fromisoformat(date)

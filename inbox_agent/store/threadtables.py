@@ -57,12 +57,15 @@ class ThreadTables(MessageTables):
         )
         return {mid: int(thread) for mid, thread in rows}
 
-    def subject_peers(self, account: str, keys: Iterable[str]) -> list[tuple[str, str, str, bool]]:
+    def subject_peers(
+        self, account: str, keys: Iterable[str], headerless_only: bool = False
+    ) -> list[tuple[str, str, str, bool]]:
         """(subject key, Message-ID, date, whether it is a reply without threading headers) of
-        the stored messages with one of `keys`."""
+        the stored messages with one of `keys` (`headerless_only`: only those replies)."""
         rows = self._chunks(
             "SELECT subject_key, message_id, date, headerless FROM subject_keys WHERE account = ? "
-            "AND subject_key IN ({marks})",
+            + ("AND headerless = 1 " if headerless_only else "")
+            + "AND subject_key IN ({marks})",
             (account,),
             keys,
         )
