@@ -156,8 +156,7 @@ def _found(
     for a, b in links:
         index.link(a, b)
         ours.update((a, b))
-    nodes = [n for group in index.components() for n in group]
-    stored = store.thread_numbers(account, nodes)
+    stored = store.thread_numbers(account, index.nodes())
     for node, thread in stored.items():
         index.link(node, f"{_THREAD}{thread}")
     dates = {h.message_id: h.date.astimezone(UTC) for h in index.headers() if h.date is not None}

@@ -236,6 +236,10 @@ class ThreadIndex:
             groups.setdefault(self._find(node), []).append(node)
         return list(groups.values())
 
+    def nodes(self) -> list[str]:
+        """Every id it knows, as `components` groups them, ungrouped."""
+        return list(self._parent)
+
     def headers(self) -> list[Header]:
         """The messages added, one per Message-ID."""
         return list(self._headers.values())
