@@ -33,12 +33,17 @@ _INTERROGATIVE = re.compile(
     r")",
     _I,
 )
+# what follows "let me know if" in an offer, not an ask ("… if you need anything"; "… if you
+# have an opinion" asks): `_REQUEST` passes over it and `_OFFER` finds it
+_IF_YOU_NEED = (
+    r"(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
+    r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b)"
+)
 _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
-    r"\blet (?:me|us) know\b(?!\s+if\s+(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
-    r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b))(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    rf"\blet (?:me|us) know\b(?!\s+if\s+{_IF_YOU_NEED})(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
     r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )(?<!not )(?<!n't )(?<!does )(?<!did )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
@@ -172,8 +177,7 @@ _PLEASE_ASK_AFTER = re.compile(
     _I,
 )
 _OFFER = re.compile(
-    r"\blet (?:me|us) know if (?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
-    r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b)|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
+    rf"\blet (?:me|us) know if {_IF_YOU_NEED}|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
