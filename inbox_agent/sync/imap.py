@@ -237,7 +237,7 @@ class ImapMailbox:
         data = self.client.fetch([uid], ["BODY.PEEK[]", "FLAGS"]).get(uid)
         if not data or b"BODY[]" not in data:
             return None
-        return Raw(bytes(data[b"BODY[]"]), _flags(data.get(b"FLAGS", ())))
+        return Raw(bytes(data[b"BODY[]"]), fetchwire.spelled(data.get(b"FLAGS", ())))
 
     def search(self, folder: str, header: str, value: str) -> list[int]:
         if not value:
@@ -347,10 +347,6 @@ class ImapMailbox:
             self.client.shutdown()
 
 
-def _flags(raw: Sequence[Any]) -> tuple[str, ...]:
-    return fetchwire.spelled(raw)
-
-
 def _fetched(data: dict[bytes, Any]) -> Fetched:
     block = data.get(_HEADER_KEY) or next(
         (v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b""
@@ -359,7 +355,7 @@ def _fetched(data: dict[bytes, Any]) -> Fetched:
     thrid = data.get(b"X-GM-THRID")
     return Fetched(
         header=bytes(block or b""),
-        flags=_flags(data.get(b"FLAGS", ())),
+        flags=fetchwire.spelled(data.get(b"FLAGS", ())),
         size=int(data.get(b"RFC822.SIZE", 0)),
         internaldate=internal if isinstance(internal, datetime) else None,
         thread_hint=str(thrid) if thrid else "",
