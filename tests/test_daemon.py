@@ -222,7 +222,7 @@ def _due_world(
     alice, bob = world.new_user("alice"), world.new_user("bob")
     settings = f'[llm]\nbase_url = "{llm.base_url}"\nmodel = "fake-model"\n'
     write_profile(home, alice, world.imap_port, world.smtp_port, autonomy, settings)
-    original = world.send(alice, [bob.address], "Q3 contract", "Can you sign it by Friday?")
+    original = world.send(alice, [bob.address], "Q3 contract", "Can you sign it and send it back?")
     # Ten in the morning, local time (the send window's), five business days on: an Autopilot
     # send a few minutes later stays inside the window whatever time of day the suite runs.
     later = add_business_days(datetime.now().astimezone(), 5)

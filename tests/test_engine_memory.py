@@ -24,7 +24,7 @@ def _mail(mid: str, sender: str, to: str, subject: str, when: datetime, extra: s
         f"Message-ID: <{mid}@example.test>\r\nFrom: {sender}\r\nTo: {to}\r\n"
         f"Subject: {subject}\r\nDate: {format_datetime(when)}\r\n{extra}"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        "Hi Bob,\r\n\r\nCould you send me the signed contract by Friday?\r\n\r\nThanks,\r\nAlice\r\n"
+        "Hi Bob,\r\n\r\nCould you send me the signed contract?\r\n\r\nThanks,\r\nAlice\r\n"
     ).encode()
 
 

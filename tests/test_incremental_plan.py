@@ -53,7 +53,7 @@ def _mail(
         f"Message-ID: <{mid}@example.test>\r\nFrom: {sender}\r\nTo: {to}\r\n"
         f"Subject: {subject}\r\nDate: {format_datetime(when)}\r\n{extra}"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"{body or 'Could you send me the signed contract by Friday?'}\r\n"
+        f"{body or 'Could you send me the signed contract?'}\r\n"
     ).encode()
 
 

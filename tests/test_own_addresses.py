@@ -38,7 +38,9 @@ def test_a_stray_message_in_sent_does_not_make_its_sender_the_user(
     for n in range(OWN_SENDER_MIN):  # alice sends from her second address now and then
         file_in_sent(world, alice, alias, [f"client{n}@example.org"], f"Offer {n}")
     to_self = world.send(alice, [alias.address], "Reminder", "Can you check the lease tonight?")
-    question = world.send(alice, [bob.address], "Q3 contract", "Could you sign it by Friday?")
+    question = world.send(
+        alice, [bob.address], "Q3 contract", "Could you sign it and send it back?"
+    )
 
     code, out, err = run(capsys, "run", "--once")
     assert code == 0, err

@@ -185,7 +185,7 @@ def _first_nudge(extra_global: str = "", extra_account: str = "") -> str:
 def test_the_nudge_quotes_by_default_and_not_with_quote_false(agent_home: Path) -> None:
     plain = _first_nudge()
     assert "Alice Example <alice@example.test> wrote:\n> Hi Bob," in plain
-    assert "> Could you send me the signed contract by Friday?" in plain
+    assert "> Could you send me the signed contract?" in plain
     assert "below" not in new_text(plain) or "> " in plain
 
 

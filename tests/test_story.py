@@ -68,7 +68,7 @@ def test_the_story(
         alice,
         [bob.address],
         "Q3 contract",
-        "Hi Bob,\n\nCan you sign the Q3 contract by Friday?\n\nAlice",
+        "Hi Bob,\n\nCan you sign the Q3 contract?\n\nAlice",
     )
 
     code, out, err = run(capsys, "run", "--once")

@@ -49,7 +49,7 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
         alice,
         [bob.address],
         "Q3 contract",
-        "Hi Bob,\n\nCould you sign it and send it back by Friday?\n\nThanks,\nAlice",
+        "Hi Bob,\n\nCould you sign it and send it back to me?\n\nThanks,\nAlice",
     )
 
     code, out, err = run(capsys, "run", "--once")
@@ -65,7 +65,7 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     assert 'an FYI: "FYI, the new rates are on the site."' in rows[fyi]["reason"]
     assert "thanks" in rows[thanks]["reason"] and not rows[thanks]["awaiting"]
     assert rows[news]["state"] == "unsure" and rows[news]["expects"]["outcome"] == "unsure"
-    asks = 'asks: "Could you sign it and send it back by Friday?"'
+    asks = 'asks: "Could you sign it and send it back to me?"'
     assert rows[question]["expects"]["reason"] == asks
     # the unsure one is listed by default and on its own, for alice to decide
     listed = json.loads(run(capsys, "threads", "--json", "--unsure")[1])

@@ -43,7 +43,7 @@ request = DraftRequest(
     touch=1, touches=3, kind="bump", subject="Q3 contract", user_name="Alice Example",
     recipient_name="Bob", language="en",
     thread=(Quoted("Alice Example <alice@example.test>", True, "2024-03-01 09:00",
-                   "Q3 contract", "Can you sign the Q3 contract by Friday?"),),
+                   "Q3 contract", "Can you sign the Q3 contract?"),),
 )
 drafter = LlmDrafter(LlmConfig(base_url=base_url, model=sys.argv[2], timeout_s=20), None)
 shipped = drafter.draft(request)
@@ -136,7 +136,7 @@ def test_the_installed_wheel_drafts_with_its_shipped_templates(
     assert user.startswith(
         "This is follow-up 1 of 3 to Bob on a thread that went quiet."
     )  # bump.md
-    assert "Can you sign the Q3 contract by Friday?" in user
+    assert "Can you sign the Q3 contract?" in user
     _, user = (m["content"] for m in chats[1]["body"]["messages"])
     assert user.startswith("OVERRIDE-MARKER: nudge Bob.")
 
