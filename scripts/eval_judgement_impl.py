@@ -32,14 +32,17 @@ from inbox_agent.mail.expects import Outcome
 from inbox_agent.tracker.start import judge
 from inbox_agent.tracker.threads import build_threads
 from scripts.judgement_labels import (
+    ASIDE6,
     ASIDES,
     CORPUS,
+    REREAD,
     TUNE,
     USERS,
     WEEKLY,
     WEEKLY2,
     WEEKLY_FINAL,
     Label,
+    agreement,
     labels,
     report,
 )
@@ -136,7 +139,13 @@ def main() -> None:
         for user, u in s["per_user"].items():
             print(f"  {user:11} precision {u['precision']:.3f} recall {u['recall']:.3f}")
     print("verdict kinds:", dict(kinds.most_common()))
-    print(json.dumps({"mode": "offline", "unsure": args.unsure, **result}))
+    # two readings of aside6: what a second careful reader scores against the first
+    readers = agreement(labels(ASIDE6), labels(REREAD))
+    print(
+        f"aside6 read twice: the second reading's precision {readers['precision']} recall "
+        f"{readers['recall']} against the first, the same label on {readers['same_label']}"
+    )
+    print(json.dumps({"mode": "offline", "unsure": args.unsure, **result, "readers": readers}))
 
 
 if __name__ == "__main__":

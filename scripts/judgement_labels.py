@@ -61,6 +61,9 @@ ASIDE6 = Path(__file__).resolve().parent / "data" / "judgement-aside6-labels.jso
 ASIDE7 = Path(__file__).resolve().parent / "data" / "judgement-aside7-labels.jsonl"
 # the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside7")
 ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7)
+# aside6 labelled again on 2026-12-04 by three other readers (80 each, the same brief), blind to
+# the first labels: how far two readings agree (split "aside6_reread"; never tuned on)
+REREAD = Path(__file__).resolve().parent / "data" / "judgement-aside6-reread-labels.jsonl"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # the folders an Enron mailbox keeps the owner's sent mail in, most authoritative first
 SENT_FOLDERS = ("sent", "_sent_mail", "sent_items")
@@ -126,6 +129,19 @@ def score(pairs: Iterable[tuple[Label, bool]]) -> dict[str, float | int]:
         "fp": fp,
         "fn": fn,
         "tn": tn,
+    }
+
+
+def agreement(first: list[Label], second: list[Label]) -> dict[str, float | int]:
+    """The second reading scored as if it were the rules, the first reading taken as right, and
+    the share of messages both gave the same label."""
+    said = {row.message_id: row.label == "expects" for row in second}
+    same = {row.message_id: row.label for row in second}
+    both = [row for row in first if row.message_id in said]
+    agreed = sum(1 for row in both if same[row.message_id] == row.label)
+    return {
+        **score((row, said[row.message_id]) for row in both),
+        "same_label": round(agreed / len(both), 3) if both else 0.0,
     }
 
 

@@ -12,14 +12,17 @@ import pytest
 
 from scripts.eval_judgement_impl import offline_drafted
 from scripts.judgement_labels import (
+    ASIDE6,
     ASIDES,
     CORPUS,
     LABELS,
+    REREAD,
     TUNE,
     USERS,
     WEEKLY,
     WEEKLY2,
     WEEKLY_FINAL,
+    agreement,
     labels,
     score,
 )
@@ -57,3 +60,16 @@ def test_every_label_file_is_well_formed_and_the_fresh_aside_set_is_its_own() ->
             assert rows and {row.split for row in rows} == {path.name.split("-")[1]}
             assert not others & set(ids), sorted(others & set(ids))
         others |= set(ids)
+
+
+def test_the_second_reading_labels_the_same_messages_and_is_scored_as_a_reader() -> None:
+    """aside6 read again labels every message of aside6 once and nothing else; `agreement` scores
+    the second reading against the first (a reading against itself agrees everywhere)."""
+    first, second = labels(ASIDE6), labels(REREAD)
+    assert [r.message_id for r in second] == [r.message_id for r in first]
+    assert {r.split for r in second} == {"aside6_reread"}
+    assert all(r.label in ("expects", "no", "unclear") and r.why.strip() for r in second)
+    itself = agreement(first, first)
+    assert itself["precision"] == itself["recall"] == itself["same_label"] == 1.0
+    flipped = [r.__class__(**{**r.__dict__, "label": "no"}) for r in first]
+    assert agreement(first, flipped)["recall"] == 0.0
