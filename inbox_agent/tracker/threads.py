@@ -192,7 +192,7 @@ class ThreadIndex:
             else:  # an id not seen before joins this thread: nothing to merge
                 parent[other] = root
         if h.thread_hint:
-            root = self._join(root, self._find(self._by_hint.setdefault(h.thread_hint, mid)))
+            self._join(root, self._find(self._by_hint.setdefault(h.thread_hint, mid)))
         if link_to:
             self._parent.setdefault(link_to, link_to)
             self._union(mid, link_to)
