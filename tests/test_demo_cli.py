@@ -8,12 +8,17 @@ import select
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
 
 from inbox_agent.cli.main import build_parser
+from inbox_agent.demo.run import sample_mailbox
+from inbox_agent.mail.when import deadline
+from inbox_agent.tracker.start import after_deadline
 from tests.infra.process import end
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,3 +143,18 @@ def test_the_example_config_reads_as_a_settings_file() -> None:
 
     settings = load_settings(ROOT / "config.example.toml")
     assert settings.llm.enabled and settings.cadence.touches == 3
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_sample_ask_by_friday_is_overdue_on_every_day_of_the_week(weekday: int) -> None:
+    """The demo drafts its two nudges whatever day it runs on: the contract ask ("by Friday") is
+    dated so that the business day after its Friday has come (dated eight days back, it had not
+    on weekends: sent on a Friday, "by Friday" is the next one)."""
+    today = datetime.now(UTC).replace(microsecond=0)
+    now = today - timedelta(days=(today.weekday() - weekday) % 7)
+    [contract] = [m for _f, m in sample_mailbox(now) if "clause 7" in str(m.get_content())]
+    sent = parsedate_to_datetime(str(contract["Date"]))
+    by = deadline(str(contract.get_content()), sent)
+    assert by is not None and by.weekday() == 4
+    assert after_deadline(by, sent) <= now
+    assert timedelta(days=8) <= now - sent <= timedelta(days=12)  # inside the 14-day lookback

@@ -56,6 +56,13 @@ def _message(
     return msg
 
 
+def _monday_to_wednesday(day: datetime) -> datetime:
+    """`day`, or the Wednesday before it: an ask sent then "by Friday" eight to twelve days ago
+    is overdue whichever day of the week the demo runs on (sent on a Friday, its Friday would
+    be the next one, and its nudge not due on a weekend)."""
+    return day - timedelta(days=max(0, day.weekday() - 2))
+
+
 def sample_mailbox(now: datetime) -> list[tuple[str, EmailMessage]]:
     """(folder, message) pairs: what alice's mailbox holds when the demo starts."""
     alice = ("Alice Example", f"alice@{DOMAIN}")
@@ -71,7 +78,7 @@ def sample_mailbox(now: datetime) -> list[tuple[str, EmailMessage]]:
         "Q3 contract: redlines",
         "Hi Bob,\n\nAttached are our redlines on "
         "the Q3 contract. Could you confirm by Friday whether legal is fine with clause 7?\n\nThanks,\nAlice",
-        now - 8 * day,
+        _monday_to_wednesday(now - 8 * day),
     )
     venue = _message(
         alice,
