@@ -3,7 +3,7 @@ and the parsers never raise on real or mangled mail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,18 @@ def test_out_of_office_return_dates(body: str, day: int) -> None:
     )
     assert facts.out_of_office and facts.return_at is not None
     assert datetime.fromisoformat(facts.return_at).day == day
+
+
+def test_an_out_of_office_return_date_is_the_writers_own_day() -> None:
+    """Back "Monday, November 30" from California is their Monday: midnight there, 08:00 UTC."""
+    pacific = timezone(timedelta(hours=-8))
+    sent = datetime(2026, 11, 27, 17, 0, tzinfo=pacific)
+    body = "I am out of the office until Monday, November 30, with limited access to email."
+    facts = read(
+        msg(body, "Automatic reply: Q3", "Auto-Submitted: auto-replied\r\n"), "auto_reply", sent
+    )
+    assert facts.return_at is not None
+    assert datetime.fromisoformat(facts.return_at) == datetime(2026, 11, 30, tzinfo=pacific)
 
 
 def test_out_of_office_without_a_date_or_too_far_out() -> None:

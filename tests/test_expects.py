@@ -7,7 +7,7 @@ answer to the other person's question never expects one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -568,6 +568,31 @@ DEADLINES = [
     "d'ici vendredi",
     "antes del viernes",
 ]
+
+
+PACIFIC, TOKYO = timezone(timedelta(hours=-8)), timezone(timedelta(hours=9))
+
+
+@pytest.mark.parametrize(
+    ("sent", "friday", "tomorrow"),
+    [
+        # Thursday evening in California is Friday in UTC: "by Friday" is the next day
+        (datetime(2026, 12, 3, 18, 0, tzinfo=PACIFIC), date(2026, 12, 4), date(2026, 12, 4)),
+        # Friday morning in Tokyo is Thursday in UTC: on a Friday, "by Friday" is the next one
+        (datetime(2026, 12, 4, 8, 0, tzinfo=TOKYO), date(2026, 12, 11), date(2026, 12, 5)),
+        (datetime(2026, 12, 3, 18, 0, tzinfo=UTC), date(2026, 12, 4), date(2026, 12, 4)),
+    ],
+)
+def test_a_deadline_is_read_in_the_writers_own_time(
+    sent: datetime, friday: date, tomorrow: date
+) -> None:
+    """The day a phrase names is counted from the writer's own date (their Date header's
+    offset), not from the date in UTC."""
+    from inbox_agent.mail.when import deadline
+
+    assert deadline("Could you send it by Friday?", sent) == friday
+    assert deadline("Could you send it by tomorrow?", sent) == tomorrow
+    assert deadline("Could you send it by EOD?", sent) == sent.date()
 
 
 @settings(max_examples=60, deadline=None)

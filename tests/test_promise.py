@@ -4,7 +4,7 @@ that came before anything followed a thread: pure rules, checked."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -50,6 +50,14 @@ def test_promises_in_the_languages_classify_reads(text: str, by: date | None) ->
     assert found.quote in text and found.stated == (by is not None)
     # a promise that names no day is owed three business days on
     assert found.by == (by or date(2026, 11, 5))
+
+
+def test_a_promise_is_read_in_the_promisers_own_time() -> None:
+    """ "Tomorrow" written on a Thursday evening in California is their Friday, though it is
+    already Friday in UTC."""
+    pacific = timezone(timedelta(hours=-8))
+    owed = promised("I'll get back to you tomorrow.", datetime(2026, 12, 3, 18, tzinfo=pacific))
+    assert owed is not None and owed.by == date(2026, 12, 4)
 
 
 @pytest.mark.parametrize(

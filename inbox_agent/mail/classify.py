@@ -20,7 +20,7 @@ from typing import Any
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.expects import JUDGED_BY, Outcome, Verdict, judge_text
 from inbox_agent.mail.promise import promised
-from inbox_agent.mail.when import deadline
+from inbox_agent.mail.when import deadline, local_time
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ _OPT_OUT = re.compile(
 # the version of the rules that read a person's message to the user (out-of-office and its return
 # date, opt-out, bounce, promise): bumped whenever one of them changes, so that the messages that
 # still decide something (inside the lookback) are read again, as `JUDGED_BY` does for the user's
-# own words
-READ_BY = 1
+# own words (2: a return date or a promise's day read in the writer's own time)
+READ_BY = 2
 _STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
 _MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -124,7 +124,8 @@ def return_date(text: str, sent_at: datetime) -> datetime | None:
     """The return date an out-of-office states, if it can be read; never more than 30 days out."""
     import dateparser  # a well-kept multilingual parser; only out-of-office bodies need it
 
-    base = sent_at.astimezone(UTC).replace(tzinfo=None)
+    local = local_time(sent_at)  # "until Monday" is the writer's Monday
+    base = local.replace(tzinfo=None)
     for match in _RETURN.finditer(text):
         phrase = re.sub(r"\s+", " ", match.group(1)).strip(" ,:")
         for candidate in (
@@ -138,8 +139,8 @@ def return_date(text: str, sent_at: datetime) -> datetime | None:
             )
             if isinstance(parsed, datetime):
                 when = (
-                    parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-                )
+                    parsed.replace(tzinfo=local.tzinfo) if parsed.tzinfo is None else parsed
+                ).astimezone(UTC)
                 if sent_at - timedelta(days=1) <= when <= sent_at + MAX_PAUSE:
                     return when
                 break

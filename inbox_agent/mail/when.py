@@ -4,8 +4,9 @@ week", "bis Freitag"), read as the day it falls on; `day_of` reads one time phra
 
 Pure: the text and the moment it was sent in, a date or None out. A phrase is found by a small
 table per language; `dateparser` (already used for out-of-office dates) reads the day, counted
-from the moment the message was sent and preferring dates after it. A deadline is never before
-the message, nor more than 60 days after it: anything else was misread and is dropped.
+from the moment the message was sent in the writer's own time (their Date header's offset) and
+preferring dates after it. A deadline is never before the message, nor more than 60 days after
+it: anything else was misread and is dropped.
 """
 
 from __future__ import annotations
@@ -76,12 +77,19 @@ def deadline(text: str, sent_at: datetime) -> date | None:
     return None
 
 
+def local_time(sent_at: datetime) -> datetime:
+    """`sent_at` in the writer's own time: the offset of their Date header (UTC when it has
+    none). "By Friday" written on a Thursday evening in California is that Friday, though it
+    is already Friday in UTC."""
+    return sent_at if sent_at.tzinfo is not None else sent_at.replace(tzinfo=UTC)
+
+
 def day_of(phrase: str, sent_at: datetime) -> date | None:
     """The day a time phrase ("Friday", "the 15th", "end of next week", "morgen") written at
     `sent_at` names: on or after that day and at most 60 days on; None when it reads as none."""
     import dateparser
 
-    base = sent_at.astimezone(UTC)
+    base = local_time(sent_at)
     phrase = phrase.strip()
     if phrase.lower() in ("eod", "cob", "today", "tonight", "close of business", "end of day"):
         day: date | None = base.date()
