@@ -5,7 +5,7 @@ to them, told at once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from inbox_agent import clock
+from inbox_agent.cadence import add_business_days
 from inbox_agent.errors import SafetyStop, SendRefused
 from inbox_agent.store.states import DraftState, OutboxState, SequenceState
 from tests.test_outbox import make_engine, nudges_to
@@ -53,6 +54,10 @@ def test_a_scheduled_nudge_with_a_new_cc_goes_back_to_the_queue_and_the_user_is_
     world: Any, agent_home: Path
 ) -> None:
     alice, bob, dave = (world.new_user(n) for n in ("alice", "bob", "dave"))
+    # a working day at ten: the send comes due 15 minutes on, whatever day the suite runs on
+    # (on a weekend it waited for Monday, and nothing was refused)
+    weekday = add_business_days(datetime.now(UTC), 1)
+    clock.set_now(weekday.replace(hour=10, minute=0, second=0, microsecond=0))
     engine = make_engine(alice, world, "autopilot")
     engine.tick()
     world.send(
