@@ -63,7 +63,10 @@ def make_engine(
 
 @pytest.fixture
 def later() -> Iterator[None]:
-    clock.set_now(add_business_days(datetime.now(UTC), 4))
+    # at ten: a send the test schedules a few minutes on stays on that working day (pinned at
+    # the hour the suite ran, 23:50 on a Monday became a Friday whose sends fell on Saturday)
+    ahead = add_business_days(datetime.now(UTC), 4)
+    clock.set_now(ahead.replace(hour=10, minute=0, second=0, microsecond=0))
     yield
     clock.set_now(None)
 
