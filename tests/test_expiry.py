@@ -107,6 +107,60 @@ def test_an_edited_draft_is_kept_when_its_nudge_expires(agent_home: Path) -> Non
     assert end.state_after == "expired" and "waited for your approval" in end.reason
 
 
+def test_a_nudge_drafted_late_waits_a_whole_gap_for_approval(agent_home: Path) -> None:
+    """The daemon was off (a week away, a laptop closed) past the moment touch 2 would have
+    come: touch 1 is drafted when it runs again and waits the next gap from then, not from when
+    it was due (it expired at the cycle after, and its sequence with it, before the user saw it)."""
+    from contextlib import nullcontext
+    from datetime import UTC, datetime
+
+    from inbox_agent import config, paths
+    from inbox_agent.cadence import add_business_days
+    from inbox_agent.engine import Engine
+    from inbox_agent.store import Store
+    from inbox_agent.sync.memory import MemoryMailbox
+    from tests.test_engine_memory import ALICE, BOB, _mail
+
+    mailbox = MemoryMailbox()
+    mailbox.create_folder("Sent", "\\Sent")
+    mailbox.create_folder("Drafts", "\\Drafts")
+    path = paths.accounts_dir() / "main.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'email = "{ALICE}"\n\n[imap]\nhost = "127.0.0.1"\nsecurity = "none"\n\n'
+        '[smtp]\nhost = "127.0.0.1"\nsecurity = "none"\n\n[autonomy]\ndefault = "copilot"\n'
+    )
+    settings = config.load_settings()
+    engine = Engine(
+        config.load_account(path, settings),
+        settings,
+        Store(paths.database_file()),
+        opener=lambda _account: nullcontext(mailbox),
+    )
+    sent = datetime.now(UTC).replace(microsecond=0)
+    clock.set_now(sent)
+    engine.tick()
+    mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", sent), ["\\Seen"], sent)
+    engine.tick()
+    back = add_business_days(sent, 9)  # touch 1 was due after 3, touch 2 after 3 + 5
+    clock.set_now(back)
+    engine.tick()
+    [draft] = engine.queue()
+    seq = engine.sequence_row(draft.sequence_id)
+    expiry = expires_at(seq, engine.account.cadence.cadence)
+    assert expiry is not None and expiry >= add_business_days(back, 5)
+    clock.set_now(back + timedelta(minutes=5))
+    engine.tick()  # the next cycle: still there for the user to approve
+    assert [d.id for d in engine.queue()] == [draft.id]
+    assert engine.sequence_row(seq.id).state == SequenceState.AWAITING_APPROVAL
+    clock.set_now(expiry + timedelta(minutes=1))
+    engine.tick()  # and never weeks late: it expires a whole gap after it was drafted
+    assert engine.sequence_row(seq.id).state == SequenceState.EXPIRED
+    # `threads --as-of` rewinds the audit log to the same wait
+    [then] = [x.sequence for x in engine.assessments(back + timedelta(minutes=1)) if x.sequence]
+    assert then.state == SequenceState.AWAITING_APPROVAL and then.next_due_at == seq.next_due_at
+
+
 def test_the_sequence_table_lets_only_an_unapproved_nudge_expire() -> None:
     from inbox_agent.store.states import SEQUENCE, Event
 

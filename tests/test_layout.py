@@ -134,6 +134,7 @@ SURFACES: dict[str, list[str]] = {
         "Touched",
         "Wakeup",
         "as_of",
+        "asked_from",
         "assess",
         "assessments",
         "bodies_needed",

@@ -14,6 +14,7 @@ from inbox_agent.engine.schedule import send_time
 from inbox_agent.gate import DRAFT_STATE, SEQUENCE_STATE
 from inbox_agent.store import OPEN_DRAFTS, DraftRow, DraftState, Event, OutboxState, SequenceState
 from inbox_agent.sync.mailbox import Mailbox
+from inbox_agent.tracker.sequence import asked_from
 
 Found = tuple[int, bytes, tuple[str, ...]]  # UID, raw message, flags
 _WITHDRAWN = {Event.CANCEL: DraftState.CANCELLED, Event.REJECT: DraftState.REJECTED}
@@ -84,7 +85,15 @@ def hand_back(ctx: Context, draft: DraftRow, why: str) -> bool:
             store.update_draft(
                 draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
             )
-            store.update_sequence(seq.id, {"state": after, "updated_at": now}, Event.SEND_FAILED)
+            store.update_sequence(
+                seq.id,
+                {
+                    "state": after,
+                    "updated_at": now,
+                    "next_due_at": asked_from(seq.next_due_at, now),
+                },
+                Event.SEND_FAILED,
+            )
         ctx.audit(
             "send_refused",
             sequence_id=seq.id,

@@ -39,7 +39,7 @@ from inbox_agent.store import (
 from inbox_agent.sync import failures
 from inbox_agent.sync.failures import EDGE_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
-from inbox_agent.tracker.sequence import Due
+from inbox_agent.tracker.sequence import Due, asked_from
 from inbox_agent.tracker.threads import Thread
 from inbox_agent.voice import voicefile
 
@@ -174,6 +174,8 @@ def draft_nudge(ctx: Context, mailbox: Mailbox, action: Due) -> DraftState | Non
                 Event.SCHEDULE,
             )
         changes: SequenceChanges = {"state": seq_state, "updated_at": when}
+        if seq_state == SequenceState.AWAITING_APPROVAL:
+            changes["next_due_at"] = asked_from(seq.next_due_at, when)
         if downgrade and not seq.downgraded:
             changes["downgraded"] = downgrade  # the first reason; later nudges cite it
         store.update_sequence(seq.id, changes, Event.DRAFT)

@@ -51,7 +51,7 @@ from inbox_agent.store import (
 )
 from inbox_agent.sync.failures import ACTION_ERRORS, EDGE_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
-from inbox_agent.tracker.sequence import End, Pause, Touched
+from inbox_agent.tracker.sequence import End, Pause, Touched, asked_from
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,13 @@ class Outbox:
                     draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
                 )
                 self.store.update_sequence(
-                    seq.id, {"state": queued, "updated_at": now}, Event.SEND_FAILED
+                    seq.id,
+                    {
+                        "state": queued,
+                        "updated_at": now,
+                        "next_due_at": asked_from(seq.next_due_at, now),
+                    },
+                    Event.SEND_FAILED,
                 )
             else:
                 self.store.update_outbox(

@@ -26,6 +26,7 @@ from inbox_agent.tracker.sequence import (
     Pause,
     Start,
     Touched,
+    asked_from,
 )
 from inbox_agent.tracker.threads import (
     CONSECUTIVE_WINDOW,
@@ -60,6 +61,7 @@ __all__ = [
     "Touched",
     "Wakeup",
     "as_of",
+    "asked_from",
     "assess",
     "assessments",
     "bodies_needed",

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import ACTIVE_SEQUENCES, ENDED_SEQUENCES, SequenceRow, SequenceState
-from inbox_agent.tracker.sequence import Context, pause_until
+from inbox_agent.tracker.sequence import Context, asked_from, pause_until
 from inbox_agent.tracker.start import first_due, later_than
 from inbox_agent.tracker.threads import Thread
 
@@ -111,6 +111,8 @@ def _rewound(
             due = first_due(replace(anchor[1], date=last_touch), answered, ctx)[0]
         elif e.action == "pause" and message is not None:
             due = pause_until(ctx, touches, message[1])[0]
+        if e.action in _MOVES and e.after == SequenceState.AWAITING_APPROVAL:
+            due = asked_from(due, e.at)  # put to the user: their wait counts from then
     named_later = {e.message_id for e in after} - {e.message_id for e in before}
     seen = {e.message_id for e in before if e.message_id}
     if anchor is not None:  # what the sequence had seen by its last change before `now`

@@ -118,10 +118,19 @@ def is_due(seq: SequenceRow, now: datetime) -> bool:
     )
 
 
+def asked_from(due: datetime | None, asked: datetime) -> datetime:
+    """What a sequence put to the user for approval at `asked` counts its wait from (its
+    `next_due_at` while it waits): when its touch was due, or when it was put to them if that
+    was later. A touch drafted after the daemon was off past the next step (a week away, a
+    first run on an old ask) so waits a whole gap for them, instead of expiring at once."""
+    return asked if due is None else max(due, asked)
+
+
 def expires_at(seq: SequenceRow, cadence: Cadence) -> datetime | None:
     """When a nudge waiting for the user's approval expires unsent: the moment the sequence's
-    next step would have fallen due had it gone out when it was due (None: it waits for no
-    approval). A nudge is never sent weeks late."""
+    next step would have fallen due had it gone out when it was due, or when it was put to
+    the user if that was later (`asked_from`; None: it waits for no approval). A nudge is never
+    sent weeks late."""
     if seq.state != SequenceState.AWAITING_APPROVAL or seq.next_due_at is None:
         return None
     return cadence.due_after(seq.touches_sent + 1, seq.next_due_at)
