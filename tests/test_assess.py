@@ -248,6 +248,22 @@ def test_as_of_replays_sequences_from_the_audit_log() -> None:
     assert seq == stored and found.state == "replied" and not found.awaiting
 
 
+def test_as_of_follows_a_nudge_handed_back_to_the_queue_and_its_wait() -> None:
+    """A scheduled send the user changed (a Cc added) goes back to the approval queue: as it
+    stood then, the sequence waits for approval, its wait counted from that moment."""
+    due = CADENCE.due_after(0, T0)
+    stored = sequence(1, "<a@x>", "expired", 0, T0, None, frozenset({"<a@x>"}), "expired")
+    handed = due + timedelta(days=6)
+    log = [
+        Event(T0 + timedelta(hours=1), "track", 1, "<a@x>", "", "waiting", "no answer"),
+        Event(due, "draft", 1, "<n1@x>", "waiting", "scheduled", "touch 1 of 3"),
+        Event(handed, "send_refused", 1, "<n1@x>", "scheduled", "awaiting_approval", "a new Cc"),
+        Event(handed + timedelta(days=9), "end", 1, "<a@x>", "awaiting_approval", "expired", ""),
+    ]
+    [then] = as_of([stored], log, build_threads([ASKED]), ctx(handed + timedelta(hours=1)))
+    assert then.state == SequenceState.AWAITING_APPROVAL and then.next_due_at == handed
+
+
 def test_an_exhausted_sequence_does_not_start_again_on_its_own_last_nudge() -> None:
     nudge = mail(
         "<n3@x>", "alice@example.test", "bob@example.test", T0 + timedelta(days=9), "<a@x>"

@@ -34,6 +34,7 @@ _MOVES = frozenset(
         "end",
         "sending",
         "send_failed",
+        "send_refused",
         "sent",
         "skip",
     }
