@@ -22,7 +22,8 @@ from inbox_agent.sync.memory import MemoryMailbox
 from tests.test_engine_memory import ALICE, BOB, _mail
 
 
-def _world(agent_home: Path) -> tuple[Engine, MemoryMailbox, DraftRow]:
+def _world(agent_home: Path, later: int = 4) -> tuple[Engine, MemoryMailbox, DraftRow]:
+    """Alice's ask to Bob, and its nudge queued for approval `later` business days on."""
     mailbox = MemoryMailbox()
     mailbox.create_folder("Sent", "\\Sent")
     mailbox.create_folder("Drafts", "\\Drafts")
@@ -45,7 +46,7 @@ def _world(agent_home: Path) -> tuple[Engine, MemoryMailbox, DraftRow]:
     engine.tick()
     mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", now), ["\\Seen"], now)
     engine.tick()
-    clock.set_now(add_business_days(now, 4))
+    clock.set_now(add_business_days(now, later))
     engine.tick()
     [draft] = engine.queue()
     return engine, mailbox, draft

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent import clock
-from inbox_agent.cadence import Cadence, Gap
+from inbox_agent.cadence import Cadence, Gap, add_business_days
 from inbox_agent.mail.headers import Header
 from inbox_agent.store import SequenceState
 from inbox_agent.tracker.decision import assess, next_wakeup
@@ -111,41 +111,8 @@ def test_a_nudge_drafted_late_waits_a_whole_gap_for_approval(agent_home: Path) -
     """The daemon was off (a week away, a laptop closed) past the moment touch 2 would have
     come: touch 1 is drafted when it runs again and waits the next gap from then, not from when
     it was due (it expired at the cycle after, and its sequence with it, before the user saw it)."""
-    from contextlib import nullcontext
-    from datetime import UTC, datetime
-
-    from inbox_agent import config, paths
-    from inbox_agent.cadence import add_business_days
-    from inbox_agent.engine import Engine
-    from inbox_agent.store import Store
-    from inbox_agent.sync.memory import MemoryMailbox
-    from tests.test_engine_memory import ALICE, BOB, _mail
-
-    mailbox = MemoryMailbox()
-    mailbox.create_folder("Sent", "\\Sent")
-    mailbox.create_folder("Drafts", "\\Drafts")
-    path = paths.accounts_dir() / "main.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'email = "{ALICE}"\n\n[imap]\nhost = "127.0.0.1"\nsecurity = "none"\n\n'
-        '[smtp]\nhost = "127.0.0.1"\nsecurity = "none"\n\n[autonomy]\ndefault = "copilot"\n'
-    )
-    settings = config.load_settings()
-    engine = Engine(
-        config.load_account(path, settings),
-        settings,
-        Store(paths.database_file()),
-        opener=lambda _account: nullcontext(mailbox),
-    )
-    sent = datetime.now(UTC).replace(microsecond=0)
-    clock.set_now(sent)
-    engine.tick()
-    mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", sent), ["\\Seen"], sent)
-    engine.tick()
-    back = add_business_days(sent, 9)  # touch 1 was due after 3, touch 2 after 3 + 5
-    clock.set_now(back)
-    engine.tick()
-    [draft] = engine.queue()
+    engine, _mailbox, draft = _world(agent_home, 9)  # touch 1 was due after 3, touch 2 after 8
+    back = clock.now()
     seq = engine.sequence_row(draft.sequence_id)
     expiry = expires_at(seq, engine.account.cadence.cadence)
     assert expiry is not None and expiry >= add_business_days(back, 5)
