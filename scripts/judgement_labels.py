@@ -135,12 +135,11 @@ def score(pairs: Iterable[tuple[Label, bool]]) -> dict[str, float | int]:
 def agreement(first: list[Label], second: list[Label]) -> dict[str, float | int]:
     """The second reading scored as if it were the rules, the first reading taken as right, and
     the share of messages both gave the same label."""
-    said = {row.message_id: row.label == "expects" for row in second}
-    same = {row.message_id: row.label for row in second}
+    said = {row.message_id: row.label for row in second}
     both = [row for row in first if row.message_id in said]
-    agreed = sum(1 for row in both if same[row.message_id] == row.label)
+    agreed = sum(1 for row in both if said[row.message_id] == row.label)
     return {
-        **score((row, said[row.message_id]) for row in both),
+        **score((row, said[row.message_id] == "expects") for row in both),
         "same_label": round(agreed / len(both), 3) if both else 0.0,
     }
 
