@@ -278,19 +278,30 @@ def test_sigkill_then_restart_loses_nothing_and_sends_once(
     second.signal(signal.SIGKILL)  # inside the undo window, with a send pending
     second.wait(10)
     [(due,)] = store_rows(home, "SELECT not_before FROM outbox")
-    later = (datetime.fromisoformat(due) + timedelta(minutes=1)).isoformat()
-    third = start(agents, home, INBOX_AGENT_NOW=later)  # its time came while nothing ran
-    assert wait_for(lambda: store_rows(home, "SELECT state FROM outbox") == [("sent",)], 30), (
-        third.output + log_text(home)
-    )
+    later = datetime.fromisoformat(due) + timedelta(minutes=1)
+    # its time came while nothing ran: the daemon gives it a new undo window, told again
+    third = start(agents, home, INBOX_AGENT_NOW=later.isoformat())
+    rewindowed = "SELECT reason FROM audit WHERE action = 'reschedule'"
+    assert wait_for(lambda: store_rows(home, rewindowed), 30), third.output + log_text(home)
+    [(reason,)] = store_rows(home, rewindowed)
+    assert "its time came 1 min ago while inbox-agent was not watching" in reason
+    [(state, again)] = store_rows(home, "SELECT state, not_before FROM outbox")
+    assert state == "pending" and datetime.fromisoformat(again) >= later + timedelta(minutes=10)
+    told = f"at {datetime.fromisoformat(again).astimezone():%a %H:%M}"
+    assert wait_for(lambda: told in log_text(home), 10), log_text(home)  # told again, new time
+    third.signal(signal.SIGTERM)
+    assert third.wait(30) == 0
+    # one cycle after the new window (`run --once` sends what is due)
+    after = (datetime.fromisoformat(again) + timedelta(minutes=1)).isoformat()
+    once = start(agents, home, "run", "--once", "--no-tray", INBOX_AGENT_NOW=after)
+    assert once.wait(60) == 0, once.output + log_text(home)
+    assert store_rows(home, "SELECT state FROM outbox") == [("sent",)], log_text(home)
     with mail_world.imap_client(bob) as client:
         client.select_folder("INBOX", readonly=True)
         got = client.search(["HEADER", "In-Reply-To", original])
     assert len(got) == 1  # sent once, threaded
     # the draft leaves Drafts after the send's commit (tidying comes second): wait for it
     assert wait_for(lambda: _drafts_in_imap(mail_world, alice) == [], 30)
-    third.signal(signal.SIGTERM)
-    assert third.wait(30) == 0
     _assert_audit_intact(home)
 
 
@@ -351,6 +362,49 @@ def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
         clock.set_now(add_business_days(monday, 7) + timedelta(hours=1))  # Monday 11:00
         d.cycle("main")
         assert [r.state for r in d.store.outbox("main")].count(OutboxState.SENT) == 1  # not three
+        d.store.close()
+    finally:
+        clock.set_now(None)
+
+
+def test_a_send_due_while_asleep_or_paused_gets_a_new_undo_window_and_is_told_again(
+    mail_world: MailWorld, agent_home: Path
+) -> None:
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    clock.set_now(monday)
+    try:
+        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
+        mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
+        clock.set_now(add_business_days(monday, 4))  # Friday 10:00
+        d.cycle("main")
+        d.publish()
+        assert [t for t, _ in told.said] == [
+            "Autopilot will send (undo in the tray or with inbox-agent undo)"
+        ]
+        d._heartbeat()
+        clock.advance(timedelta(hours=2))  # the lid was closed through the undo window
+        d._heartbeat()
+        d.cycle("main")  # 12:00, inside the send window: not sent unseen
+        [row] = d.store.outbox("main")
+        assert row.state == OutboxState.PENDING and row.not_before >= clock.now() + timedelta(
+            minutes=10
+        )
+        d.publish()
+        assert len(told.said) == 2 and told.said[1][0].startswith("Autopilot will send")
+        assert f"at {row.not_before.astimezone():%a %H:%M}" in told.said[1][1]  # the new time
+        status.set_paused(True, "test")  # paused through the new window …
+        d.cycle("main")
+        clock.advance(timedelta(minutes=30))
+        d.cycle("main")
+        status.set_paused(False, "test")  # … and resumed: again a new window, not sent
+        d.cycle("main")
+        [row] = d.store.outbox("main")
+        assert row.state == OutboxState.PENDING and row.not_before > clock.now()
+        clock.set_now(row.not_before + timedelta(seconds=30))
+        d.cycle("main")  # watched through the whole window: it goes
+        assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
+        reasons = [r.reason for r in d.store.audit_rows("main") if r.action == "reschedule"]
+        assert len(reasons) == 2 and all("not watching" in r for r in reasons)
         d.store.close()
     finally:
         clock.set_now(None)

@@ -10,8 +10,10 @@ signals) is `run.py`; the pure decisions it acts on are `decisions.py`.
 Each account's engine keeps its IMAP session from poll to poll (closed after 20 idle minutes, an
 error, a wake from sleep or on stopping). Sleep and hibernate: missed runs coalesce into one, and
 a wake (the wall clock ran ahead of the monotonic one) re-opens the IDLE connections and polls at
-once. Sends that fell due while asleep
-are re-slotted by the outbox into the send window and its spacing, never sent in a burst.
+once. A send whose time came while the daemon was not watching (stopped, asleep, paused) gets
+a new undo window, and the tray tells it again: it never goes out unseen. Sends that fell due
+while asleep are re-slotted by the outbox into the send window and its spacing, never sent in a
+burst.
 
 Stopping lets the job in progress finish (every state change is its own transaction; a send is
 bracketed by the outbox); `shutdown` says whether it did within the grace period.
@@ -85,6 +87,9 @@ class Daemon:
         self._tried: dict[str, frozenset[str]] = {}
         self._known: set[int] | None = None  # drafts already told about; None: none yet
         self._beat: tuple[datetime, float] | None = None
+        # since when nothing stopped watching: a send due before it gets a new undo window
+        self.watching_since = clock.now()
+        self._paused = status.paused()
         self._state_text = ""
         self._names: dict[tuple[str, str], str] = {}  # display names, looked up once
         self._gathered: tuple[object, ...] = ()  # what the snapshot's store reads were taken at
@@ -216,6 +221,7 @@ class Daemon:
             return
         with self._work:
             try:
+                self._heartbeat()
                 if self._maybe_reload() or name not in self.accounts:
                     return  # the new jobs run from now on, each account's poll first
                 if kind == "poll":
@@ -253,15 +259,19 @@ class Daemon:
         llm = self.settings.llm.enabled  # the drafts it wrote are looked at for the LLM's health
         before = {d.id for d in self.store.drafts(name, OPEN_DRAFTS)} if llm else set()
         report = None
+        paused, was_paused = status.paused(), self._paused
+        self._paused = paused
+        if was_paused and not paused:
+            self._watching_again()  # resumed: what fell due while paused is not sent unseen
         try:
-            if status.paused():
+            if paused:
                 with engine.session() as mailbox:
                     engine.sync(mailbox)
                     engine.read_bodies(mailbox)
                 log.info("%s: paused; synced, drafted and sent nothing", name)
             else:
                 started = time.monotonic()
-                report = engine.tick()
+                report = engine.tick(self.watching_since)
                 kept = self._undecided.get(name, ())
                 self._undecided[name] = (  # the threads this cycle decided are replaced
                     *(u for u in kept if u.thread not in report.decided),
@@ -291,7 +301,6 @@ class Daemon:
             self.health.tell(name, "llm", problem)
 
     def due_check(self, name: str) -> None:
-        self._heartbeat()
         self.engines[name].release_idle()
         if status.paused() or self.health.blocked(name):
             return
@@ -316,12 +325,19 @@ class Daemon:
         now = (clock.now(), time.monotonic())
         if self._beat is not None and (asleep := slept(self._beat, now)):
             log.info("woke up after about %.0f minutes asleep; polling every account", asleep / 60)
+            self._watching_again()
             self.poll_now(None, "woke from sleep")
             for engine in self.engines.values():
                 engine.close_session()  # the network may have changed: log in again
             for watcher in self.watchers.values():
                 watcher.reconnect()
         self._beat = now
+
+    def _watching_again(self) -> None:
+        """Watching starts again (a wake, a resume): a send whose time came before now gets a
+        new undo window (`Outbox.flush`), and what waits is told again, as at start."""
+        self.watching_since = clock.now()
+        self._known = None
 
     # -- what the user sees ---------------------------------------------------------------------
     def publish(self) -> None:

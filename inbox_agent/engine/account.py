@@ -117,8 +117,8 @@ class Engine:
         return drafts.locate(self.ctx, mailbox, draft)
 
     # -- the cycle and the user's commands ------------------------------------------------------
-    def tick(self) -> TickReport:
-        return cycle.tick(self.ctx)
+    def tick(self, watching_since: datetime | None = None) -> TickReport:
+        return cycle.tick(self.ctx, watching_since)
 
     def queue(self) -> list[DraftRow]:
         return commands.queue(self.ctx)

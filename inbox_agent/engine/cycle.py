@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from inbox_agent.engine import drafts, recovery
 from inbox_agent.engine.apply import apply
@@ -37,13 +38,15 @@ log = logging.getLogger(__name__)
 DRAFTS_PER_CYCLE = 25
 
 
-def tick(ctx: Context) -> TickReport:
+def tick(ctx: Context, watching_since: datetime | None = None) -> TickReport:
     """One cycle, on the account's session (`MailView.using`: a kept one found dead is
-    replaced once)."""
-    return ctx.view.using(lambda mailbox: _tick(ctx, mailbox))
+    replaced once). `watching_since`: when the daemon last started watching (it started, the
+    computer woke, the user resumed it); a send whose time came before then gets a new undo
+    window (`Outbox.flush`)."""
+    return ctx.view.using(lambda mailbox: _tick(ctx, mailbox, watching_since))
 
 
-def _tick(ctx: Context, mailbox: Mailbox) -> TickReport:
+def _tick(ctx: Context, mailbox: Mailbox, watching_since: datetime | None) -> TickReport:
     report = TickReport()
     outbox = Outbox(ctx)
     started = time.monotonic()
@@ -63,7 +66,7 @@ def _tick(ctx: Context, mailbox: Mailbox) -> TickReport:
     step("threading and bodies")
     act(ctx, mailbox, report)
     step("planning and drafting")
-    outbox.flush(mailbox, report)
+    outbox.flush(mailbox, report, watching_since)
     step("sending")
     return report
 

@@ -59,6 +59,13 @@ MAX_ATTEMPTS = 5
 WAIT_AGAIN = timedelta(minutes=15)  # a scheduled nudge whose draft is open in the mail client
 
 
+def _ago(span: timedelta) -> str:
+    """ "3 h 20 min", "12 min": how long ago, for a reason line."""
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
 def backoff(attempts: int) -> timedelta:
     """2, 4, 8, 16 … minutes, at most an hour."""
     return timedelta(minutes=min(60, 2**attempts))
@@ -72,9 +79,14 @@ class Outbox:
         self.store = ctx.store
         self.account = ctx.account
 
-    def flush(self, mailbox: Mailbox, report: TickReport) -> None:
+    def flush(
+        self, mailbox: Mailbox, report: TickReport, watching_since: datetime | None = None
+    ) -> None:
         """Send every scheduled nudge whose time has come; re-slot those that missed their window
-        (a laptop that slept through it) instead of sending at night or in a burst."""
+        (a laptop that slept through it) instead of sending at night or in a burst. A send whose
+        time came before `watching_since` (the daemon was stopped, the computer asleep, or
+        sending paused) is not sent unseen: it gets a new undo window from now, and the tray
+        tells it again (`run --once` passes no `watching_since`: it sends what is due)."""
         now = clock.now()
         pol = self.account.sending.policy()
         for row in self.store.outbox(self.account.name, (OutboxState.PENDING,)):
@@ -86,6 +98,15 @@ class Outbox:
             sent = self.store.sent_times(
                 self.account.name, (now - timedelta(days=1)).isoformat(), pending=False
             )
+            if watching_since is not None and row.not_before < watching_since:
+                unseen = _ago(now - row.not_before)
+                self._reslot(
+                    row,
+                    window.schedule(now + pol.undo, sent, pol),
+                    f"its time came {unseen} ago while inbox-agent was not watching (stopped, "
+                    "asleep or paused): a new undo window",
+                )
+                continue
             allowed = window.schedule(now, sent, pol)
             if allowed > now + timedelta(seconds=1):
                 self._reslot(row, allowed, "outside the send window or over the sending caps")
@@ -106,6 +127,7 @@ class Outbox:
                 self.ctx.view.recheck_folders()
 
     def _reslot(self, row: OutboxRow, when: datetime, why: str) -> None:
+        log.info("%s: send %s moved: %s", self.account.name, row.message_id, why)
         with self.store.tx():
             self.store.update_outbox(row.id, {"not_before": when, "updated_at": clock.now()})
             self.ctx.audit(
