@@ -4,7 +4,7 @@ labelled Enron set (scripts/data/judgement-labels.jsonl, read against ../shared/
 `--offline` (the tuning loop, seconds): each labelled message is read the way the daemon reads
 the user's last message (headers.parse, classify.read) and put through the header rules of
 `tracker.start.judge`; drafted = a sequence would start. What the rules are tuned on is printed:
-the dev split, the weekly and tune sets, and the aside sets once read (aside to aside6).
+the dev split, the weekly and tune sets, and the aside sets once read (all but `UNREAD`).
 The test split and the sets kept aside (each scored first with `--final`, once, before it was
 read; all of them are read now) only with `--final`.
 
@@ -37,6 +37,7 @@ from scripts.judgement_labels import (
     CORPUS,
     REREAD,
     TUNE,
+    UNREAD,
     USERS,
     WEEKLY,
     WEEKLY2,
@@ -101,10 +102,18 @@ def main() -> None:
         print(json.dumps(result))
         return
     # judged alone, as the others; tuned on too (the aside sets too, once they have been seen:
-    # aside from 2026-12-02, aside2 to aside6 from 2026-12-03)
+    # aside from 2026-12-02, aside2 to aside6 from 2026-12-03, aside7 from 2026-12-04)
     rows += labels(WEEKLY) + labels(WEEKLY_FINAL) + labels(WEEKLY2) + labels(TUNE)
-    rows += [] if args.final else kept
-    seen = ("dev", "weekly", "weekly_final", "weekly2", "tune", *asides)
+    read = [row for row in kept if row.split not in UNREAD]  # a set not yet read: --final only
+    rows += [] if args.final else read
+    seen = (
+        "dev",
+        "weekly",
+        "weekly_final",
+        "weekly2",
+        "tune",
+        *(a for a in asides if a not in UNREAD),
+    )
     splits = tuple(dict.fromkeys((*seen, *splits[1:])))
     drafted = {
         r.message_id: offline_drafted(r, args.unsure == "draft", why, undecided) for r in rows

@@ -59,8 +59,14 @@ ASIDE6 = Path(__file__).resolve().parent / "data" / "judgement-aside6-labels.jso
 # a seventh, drawn the same evening with --set aside7 --seed 20261207 once the day's last rules
 # had landed, labelled blind by three readers: the first look of those rules
 ASIDE7 = Path(__file__).resolve().parent / "data" / "judgement-aside7-labels.jsonl"
-# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside7")
-ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7)
+# an eighth, drawn 2026-12-04 with --set aside8 --seed 20261208 while aside7 was read, labelled
+# blind by three readers (80 each, scripts/judgement_brief.md): the first look of the rules
+# tuned on aside7 (JUDGED_BY 10)
+ASIDE8 = Path(__file__).resolve().parent / "data" / "judgement-aside8-labels.jsonl"
+# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside8")
+ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7, ASIDE8)
+# the aside sets not read yet: `eval_judgement --offline` shows them only with --final
+UNREAD = ("aside8",)
 # aside6 labelled again on 2026-12-04 by three other readers (80 each, the same brief), blind to
 # the first labels: how far two readings agree (split "aside6_reread"; never tuned on)
 REREAD = Path(__file__).resolve().parent / "data" / "judgement-aside6-reread-labels.jsonl"

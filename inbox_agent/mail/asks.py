@@ -36,20 +36,21 @@ _INTERROGATIVE = re.compile(
 # what follows "let me know if" in an offer, not an ask ("… if you need anything"; "… if you
 # have an opinion" asks): `_REQUEST` passes over it and `_OFFER` finds it
 _IF_YOU_NEED = (
-    r"(?:you(?: guys| all| folks| two)?|there)\s+(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
+    r"(?:you(?: guys| all| folks| two)?|there)\s+(?:(?:really|still|actually|ever|do)\s+)?"
+    r"(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
     r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b)"
 )
 _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
-    rf"\blet (?:me|us) know\b(?!\s+if\s+{_IF_YOU_NEED})(?!\s+(?:if|where|how)\s+(?:i|we)\s+can\b)|"
+    rf"\blet (?:me|us) know\b(?!\s+if\s+{_IF_YOU_NEED})(?!\s+(?:if|where|how|what(?: else)?)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
     r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )(?<!not )(?<!n't )(?<!does )(?<!did )"
     r"\b(?:send|give|forward|email|e-mail|fax|mail|show|tell|bring|get)\s+(?:me|us)\b|"
     r"\blet \w+ (?:or|and) (?:me|us) know\b|"
     r"\bget back to (?:me|us)\b|^call me\b(?!\s+(?:if|with|when you))|\bcall me (?:today|tomorrow|asap|back|to)\b|"
-    r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more|copies|answers?|project|"
+    r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more(?! time\b)|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
     r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
     # not said of them: "Your ideas about the kitchen would still be possible."
@@ -63,10 +64,15 @@ _REQUEST = re.compile(
     r"\bif you could (?!not\b)\w+|\bany chance (?:you|we|of)\b|"
     r"\blook(?:ing)? forward to (?:hearing (?:from you|back|your)|your (?:reply|response|answer|thoughts|feedback|comments|views))\b|"
     r"\bjust checking in\b|\bchecking in on\b|"
+    # "Just dropping you a line to confirm that you have seen it.", "I hope this meets with
+    # your approval."
+    r"\b(?:wanted|want|writing|dropping you a line|a line|checking|trying) to (?:confirm|make sure|verify|check) "
+    r"(?:that |whether |if )?you(?:'ve| have| had| got| received| saw| are| were)\b|"
+    r"\b(?:hope|trust) (?:this|that|it) (?:meets|has) (?:with )?your (?:approval|blessing)\b|"
     r"\b(?:i|we) (?:ask|request) (?:that )?(?:you|each of you|all of you|everyone)\b|"
     r"\b(?:ask|request) that (?:you|each of you|all of you|everyone)\b|"
     r"^(?:would|will|does|do|could) [^.?!]{1,40}\bwork(?: for (?:you|everyone|all of you))?\W*$|"
-    rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more |copies )|"
+    rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more (?!time\b)|copies )|"
     r"^(?-i:[A-Z][a-z]+)\s+need (?:\d|the |a |an |your )|"
     r"\b(?:i|we) (?:just|still) (?:need|require) (?:the|a|an|your|to know|to see|to get|to have|some|more)\b|"
     r"\bhere (?:are|is) (?:my|our) questions?\b|\b(?:thanks|thank you) in advance\b|"
@@ -120,9 +126,16 @@ _CHORE = re.compile(
     r"follow[- ]?up\b(?! with (?:me|us)\b)|set up\W*$)|\b(?:please|pls)\b[^.?!]*\bcalend[ae]rs?\b|"
     r"\b(?:into|to|in) my (?:address book|contacts|outlook)\b|\bcontact book\b|"
     r"\bget (?:me|us) (?:rsvp'?d|registered|signed up|booked|scheduled|enrolled)\b|"
+    # an assistant's errands: "Please get me a flight and hotel", "add me to this list"
+    r"\b(?:get|book|reserve|find) (?:me|us) (?:a |an )?(?:flight|hotel|room|car|ticket|tickets|reservation|rental)s?\b|"
+    r"\b(?:add|put) (?:me|us|my name) (?:to|on) (?:the |this |that |your |his |her )?(?:distribution |mailing |e-?mail )?list\b|"
+    r"\bprint (?:it |this |them |that )?(?:out )?for me\b|"
     r"\bfind a (?:date|time|day) that works\b|\btake the lead on\b|\bput (?:me|us) down for\b|"
     r"\bhave (?:me|us) (?:added|removed|put|signed)\b|\bput (?:in )?a reminder\b|"
-    r"\b(?:will|can|could|would) you (?:please )?schedule (?:him|her|them|me|us|an? (?:appt|appointment|meeting|call|time))\b",
+    r"\b(?:will|can|could|would) you (?:please )?schedule (?:him|her|them|me|us|an? (?:appt|appointment|meeting|call|time))\b|"
+    # "Kay, can you please try to organize ASAP.", "pls arrange a lunch with the team"
+    r"\b(?:please|pls|plz|(?:will|can|could|would) you(?: please)?) (?:try to )?(?:organi[sz]e|arrange)\b"
+    r"(?:\s+(?:it|this|that|one))?(?:\s+asap\W*$|\s+(?:a|an|the)\s+(?:\w+\s+)?(?:meeting|call|lunch|dinner|conference call|offsite|get-together)\b)",
     _I,
 )
 _NAME = r"(?!(?:me|us)\b)(?:(?:him|her|them)\b|(?-i:[A-Z][a-z]+|[A-Z]{2,4})\b)"  # someone other than the user
@@ -140,6 +153,11 @@ _DELEGATION = re.compile(
     rf"\bhave\s+(?:him|her|them|(?-i:[A-Z][a-z]+))\s+(?:contact|call|email|e-mail|talk to|reach out|get in touch)\b|"
     r"\bhave (?:someone|somebody|one of your (?:people|guys|team)) (?:follow[- ]?up|look into|call|handle|take care)\b|"
     rf"\bgive\s+{_NAME}{_NOT_ALSO_ME}\s+a\s+(?:call|ring|buzz|shout)\b|"
+    # "can you fax this guy a blank dash", "can you speak to Brian on this": theirs, not the user's
+    r"\b(?:can|could|would|will) you (?:please )?(?:fax|send|forward|email|e-mail|mail|give) "
+    rf"(?:this guy|that guy|{_NAME}){_NOT_ALSO_ME}(?!\s+(?:to|for|with) (?:me|us)\b)|"
+    rf"\b(?:can|could|would|will) you (?:please )?(?:speak|talk) (?:to|with) {_NAME}{_NOT_ALSO_ME}|"
+    r"\blet (?:the|our|your|all the) \w+ know\b|"
     rf"\bget (?:w/|with|together with)\s*{_NAME}{_NOT_ALSO_ME}|\bmake sure\s+(?-i:[A-Z][a-z]+)\s+(?:attends|gets|has|knows|is)\b|\bprovide\s+(?-i:[A-Z][a-z]+)\s+with\b|"
     rf"^(?:i|we)(?:'d| would) like (?!you\b){_NAME}\s+to\b|"
     # de fr es
@@ -177,7 +195,7 @@ _PLEASE_ASK_AFTER = re.compile(
     _I,
 )
 _OFFER = re.compile(
-    rf"\blet (?:me|us) know if {_IF_YOU_NEED}|\blet (?:me|us) know (?:if|where|how) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
+    rf"\blet (?:me|us) know if {_IF_YOU_NEED}|\blet (?:me|us) know (?:if|where|how|what(?: else)?) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
@@ -258,7 +276,12 @@ _NO_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _BANTER_QUESTION = re.compile(
     r"^(?:raincheck|was i close|guess what|right|huh|eh|who knew|what else is new|how cool is that|you know)\W*\?|"
-    r"\bwhat do you expect from me\b|\bya think\b|\bcan you believe\b",
+    r"\bwhat do you expect from me\b|\bya think\b|\bcan you believe\b|"
+    # small talk: "How is it going?", "How was your weekend?", "whasssup?" (not "what's up?":
+    # as often a real ask for news)
+    r"^(?:so,? |and |hey,? )?(?:how(?:'s| is| are| was| have)? (?:it going|things(?: going)?|you(?: doing)?|"
+    r"you been|everything|life|the family|the kids|your (?:trip|weekend|vacation|holiday|summer))|"
+    r"wh?as{2,}up|whazz?up)\W*\?",
     _I,
 )
 # a fallback, not an ask: "Either Kalen or Dan will follow up. If not please give me a call.",
@@ -267,6 +290,8 @@ _FALLBACK = re.compile(
     r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b|"
     r"\botherwise\W*$|\bunless (?:i|we) hear\b|"
     r"\blet (?:me|us) know if (?:you )?(?:disagree|object|have (?:any )?objections?)\b|\bif (?:there are )?no objections?\b|"
+    r"\blet (?:me|us) know if (?:anyone|anybody|someone|any of you) (?:has|have) (?:any )?(?:concerns?|objections?|problems?|issues?)\b|"
+    r"\blet (?:me|us) know if (?:there is|there's|you see) (?:a|any) reason (?:why )?(?:i|we) (?:should not|shouldn't)\b|"
     r"\blet (?:me|us) know if (?:i|we)(?:'m| am|'re| are|'ve| have) (?:wrong|incorrect|mistaken|off|missed)\b|"
     r"\blet (?:me|us) know if (?:this|that|it|anything)(?: is|'s) (?:wrong|incorrect|missing|off)\b|"
     r"\bif\b[^?!]*,\s*(?:please )?let (?:me|us) know\W*$|\bif (?:required|needed|necessary|appropriate)\W*$",
@@ -302,8 +327,8 @@ def is_ask(sentence: str) -> bool:
     """Does this sentence ask the recipient for something that comes back to the user?"""
     s = _plain(sentence)
     if "?" in s:
-        if _CHORE.search(s) and not _BACK_TO_ME.search(s):  # "Will you have me added to it?"
-            return False
+        if (_CHORE.search(s) or _DELEGATION.search(s)) and not _BACK_TO_ME.search(s):
+            return False  # "Will you have me added to it?", "Could you send him the deck?"
         return not (_BANTER_QUESTION.search(s) or _POINTER_QUESTION.search(s))
     if _FALLBACK.search(s) or _POINTER.search(s):
         return False
@@ -348,11 +373,14 @@ def _please(s: str) -> str:
     if please is None or _CHORE.search(s) or re.match(r"^if\b", s, _I):
         return ""
     verb, rest = please.group(1).lower(), please.group(2)
+    if verb in ("take", "have") and re.match(r"\s+a\s+(?:quick\s+)?look\b", rest, _I):
+        verb = "look"  # "please take a look at these spreadsheets": a review
     back = bool(_PLEASE_ASK_AFTER.search(rest))
     if verb in _PLEASE_NOT_ASK:
         return "ask" if back and verb not in ("see", "note", "read") else ""
     if verb in ("forward", "send", "provide", "give", "distribute") and re.search(
-        r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b|\w+\W*$)", rest
+        r"\bto (?!me\b|us\b)(?:[\"'A-Z]|(?:all|your|everyone|everybody|the team)\b|\w+(?:\s+\w+)?\W*$)",
+        rest,
     ):
         return "ask" if re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I) else ""
     return "ask" if back or verb in _PLEASE_BACK else "request"

@@ -36,8 +36,9 @@ from inbox_agent.mail.subject import is_forward
 
 # 1: the first `no_answer_expected`; 3: delegations; 4: proposals; 5: the rules read on the aside
 # sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure; 7: read on
-# aside6; 8: "please sign" asks; 9: a deadline is read in the writer's own time
-JUDGED_BY = 9
+# aside6; 8: "please sign" asks; 9: a deadline is read in the writer's own time; 10: read on
+# aside7 (errands, delegations, small talk, objection-only and confirmation asks)
+JUDGED_BY = 10
 _QUOTE_MAX = 120
 
 
