@@ -66,7 +66,7 @@ ASIDE8 = Path(__file__).resolve().parent / "data" / "judgement-aside8-labels.jso
 # the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside8")
 ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7, ASIDE8)
 # the aside sets not read yet: `eval_judgement --offline` shows them only with --final
-UNREAD = ("aside8",)
+UNREAD: tuple[str, ...] = ("aside9",)
 # aside6 labelled again on 2026-12-04 by three other readers (80 each, the same brief), blind to
 # the first labels: how far two readings agree (split "aside6_reread"; never tuned on)
 REREAD = Path(__file__).resolve().parent / "data" / "judgement-aside6-reread-labels.jsonl"

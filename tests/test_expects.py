@@ -690,6 +690,11 @@ TODAYS_ASKS = [
     "I hope this meets with your approval.",
     "Please take a look at the draft and mark it up.",
     "What's up with the invoice?",
+    "I didn't receive the invoice.",
+    "Would like to talk to you about the lease.",
+    "Give me a call next week if you can.",
+    "Let's talk Monday about the budget.",
+    "I need the signed forms ASAP.",
 ]
 TODAYS_NO = [
     "lmk if you need anything",
@@ -707,6 +712,11 @@ TODAYS_NO = [
     "Let me know if anyone has concerns with this plan.",
     "Can you please try to organize a lunch with the team?",
     "We need more time to finish the audit.",
+    # read on aside8: reported speech, what someone else was asked, a talk at a meeting set
+    "She also let me know that the board approved it.",
+    "I have asked Tom to go ahead and set up the account.",
+    "Let's discuss this at our 3:00 pm meeting today.",
+    "How about them Yankees.",
     "Looking forward to seeing you Tuesday.",
     "Your take on it was spot on.",
     "If you could not attend, no problem.",

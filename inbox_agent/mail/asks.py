@@ -21,7 +21,7 @@ _INTERROGATIVE = re.compile(
     rf"^{_VOC}(?:(?:and|so|also|but|ok|btw)[,]?\s+)?(?:"
     rf"(?:is|are|was|were|do|does|did|can|could|would|will|has|have|had|should|shall|may|might|won't|"
     rf"don't|didn't|doesn't|isn't|aren't|can't|haven't|hasn't)\s+{_SUBJECT}\b|"
-    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b|not\b)(?!(?:you|we|i|they)\s+\w+[^,?]*,\s*\w[^?]*$)\w|how\s+(?:come|much|many|long|about|do|does|did|is|are|was|can|could|should|would|will)\b|"
+    r"(?:where|what|when|who|whom|whose|why|which)\s+(?!a\b|an\b|ever\b|not\b)(?!(?:you|we|i|they)\s+\w+[^,?]*,\s*\w[^?]*$)\w|how\s+(?:come|much|many|long|about(?! (?:them|those) (?-i:[A-Z])\w+\W*$)|do|does|did|is|are|was|can|could|should|would|will)\b|"
     r"any (?:thoughts|ideas|word|news|update|updates|comments|details|suggestions|feedback|questions for me)\b|"
     # de fr es it nl pt
     r"(?:kannst|können|könnten|könntest|hast|haben|ist|sind|gibt es|wann|wo|was|wie|warum|wer)\s+\w|"
@@ -43,7 +43,8 @@ _IF_YOU_NEED = (
 _REQUEST = re.compile(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
-    r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )"
+    r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )(?<!\bhe also )(?<!\bshe also )"
+    r"(?<!\bthey also )(?<!\bhe just )(?<!\bshe just )"
     rf"\blet (?:me|us) know\b(?!\s+if\s+{_IF_YOU_NEED})(?!\s+(?:if|where|how|what(?: else)?)\s+(?:i|we)\s+can\b)|"
     # not what something will do: "This report will give us a complete analysis."
     r"(?<!will )(?<!would )(?<!should )(?<!might )(?<!may )(?<!to )(?<!not )(?<!n't )(?<!does )(?<!did )"
@@ -53,6 +54,7 @@ _REQUEST = re.compile(
     r"\b(?:i|we) (?:need|require)\s+(?:the|a|an|your|to know (?:if|whether|what|when|how|where|who|which|by|asap|your)|to see|to get|to have|some|more(?! time\b)|copies|answers?|project|"
     r"information|info|details|confirmation|feedback|input|help|it|this|that|them|an? \w+ (?:from|by))\b|"
     r"\b(?:i|we)(?:'d| would)? (?:like|want)\s+(?:to (?:know|see|get|hear|discuss|meet|talk|set up|review|have|find out|understand|get together)|your|a |an |the |you (?:guys |all |two |both |folks )?to(?! be (?:involved|aware|in the loop|informed|there))|copies|some)|"
+    rf"^{_VOC}would (?:like|love) to (?:talk|speak|meet|discuss|get together|know|hear)\b|"
     # not said of them: "Your ideas about the kitchen would still be possible."
     r"(?<!with )(?<!had )(?<!have )(?<!has )(?<!without )(?<!seeing )(?<!seen )(?<!saw )(?<!read )(?<!received )"
     r"(?<!got )(?<!reviewed )(?<!considered )(?<!incorporated )(?<!about )\b(?:your|any) (?:thoughts|comments|views|input|feedback|opinion|perspective|ideas|suggestions|recommendations?|take)\b"
@@ -75,12 +77,13 @@ _REQUEST = re.compile(
     rf"^{_VOC}(?:i |we )?need (?:\d|the |a |an |your |some |more (?!time\b)|copies )|"
     r"^(?-i:[A-Z][a-z]+)\s+need (?:\d|the |a |an |your )|"
     r"\b(?:i|we) (?:just|still) (?:need|require) (?:the|a|an|your|to know|to see|to get|to have|some|more)\b|"
+    r"^(?:i|we) (?:need|must have|require) (?!to\b)[^.?!]{1,60}\b(?:asap|today|by (?:tomorrow|\w+day|noon|eod|cob))\W*$|"
     r"\bhere (?:are|is) (?:my|our) questions?\b|\b(?:thanks|thank you) in advance\b|"
     r"\bwhat do you (?:think|say|recommend|suggest)\b|\b(?:were|was) wondering (?:if|whether|why|what|how|when)\b|"
     r"\bi wonder (?:if|whether)\b|\bplease (?:confirm|advise|let (?:me|us)|(?:respond|reply)(?! to (?:the |this |that |his |her |their )?(?:request|him|her|them|(?-i:[A-Z]))))\b|\bconfirm receipt\b|"
     r"\byou (?:didn't|did not|forgot to) (?:attach|send|include)\b|\b(?:still )?waiting (?:for|on) (?:your|the|an?)\b|"
-    r"\bhow about\b|\bare you (?:free|available|around|in)\b|\bdoes (?:that|this|\w+day) work\b|"
-    r"(?<!let's )(?<!lets )\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
+    r"\bhow about\b(?! (?:them|those) (?-i:[A-Z])\w+\W*$)|\bare you (?:free|available|around|in)\b|\bdoes (?:that|this|\w+day) work\b|"
+    r"(?<!let's )(?<!lets )(?<!\bto )\bgo ahead and (?:draft|prepare|write|put together|set up|send)\b|\bsee request below\b|\bplease (?:see|review) (?:the )?request\b|"
     # de fr es it nl pt
     r"\b(?:bitte|bitten)\s+(?:um|schick|send|gib|sag|ruf|bestätig|prüf|melde)|\bmelde dich\b|\bgib mir bescheid\b|"
     r"\bmerci de (?:me|nous)?\s*\w|\b(?:pouvez|pourriez|peux|pourrais)[- ](?:vous|tu)\b|\bdites-moi\b|\btiens-moi au courant\b|"
@@ -97,8 +100,8 @@ _PROPOSAL = re.compile(
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
     r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|meet|get together)\b|"
     rf"(?:^{_VOC}|^(?:ok|so|then)\W+)let'?s discuss\W*$|\bonce you\b[^.?!]*\blet'?s discuss\b|\blet'?s discuss (?:when|once) you\b|"
-    r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next)\b|\blet'?s discuss (?:this|it|that)\b"
-    r"(?![^.?!]*\b(?:in|at|during) (?:our|the|tomorrow's|today's|next|\w+day's) (?:\w+ )?(?:meeting|call|session|staff)\b)|"
+    r"\blet'?s (?:talk|speak) (?:at|on|tomorrow|today|tonight|this|next|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?)\b|\blet'?s discuss (?:this|it|that)\b"
+    r"(?![^.?!]*\b(?:in|at|during) (?:our|the|tomorrow's|today's|next|\w+day's) (?:[\w:]+ ){0,2}(?:meeting|call|session|staff)\b)|"
     r"\b(?:would|will|should) work (?:for|with) (?:us|me)\b",
     _I,
 )
@@ -108,7 +111,8 @@ _IMPLICIT = re.compile(
     r"\b(?:attachments?|links?|files?|spreadsheets?|sheets?|documents?) (?:do not|does not|did not|don't|doesn't|didn't|won't|will not) (?:work|open|load)\b|"
     r"\b(?:i|we) (?:could not|couldn't|can't|cannot|can not) open\b|"
     r"\b(?:it|this|that) (?:does not|did not|doesn't|didn't) work\b|"
-    r"\b(?:i|we) (?:have not|haven't|did not|didn't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
+    r"\b(?:i|we) (?:have not|haven't|still have not|still haven't) (?:received|gotten|got|heard|seen)\b|"
+    r"\b(?:i|we) (?:did not|didn't|still did not|still didn't|never) receive\b|"
     r"\b(?:ich habe|wir haben) (?:noch )?(?:nichts|keine?n?) (?:erhalten|bekommen)\b|\bje n'ai (?:pas|rien) reçu\b|"
     r"\bno he recibido\b",
     _I,
@@ -200,7 +204,7 @@ _OFFER = re.compile(
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
     r"\b(?:call|contact|email|ping|reach) me (?:anytime|any time|whenever)\b|"
     r"\b(?:do not|don't|dont) hesitate\b[^.?!]*|"
-    r"\bgive (?:me|us)(?: or \w+)? a (?:call|ring|shout|note|line)\b[^.?!]*?\b(?:if|with|when|should)\b|"
+    r"\bgive (?:me|us)(?: or \w+)? a (?:call|ring|shout|note|line)\b[^.?!]*?\b(?:if|with|when|should)\b(?! you can\W*$)|"
     r"\bfe[el]l free\b[^.?!]*|\bhope (?:this|that|it) helps\b|\bif you (?:need|have|want)\b[^.?!]*?\blet (?:me|us) know\b|"
     r"\bif you (?:need|have|want) (?:any|anything|more|further|help)\b|"
     r"\bif (?:i|we) can (?:help|assist|do anything|be of)\b(?:[^.?!]*?\blet (?:me|us) know\b)?|\bmelde dich,? wenn\b|\bn'hésitez pas\b|\bno dudes en\b",

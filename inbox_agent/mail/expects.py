@@ -37,8 +37,9 @@ from inbox_agent.mail.subject import is_forward
 # 1: the first `no_answer_expected`; 3: delegations; 4: proposals; 5: the rules read on the aside
 # sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure; 7: read on
 # aside6; 8: "please sign" asks; 9: a deadline is read in the writer's own time; 10: read on
-# aside7 (errands, delegations, small talk, objection-only and confirmation asks)
-JUDGED_BY = 10
+# aside7 (errands, delegations, small talk, objection-only and confirmation asks); 11: read on
+# aside8 (reported speech, a talk on a weekday, "I need … ASAP", "I didn't receive …")
+JUDGED_BY = 11
 _QUOTE_MAX = 120
 
 
