@@ -726,6 +726,23 @@ TODAYS_NO = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        ("It is 12 Elm Street. I would like to see it before we sign.", Outcome.NO),
+        ("It is 12 Elm Street. We need a new lease anyway.", Outcome.NO),
+        ("It is 12 Elm Street. I need to know by Friday if you want it.", Outcome.EXPECTS),
+        ("It is 12 Elm Street. I'd like you to sign it by Friday.", Outcome.EXPECTS),
+        ("It is 12 Elm Street. Can you make Tuesday?", Outcome.EXPECTS),
+    ],
+)
+def test_an_answer_with_a_wish_of_the_users_own_is_an_answer(answer: str, outcome: Outcome) -> None:
+    """Their message asked; the user's wish ("I would like to see it") does not make the answer
+    a question, what is put to them ("I need to know …", "Can you …") does."""
+    own, quoted = split_new(answer + "\n\n" + OUTLOOK_ORIGINAL)
+    assert judge_text(own, "Re: lease", forward_marker=True, quoted=quoted).outcome == outcome
+
+
 @pytest.mark.parametrize("text", TODAYS_ASKS)
 def test_todays_shapes_of_an_ask_expect_an_answer(text: str) -> None:
     assert verdict(text, "Re: project")[0] == Outcome.EXPECTS

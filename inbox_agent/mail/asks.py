@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["has_question", "implicit", "is_ask", "is_request", "no_marker"]
+__all__ = ["has_question", "implicit", "is_ask", "is_request", "no_marker", "soft"]
 
 _I = re.IGNORECASE
 
@@ -388,6 +388,24 @@ def _please(s: str) -> str:
     ):
         return "ask" if re.search(r"\bso (?:that )?(?:i|we)\b", rest, _I) else ""
     return "ask" if back or verb in _PLEASE_BACK else "request"
+
+
+# a wish or a need of the user's own ("I would like to get this done ASAP.", "We need a new
+# DASH"), not one put to the recipient ("I'd like you to …", "I need you to …")
+_WISH = re.compile(
+    rf"\b(?:i|we)(?:'d| would)? (?:like|want|need|require)\b(?! you\b| to know\b| the\b)|^{_VOC}(?:i |we )?need\b(?! you\b| to know\b| the\b)|"
+    r"^would (?:like|love) to\b",
+    _I,
+)
+
+
+def soft(sentence: str) -> bool:
+    """An ask only by a wish or need the user states ("I would like to see your group in our
+    meetings."), which an answer to the other person's question outweighs, as it does `implicit`."""
+    s = _plain(sentence)
+    if not _WISH.search(s) or "?" in s or _INTERROGATIVE.match(s) or _PROPOSAL.search(s):
+        return False
+    return not (_REQUEST.search(_WISH.sub(" ", s)) or _please(s) == "ask")
 
 
 def implicit(sentence: str) -> bool:

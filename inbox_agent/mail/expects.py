@@ -16,7 +16,8 @@ phone line) cut away. Each sentence is then weighed by the tables in `mail.asks`
 
 Any ask makes it `expects`, quoting the first one: a request followed by "Thanks" is a request.
 When the mail quoted below is the other person's and it asked something, the user's message is
-their answer: only an outright ask (not "I haven't seen it yet") makes it `expects`. No ask and
+their answer: only an outright ask (not "I haven't seen it yet", nor a wish of their own such as
+"I would like to see it first") makes it `expects`. No ask and
 a no-marker, an answer to their question, a forward with no note of the user's, or a short
 statement, makes it `no`. A longer statement with no ask and nothing else to go by is `unsure`:
 a person settles it; so is a "please …" that asks for something done without saying that anything
@@ -30,7 +31,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inbox_agent.mail.asks import has_question, implicit, is_ask, is_request, no_marker
+from inbox_agent.mail.asks import has_question, implicit, is_ask, is_request, no_marker, soft
 from inbox_agent.mail.body import is_attribution, new_text
 from inbox_agent.mail.subject import is_forward
 
@@ -38,8 +39,9 @@ from inbox_agent.mail.subject import is_forward
 # sets of 2026-12-03; 6: a "please" whose result is not said to come back is unsure; 7: read on
 # aside6; 8: "please sign" asks; 9: a deadline is read in the writer's own time; 10: read on
 # aside7 (errands, delegations, small talk, objection-only and confirmation asks); 11: read on
-# aside8 (reported speech, a talk on a weekday, "I need … ASAP", "I didn't receive …")
-JUDGED_BY = 11
+# aside8 (reported speech, a talk on a weekday, "I need … ASAP", "I didn't receive …"); 12: in an
+# answer to their question, a wish of the user's own is no ask
+JUDGED_BY = 12
 _QUOTE_MAX = 120
 
 
@@ -266,7 +268,7 @@ def judge_text(
         return Verdict(Outcome.UNSURE, "empty")
     answering = bool(quoted) and not is_forward(subject) and asked_them(quoted)
     for s in said:
-        if is_ask(s) and not (answering and implicit(s)):
+        if is_ask(s) and not (answering and (implicit(s) or soft(s))):
             return Verdict(Outcome.EXPECTS, "ask", clip(s))
     for s in said:
         if is_request(s):
