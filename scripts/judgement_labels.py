@@ -63,8 +63,12 @@ ASIDE7 = Path(__file__).resolve().parent / "data" / "judgement-aside7-labels.jso
 # blind by three readers (80 each, scripts/judgement_brief.md): the first look of the rules
 # tuned on aside7 (JUDGED_BY 10)
 ASIDE8 = Path(__file__).resolve().parent / "data" / "judgement-aside8-labels.jsonl"
-# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside8")
-ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7, ASIDE8)
+# a ninth, drawn the same day with --set aside9 --seed 20261209 once aside8 had been read (206:
+# buy-r had 6 messages left that no other set holds), labelled blind by three readers: the first
+# look of JUDGED_BY 12
+ASIDE9 = Path(__file__).resolve().parent / "data" / "judgement-aside9-labels.jsonl"
+# the sets kept aside, in the order they were drawn (split "aside", "aside2" … "aside9")
+ASIDES = (ASIDE, ASIDE2, ASIDE3, ASIDE4, ASIDE5, ASIDE6, ASIDE7, ASIDE8, ASIDE9)
 # the aside sets not read yet: `eval_judgement --offline` shows them only with --final
 UNREAD: tuple[str, ...] = ("aside9",)
 # aside6 labelled again on 2026-12-04 by three other readers (80 each, the same brief), blind to
