@@ -7,12 +7,22 @@ was sent. Which message in Drafts is our draft (or the user's edit of it) is dec
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from inbox_agent import clock
 from inbox_agent.engine.context import Context
 from inbox_agent.engine.copies import Identity, identify
 from inbox_agent.engine.schedule import send_time
 from inbox_agent.gate import DRAFT_STATE, SEQUENCE_STATE
-from inbox_agent.store import OPEN_DRAFTS, DraftRow, DraftState, Event, OutboxState, SequenceState
+from inbox_agent.store import (
+    OPEN_DRAFTS,
+    DraftRow,
+    DraftState,
+    Event,
+    OutboxState,
+    SequenceRow,
+    SequenceState,
+)
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.sequence import asked_from
 
@@ -82,18 +92,7 @@ def hand_back(ctx: Context, draft: DraftRow, why: str) -> bool:
         after = seq.state
         if pending:
             after = SequenceState.AWAITING_APPROVAL
-            store.update_draft(
-                draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
-            )
-            store.update_sequence(
-                seq.id,
-                {
-                    "state": after,
-                    "updated_at": now,
-                    "next_due_at": asked_from(seq.next_due_at, now),
-                },
-                Event.SEND_FAILED,
-            )
+            requeue(ctx, seq, draft, now)
         ctx.audit(
             "send_refused",
             sequence_id=seq.id,
@@ -104,6 +103,24 @@ def hand_back(ctx: Context, draft: DraftRow, why: str) -> bool:
             reason=why,
         )
     return bool(pending)
+
+
+def requeue(ctx: Context, seq: SequenceRow, draft: DraftRow, now: datetime) -> None:
+    """A scheduled nudge that will not go by itself goes back to the user's approval queue; its
+    wait counts from `now` when that is later than when it was due (`asked_from`). Call inside
+    `store.tx()`, with the audit row that says why."""
+    ctx.store.update_draft(
+        draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
+    )
+    ctx.store.update_sequence(
+        seq.id,
+        {
+            "state": SequenceState.AWAITING_APPROVAL,
+            "updated_at": now,
+            "next_due_at": asked_from(seq.next_due_at, now),
+        },
+        Event.SEND_FAILED,
+    )
 
 
 def discard_open(ctx: Context, mailbox: Mailbox, sequence_id: int, reason: str) -> None:

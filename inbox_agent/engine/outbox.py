@@ -51,7 +51,7 @@ from inbox_agent.store import (
 )
 from inbox_agent.sync.failures import ACTION_ERRORS, EDGE_ERRORS
 from inbox_agent.sync.mailbox import Mailbox
-from inbox_agent.tracker.sequence import End, Pause, Touched, asked_from
+from inbox_agent.tracker.sequence import End, Pause, Touched
 
 log = logging.getLogger(__name__)
 
@@ -314,18 +314,7 @@ class Outbox:
                     {"state": OutboxState.FAILED, "last_error": str(exc), "updated_at": now},
                     Event.SEND_FAILED,
                 )
-                self.store.update_draft(
-                    draft.id, {"state": DraftState.QUEUED, "updated_at": now}, Event.SEND_FAILED
-                )
-                self.store.update_sequence(
-                    seq.id,
-                    {
-                        "state": queued,
-                        "updated_at": now,
-                        "next_due_at": asked_from(seq.next_due_at, now),
-                    },
-                    Event.SEND_FAILED,
-                )
+                drafts.requeue(self.ctx, seq, draft, now)
             else:
                 self.store.update_outbox(
                     outbox_id,
