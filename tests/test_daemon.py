@@ -338,93 +338,96 @@ def frozen() -> Iterator[None]:
     clock.set_now(None)
 
 
+MONDAY = datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def monday() -> Iterator[datetime]:
+    """The clock pinned at ten on a Monday (the send window's hours, in UTC)."""
+    clock.set_now(MONDAY)
+    yield MONDAY
+    clock.set_now(None)
+
+
+def _scheduled_on_friday(
+    world: MailWorld, agent_home: Path, topics: tuple[str, ...]
+) -> tuple[daemon.Daemon, Told]:
+    """An Autopilot daemon, one ask of alice's to bob per topic on Monday, and its cycle on
+    Friday at ten, when they fall due: each is scheduled behind its undo window."""
+    d, told, alice, bob = _daemon(world, agent_home, "autopilot")
+    for topic in topics:
+        world.send(alice, [bob.address], topic, "Thoughts?", date=clock.now())
+    clock.set_now(add_business_days(MONDAY, 4))
+    d.cycle("main")
+    assert len(d.store.outbox("main", (OutboxState.PENDING,))) == len(topics)
+    return d, told
+
+
 def test_waking_from_sleep_polls_at_once_and_sends_no_burst(
-    mail_world: MailWorld, agent_home: Path
+    mail_world: MailWorld, agent_home: Path, monday: datetime
 ) -> None:
-    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    clock.set_now(monday)
-    try:
-        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
-        for topic in ("Q3 contract", "Offsite venue", "Invoice 4411"):
-            mail_world.send(alice, [bob.address], topic, "Thoughts?", date=clock.now())
-        clock.set_now(add_business_days(monday, 4))  # Friday 10:00
-        d.cycle("main")
-        assert len(d.store.outbox("main", (OutboxState.PENDING,))) == 3
-        d.publish()
-        [(title, message)] = told.said
-        assert title.startswith("Autopilot will send") and message.count("Re: ") == 3
-        d._heartbeat()
-        clock.advance(timedelta(hours=9))  # the lid was closed; it opens at 19:00
-        d._heartbeat()
-        assert ("poll", "main") in d._queued  # a poll at once, before the next interval
-        d.cycle("main")
-        assert [r.state for r in d.store.outbox("main")] == [OutboxState.PENDING] * 3
-        clock.set_now(add_business_days(monday, 7) + timedelta(hours=1))  # Monday 11:00
-        d.cycle("main")
-        assert [r.state for r in d.store.outbox("main")].count(OutboxState.SENT) == 1  # not three
-        d.store.close()
-    finally:
-        clock.set_now(None)
+    d, told = _scheduled_on_friday(
+        mail_world, agent_home, ("Q3 contract", "Offsite venue", "Invoice 4411")
+    )
+    d.publish()
+    [(title, message)] = told.said
+    assert title.startswith("Autopilot will send") and message.count("Re: ") == 3
+    d._heartbeat()
+    clock.advance(timedelta(hours=9))  # the lid was closed; it opens at 19:00
+    d._heartbeat()
+    assert ("poll", "main") in d._queued  # a poll at once, before the next interval
+    d.cycle("main")
+    assert [r.state for r in d.store.outbox("main")] == [OutboxState.PENDING] * 3
+    clock.set_now(add_business_days(monday, 7) + timedelta(hours=1))  # Monday 11:00
+    d.cycle("main")
+    assert [r.state for r in d.store.outbox("main")].count(OutboxState.SENT) == 1  # not three
+    d.store.close()
 
 
 def test_a_send_due_while_asleep_or_paused_gets_a_new_undo_window_and_is_told_again(
-    mail_world: MailWorld, agent_home: Path
+    mail_world: MailWorld, agent_home: Path, monday: datetime
 ) -> None:
-    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    clock.set_now(monday)
-    try:
-        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
-        mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
-        clock.set_now(add_business_days(monday, 4))  # Friday 10:00
-        d.cycle("main")
-        d.publish()
-        assert [t for t, _ in told.said] == [
-            "Autopilot will send (undo in the tray or with inbox-agent undo)"
-        ]
-        d._heartbeat()
-        clock.advance(timedelta(hours=2))  # the lid was closed through the undo window
-        d._heartbeat()
-        d.cycle("main")  # 12:00, inside the send window: not sent unseen
-        [row] = d.store.outbox("main")
-        assert row.state == OutboxState.PENDING and row.not_before >= clock.now() + timedelta(
-            minutes=10
-        )
-        d.publish()
-        assert len(told.said) == 2 and told.said[1][0].startswith("Autopilot will send")
-        assert f"at {row.not_before.astimezone():%a %H:%M}" in told.said[1][1]  # the new time
-        status.set_paused(True, "test")  # paused through the new window …
-        d.cycle("main")
-        clock.advance(timedelta(minutes=30))
-        d.cycle("main")
-        status.set_paused(False, "test")  # … and resumed: again a new window, not sent
-        d.cycle("main")
-        [row] = d.store.outbox("main")
-        assert row.state == OutboxState.PENDING and row.not_before > clock.now()
-        clock.set_now(row.not_before + timedelta(seconds=30))
-        d.cycle("main")  # watched through the whole window: it goes
-        assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
-        reasons = [r.reason for r in d.store.audit_rows("main") if r.action == "reschedule"]
-        assert len(reasons) == 2 and all("not watching" in r for r in reasons)
-        d.store.close()
-    finally:
-        clock.set_now(None)
+    d, told = _scheduled_on_friday(mail_world, agent_home, ("Q3 contract",))
+    d.publish()
+    assert [t for t, _ in told.said] == [
+        "Autopilot will send (undo in the tray or with inbox-agent undo)"
+    ]
+    d._heartbeat()
+    clock.advance(timedelta(hours=2))  # the lid was closed through the undo window
+    d._heartbeat()
+    d.cycle("main")  # 12:00, inside the send window: not sent unseen
+    [row] = d.store.outbox("main")
+    assert row.state == OutboxState.PENDING and row.not_before >= clock.now() + timedelta(
+        minutes=10
+    )
+    d.publish()
+    assert len(told.said) == 2 and told.said[1][0].startswith("Autopilot will send")
+    assert f"at {row.not_before.astimezone():%a %H:%M}" in told.said[1][1]  # the new time
+    status.set_paused(True, "test")  # paused through the new window …
+    d.cycle("main")
+    clock.advance(timedelta(minutes=30))
+    d.cycle("main")
+    status.set_paused(False, "test")  # … and resumed: again a new window, not sent
+    d.cycle("main")
+    [row] = d.store.outbox("main")
+    assert row.state == OutboxState.PENDING and row.not_before > clock.now()
+    clock.set_now(row.not_before + timedelta(seconds=30))
+    d.cycle("main")  # watched through the whole window: it goes
+    assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
+    reasons = [r.reason for r in d.store.audit_rows("main") if r.action == "reschedule"]
+    assert len(reasons) == 2 and all("not watching" in r for r in reasons)
+    d.store.close()
 
 
-def test_a_send_checked_on_time_goes_out_on_time(mail_world: MailWorld, agent_home: Path) -> None:
-    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    clock.set_now(monday)
-    try:
-        d, _told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
-        mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
-        clock.set_now(add_business_days(monday, 4))
-        d.cycle("main")
-        [row] = d.store.outbox("main", (OutboxState.PENDING,))
-        clock.set_now(row.not_before + timedelta(seconds=30))
-        d.cycle("main")  # the due job, half a minute after the send's time
-        assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
-        d.store.close()
-    finally:
-        clock.set_now(None)
+def test_a_send_checked_on_time_goes_out_on_time(
+    mail_world: MailWorld, agent_home: Path, monday: datetime
+) -> None:
+    d, _told = _scheduled_on_friday(mail_world, agent_home, ("Q3 contract",))
+    [row] = d.store.outbox("main", (OutboxState.PENDING,))
+    clock.set_now(row.not_before + timedelta(seconds=30))
+    d.cycle("main")  # the due job, half a minute after the send's time
+    assert [r.state for r in d.store.outbox("main")] == [OutboxState.SENT]
+    d.store.close()
 
 
 def test_paused_reads_mail_but_drafts_nothing_and_the_pause_survives(
@@ -607,12 +610,10 @@ def test_undo_from_the_tray_cancels_a_scheduled_send(
 
 
 def test_a_refused_smtp_login_is_told_at_once_and_the_nudge_goes_back_to_the_user(
-    mail_world: MailWorld, agent_home: Path
+    mail_world: MailWorld, agent_home: Path, monday: datetime
 ) -> None:
-    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    clock.set_now(monday)
+    d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
     try:
-        d, told, alice, bob = _daemon(mail_world, agent_home, "autopilot")
         secrets.set_secret("main", "smtp", "not-the-password")
         d.cycle("main")  # the baseline
         mail_world.send(alice, [bob.address], "Q3 contract", "Thoughts?", date=clock.now())
@@ -628,5 +629,4 @@ def test_a_refused_smtp_login_is_told_at_once_and_the_nudge_goes_back_to_the_use
         assert not d.health.blocked("main")  # watching goes on: replies still end sequences
         assert [r.state for r in d.store.outbox("main")] != [OutboxState.SENT]
     finally:
-        clock.set_now(None)
         d.store.close()
