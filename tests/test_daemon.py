@@ -338,12 +338,14 @@ def frozen() -> Iterator[None]:
     clock.set_now(None)
 
 
-MONDAY = datetime(2026, 3, 2, 10, tzinfo=UTC)
+# ten on a Monday where the suite runs: the send window is in the machine's own zone (a pin at
+# ten UTC was eleven at night in Auckland, outside it)
+MONDAY = datetime(2026, 3, 2, 10).astimezone()
 
 
 @pytest.fixture
 def monday() -> Iterator[datetime]:
-    """The clock pinned at ten on a Monday (the send window's hours, in UTC)."""
+    """The clock pinned at ten on a Monday, local time (inside the default send window)."""
     clock.set_now(MONDAY)
     yield MONDAY
     clock.set_now(None)
