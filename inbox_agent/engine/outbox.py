@@ -60,7 +60,7 @@ WAIT_AGAIN = timedelta(minutes=15)  # a scheduled nudge whose draft is open in t
 
 
 def _ago(span: timedelta) -> str:
-    """ "3 h 20 min", "12 min": how long ago, for a reason line."""
+    """How long ago, for a reason line: "3 h 20 min", "12 min"."""
     minutes = int(span.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
