@@ -8,6 +8,8 @@ ids, not the mailbox (counted through SQLite's trace callback)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -160,6 +162,18 @@ def test_threading_behind_a_sync_in_a_process_of_its_own_makes_the_same_threads(
     assert threading.thread_new(store, "main") == set()
     assert _persisted(store) == _expected(store)
     store.close()
+
+
+def test_the_threading_process_imports_the_threading_and_the_store_only() -> None:
+    """It starts beside a long sync and takes CPU from it while it starts: importing the whole
+    engine (the drafter, the voice) doubled its start-up."""
+    probe = (
+        "import sys, inbox_agent.engine.behind; "
+        "print(sorted(m for m in sys.modules if m.startswith(('inbox_agent.drafter', "
+        "'inbox_agent.voice', 'inbox_agent.sender', 'inbox_agent.engine.account'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_an_account_looks_once_past_the_rows_other_accounts_stored_after_its_own() -> None:

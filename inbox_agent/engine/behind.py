@@ -13,6 +13,7 @@ from pathlib import Path
 from inbox_agent.engine.threading import thread_new
 from inbox_agent.store import Store
 
+POLL = 0.1  # seconds between looks at what the sync stored: it commits every 1000 messages
 NICE = 10  # below the sync it runs beside, and the IMAP server that sync waits on
 
 
@@ -30,7 +31,7 @@ def main(path: Path, account: str) -> None:
     try:
         while True:  # as long as the sync lasts
             thread_new(store, account)
-            if done.wait(0.5):
+            if done.wait(POLL):
                 break
         thread_new(store, account)
     finally:

@@ -13,12 +13,12 @@ import logging
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from typing import Any
 
 from inbox_agent.mail.body import split_new
 from inbox_agent.mail.expects import JUDGED_BY, Outcome, Verdict, judge_text
+from inbox_agent.mail.mime import parse
 from inbox_agent.mail.promise import promised
 from inbox_agent.mail.when import deadline, local_time
 
@@ -194,7 +194,7 @@ def read(
 
 def _read(raw: bytes, kind: str, sent_at: datetime, subject: str, from_user: bool) -> BodyFacts:
     try:
-        msg = message_from_bytes(raw, policy=policy.default)
+        msg = parse(raw)
         if kind == "bounce":
             status, original = _bounce(msg)
             return BodyFacts(bounce_status=status, bounced_message_id=original)
