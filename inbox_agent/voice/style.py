@@ -178,13 +178,15 @@ def pick_examples(
     aim = profile.formality if target_formality is None else target_formality
     usable = [s for s in profile.samples if 3 <= s.words <= 180 and s.message_id not in skip]
 
-    def rank(s: Sample) -> tuple[int, int, float, str]:
+    def rank(s: Sample) -> tuple[int, int, float]:
         tier = (
             0 if people & set(s.to) else 1 if domains & {a.rpartition("@")[2] for a in s.to} else 2
         )
         closeness = abs(s.formality - aim) if tier == 2 else 0.0
-        return tier, 0 if s.followup else 1, closeness, "~" if not s.date else _invert(s.date)
+        return tier, 0 if s.followup else 1, closeness
 
+    # newest first (undated last), then by rank: the sort is stable
+    usable.sort(key=lambda s: (bool(s.date), s.date), reverse=True)
     return (*edited, *sorted(usable, key=rank))[:k]
 
 
@@ -211,11 +213,6 @@ def _edited(edits: EditHabits | None, to: Sequence[str]) -> tuple[Sample, ...]:
             edited=True,
         ),
     )
-
-
-def _invert(iso: str) -> str:
-    """A sort key that puts newer ISO dates first."""
-    return "".join(chr(0x10FFFF - ord(c)) if c.isdigit() else c for c in iso)
 
 
 def _seen(habit: Habit) -> str:
