@@ -16,7 +16,6 @@ import secrets as random_secrets
 import tempfile
 import time
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -26,6 +25,7 @@ import keyring
 from inbox_agent import clock, config, paths
 from inbox_agent.config import secrets
 from inbox_agent.demo.keyring import BACKEND, DemoKeyring, serve
+from inbox_agent.mail.mime import parse
 from inbox_agent.store import DraftRow
 
 USER, DOMAIN = "alice", "example.test"
@@ -260,8 +260,8 @@ def _show_first(host: str, port: int, password: str, folder: str, row: DraftRow)
         client.select_folder(folder, readonly=True)
         uids = client.search(["HEADER", "Message-ID", row.message_id])
         raw = bytes(client.fetch(uids, ["BODY.PEEK[]"])[uids[0]][b"BODY[]"]) if uids else b""
-    msg = message_from_bytes(raw, policy=policy.default)
-    part = msg.get_body(preferencelist=("plain",)) if isinstance(msg, EmailMessage) else None
+    msg = parse(raw)
+    part = msg.get_body(preferencelist=("plain",))
     text = str(part.get_content()).replace("\r\n", "\n") if part is not None else row.body
     rule = "-" * 72
     print(

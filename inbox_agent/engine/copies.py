@@ -18,8 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from functools import cached_property
 from typing import Literal
 
@@ -28,6 +27,7 @@ from inbox_agent.engine.context import Context
 from inbox_agent.errors import SafetyStop
 from inbox_agent.mail.addresses import address_pairs, normal_address
 from inbox_agent.mail.headers import AGENT_HEADER
+from inbox_agent.mail.mime import parse
 from inbox_agent.mail.subject import strip_prefixes
 from inbox_agent.store import AuditRow, DraftRow
 from inbox_agent.sync.failures import EDGE_ERRORS
@@ -59,8 +59,8 @@ class Copy:
         return any(f.lower() == "\\deleted" for f in self.flags)
 
     @cached_property
-    def message(self) -> Message:
-        return message_from_bytes(self.raw, policy=policy.default)
+    def message(self) -> EmailMessage:
+        return parse(self.raw)
 
     def header(self, name: str) -> str:
         try:
@@ -69,11 +69,8 @@ class Copy:
             return ""
 
     def body(self) -> str:
-        msg = self.message
-        if not isinstance(msg, EmailMessage):
-            return ""
         try:
-            part = msg.get_body(preferencelist=("plain",))
+            part = self.message.get_body(preferencelist=("plain",))
             return str(part.get_content()) if part is not None else ""
         except (LookupError, ValueError, AttributeError):  # a broken part: no text to compare
             return ""

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.policy import EmailPolicy, default
 from typing import Any
 
-__all__ = ["POLICY", "parse"]
+__all__ = ["parse"]
 
 _CACHED_UP_TO = 256  # characters; longer values (a long To:) are parsed as usual
 
