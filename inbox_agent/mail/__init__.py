@@ -4,7 +4,7 @@ it and the one normal form of an address (`addresses`), reply and forward prefix
 user's own message expects an answer (`expects`, weighing each of its sentences with `asks`,
 and a deadline it sets, `when`), a promise from the other side (`promise`), a message read as a
 letter (`letter`), its language (`language`), the nudge built as a MIME reply (`compose`) and
-the quote of the message it follows up (`quote`). No I/O.
+the quote of the message it follows up (`quote`), and a raw message parsed (`mime`). No I/O.
 
 The surface is these modules; callers import the one they need.
 """
@@ -19,6 +19,7 @@ __all__ = [
     "headers",
     "language",
     "letter",
+    "mime",
     "promise",
     "quote",
     "subject",
