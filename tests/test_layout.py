@@ -80,6 +80,7 @@ SURFACES: dict[str, list[str]] = {
         "headers",
         "language",
         "letter",
+        "mime",
         "promise",
         "quote",
         "subject",
