@@ -6,7 +6,7 @@ format). Deletions and flag changes are noted for the threading and planning tha
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from sys import intern
 from typing import Any
 
@@ -22,6 +22,9 @@ from inbox_agent.store.messagerows import (
     split_words,
 )
 from inbox_agent.store.records import StoredMessage
+
+# the widest gap between a date's local time and its time in UTC, twice (offsets are under a day)
+_OFFSET_SPAN = timedelta(hours=48)
 
 
 class MessageTables(Connection):
@@ -208,17 +211,41 @@ class MessageTables(Connection):
         self, account: str, folder: str, senders: Iterable[str], limit: int
     ) -> list[StoredMessage]:
         """The newest `limit` messages of `folder` sent by one of `senders`, drafts left out,
-        newest first: only their dates are read before the rows themselves."""
-        who = sorted(set(senders))
-        if not who:
+        newest first. A date is stored as written, in its sender's offset, so the order of the
+        text is the order of local times: the newest `limit` in that order (read from the end of
+        `messages_by_sender`, per sender) bound the newest in time, and only the rows within a
+        day either side of them are read and put in order (not every message the user sent)."""
+        who = sorted({s for s in senders if s})
+        if not who or limit <= 0:
             return []
-        rows = self.conn.execute(
-            f"SELECT id, date FROM messages WHERE account = ? AND folder = ? AND from_addr IN "
-            f"({', '.join('?' for _ in who)}) AND (' ' || flags || ' ') NOT LIKE '% \\Draft %'",
-            (account, folder, *who),
+        where = (
+            "account = ? AND from_addr = ? AND folder = ? "
+            "AND (' ' || flags || ' ') NOT LIKE '% \\Draft %'"
         )
+        local: list[str] = []
+        for sender in who:
+            local += (
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT date FROM messages WHERE {where} AND date IS NOT NULL "
+                    "ORDER BY date DESC LIMIT ?",
+                    (account, sender, folder, limit),
+                )
+            )
+        since: tuple[str, ...] = ()  # fewer dated messages than asked for: all, undated too
+        if len(local) >= limit:
+            nth = datetime.fromisoformat(sorted(local, reverse=True)[limit - 1])
+            # an offset is under a day: a message newer in time than the nth is at most two
+            # days older in local time
+            since = ((nth.replace(tzinfo=None) - _OFFSET_SPAN).isoformat(),)
+        dated: list[tuple[datetime, int]] = []
         undated = datetime.min.replace(tzinfo=UTC)
-        dated = [(datetime.fromisoformat(d) if d else undated, int(i)) for i, d in rows]
+        for sender in who:
+            rows = self.conn.execute(
+                f"SELECT id, date FROM messages WHERE {where}{' AND date >= ?' if since else ''}",
+                (account, sender, folder, *since),
+            )
+            dated += ((datetime.fromisoformat(d) if d else undated, int(i)) for i, d in rows)
         chosen = [i for _d, i in sorted(dated, reverse=True)[:limit]]
         if not chosen:
             return []
@@ -231,25 +258,23 @@ class MessageTables(Connection):
         return [by_id[i] for i in chosen if i in by_id]
 
     def display_names(self, account: str, addresses: Iterable[str]) -> dict[str, str]:
-        """The newest display name each address used in a From header (those that used one)."""
+        """The newest display name each address used in a From header (those that used one):
+        read from the end of `messages_by_sender`, one short walk per address."""
         out: dict[str, str] = {}
-        for address, name in self._chunks(
-            "SELECT from_addr, from_name FROM messages WHERE account = ? AND from_name != '' "
-            "AND from_addr IN ({marks}) ORDER BY id",
-            (account,),
-            addresses,
-        ):
-            out[address] = name  # a later row's name replaces an earlier one
+        for address in sorted(set(addresses)):
+            row = self.conn.execute(
+                "SELECT from_name FROM messages WHERE account = ? AND from_addr = ? "
+                "AND from_name != '' ORDER BY date DESC, id DESC LIMIT 1",
+                (account, address),
+            ).fetchone()
+            if row:
+                out[address] = str(row[0])
         return out
 
     def display_name(self, account: str, address: str) -> str:
         """The newest display name `address` used in a From header, or "" when none is known."""
-        row = self.conn.execute(
-            "SELECT from_name FROM messages WHERE account = ? AND from_addr = ? AND from_name != '' "
-            "ORDER BY id DESC LIMIT 1",
-            (account, address.lower()),
-        ).fetchone()
-        return str(row[0]) if row else ""
+        address = address.lower()
+        return self.display_names(account, [address]).get(address, "")
 
     def drop_folder_messages(self, account: str, folder: str) -> None:
         self.generation += 1
