@@ -74,7 +74,8 @@ def copy_of(h: Header | None) -> Copy | None:
 
 def _decide(engine: Engine, mailbox: object, when: datetime) -> list[Assessment]:
     clock.set_now(when)
-    engine.read_bodies(mailbox, limit=20_000)  # type: ignore[arg-type]
+    # the threads as they stood at T: what the daemon would have read then
+    engine.read_bodies(mailbox, limit=20_000, threads=engine.threads(as_of=when))  # type: ignore[arg-type]
     return engine.assessments(as_of=when)
 
 

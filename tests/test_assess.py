@@ -138,6 +138,33 @@ def test_gap_spans_count_business_days_from_a_monday() -> None:
     assert Gap(5, "bd").span() == timedelta(days=7)
 
 
+def test_a_thread_whose_mail_is_not_read_yet_starts_nothing_until_it_is() -> None:
+    """The daemon reads 100 bodies a cycle: on a first run over a big mailbox, the threads
+    whose bodies wait for a later cycle must wait too, not start from their headers alone."""
+    later = T0 + timedelta(days=5)
+    waiting = one([ASKED], [], later, reads_bodies=True)
+    assert waiting.actions == () and not waiting.awaiting and waiting.unread == 1
+    assert waiting.state == "untracked" and "not read yet" in waiting.reason
+    asks = BodyFacts(expects="expects", expects_kind="ask", judged_by=JUDGED_BY)
+    read = one([ASKED], [], later, reads_bodies=True, facts={"<a@x>": asks})
+    assert read.unread == 0 and any(isinstance(a, Start) for a in read.actions)
+    # an auto-reply after it holds it too: its return date decides when the first touch is due
+    ooo = replace(
+        mail("<o@x>", "bob@example.test", "alice@example.test", T0 + timedelta(hours=1), "<a@x>"),
+        kind="auto_reply",
+    )
+    held = one([ASKED, ooo], [], later, reads_bodies=True, facts={"<a@x>": asks})
+    assert held.actions == () and held.unread == 1
+    # a stale verdict (older rules) is read again, but decides meanwhile
+    stale = {"<a@x>": replace(asks, judged_by=JUDGED_BY - 1)}
+    assert one([ASKED], [], later, reads_bodies=True, facts=stale).actions
+    # history is never waited on: mail before the lookback decides nothing
+    old = one([ASKED], [], T0 + timedelta(days=90), reads_bodies=True)
+    assert old.unread == 0
+    # a plan from headers alone (no reader of bodies) decides it as before
+    assert one([ASKED], [], later).actions
+
+
 def test_next_wakeup_names_what_is_due_and_when_the_next_thing_is() -> None:
     due = sequence(1, "<a@x>", "waiting", 0, T0, T0 - timedelta(minutes=1), frozenset())
     later = sequence(2, "<b@x>", "waiting", 0, T0, T0 + timedelta(days=1), frozenset())

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from inbox_agent.engine import cycle
 from tests.test_story import drafts_of, later, run, write_account
 
 __all__ = ["later"]  # the fixture: four business days pass after the mail is sent
@@ -105,6 +106,41 @@ def test_forwards_and_fyis_are_not_nudged_while_a_real_question_is(
     audit = json.loads(run(capsys, "audit", "--json")[1])
     assert [r["message_id"] for r in audit if r["action"] == "judged"].count(thanks) == 1
     assert any(r["action"] == "track" and r["message_id"] == news for r in audit)
+
+
+def test_a_first_run_with_more_mail_than_a_cycle_reads_never_nudges_unread_mail(
+    world: Any,
+    agent_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    later: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first run reads the bodies a cycle at a time: the threads whose mail waits for a later
+    cycle wait too, instead of being followed up on their headers alone (an FYI nudged)."""
+    monkeypatch.setattr(cycle, "BODIES_PER_CYCLE", 2)
+    alice = world.new_user("alice")
+    write_account(alice, world.imap_port, world.smtp_port)
+    people = [world.new_user(name) for name in ("bob", "carol", "dave", "erin")]
+    question = world.send(
+        alice, [people[0].address], "Q3 contract", "Bob, could you sign it and send it back?"
+    )
+    fyis = [
+        world.send(alice, [p.address], f"Rates {i}", "FYI, the new rates are on the site.")
+        for i, p in enumerate(people[1:])
+    ]
+    code, out, err = run(capsys, "run", "--once")  # the two newest: FYIs, judged "no"
+    assert code == 0, err
+    assert "0 nudges saved to Drafts" in out and "2 threads left until their mail is read" in out
+    listed = json.loads(run(capsys, "threads", "--json", "--all")[1])
+    rows = {r["message_ids"][0]: r for r in listed}
+    assert not rows[question]["awaiting"] and "not read yet" in rows[question]["reason"]
+    code, out, err = run(capsys, "run", "--once")  # the last FYI and the question
+    assert code == 0, err
+    assert "1 nudges saved to Drafts" in out and "until their mail is read" not in out
+    [(raw, _flags)] = drafts_of(world, alice)
+    assert question.encode() in raw
+    audit = json.loads(run(capsys, "audit", "--json")[1])
+    assert {r["message_id"] for r in audit if r["action"] == "judged"} == set(fyis)
 
 
 def test_the_other_kinds_that_need_no_answer_and_the_links_real_mail_needs(

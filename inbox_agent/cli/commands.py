@@ -77,11 +77,16 @@ def cmd_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+SYNC_BODIES = 5_000  # bodies `sync` reads at most, the newest first
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     engine = _engine(args)
     with engine.session() as mailbox:
         new = engine.sync(mailbox)
-    print(f"{engine.account.name}: {new} new messages")
+        # what the daemon reads over its first cycles, at once: `threads` decides from it
+        read = 0 if args.headers_only else engine.read_bodies(mailbox, limit=SYNC_BODIES)
+    print(f"{engine.account.name}: {new} new messages, {read} bodies read")
     return 0
 
 

@@ -158,8 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", help="account name, or 'llm' for the LLM API key")
     s.add_argument("kind", nargs="?", default="imap", choices=("imap", "smtp", "llm"))
     s.set_defaults(handler=cmd_secret)
-    p = command("sync", cmd_sync, "fetch new message headers from IMAP into the local store")
+    p = command(
+        "sync",
+        cmd_sync,
+        "fetch new message headers from IMAP into the local store, then the bodies that "
+        "`threads` needs to decide (the user's own recent last messages, answers, bounces)",
+    )
     p.add_argument("--once", action="store_true", help="sync once and exit (the default)")
+    p.add_argument("--headers-only", action="store_true", help="fetch the headers and read no body")
     p = command("threads", cmd_threads, "list tracked threads and whether each awaits a reply")
     p.add_argument("--awaiting", action="store_true", help="only threads that await a reply now")
     p.add_argument(

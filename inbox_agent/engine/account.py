@@ -81,8 +81,10 @@ class Engine:
     def sync(self, mailbox: Mailbox) -> int:
         return self.ctx.view.sync(mailbox)
 
-    def read_bodies(self, mailbox: Mailbox, limit: int = 100) -> int:
-        return read_bodies(self.ctx, mailbox, limit=limit)
+    def read_bodies(
+        self, mailbox: Mailbox, limit: int = 100, threads: list[Thread] | None = None
+    ) -> int:
+        return read_bodies(self.ctx, mailbox, threads, limit)
 
     def user_addresses(self) -> frozenset[str]:
         return self.ctx.view.user_addresses()

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 # writes their drafts over a few cycles, each of them bounded, so that the first one, the
 # baseline, costs about what a sync costs, and other accounts' cycles come in between.
 DRAFTS_PER_CYCLE = 25
+# Bodies read and judged in one cycle, the newest first. A thread whose mail is not read yet
+# waits for a later cycle (`tracker.Context.reads_bodies`), which the daemon starts at once.
+BODIES_PER_CYCLE = 100
 
 
 def tick(ctx: Context, watching_since: datetime | None = None) -> TickReport:
@@ -62,7 +65,7 @@ def _tick(ctx: Context, mailbox: Mailbox, watching_since: datetime | None) -> Ti
     step("recovery")
     report.new_messages = ctx.view.sync(mailbox)
     step("sync")
-    read_bodies(ctx, mailbox)
+    report.bodies_read = read_bodies(ctx, mailbox, limit=BODIES_PER_CYCLE)
     step("threading and bodies")
     act(ctx, mailbox, report)
     step("planning and drafting")
@@ -94,6 +97,10 @@ def act(ctx: Context, mailbox: Mailbox, report: TickReport) -> None:
         if x.state == "unsure"
     )
     judged(ctx, found)
+    for x in found:  # decided once their mail is read: the next cycle reads the next bodies
+        if x.unread:
+            report.counts["unread"] += 1
+            failed += x.thread.message_ids
     actions = [a for x in found for a in x.actions]
     dues = [a for a in actions if isinstance(a, Due)]
     later = {id(a) for a in dues[DRAFTS_PER_CYCLE:]}

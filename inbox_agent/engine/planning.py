@@ -60,6 +60,7 @@ def facts(
         unsure_drafts=ctx.account.tracking.unsure == "draft",
         never=frozenset(ctx.account.tracking.never),
         habits=Learned(ctx, until),
+        reads_bodies=True,  # `bodies.read_bodies` reads them before each plan
     )
 
 

@@ -24,6 +24,7 @@ _LABELS = {
     "cancelled": "sends cancelled",
     "failed": "actions failed (see the log)",
     "deferred": "nudges left for the next cycle",
+    "unread": "threads left until their mail is read",
 }
 
 
@@ -42,6 +43,7 @@ class Undecided:
 @dataclass
 class TickReport:
     new_messages: int = 0
+    bodies_read: int = 0  # bodies read and judged this cycle
     started: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     refused: SendRefused | None = None  # the last send the SMTP server refused for good

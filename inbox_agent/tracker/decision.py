@@ -10,7 +10,7 @@ something to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +59,8 @@ class Assessment:
     #                                 the last one, or the one a running sequence follows
     judged: bool = False  # that verdict (no, unsure) alone keeps the user's recent last message
     #                       from a sequence: the daemon writes it to the audit log when it changes
+    unread: int = 0  # messages whose bodies the decision reads and were not read yet: the thread
+    #                  starts nothing until they are (`Context.reads_bodies`)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,19 @@ def assess(thread: Thread, sequences: Iterable[SequenceRow], ctx: Context) -> As
     known = [s for s in sequences if s.anchor_message_id in ids or s.seen_ids & ids]
     active = [s for s in known if s.state in ACTIVE_SEQUENCES]
     if not active:
+        left = unread(thread, ctx)
+        if left:  # never decided without the user's words, or an answer's
+            shown = _latest(thread, known)
+            return Assessment(
+                thread,
+                shown,
+                shown.state if shown else "untracked",
+                False,
+                f"{left} of its messages not read yet: decided once they are",
+                None,
+                (),
+                unread=left,
+            )
         opening = start(thread, known, ctx)
         awaiting = any(isinstance(a, Due) for a in opening.actions)
         shown = None if opening.actions else _latest(thread, known)
@@ -196,46 +211,53 @@ def bodies_needed(
         for mid in (s.anchor_message_id, *s.seen_ids)
     }
     wanted: dict[str, tuple[Header, bool]] = {}
-
-    def want(m: Header, from_user: bool = False) -> None:
-        known = ctx.facts.get(m.message_id)
-        # read again when the rules that read it changed: the user's own words, or theirs
-        stale = known is not None and (
-            known.judged_by < JUDGED_BY if from_user else known.read_by < READ_BY
-        )
-        if known is None or stale:
-            wanted[m.message_id] = (m, from_user)
-
     for thread in threads:
-        recent = [
-            m for m in thread.messages if m.date is None or ctx.lookback.after(m.date) >= ctx.now
-        ]
-        if any(mid in followed for mid in thread.message_ids):
-            for m in recent:
-                if m.from_addr not in ctx.user:
-                    want(m)
-            continue
-        answered, inside = False, {m.message_id for m in recent}
-        for m in thread.messages:
-            if m.from_addr in ctx.user:
-                answered = True
-            elif m.message_id in inside and (
-                m.kind == "bounce" or (answered and m.kind == "normal")
-            ):
-                want(m)  # a bounce; or an answer to the user: it may opt out, or promise
-        last = last_human(thread)
-        if last is None or last not in recent or last.from_addr not in ctx.user:
-            continue
-        want(last, True)
-        for m in later_than(thread, last):
-            if m.kind == "auto_reply":
-                want(m)  # its return date decides when the first touch is due
+        for m, from_user in _read_by_decision(thread, followed, ctx):
+            known = ctx.facts.get(m.message_id)
+            # read again when the rules that read it changed: the user's own words, or theirs
+            stale = known is not None and (
+                known.judged_by < JUDGED_BY if from_user else known.read_by < READ_BY
+            )
+            if known is None or stale:
+                wanted[m.message_id] = (m, from_user)
     newest = sorted(
         wanted.values(),
         key=lambda item: (item[0].kind == "bounce", item[0].date or ctx.now),
         reverse=True,
     )
     return newest[:limit]
+
+
+def _read_by_decision(
+    thread: Thread, followed: set[str], ctx: Context
+) -> Iterator[tuple[Header, bool]]:
+    """The messages of `thread` whose bodies its decision reads, each with whether the user
+    wrote it (see `bodies_needed`)."""
+    recent = [m for m in thread.messages if m.date is None or ctx.lookback.after(m.date) >= ctx.now]
+    if any(mid in followed for mid in thread.message_ids):
+        yield from ((m, False) for m in recent if m.from_addr not in ctx.user)
+        return
+    answered, inside = False, {m.message_id for m in recent}
+    for m in thread.messages:
+        if m.from_addr in ctx.user:
+            answered = True
+        elif m.message_id in inside and (m.kind == "bounce" or (answered and m.kind == "normal")):
+            yield m, False  # a bounce; or an answer to the user: it may opt out, or promise
+    last = last_human(thread)
+    if last is None or last not in recent or last.from_addr not in ctx.user:
+        return
+    yield last, True
+    for m in later_than(thread, last):
+        if m.kind == "auto_reply":
+            yield m, False  # its return date decides when the first touch is due
+
+
+def unread(thread: Thread, ctx: Context) -> int:
+    """How many of the messages a thread no sequence follows has its decision read and were
+    never read (0 unless `ctx.reads_bodies`)."""
+    if not ctx.reads_bodies:
+        return 0
+    return sum(1 for m, _ in _read_by_decision(thread, set(), ctx) if m.message_id not in ctx.facts)
 
 
 @dataclass(frozen=True)

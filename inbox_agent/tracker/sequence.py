@@ -94,6 +94,10 @@ class Context:
     unsure_drafts: bool = False  # [tracking] unsure = "draft": an unsure message is followed up
     never: frozenset[str] = frozenset()  # [tracking] never: addresses and "@domain"s
     habits: Mapping[str, Habit] = field(default_factory=dict)  # how each person answers the user
+    # the caller reads the bodies `decision.bodies_needed` names (the daemon does, 100 a cycle):
+    # a thread whose mail is not read yet starts nothing until it is. Without it (a plan from
+    # headers alone), an unread message is decided without its words
+    reads_bodies: bool = False
 
     def never_for(self, addresses: Iterable[str]) -> list[str]:
         """Those of `addresses` the user never follows up with (by address or domain)."""
