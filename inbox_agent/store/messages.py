@@ -198,11 +198,13 @@ class MessageTables(Connection):
         if newest <= after:
             return {}, after
         # after a first look, a range of rows (`+`: not the folder's index, which would visit
-        # every row of the folder to find the few new ones)
+        # every row of the folder to find the few new ones); the first, the folder's rows by
+        # its index (`+from_addr`: not every row of the account by the sender index, for its
+        # order: four times slower at 100k messages)
         plus = "+" if after else ""
         rows = self.conn.execute(
             f"SELECT from_addr, COUNT(*) FROM messages WHERE id > ? AND id <= ? AND {plus}account = ? "
-            f"AND {plus}folder = ? AND from_addr != '' GROUP BY from_addr",
+            f"AND {plus}folder = ? AND from_addr != '' GROUP BY +from_addr",
             (after, newest, account, folder),
         )
         return {r[0]: int(r[1]) for r in rows}, int(newest)

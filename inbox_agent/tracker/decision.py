@@ -253,8 +253,8 @@ def _read_by_decision(
 
 
 def unread(thread: Thread, ctx: Context) -> int:
-    """How many of the messages a thread no sequence follows has its decision read and were
-    never read (0 unless `ctx.reads_bodies`)."""
+    """How many messages of `thread` whose bodies its decision reads were never read (always 0
+    unless `ctx.reads_bodies`): a thread no sequence follows starts nothing until they are."""
     if not ctx.reads_bodies:
         return 0
     return sum(1 for m, _ in _read_by_decision(thread, set(), ctx) if m.message_id not in ctx.facts)
