@@ -138,6 +138,23 @@ def test_gap_spans_count_business_days_from_a_monday() -> None:
     assert Gap(5, "bd").span() == timedelta(days=7)
 
 
+def test_bodies_are_read_a_whole_thread_at_a_time_the_nudges_due_now_first() -> None:
+    """A cycle reads a bounded number: what it reads should let it decide whole threads, and
+    first those whose nudge could be due now (a first run's drafts), not merely the newest."""
+    now = T0 + timedelta(days=6)
+    old = mail("<old@x>", "alice@example.test", "bob@example.test", T0)  # quiet long enough
+    ooo = mail("<o@x>", "bob@example.test", "alice@example.test", T0, "<old@x>", "auto_reply")
+    new = mail("<new@x>", "alice@example.test", "carol@example.test", now - timedelta(hours=1))
+    threads = build_threads([old, replace(ooo, date=T0 + timedelta(minutes=1)), new])
+    wanted = [h.message_id for h, _ in bodies_needed(threads, [], ctx(now))]
+    assert wanted == ["<old@x>", "<o@x>", "<new@x>"]
+    # two bodies a cycle: the thread that could be due, whole; the newest waits
+    two = [h.message_id for h, _ in bodies_needed(threads, [], ctx(now), limit=2)]
+    assert two == ["<old@x>", "<o@x>"]
+    # one: a thread is not split while another fits; one alone bigger than the limit is read
+    assert [h.message_id for h, _ in bodies_needed(threads, [], ctx(now), limit=1)] == two
+
+
 def test_a_thread_whose_mail_is_not_read_yet_starts_nothing_until_it_is() -> None:
     """The daemon reads 100 bodies a cycle: on a first run over a big mailbox, the threads
     whose bodies wait for a later cycle must wait too, not start from their headers alone."""

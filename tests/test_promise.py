@@ -220,8 +220,11 @@ def test_bodies_needed_reads_bounces_first_and_what_people_answered_the_user() -
     )
     stranger = mail("<z@x>", "carol@x", ALICE, MONDAY + timedelta(hours=9))  # not an answer
     threads = build_threads([ASK, *answers, bounce, stranger])
+    # whole threads: the answers (three) wait for a reading with room for all of them
     wanted = bodies_needed(threads, [], ctx_at(LATER), limit=3)
-    assert [h.message_id for h, _ in wanted] == ["<dsn@x>", "<r2@x>", "<r1@x>"]
+    assert [h.message_id for h, _ in wanted] == ["<dsn@x>"]
+    wanted = bodies_needed(threads, [], ctx_at(LATER), limit=4)
+    assert [h.message_id for h, _ in wanted] == ["<dsn@x>", "<r0@x>", "<r1@x>", "<r2@x>"]
     every = {h.message_id for h, _ in bodies_needed(threads, [], ctx_at(LATER))}
     assert every == {"<dsn@x>", "<r0@x>", "<r1@x>", "<r2@x>"}
 

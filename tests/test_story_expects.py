@@ -121,11 +121,22 @@ def test_a_first_run_with_more_mail_than_a_cycle_reads_never_nudges_unread_mail(
     alice = world.new_user("alice")
     write_account(alice, world.imap_port, world.smtp_port)
     people = [world.new_user(name) for name in ("bob", "carol", "dave", "erin")]
+    sent = datetime.now(UTC) - timedelta(hours=3)  # all of them quiet long enough (`later`)
     question = world.send(
-        alice, [people[0].address], "Q3 contract", "Bob, could you sign it and send it back?"
+        alice,
+        [people[0].address],
+        "Q3 contract",
+        "Bob, could you sign it and send it back?",
+        date=sent,
     )
     fyis = [
-        world.send(alice, [p.address], f"Rates {i}", "FYI, the new rates are on the site.")
+        world.send(
+            alice,
+            [p.address],
+            f"Rates {i}",
+            "FYI, the new rates are on the site.",
+            date=sent + timedelta(minutes=10 * (i + 1)),
+        )
         for i, p in enumerate(people[1:])
     ]
     code, out, err = run(capsys, "run", "--once")  # the two newest: FYIs, judged "no"

@@ -14,6 +14,15 @@ __all__ = ["has_question", "implicit", "is_ask", "is_request", "no_marker", "sof
 
 _I = re.IGNORECASE
 
+
+def _at_word_starts(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """`pattern`, tried only where a word starts. Python's re tries every alternative of a long
+    table at every position; where each alternative begins with a word (a `\\b` or `^` before a
+    word character), this finds the same matches three to four times faster. For those tables
+    only: tests/test_asks_tables.py checks that each finds what it found unwrapped."""
+    return re.compile(rf"(?=\b\w)(?:{pattern})", flags)
+
+
 # -- what asks --------------------------------------------------------------------------------
 _VOC = r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?\s*(?:,|-+|:)\s*)?"  # "Scott, what …", "Joe- Where …"
 _SUBJECT = r"(?:you|we|they|he|she|it|there|this|that|these|those|the|our|your|my|i|anyone|anybody|someone|somebody|everyone|everybody|any|all)"
@@ -40,7 +49,7 @@ _IF_YOU_NEED = (
     r"(?:need|have|want|are|is|hear|see|find|learn|notice)\b"
     r"(?!\s+(?:an?|any)\s+(?:opinion|preference|view|recommendation)s?\b)"
 )
-_REQUEST = re.compile(
+_REQUEST = _at_word_starts(
     r"\b(?:can|could|would|will|won't)\s+(?:you|u|someone|somebody|anyone|one of you)\b(?!\s+(?:be|have)\s+(?:there|here))|"
     # not reported speech: "he let me know that …", "Bob called to let me know …"
     r"(?<!\bhe )(?<!\bshe )(?<!\bthey )(?<!\bwho )(?<!\bwhich )(?<!ed to )(?<!\bhe also )(?<!\bshe also )"
@@ -95,7 +104,7 @@ _REQUEST = re.compile(
 )
 # a proposal that waits for an OK: "we should meet today", "I can meet at 5. Sound OK.", "Lets set a
 # date", "Let's talk at 9"; not when it takes up theirs ("yes--lets talk at 9:30")
-_PROPOSAL = re.compile(
+_PROPOSAL = _at_word_starts(
     r"\b(?:we|you and i) should (?:meet|talk|get together|sit down|speak|catch up) (?:today|tomorrow|tonight|this|next|on|at)\b|"
     r"^(?:does (?:that|this|it) )?sound (?:ok|okay|good|right|fine|alright|reasonable)\b|"
     r"\blet'?s (?:set (?:up )?a (?:date|time|meeting|call)|meet|get together)\b|"
@@ -147,7 +156,7 @@ _NOT_ALSO_ME = (
     r"(?!\s+(?:or|and)\s+(?:me|us)\b)"  # "get back to Britt or me" comes back to the user
 )
 # a request whose result goes to someone else: nothing comes back to the user
-_DELEGATION = re.compile(
+_DELEGATION = _at_word_starts(
     rf"\b(?:get back|respond|reply|report back|get (?:this|it)|communicate(?: \w+)?)\s+to\s+{_NAME}{_NOT_ALSO_ME}|"
     rf"\blet\s+{_NAME}\s+know\b|\bhelp\s+{_NAME}|"
     rf"\b(?:get together|sit down|confirm|check|coordinate|work (?:it|this) out|work(?: directly| closely)?) with\s+{_NAME}{_NOT_ALSO_ME}|"
@@ -198,7 +207,7 @@ _PLEASE_ASK_AFTER = re.compile(
     r"\bwith (?:an? |the |your )?(?:update|answer|status|response|reply|thoughts|comments|decision)\b",
     _I,
 )
-_OFFER = re.compile(
+_OFFER = _at_word_starts(
     rf"\blet (?:me|us) know if {_IF_YOU_NEED}|\blet (?:me|us) know (?:if|where|how|what(?: else)?) (?:i|we) can\b|\blet (?:me|us) know if (?:i|we) (?:need|should|have) to\b|"
     r"\blet (?:me|us) know if (?:anything|something|any|problems?|issues?|questions?)\b|^(?:[A-Z]\w+\s+)?if\b.*\blet (?:me|us) know\W*$|"
     r"\b(?:call|contact|email|ping) me (?:directly |anytime |any time )?(?:if|with|when you)\b|\bplease call (?:me )?with (?:any )?questions\b|"
@@ -290,7 +299,7 @@ _BANTER_QUESTION = re.compile(
 )
 # a fallback, not an ask: "Either Kalen or Dan will follow up. If not please give me a call.",
 # "Let me know otherwise.", "unless I hear from you"
-_FALLBACK = re.compile(
+_FALLBACK = _at_word_starts(
     r"^(?:if not|otherwise|failing that|if (?:that|this|it) (?:can't|cannot|doesn't|does not|won't|fails))\b|"
     r"\botherwise\W*$|\bunless (?:i|we) hear\b|"
     r"\blet (?:me|us) know if (?:you )?(?:disagree|object|have (?:any )?objections?)\b|\bif (?:there are )?no objections?\b|"

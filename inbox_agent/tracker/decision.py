@@ -198,20 +198,22 @@ def plan(
 def bodies_needed(
     threads: Iterable[Thread], sequences: Iterable[SequenceRow], ctx: Context, limit: int = 100
 ) -> list[tuple[Header, bool]]:
-    """The bodies the decision reads and has not read yet (`ctx.facts` holds those read), newest
-    first, each with whether the user wrote it: inbound mail on followed threads, bounces (their
-    report names the message that bounced, which threads them: read before anything else), on
-    threads that may start a sequence the user's last message and the auto-replies after it, and
-    what people wrote back to the user there (an opt-out, a promise, before anything is followed).
-    Only mail inside the lookback: older mail never changes a decision."""
+    """The bodies the decision reads and has not read yet (`ctx.facts` holds those read), each
+    with whether the user wrote it: inbound mail on followed threads, bounces (their report names
+    the message that bounced, which threads them: read before anything else), on threads that
+    may start a sequence the user's last message and the auto-replies after it, and what people
+    wrote back to the user there (an opt-out, a promise, before anything is followed). Only mail
+    inside the lookback: older mail never changes a decision. At most `limit` (more only when
+    one thread alone needs more), whole threads, the most urgent first (`_urgency`)."""
     followed = {
         mid
         for s in sequences
         if s.state in ACTIVE_SEQUENCES
         for mid in (s.anchor_message_id, *s.seen_ids)
     }
-    wanted: dict[str, tuple[Header, bool]] = {}
+    wanted: list[tuple[tuple[bool, bool, datetime], list[tuple[Header, bool]]]] = []
     for thread in threads:
+        mine = []
         for m, from_user in _read_by_decision(thread, followed, ctx):
             known = ctx.facts.get(m.message_id)
             # read again when the rules that read it changed: the user's own words, or theirs
@@ -219,13 +221,34 @@ def bodies_needed(
                 known.judged_by < JUDGED_BY if from_user else known.read_by < READ_BY
             )
             if known is None or stale:
-                wanted[m.message_id] = (m, from_user)
-    newest = sorted(
-        wanted.values(),
-        key=lambda item: (item[0].kind == "bounce", item[0].date or ctx.now),
-        reverse=True,
+                mine.append((m, from_user))
+        if mine:
+            wanted.append((_urgency(thread, mine, followed, ctx), mine))
+    # a thread's bodies together, since its decision waits for them all, the most urgent
+    # first; a thread that does not fit waits for the next reading
+    wanted.sort(key=lambda item: item[0], reverse=True)
+    out: list[tuple[Header, bool]] = []
+    for _urgent, mine in wanted if limit > 0 else []:
+        if not out or len(out) + len(mine) <= limit:
+            out += mine
+    return out
+
+
+def _urgency(
+    thread: Thread, mine: list[tuple[Header, bool]], followed: set[str], ctx: Context
+) -> tuple[bool, bool, datetime]:
+    """Which thread's bodies to read first: one with a bounce (its report names the message that
+    bounced, which threads it), then those a sequence follows or whose first nudge could be due
+    now (what a first run drafts first), then the newest mail."""
+    bounce = any(m.kind == "bounce" for m, _ in mine)
+    last = last_human(thread)
+    due = any(mid in followed for mid in thread.message_ids) or (
+        last is not None
+        and last.from_addr in ctx.user
+        and last.date is not None
+        and ctx.cadence.due_after(0, last.date) <= ctx.now
     )
-    return newest[:limit]
+    return bounce, due, max(m.date or ctx.now for m, _ in mine)
 
 
 def _read_by_decision(
