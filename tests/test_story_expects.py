@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from inbox_agent.engine import cycle
+from inbox_agent import config, paths
+from inbox_agent.engine import Engine, cycle
+from inbox_agent.store import Store
 from tests.test_story import drafts_of, later, run, write_account
 
 __all__ = ["later"]  # the fixture: four business days pass after the mail is sent
@@ -139,19 +141,25 @@ def test_a_first_run_with_more_mail_than_a_cycle_reads_never_nudges_unread_mail(
         )
         for i, p in enumerate(people[1:])
     ]
-    code, out, err = run(capsys, "run", "--once")  # the two newest: FYIs, judged "no"
-    assert code == 0, err
-    assert "0 nudges saved to Drafts" in out and "2 threads left until their mail is read" in out
+    settings = config.load_settings()
+    account = config.load_account(paths.accounts_dir() / "main.toml", settings)
+    first = Engine(account, settings, Store(paths.database_file())).tick()
+    # the first cycle read the two newest, FYIs judged "no"; the question waits, undrafted
+    assert first.bodies_read == 2 and first.counts["unread"] == 2
+    assert drafts_of(world, alice) == [] and first.again() == "mail left to read"
     listed = json.loads(run(capsys, "threads", "--json", "--all")[1])
     rows = {r["message_ids"][0]: r for r in listed}
     assert not rows[question]["awaiting"] and "not read yet" in rows[question]["reason"]
-    code, out, err = run(capsys, "run", "--once")  # the last FYI and the question
+    code, out, err = run(capsys, "run", "--once")  # the rest read, at once, and the question
     assert code == 0, err
     assert "1 nudges saved to Drafts" in out and "until their mail is read" not in out
     [(raw, _flags)] = drafts_of(world, alice)
     assert question.encode() in raw
     audit = json.loads(run(capsys, "audit", "--json")[1])
     assert {r["message_id"] for r in audit if r["action"] == "judged"} == set(fyis)
+    # tracked once its words were judged: the track row quotes the ask
+    [track] = [r for r in audit if r["action"] == "track"]
+    assert track["message_id"] == question and 'asks: "Bob, could you sign' in track["reason"]
 
 
 def test_the_other_kinds_that_need_no_answer_and_the_links_real_mail_needs(

@@ -175,12 +175,14 @@ def _tick_all(args: argparse.Namespace) -> int:
         try:
             engine = Engine(account, settings, store)
             report = engine.tick()
-            for _ in range(1000):  # the nudges a cycle left for the next: drafted now, too
-                if not report.counts.pop("deferred", 0):
+            for _ in range(1000):  # what a cycle left for the next (`TickReport.again`): now, too
+                if not report.again():
                     break
+                del report.counts["deferred"], report.counts["unread"]
                 more = engine.tick()
                 report.new_messages += more.new_messages
                 report.started += more.started
+                report.bodies_read = more.bodies_read
                 report.counts.update(more.counts)
         except UserError as exc:
             worst = max(worst, exc.exit_code)

@@ -288,10 +288,8 @@ class Daemon:
             self.health.failed(name, exc)
             return
         self.health.tell(name, "mail", None)
-        if report is not None and report.counts["deferred"]:  # drafted in the cycles right after
-            self.poll_now(name, "nudges left to draft")
-        elif report is not None and report.counts["unread"] and report.bodies_read:
-            self.poll_now(name, "mail left to read")  # a first run's backlog, 100 bodies a cycle
+        if report is not None and report.again():  # done by the cycles right after
+            self.poll_now(name, report.again())
         if report is not None and report.refused is not None:  # told at once: the user must act
             self.health.tell(name, "send", notify.problem_of(report.refused, name))
         elif report is not None and report.counts[OutboxState.SENT]:  # sending works again

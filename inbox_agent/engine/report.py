@@ -51,6 +51,16 @@ class TickReport:
     decided: frozenset[str] = frozenset()  # the keys of the threads this cycle decided
     steps: dict[str, float] = field(default_factory=dict)  # seconds each step of it took
 
+    def again(self) -> str:
+        """Why another cycle should follow this one at once ("" when none should): nudges it
+        left to draft, or mail left to read while reading moves on (a first run's backlog, a
+        cycle's bodies at a time). The daemon and `run --once` both go by it."""
+        if self.counts["deferred"]:
+            return "nudges left to draft"
+        if self.counts["unread"] and self.bodies_read:
+            return "mail left to read"
+        return ""
+
     def timed(self) -> str:
         """The steps that took a second or more, for the log line: "" when none did."""
         slow = [f"{name} {seconds:.2f} s" for name, seconds in self.steps.items() if seconds >= 1]
