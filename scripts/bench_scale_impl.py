@@ -154,8 +154,23 @@ def _drafted_all(home: Path, account: str) -> float | None:
 
 
 def _quiet(home: Path, names: list[str]) -> bool:
-    last = {a: (n, s) for a, n, s in _cycles(home)}
-    return all(a in last and last[a][0] == 0 and last[a][1] < 0.5 for a in names)
+    """Every account's last cycle found nothing and did nothing: no new mail, no body read, no
+    draft, nothing left for the next (a first run's backlog is read 100 bodies a cycle, each
+    cycle quick, with no new mail)."""
+    last = {}
+    for line in log_text(home).splitlines():
+        found = CYCLE.search(line)
+        if found:
+            last[found.group(1)] = (int(found.group(2)), float(found.group(3)), line)
+    return all(
+        a in last
+        and last[a][0] == 0
+        and last[a][1] < 0.5
+        and "bodies read" not in last[a][2]
+        and " 0 nudges saved" in last[a][2]
+        and not any(left in last[a][2] for left in LEFT)
+        for a in names
+    )
 
 
 def daemon(

@@ -70,6 +70,7 @@ class TickReport:
         c = self.counts
         parts = [
             f"{self.new_messages} new messages synced",
+            *([f"{self.bodies_read} bodies read"] if self.bodies_read else []),
             f"{self.started} threads newly tracked",
             f"{c['due']} quiet long enough for a nudge",
             f"{sum(c[s] for s in OPEN_DRAFTS)} nudges saved to Drafts",
