@@ -85,13 +85,18 @@ def big_account(
 
 
 CYCLE = re.compile(r"(\d+) new messages synced.*the cycle took ([\d.]+) s")
+LEFT = ("bodies read", "nudges left for the next cycle", "threads left until their mail is read")
 
 
 def _quiet(home: Path) -> bool:
-    """The last cycle found nothing and was quick: the first cycles' aftermath (the bodies
-    left to read, 100 a cycle; the voice) is over."""
-    cycles = CYCLE.findall(log_text(home))
-    return bool(cycles) and int(cycles[-1][0]) == 0 and float(cycles[-1][1]) < 0.5
+    """The last cycle found nothing and did nothing, quickly: the first cycles' aftermath (the
+    bodies left to read, 100 a cycle with no new mail; the drafts; the voice) is over."""
+    lines = [line for line in log_text(home).splitlines() if CYCLE.search(line)]
+    if not lines:
+        return False
+    new, took = CYCLE.findall(lines[-1])[0]
+    done = " 0 nudges saved" in lines[-1] and not any(left in lines[-1] for left in LEFT)
+    return int(new) == 0 and float(took) < 0.5 and done
 
 
 def polls(

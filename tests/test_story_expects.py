@@ -150,6 +150,7 @@ def test_a_first_run_with_more_mail_than_a_cycle_reads_never_nudges_unread_mail(
     listed = json.loads(run(capsys, "threads", "--json", "--all")[1])
     rows = {r["message_ids"][0]: r for r in listed}
     assert not rows[question]["awaiting"] and "not read yet" in rows[question]["reason"]
+    assert rows[question]["unread"] == 1 and rows[fyis[2]]["unread"] == 0
     code, out, err = run(capsys, "run", "--once")  # the rest read, at once, and the question
     assert code == 0, err
     assert "1 nudges saved to Drafts" in out and "until their mail is read" not in out

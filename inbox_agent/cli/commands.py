@@ -116,6 +116,7 @@ def thread_rows(
                 "next_due_at": a.due_at.isoformat() if a.due_at else None,
                 "actions": [text for text in map(render.action, a.actions) if text],
                 "participants": list(thread.participants(user)),
+                "unread": a.unread,
                 "expects": (
                     {
                         "outcome": a.verdict.outcome.value,
