@@ -538,3 +538,23 @@ def test_an_inbound_message_after_the_last_outbound_is_never_due(world: World) -
         after_ours = found.thread.messages[-1]
         if after_ours.kind == "bounce" and found.sequence is None:
             assert not found.awaiting  # a message that bounced: nobody to nudge
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_with_bodies_read_by_the_caller_nothing_starts_before_its_mail_is_read(
+    world: World,
+) -> None:
+    """Whatever the mailbox and whichever bodies were read: a thread no sequence follows starts
+    one only once every body its decision reads is read; and once they all are, it decides
+    what a plan from those facts decides."""
+    messages, _facts, _ago, c = world
+    reading = replace(c, reads_bodies=True)
+    for found in assessments(build_threads(messages), [], reading):
+        wanted = bodies_needed([found.thread], [], reading, limit=1000)
+        unread = [h for h, _mine in wanted if h.message_id not in c.facts]
+        assert found.unread == len(unread)
+        if unread:
+            assert found.actions == () and not found.awaiting
+        else:
+            assert found == assess(found.thread, [], c)
