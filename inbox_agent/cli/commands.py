@@ -77,7 +77,7 @@ def cmd_secret(args: argparse.Namespace) -> int:
     return 0
 
 
-SYNC_BODIES = 5_000  # bodies `sync` reads at most, the newest first
+SYNC_BODIES = 5_000  # bodies `sync` reads at most (`tracker.bodies_needed`'s order)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -175,16 +175,17 @@ def _tick_all(args: argparse.Namespace) -> int:
     for account in accounts:
         try:
             engine = Engine(account, settings, store)
-            report = engine.tick()
+            report = last = engine.tick()
             for _ in range(1000):  # what a cycle left for the next (`TickReport.again`): now, too
-                if not report.again():
+                if not last.again():
                     break
-                del report.counts["deferred"], report.counts["unread"]
-                more = engine.tick()
-                report.new_messages += more.new_messages
-                report.started += more.started
-                report.bodies_read = more.bodies_read
-                report.counts.update(more.counts)
+                last = engine.tick()
+                report.new_messages += last.new_messages
+                report.bodies_read += last.bodies_read
+                report.started += last.started
+                report.counts.update(last.counts)
+            for left in ("deferred", "unread"):  # what is left is what the last cycle left
+                report.counts[left] = last.counts[left]
         except UserError as exc:
             worst = max(worst, exc.exit_code)
             print(f"{account.name}: {exc}", file=sys.stderr)

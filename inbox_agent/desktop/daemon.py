@@ -288,8 +288,9 @@ class Daemon:
             self.health.failed(name, exc)
             return
         self.health.tell(name, "mail", None)
-        if report is not None and report.again():  # done by the cycles right after
-            self.poll_now(name, report.again())
+        left = report.again() if report is not None else ""
+        if left:  # done by the cycles right after
+            self.poll_now(name, left)
         if report is not None and report.refused is not None:  # told at once: the user must act
             self.health.tell(name, "send", notify.problem_of(report.refused, name))
         elif report is not None and report.counts[OutboxState.SENT]:  # sending works again

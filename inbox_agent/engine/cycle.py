@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 # writes their drafts over a few cycles, each of them bounded, so that the first one, the
 # baseline, costs about what a sync costs, and other accounts' cycles come in between.
 DRAFTS_PER_CYCLE = 25
-# Bodies read and judged in one cycle, the newest first. A thread whose mail is not read yet
-# waits for a later cycle (`tracker.Context.reads_bodies`), which the daemon starts at once.
+# Bodies read and judged in one cycle: whole threads, the most urgent first (`bodies_needed`).
+# A thread whose mail is not read yet waits for a later cycle (`tracker.Context.reads_bodies`),
+# which follows at once (`TickReport.again`).
 BODIES_PER_CYCLE = 100
 
 

@@ -215,8 +215,9 @@ class MessageTables(Connection):
         """The newest `limit` messages of `folder` sent by one of `senders`, drafts left out,
         newest first. A date is stored as written, in its sender's offset, so the order of the
         text is the order of local times: the newest `limit` in that order (read from the end of
-        `messages_by_sender`, per sender) bound the newest in time, and only the rows within a
-        day either side of them are read and put in order (not every message the user sent)."""
+        `messages_by_sender`, per sender) bound the newest in time: only the rows at most two
+        days older in local time than the last of them are read and put in order (not every
+        message the user sent)."""
         who = sorted({s for s in senders if s})
         if not who or limit <= 0:
             return []
