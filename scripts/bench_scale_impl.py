@@ -49,9 +49,10 @@ STEPS = re.compile(r"(acct\d+): \d+ new messages synced.*the cycle took [\d.]+ s
 STEP = re.compile(r"([a-z ]+) ([\d.]+) s")
 
 _BARE = """
-import json, os, sys, time
+import imaplib, json, os, sys, time
 from pathlib import Path
 from imapclient import IMAPClient
+imaplib._MAXLINE = 100_000_000  # one SEARCH ALL of a big folder is one long line
 port, user, password, fields = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 client = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=300)
 client.login(user, password)

@@ -22,6 +22,7 @@ import pytest
 from imapclient import IMAPClient
 
 from inbox_agent.errors import FolderMissing
+from inbox_agent.sync import imap
 from inbox_agent.sync.imap import ImapMailbox
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.sync.memory import MemoryMailbox
@@ -135,6 +136,25 @@ def test_uids_from_start_leave_out_older_ones_even_past_the_end(account: Account
         uids = [box.append("INBOX", message(str(i)), [], WHEN) for i in range(3)]
         assert box.uids("INBOX", uids[1]) == uids[1:]
         assert box.uids("INBOX", box.status("INBOX").uidnext) == []
+
+
+def test_uids_of_a_big_folder_come_a_span_at_a_time_all_of_them(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One SEARCH of a folder of 140,000 messages answers in a line longer than imaplib reads:
+    the UIDs are asked for a span at a time (here 2), and every one comes back once, from any
+    start, past the end too; a deleted one leaves a gap."""
+    monkeypatch.setattr(imap, "UID_SPAN", 2)
+    with account.open() as box:
+        assert box.uids("INBOX") == []
+        uids = [box.append("INBOX", message(str(i)), [], WHEN) for i in range(5)]
+        assert all(u is not None for u in uids)
+        assert box.uids("INBOX") == uids
+        for i in range(5):
+            assert box.uids("INBOX", uids[i]) == uids[i:]
+        assert box.uids("INBOX", box.status("INBOX").uidnext) == []
+        box.delete("INBOX", uids[2])
+        assert box.uids("INBOX") == [u for u in uids if u != uids[2]]
 
 
 def test_headers_carry_the_sync_fields_flags_size_and_arrival(account: Account) -> None:
