@@ -150,11 +150,16 @@ def test_uids_of_a_big_folder_come_a_span_at_a_time_all_of_them(
         uids = [box.append("INBOX", message(str(i)), [], WHEN) for i in range(5)]
         assert all(u is not None for u in uids)
         assert box.uids("INBOX") == uids
+        uidnext = box.status("INBOX").uidnext
         for i in range(5):
             assert box.uids("INBOX", uids[i]) == uids[i:]
-        assert box.uids("INBOX", box.status("INBOX").uidnext) == []
+            # with the UIDNEXT of a STATUS, or one taken before more mail came
+            assert box.uids("INBOX", uids[i], uidnext) == uids[i:]
+            assert box.uids("INBOX", uids[i], uids[i] + 1) == uids[i:]
+        assert box.uids("INBOX", uidnext) == [] and box.uids("INBOX", uidnext, uidnext) == []
         box.delete("INBOX", uids[2])
         assert box.uids("INBOX") == [u for u in uids if u != uids[2]]
+        assert box.uids("INBOX", 1, uidnext) == [u for u in uids if u != uids[2]]
 
 
 def test_headers_carry_the_sync_fields_flags_size_and_arrival(account: Account) -> None:

@@ -136,7 +136,7 @@ def sync_folder(
         log.warning("%s: UIDVALIDITY changed; reading the folder again", folder)
         with store.tx():
             store.drop_folder_messages(account, folder)
-    uids = mailbox.uids(folder, plan.start) if status.uidnext > plan.start else []
+    uids = mailbox.uids(folder, plan.start, status.uidnext) if status.uidnext > plan.start else []
     now = datetime.fromisoformat(synced_at)
     added = 0
     batches = [uids[offset : offset + BATCH] for offset in range(0, len(uids), BATCH)]
@@ -156,7 +156,7 @@ def sync_folder(
             if progress is not None:
                 progress(folder, offset, len(uids))
     if plan.expunges_possible(len(uids)):
-        gone = store.folder_uids(account, folder) - set(mailbox.uids(folder))
+        gone = store.folder_uids(account, folder) - set(mailbox.uids(folder, 1, status.uidnext))
         if gone:
             log.info("%s: %d messages were expunged or moved away", folder, len(gone))
             with store.tx():

@@ -151,18 +151,25 @@ class ImapMailbox:
             highestmodseq=int(got[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in got else None,
         )
 
-    def uids(self, folder: str, start: int = 1) -> list[int]:
+    def uids(self, folder: str, start: int = 1, until: int | None = None) -> list[int]:
         """The folder's UIDs from `start` on, asked for `UID_SPAN` UIDs at a time: one SEARCH of
         a whole big folder answers in one line longer than imaplib reads (1 MB: about 140,000
-        UIDs, a Gmail All Mail of a few years)."""
+        UIDs, a Gmail All Mail of a few years). `until`: the UIDNEXT of the caller's STATUS
+        (else asked for); the last span is open, for what arrived since. A few new messages
+        are one SEARCH."""
         self._select(folder)
-        top = self.client.search(["UID", "*"])  # the highest UID in use, one number
-        if not top:
-            return []
+        if until is None:
+            top = self.client.search(["UID", "*"])  # the highest UID in use, one number
+            if not top:
+                return []
+            until = max(top) + 1
         found: list[int] = []
-        for low in range(max(start, 1), max(top) + 1, UID_SPAN):
+        low = max(start, 1)
+        while low + UID_SPAN < until:
             found += self.client.search(["UID", f"{low}:{low + UID_SPAN - 1}"])
-        # a range past the highest UID matches the highest (RFC 3501 §6.4.8): filter it
+            low += UID_SPAN
+        found += self.client.search(["UID", f"{low}:*"])
+        # `n:*` matches the highest UID even below n (RFC 3501 §6.4.8): filter it
         return sorted({u for u in found if u >= start})
 
     def fetch_headers(self, folder: str, uids: Sequence[int]) -> dict[int, Fetched]:

@@ -74,8 +74,9 @@ class Mailbox(Protocol):
         """One round trip that tells whether anything changed in `folder`."""
         ...
 
-    def uids(self, folder: str, start: int = 1) -> list[int]:
-        """The UIDs in `folder` from `start` on, ascending."""
+    def uids(self, folder: str, start: int = 1, until: int | None = None) -> list[int]:
+        """The UIDs in `folder` from `start` on, ascending (`until`: the folder's UIDNEXT as
+        the caller's STATUS gave it, when it has one: a hint, not a bound)."""
         ...
 
     def fetch_headers(self, folder: str, uids: Sequence[int]) -> dict[int, Fetched]:

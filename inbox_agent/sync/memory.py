@@ -115,7 +115,7 @@ class MemoryMailbox:
                 highestmodseq=self._modseq if "CONDSTORE" in self._caps else None,
             )
 
-    def uids(self, folder: str, start: int = 1) -> list[int]:
+    def uids(self, folder: str, start: int = 1, until: int | None = None) -> list[int]:
         with self._changed:
             return sorted(uid for uid in self._folder(folder).messages if uid >= start)
 
