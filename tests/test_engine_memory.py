@@ -4,6 +4,7 @@ Drafts, a reply that ends it and withdraws the draft) with no server at all, thr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -96,3 +97,44 @@ def test_the_spine_runs_on_the_memory_mailbox(agent_home: Path, weekday: int) ->
     engine.tick()
     assert engine.sequence_row(seq.id).state == SequenceState.REPLIED
     assert mailbox.uids("Drafts") == []  # our untouched draft is withdrawn
+
+
+class _NoBodyFor(MemoryMailbox):
+    """A server that keeps a message's header but never sends its body (a broken file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: set[int] = set()
+        self.asked: list[int] = []
+
+    def fetch_bodies(
+        self, folder: str, uids: Sequence[int], max_bytes: int = 262_144
+    ) -> dict[int, bytes]:
+        self.asked += uids
+        found = super().fetch_bodies(folder, uids, max_bytes)
+        return {uid: raw for uid, raw in found.items() if uid not in self.broken}
+
+
+def test_a_body_the_server_never_sends_is_unreadable_not_waited_for_at_every_poll(
+    agent_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Until its body is read a thread starts nothing; one the server will not send is taken as
+    unreadable, the user's to decide, once: not asked for again at every poll."""
+    mailbox = _NoBodyFor()
+    mailbox.create_folder("Sent", "\\Sent")
+    mailbox.create_folder("Drafts", "\\Drafts")
+    now = datetime.now(UTC).replace(microsecond=0)
+    mailbox.deliver("Sent", _mail("ask", ALICE, BOB, "Contract", now), ["\\Seen"], now)
+    mailbox.broken = set(mailbox.uids("Sent"))
+    engine = _engine(mailbox)
+    clock.set_now(now)
+    try:
+        first = engine.tick()
+        assert first.counts["unread"] == 0 and mailbox.asked == sorted(mailbox.broken)
+        assert "the server sent no body" in caplog.text
+        [found] = [a for a in engine.assessments() if "<ask@example.test>" in a.thread.message_ids]
+        assert found.state == "unsure" and found.unread == 0 and "yours to decide" in found.reason
+        engine.tick()
+        assert mailbox.asked == sorted(mailbox.broken)  # not asked for again
+    finally:
+        clock.set_now(None)

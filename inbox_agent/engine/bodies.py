@@ -9,6 +9,7 @@ once, so that it holds before any sequence followed the thread.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from inbox_agent.store import ACTIVE_SEQUENCES
 from inbox_agent.sync.mailbox import Mailbox
 from inbox_agent.tracker.decision import bodies_needed
 from inbox_agent.tracker.threads import Thread
+
+log = logging.getLogger(__name__)
 
 
 def read_bodies(
@@ -57,6 +60,17 @@ def read_bodies(
             h, from_user = members[uid]
             found = classify.read(raw, h.kind, h.date or now, h.subject, from_user)
             read_now.append((h, second_opinion(ctx, raw, found)))
+        for uid in sorted(members.keys() - bodies.keys()):  # never asked for again each poll
+            h, from_user = members[uid]
+            log.warning(
+                "%s: %s UID %d %s: the server sent no body; it is taken as unreadable%s",
+                name,
+                folder,
+                uid,
+                h.message_id,
+                " (yours to decide)" if from_user else "",
+            )
+            read_now.append((h, classify.unreadable(from_user)))
         with store.tx():
             for h, found in read_now:
                 store.save_facts(name, h.message_id, found, stamp)

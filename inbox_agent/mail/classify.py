@@ -231,10 +231,12 @@ def _read(raw: bytes, kind: str, sent_at: datetime, subject: str, from_user: boo
             subject[:60],
             exc_info=True,
         )
-        if from_user:  # nothing to judge it by: the user decides
-            return BodyFacts(
-                expects=Outcome.UNSURE,
-                expects_kind="unreadable",
-                judged_by=JUDGED_BY,
-            )
-        return BodyFacts()
+        return unreadable(from_user)
+
+
+def unreadable(from_user: bool) -> BodyFacts:
+    """The facts of a body that cannot be read (it does not parse, or the server sends none):
+    the user's own message is theirs to decide; a message to them is taken as plain."""
+    if from_user:
+        return BodyFacts(expects=Outcome.UNSURE, expects_kind="unreadable", judged_by=JUDGED_BY)
+    return BodyFacts(read_by=READ_BY)
